@@ -1,0 +1,20 @@
+# msw_add_test(<name> SOURCES <files...> [LIBS <targets...>] [LABELS <labels...>] [WORKING_DIRECTORY <dir>])
+#
+# Builds one doctest executable and registers each of its TEST_CASEs as its own CTest test, so the
+# CTest name is the behaviour the case pins down. Labels let CI pick groups (ctest -L abi).
+include(doctest)
+
+function(msw_add_test name)
+  cmake_parse_arguments(ARG "" "WORKING_DIRECTORY" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE msw_doctest_main ${ARG_LIBS})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  if(NOT ARG_WORKING_DIRECTORY)
+    set(ARG_WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+  endif()
+  doctest_discover_tests(${name}
+    WORKING_DIRECTORY ${ARG_WORKING_DIRECTORY}
+    TEST_PREFIX "${name}: "
+    PROPERTIES LABELS "${ARG_LABELS}"
+               ENVIRONMENT "MEGASWIFT_SOURCE_DIR=${PROJECT_SOURCE_DIR};MEGASWIFT_BINARY_DIR=${CMAKE_BINARY_DIR}")
+endfunction()

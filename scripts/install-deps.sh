@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency from Debian packages. Idempotent: a second run
+# installs nothing new. Run as root (or through sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git patchelf
+  libboost-dev libboost-program-options-dev libboost-filesystem-dev
+  libspdlog-dev libfmt-dev nlohmann-json3-dev libhdf5-dev doctest-dev
+  libopenblas-dev libpcre2-dev libutf8proc-dev
+)
+# The tokenizer tests fetch reference tokenizers with npm; any node >= 18 will do.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "install-deps: every package is present"
+fi
