@@ -2,7 +2,7 @@
 #
 # Builds one doctest executable and registers each of its TEST_CASEs as its own CTest test, so the
 # CTest name is the behaviour the case pins down. Labels let CI pick groups (ctest -L abi).
-include(doctest)
+include(${doctest_DIR}/doctest.cmake)
 
 function(msw_add_test name)
   cmake_parse_arguments(ARG "" "WORKING_DIRECTORY" "SOURCES;LIBS;LABELS" ${ARGN})

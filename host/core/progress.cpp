@@ -1,0 +1,61 @@
+#include "host/core/progress.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+
+struct msw_progress {
+  std::string label;
+  int64_t total;
+  std::atomic<int64_t> done{0};
+  std::chrono::steady_clock::time_point start;
+  std::mutex report_mutex;
+  std::chrono::steady_clock::time_point last_report;
+};
+
+namespace megaswift::host {
+namespace {
+constexpr auto kReportEvery = std::chrono::seconds(5);
+
+void report(msw_progress* p, bool final) {
+  auto now = std::chrono::steady_clock::now();
+  double seconds = std::chrono::duration<double>(now - p->start).count();
+  int64_t done = p->done.load();
+  double rate = seconds > 0 ? done / seconds : 0.0;
+  if (p->total > 0)
+    spdlog::info("{}: {}/{} ({:.1f}%) {:.1f}/s{}", p->label, done, p->total, 100.0 * done / p->total, rate,
+                 final ? " done" : "");
+  else
+    spdlog::info("{}: {} {:.1f}/s{}", p->label, done, rate, final ? " done" : "");
+}
+}  // namespace
+
+msw_progress* progress_begin(const char* label, int64_t total) {
+  auto* p = new msw_progress;
+  p->label = label ? label : "progress";
+  p->total = total;
+  p->start = p->last_report = std::chrono::steady_clock::now();
+  return p;
+}
+
+void progress_advance(msw_progress* p, int64_t done) {
+  if (!p) return;
+  p->done.fetch_add(done);
+  auto now = std::chrono::steady_clock::now();
+  std::unique_lock lock(p->report_mutex, std::try_to_lock);
+  if (lock.owns_lock() && now - p->last_report >= kReportEvery) {
+    p->last_report = now;
+    report(p, false);
+  }
+}
+
+void progress_end(msw_progress* p) {
+  if (!p) return;
+  report(p, true);
+  delete p;
+}
+
+}  // namespace megaswift::host
