@@ -43,7 +43,7 @@ template <class MakeComponents>
 const msw_plugin_desc* plugin_entry(const msw_host_api* h, msw_status** status, const char* name,
                                     const char* version, MakeComponents make_components) noexcept {
   if (!h) return nullptr;
-  if (h->abi_major != MSW_ABI_MAJOR || h->abi_minor < MSW_ABI_MINOR) {
+  if (h->abi_major != MSW_ABI_MAJOR || static_cast<int64_t>(h->abi_minor) < static_cast<int64_t>(MSW_ABI_MINOR)) {
     if (status) {
       std::string m = std::string("plugin '") + name + "' needs Megaswift ABI " +
                       abi_string(MSW_ABI_MAJOR, MSW_ABI_MINOR) + " but the host provides ABI " +
