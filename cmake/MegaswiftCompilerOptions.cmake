@@ -30,3 +30,6 @@ include(GNUInstallDirs)
 set(CMAKE_INSTALL_LIBDIR lib)
 set(CMAKE_INSTALL_RPATH "$ORIGIN/../lib")
 set(CMAKE_BUILD_RPATH_USE_ORIGIN ON)
+# DT_RPATH rather than DT_RUNPATH: it also applies to the dependencies of bundled libraries (OpenBLAS's
+# libgfortran, say), so the whole install tree resolves from lib/ without LD_LIBRARY_PATH.
+add_link_options(LINKER:--disable-new-dtags)

@@ -1,11 +1,12 @@
-# msw_add_test(<name> SOURCES <files...> [LIBS <targets...>] [LABELS <labels...>] [WORKING_DIRECTORY <dir>])
+# msw_add_test(<name> SOURCES <files...> [LIBS <targets...>] [LABELS <labels...>] [WORKING_DIRECTORY <dir>]
+#              [PROPERTIES <ctest property value ...>])
 #
 # Builds one doctest executable and registers each of its TEST_CASEs as its own CTest test, so the
 # CTest name is the behaviour the case pins down. Labels let CI pick groups (ctest -L abi).
 include(${doctest_DIR}/doctest.cmake)
 
 function(msw_add_test name)
-  cmake_parse_arguments(ARG "" "WORKING_DIRECTORY" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "WORKING_DIRECTORY" "SOURCES;LIBS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE msw_doctest_main ${ARG_LIBS})
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
@@ -16,5 +17,6 @@ function(msw_add_test name)
     WORKING_DIRECTORY ${ARG_WORKING_DIRECTORY}
     TEST_PREFIX "${name}: "
     PROPERTIES LABELS "${ARG_LABELS}"
-               ENVIRONMENT "MEGASWIFT_SOURCE_DIR=${PROJECT_SOURCE_DIR};MEGASWIFT_BINARY_DIR=${CMAKE_BINARY_DIR}")
+               ENVIRONMENT "MEGASWIFT_SOURCE_DIR=${PROJECT_SOURCE_DIR};MEGASWIFT_BINARY_DIR=${CMAKE_BINARY_DIR}"
+               ${ARG_PROPERTIES})
 endfunction()

@@ -1,0 +1,52 @@
+#include "host/cli/frontend.hpp"
+
+#include "host/config/error.hpp"
+#include "host/core/status.hpp"
+
+#include <iostream>
+
+namespace megaswift::cli {
+namespace {
+
+void print_usage(std::ostream& out, std::string_view program, const std::vector<Subcommand>& subcommands) {
+  out << "usage: " << program << " <command> [--flag value ...]\n\ncommands:\n";
+  for (const auto& s : subcommands) out << "  " << s.name << std::string(12 - std::min<size_t>(11, s.name.size()), ' ') << s.summary << "\n";
+  out << "\n'" << program << " <command> --help' lists the flags of a command.\n";
+}
+
+}  // namespace
+
+int run_frontend(std::string_view program, int argc, char** argv, const std::vector<Subcommand>& subcommands) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+    print_usage(args.empty() ? std::cerr : std::cout, program, subcommands);
+    return args.empty() ? kUsage : kOk;
+  }
+  if (args[0] == "--version" || args[0] == "-V") {
+    std::cout << program << " (Megaswift) " << MEGASWIFT_VERSION << "\n";
+    return kOk;
+  }
+  const std::string name = args[0];
+  args.erase(args.begin());
+  for (const auto& s : subcommands) {
+    if (s.name != name) continue;
+    const std::string where = std::string(program) + " " + name;
+    try {
+      return s.run(args);
+    } catch (const config::ConfigError& e) {
+      std::cerr << where << ": error: " << e.what() << "\n";
+      return kUsage;
+    } catch (const host::HostError& e) {
+      std::cerr << where << ": error: " << e.what() << "\n";
+      return e.code() == MSW_STATUS_INVALID_ARGUMENT ? kUsage : kFailed;
+    } catch (const std::exception& e) {
+      std::cerr << where << ": error: " << e.what() << "\n";
+      return kFailed;
+    }
+  }
+  std::cerr << program << ": error: unknown command '" << name << "'\n";
+  print_usage(std::cerr, program, subcommands);
+  return kUsage;
+}
+
+}  // namespace megaswift::cli

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds, and runs every test suite (CTest). GPU suites report themselves as
+# skipped when no GPU is present. This is the README's test command and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${MEGASWIFT_BUILD_DIR:-build}
+
+./scripts/install-deps.sh
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build" --parallel "$(nproc)"
+ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" --timeout 600

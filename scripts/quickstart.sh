@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds, and runs the main job on the embedded defaults.
+# Until the training engine lands, the main job is the plugin list and the sft flags.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${MEGASWIFT_BUILD_DIR:-build}
+
+./scripts/install-deps.sh
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build" --parallel "$(nproc)"
+"$build/bin/megatron" plugins
+"$build/bin/megatron" sft --help

@@ -1,0 +1,110 @@
+// Runs the installed programs the way a user on another machine would and checks what the tree holds.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kPrefix = MSW_INSTALL_PREFIX;
+
+struct Result {
+  int status;
+  std::string output;
+};
+
+Result run(const std::string& command) {
+  Result r{-1, ""};
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buf{};
+  while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
+  int status = ::pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// Libraries that every Linux machine (and every CUDA machine) provides; everything else must come
+// from the tree's lib/.
+bool is_system_library(const std::string& name) {
+  static const std::regex system(
+      R"(^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libstdc\+\+\.|libgcc_s\.|libcuda\.|libcudart\.|libcublas|libnccl\.|libcudnn))");
+  return std::regex_search(name, system);
+}
+
+// Every dependency ldd lists is resolved, and each non-system one resolves inside <prefix>/lib.
+void check_dependencies_resolve_inside_tree(const fs::path& binary) {
+  INFO("ldd " << binary.string());
+  Result r = run("env -u LD_LIBRARY_PATH ldd '" + binary.string() + "'");
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("not found") == std::string::npos);
+  std::istringstream lines(r.output);
+  std::string line;
+  const std::string lib_dir = fs::weakly_canonical(kPrefix / "lib").string();
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (!std::regex_search(line, m, std::regex(R"(^\s*(\S+) => (\S+))"))) continue;
+    if (is_system_library(m[1])) continue;
+    INFO(line);
+    CHECK(fs::weakly_canonical(fs::path(m[2].str())).string().rfind(lib_dir, 0) == 0);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the installed executables and plugins resolve their non-system libraries from the tree's lib/") {
+  check_dependencies_resolve_inside_tree(kPrefix / "bin" / "megatron");
+  check_dependencies_resolve_inside_tree(kPrefix / "bin" / "swift");
+  for (const auto& entry : fs::directory_iterator(kPrefix / "lib" / "megaswift" / "plugins"))
+    check_dependencies_resolve_inside_tree(entry.path());
+}
+
+TEST_CASE("the installed megatron lists its plugins from <exe>/../lib/megaswift/plugins") {
+  Result r = run("env -u MEGASWIFT_PLUGIN_PATH '" + (kPrefix / "bin" / "megatron").string() + "' plugins");
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("KIND") != std::string::npos);
+  CHECK(r.output.find("refused") == std::string::npos);
+}
+
+TEST_CASE("the tree holds the SDK headers and CMake package but no host headers") {
+  CHECK(fs::exists(kPrefix / "include" / "megaswift" / "c" / "plugin.h"));
+  CHECK(fs::exists(kPrefix / "include" / "megaswift" / "sdk" / "plugin.hpp"));
+  CHECK(fs::exists(kPrefix / "lib" / "cmake" / "MegaswiftSDK" / "MegaswiftSDKConfig.cmake"));
+  CHECK_FALSE(fs::exists(kPrefix / "include" / "host"));
+}
+
+TEST_CASE("the out-of-tree example plugin builds against the installed SDK alone and is listed") {
+  fs::path build = kPrefix.parent_path() / "example_lion_build";
+  fs::remove_all(build);
+  // A clean CMake: only the install prefix is visible, never the source tree's sdk/ or host/.
+  std::string configure = std::string(MSW_CMAKE_COMMAND) + " -S '" + MSW_EXAMPLE_PLUGIN_DIR + "' -B '" +
+                          build.string() + "' -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH='" +
+                          kPrefix.string() + "'";
+  Result c = run(configure);
+  INFO(c.output);
+  REQUIRE(c.status == 0);
+  Result b = run(std::string(MSW_CMAKE_COMMAND) + " --build '" + build.string() + "'");
+  INFO(b.output);
+  REQUIRE(b.status == 0);
+  fs::path library = build / "libmegaswift_optimizer_lion.so";
+  REQUIRE(fs::exists(library));
+
+  // It exports exactly the entry symbol and needs no Megaswift library.
+  Result syms = run("nm -D --defined-only '" + library.string() + "'");
+  CHECK(std::regex_search(syms.output, std::regex(R"(\bmsw_plugin_entry\b)")));
+  CHECK_FALSE(std::regex_search(syms.output, std::regex(R"(\bT (?!msw_plugin_entry\b)\w+)")));
+  Result needed = run("readelf -d '" + library.string() + "'");
+  CHECK(needed.output.find("megaswift") == std::string::npos);
+
+  Result list = run("'" + (kPrefix / "bin" / "megatron").string() + "' plugins --plugin_path '" + build.string() + "'");
+  INFO(list.output);
+  CHECK(list.status == 0);
+  CHECK(std::regex_search(list.output, std::regex(R"(optimizer\s+lion\s+1\.0\.0\s+1\.0)")));
+}
