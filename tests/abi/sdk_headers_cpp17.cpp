@@ -9,7 +9,9 @@
 #include <megaswift/c/tensor.h>
 #include <megaswift/sdk/log.hpp>
 #include <megaswift/sdk/object.hpp>
+#include <megaswift/sdk/optimizer.hpp>
 #include <megaswift/sdk/plugin.hpp>
 #include <megaswift/sdk/status.hpp>
+#include <megaswift/sdk/tensor.hpp>
 
 static_assert(__cplusplus >= 201703L);

@@ -7,6 +7,7 @@
 #include <megaswift/sdk/plugin.hpp>
 
 #include <string_view>
+#include <type_traits>
 
 namespace megaswift::sdk {
 
