@@ -1,0 +1,111 @@
+// Dense layers and the row-major GEMM on OpenBLAS (see linear.hpp).
+#include <kernels/cpu/linear.hpp>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <string>
+
+#include <cblas.h>
+
+#include <kernels/cpu/detail/checks.hpp>
+#include <kernels/cpu/detail/parallel.hpp>
+
+namespace megaswift::kernels::cpu {
+namespace {
+
+blasint to_blas(const char* name, int64_t v) {
+  if (v > INT_MAX) {
+    detail::fail("gemm", std::string(name) + " = " + std::to_string(v) +
+                             " exceeds OpenBLAS's 32-bit index; split the operation");
+  }
+  return static_cast<blasint>(v);
+}
+
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  constexpr const char* op = "gemm";
+  detail::check_nonneg(op, "m", m);
+  detail::check_nonneg(op, "n", n);
+  detail::check_nonneg(op, "k", k);
+  if (m == 0 || n == 0) return;
+  detail::check_ptr(op, "c", c);
+  if (ldc < n) detail::fail(op, "ldc " + std::to_string(ldc) + " < n " + std::to_string(n));
+  if (k == 0) {
+    // C = beta * C; beta == 0 clears C even if it held NaN (BLAS semantics).
+    for (int64_t i = 0; i < m; ++i) {
+      float* row = c + i * ldc;
+      if (beta == 0.0f) {
+        std::fill(row, row + n, 0.0f);
+      } else {
+        for (int64_t j = 0; j < n; ++j) row[j] *= beta;
+      }
+    }
+    return;
+  }
+  detail::check_ptr(op, "a", a);
+  detail::check_ptr(op, "b", b);
+  const int64_t a_cols = trans_a ? m : k;
+  const int64_t b_cols = trans_b ? k : n;
+  if (lda < a_cols) detail::fail(op, "lda " + std::to_string(lda) + " < " + std::to_string(a_cols));
+  if (ldb < b_cols) detail::fail(op, "ldb " + std::to_string(ldb) + " < " + std::to_string(b_cols));
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              to_blas("m", m), to_blas("n", n), to_blas("k", k), alpha, a, to_blas("lda", lda), b,
+              to_blas("ldb", ldb), beta, c, to_blas("ldc", ldc));
+}
+
+void linear_forward(const float* x, const float* weight, const float* bias, float* y, int64_t rows,
+                    int64_t in_features, int64_t out_features) {
+  constexpr const char* op = "linear_forward";
+  detail::check_nonneg(op, "rows", rows);
+  detail::check_positive(op, "in_features", in_features);
+  detail::check_positive(op, "out_features", out_features);
+  if (rows == 0) return;
+  detail::check_ptr(op, "x", x);
+  detail::check_ptr(op, "weight", weight);
+  detail::check_ptr(op, "y", y);
+  float beta = 0.0f;
+  if (bias != nullptr) {
+#pragma omp parallel for schedule(static) num_threads(detail::threads_for(rows * out_features))
+    for (int64_t i = 0; i < rows; ++i) {
+      std::memcpy(y + i * out_features, bias, static_cast<size_t>(out_features) * sizeof(float));
+    }
+    beta = 1.0f;
+  }
+  gemm(false, true, rows, out_features, in_features, 1.0f, x, in_features, weight, in_features, beta, y,
+       out_features);
+}
+
+void linear_backward(const float* x, const float* weight, const float* dy, int64_t rows, int64_t in_features,
+                     int64_t out_features, float* dx, float* dweight, float* dbias, bool accumulate_dx) {
+  constexpr const char* op = "linear_backward";
+  detail::check_nonneg(op, "rows", rows);
+  detail::check_positive(op, "in_features", in_features);
+  detail::check_positive(op, "out_features", out_features);
+  if (rows == 0) return;
+  detail::check_ptr(op, "dy", dy);
+  if (dx != nullptr) {
+    detail::check_ptr(op, "weight", weight);
+    gemm(false, false, rows, in_features, out_features, 1.0f, dy, out_features, weight, in_features,
+         accumulate_dx ? 1.0f : 0.0f, dx, in_features);
+  }
+  if (dweight != nullptr) {
+    detail::check_ptr(op, "x", x);
+    gemm(true, false, out_features, in_features, rows, 1.0f, dy, out_features, x, in_features, 1.0f, dweight,
+         in_features);
+  }
+  if (dbias != nullptr) {
+    detail::column_reduce(
+        rows, out_features,
+        [&](int64_t i, int64_t j0, int64_t j1, double* acc) {
+          const float* row = dy + i * out_features;
+#pragma omp simd
+          for (int64_t j = j0; j < j1; ++j) acc[j - j0] += row[j];
+        },
+        dbias);
+  }
+}
+
+}  // namespace megaswift::kernels::cpu
