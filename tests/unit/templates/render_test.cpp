@@ -1,0 +1,312 @@
+// Rendering and loss masks of the first-party templates, checked against ms-swift's rules
+// (research/user-needs.md sections 3-4). Trained text is shown in [[...]].
+#include "template_plugin.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+using megaswift::sdk::Error;
+using megaswift::sdk::RenderedTemplate;
+using megaswift::test::make_template;
+using megaswift::test::marked;
+using nlohmann::json;
+
+namespace {
+
+std::string conv(const std::vector<std::pair<std::string, std::string>>& messages) {
+  json m = json::array();
+  for (const auto& [role, content] : messages) m.push_back({{"role", role}, {"content", content}});
+  return json{{"messages", m}}.dump();
+}
+
+std::string render(const std::string& name, const std::string& conversation, const std::string& options = "{}") {
+  return marked(make_template(name)->render(conversation, options));
+}
+
+const std::string kTwoTurns = conv({{"user", "Hi"}, {"assistant", "Hello!"}, {"user", "Bye"}, {"assistant", "See you."}});
+
+msw_status_code render_error(const std::string& name, const std::string& conversation,
+                             const std::string& options = "{}", std::string* message = nullptr) {
+  try {
+    make_template(name)->render(conversation, options);
+  } catch (const Error& e) {
+    if (message) *message = e.what();
+    return e.code();
+  }
+  return MSW_STATUS_OK;
+}
+
+}  // namespace
+
+TEST_CASE("qwen2_5 renders ChatML with its default system and trains on each answer with its <|im_end|> and newline") {
+  CHECK(render("qwen2_5", kTwoTurns) ==
+        "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n[[Hello!<|im_end|>\n]]"
+        "<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n[[See you.<|im_end|>\n]]");
+}
+
+TEST_CASE("qwen's default system is 'You are a helpful assistant.' and qwen3 has none") {
+  auto one = conv({{"user", "Hi"}, {"assistant", "Hello!"}});
+  CHECK(render("qwen", one) ==
+        "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n[[Hello!<|im_end|>\n]]");
+  CHECK(std::string(make_template("qwen")->default_system()) == "You are a helpful assistant.");
+  CHECK(std::string(make_template("qwen2_5")->default_system()) ==
+        "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.");
+  CHECK(make_template("qwen3")->default_system() == nullptr);
+  CHECK(render("qwen3", one) ==
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n[[Hello!<|im_end|>\n]]");
+}
+
+TEST_CASE("--system replaces the template default and a row's system prompt wins over --system") {
+  auto plain = conv({{"user", "Hi"}, {"assistant", "Yo"}});
+  auto with_system = conv({{"system", "Row system."}, {"user", "Hi"}, {"assistant", "Yo"}});
+  const std::string flag = R"({"system": "Flag system."})";
+  CHECK(render("qwen", plain, flag).starts_with("<|im_start|>system\nFlag system.<|im_end|>\n"));
+  CHECK(render("qwen", with_system, flag).starts_with("<|im_start|>system\nRow system.<|im_end|>\n"));
+  // The "system" key of a row counts as the row's system prompt too.
+  json keyed = json::parse(plain);
+  keyed["system"] = "Key system.";
+  CHECK(render("qwen", keyed.dump(), flag).starts_with("<|im_start|>system\nKey system.<|im_end|>\n"));
+  // --system given at create() time is the default of every render.
+  auto t = make_template("qwen3", flag);
+  CHECK(marked(t->render(plain)).starts_with("<|im_start|>system\nFlag system.<|im_end|>\n"));
+}
+
+TEST_CASE("an empty system prompt drops the system block") {
+  CHECK(render("qwen2_5", conv({{"user", "Hi"}, {"assistant", "Yo"}}), R"({"system": ""})") ==
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n[[Yo<|im_end|>\n]]");
+}
+
+TEST_CASE("loss_scale last_round trains only on the final answer") {
+  CHECK(render("qwen", kTwoTurns, R"({"system": "", "loss_scale": "last_round"})") ==
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n"
+        "<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n[[See you.<|im_end|>\n]]");
+}
+
+TEST_CASE("loss_scale all trains on every token") {
+  auto r = make_template("qwen")->render(kTwoTurns, R"({"loss_scale": "all"})");
+  for (const auto& s : r.segments()) CHECK(s.loss_weight == 1.0f);
+  CHECK(marked(r) == "[[" + r.text() + "]]");
+}
+
+TEST_CASE("a message's loss field overrides the loss_scale strategy, end-of-turn tokens included") {
+  json c = json::parse(kTwoTurns);
+  c["messages"][1]["loss"] = false;
+  CHECK(render("qwen", c.dump(), R"({"system": ""})") ==
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n"
+        "<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n[[See you.<|im_end|>\n]]");
+  c["messages"][1]["loss"] = true;
+  CHECK(render("qwen", c.dump(), R"({"system": "", "loss_scale": "last_round"})") ==
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n[[Hello!<|im_end|>\n]]"
+        "<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n[[See you.<|im_end|>\n]]");
+  c["messages"][1]["loss"] = nullptr;
+  c["messages"][3]["loss"] = false;
+  CHECK(render("qwen", c.dump(), R"({"system": ""})") ==
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n[[Hello!<|im_end|>\n]]"
+        "<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\nSee you.<|im_end|>\n");
+  // A number is the weight of the trained text; loss on a user message is ignored, as in ms-swift.
+  c["messages"][3]["loss"] = 2.5;
+  c["messages"][0]["loss"] = true;
+  auto r = make_template("qwen")->render(c.dump(), R"({"system": ""})");
+  bool found = false;
+  for (const auto& s : r.segments()) {
+    if (r.segment_text(s) == "See you.") {
+      CHECK(s.loss_weight == 2.5f);
+      CHECK(s.message_index == 3);
+      found = true;
+    }
+    if (r.segment_text(s) == "Hi") CHECK(s.loss_weight == 0.0f);
+  }
+  CHECK(found);
+}
+
+TEST_CASE("a generation prompt ends with the assistant header; qwen3 adds the empty think block unless thinking") {
+  auto q = conv({{"system", "S"}, {"user", "Hi"}, {"assistant", "Yo"}, {"user", "Again"}});
+  const std::string gen = R"({"add_generation_prompt": true})";
+  CHECK(make_template("qwen2_5")->render(q, gen).text() ==
+        "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nYo<|im_end|>\n"
+        "<|im_start|>user\nAgain<|im_end|>\n<|im_start|>assistant\n");
+  CHECK(make_template("qwen3")->render(q, gen).text().ends_with(
+      "<|im_start|>user\nAgain<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"));
+  CHECK(make_template("qwen3")->render(q, R"({"add_generation_prompt": true, "enable_thinking": true})")
+            .text()
+            .ends_with("<|im_start|>assistant\n"));
+  CHECK(make_template("llama3")->render(q, gen).text().ends_with(
+      "<|start_header_id|>user<|end_header_id|>\n\nAgain<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"));
+}
+
+TEST_CASE("qwen3 gives answers without a think block the empty one and trains on none of it") {
+  auto c = conv({{"user", "Q1"}, {"assistant", "A1"}, {"user", "Q2"}, {"assistant", "<think>\nhmm\n</think>\n\nA2"}});
+  CHECK(render("qwen3", c) ==
+        "<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n[[A1<|im_end|>\n]]"
+        "<|im_start|>user\nQ2<|im_end|>\n<|im_start|>assistant\n[[<think>\nhmm\n</think>\n\nA2<|im_end|>\n]]");
+  // --disable_ignore_empty_think trains on the empty block too.
+  CHECK(render("qwen3", c, R"({"disable_ignore_empty_think": true})")
+            .starts_with("<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\n[[<think>\n\n</think>\n\nA1"));
+  // add_non_thinking_prefix false leaves plain answers as they are.
+  CHECK(render("qwen3", c, R"({"add_non_thinking_prefix": false})")
+            .starts_with("<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\n[[A1<|im_end|>\n]]"));
+}
+
+TEST_CASE("qwen3 keeps earlier reasoning when training on every round and drops it for last_round and prompts") {
+  auto c = conv({{"user", "Q1"}, {"assistant", "<think>\nold\n</think>\n\nA1"}, {"user", "Q2"}, {"assistant", "A2"}});
+  CHECK(render("qwen3", c).find("<think>\nold\n</think>") != std::string::npos);
+  CHECK(render("qwen3", c, R"({"loss_scale": "last_round"})") ==
+        "<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\nA1<|im_end|>\n"
+        "<|im_start|>user\nQ2<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n[[A2<|im_end|>\n]]");
+  auto prompt = conv({{"user", "Q1"}, {"assistant", "<think>\nold\n</think>\n\nA1"}, {"user", "Q2"}});
+  CHECK(make_template("qwen3")->render(prompt, R"({"add_generation_prompt": true})").text() ==
+        "<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\nA1<|im_end|>\n"
+        "<|im_start|>user\nQ2<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
+}
+
+TEST_CASE("llama3 uses begin_of_text, role headers and <|eot_id|> without a newline, and has no default system") {
+  CHECK(make_template("llama3")->default_system() == nullptr);
+  CHECK(render("llama3", kTwoTurns) ==
+        "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n[[Hello!<|eot_id|>]]"
+        "<|start_header_id|>user<|end_header_id|>\n\nBye<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n[[See you.<|eot_id|>]]");
+  CHECK(render("llama3", conv({{"system", "S"}, {"user", "Hi"}, {"assistant", "Yo"}})) ==
+        "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n[[Yo<|eot_id|>]]");
+}
+
+TEST_CASE("special tokens are SPECIAL segments and everything else is TEXT") {
+  auto r = make_template("llama3")->render(conv({{"user", "Hi"}, {"assistant", "Yo"}}));
+  std::vector<std::string> specials;
+  for (const auto& s : r.segments())
+    if (s.kind == MSW_TEMPLATE_SEGMENT_SPECIAL) specials.emplace_back(r.segment_text(s));
+  CHECK(specials == std::vector<std::string>{"<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
+                                             "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"});
+}
+
+TEST_CASE("the default template is plain text with BOS first and EOS after the final answer only") {
+  CHECK(std::string(make_template("default")->default_system()) == "You are a helpful assistant.");
+  CHECK(render("default", kTwoTurns) ==
+        "<BOS>You are a helpful assistant.\n\n### Human:\nHi\n\n### Assistant:\n[[Hello!]]\n\n"
+        "### Human:\nBye\n\n### Assistant:\n[[See you.<EOS>]]");
+}
+
+TEST_CASE("the generative template is BOS, the text and EOS, and accepts {text} rows") {
+  CHECK(render("generative", R"({"text": "Once upon a time."})", R"({"loss_scale": "all"})") ==
+        "[[<BOS>Once upon a time.<EOS>]]");
+  // A system prompt and roles play no part; multi-round rows keep the last round, as in ms-swift.
+  CHECK(render("generative", conv({{"system", "S"}, {"user", "Q"}, {"assistant", "A"}}), R"({"loss_scale": "all"})") ==
+        "[[<BOS>QA<EOS>]]");
+  CHECK(render("generative", conv({{"user", "Q1"}, {"assistant", "A1"}, {"user", "Q2"}, {"assistant", "A2"}}),
+               R"({"loss_scale": "all"})") == "[[<BOS>Q2A2<EOS>]]");
+  CHECK(make_template("generative")->render(R"({"text": "x"})").segments().size() == 3);
+}
+
+TEST_CASE("consecutive user messages are joined and consecutive assistant messages keep their own loss") {
+  json c = json::parse(conv({{"user", "A"}, {"user", "B"}, {"assistant", "C"}, {"assistant", "D"}}));
+  c["messages"][2]["loss"] = false;
+  CHECK(render("qwen", c.dump(), R"({"system": ""})") ==
+        "<|im_start|>user\nAB<|im_end|>\n<|im_start|>assistant\nC[[D<|im_end|>\n]]");
+}
+
+TEST_CASE("a final answer that already ends with a stop word gets no second end-of-turn") {
+  CHECK(render("qwen", conv({{"user", "Hi"}, {"assistant", "Yo<|im_end|>"}}), R"({"system": ""})") ==
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n[[Yo<|im_end|>]]");
+  CHECK(render("generative", R"({"text": "end</s>"})", R"({"loss_scale": "all", "eos_token": "</s>"})") ==
+        "[[<BOS>end</s>]]");
+}
+
+TEST_CASE("stop words and the end-of-turn token follow ms-swift's registrations") {
+  CHECK(make_template("qwen2_5")->stop_words() == std::vector<std::string>{"<|endoftext|>", "<|im_end|>"});
+  CHECK(std::string(make_template("qwen3")->end_of_turn()) == "<|im_end|>");
+  CHECK(make_template("llama3")->stop_words() == std::vector<std::string>{"<|eot_id|>"});
+  CHECK(std::string(make_template("llama3")->end_of_turn()) == "<|eot_id|>");
+  CHECK(make_template("default")->stop_words().empty());
+  CHECK(make_template("default")->end_of_turn() == nullptr);
+  CHECK(std::string(make_template("qwen3")->model_types()) == "qwen3,qwen3_moe");
+  CHECK(std::string(make_template("generative")->model_types()) == "*");
+}
+
+TEST_CASE("segments tile the rendered text and name the message they come from") {
+  auto r = make_template("qwen2_5")->render(conv({{"system", "S"}, {"user", "Q"}, {"assistant", "A"}}));
+  uint64_t offset = 0;
+  for (const auto& s : r.segments()) {
+    CHECK(s.text_offset == offset);
+    offset += s.text_size;
+    std::string text(r.segment_text(s));
+    if (text == "S") CHECK(s.message_index == 0);
+    if (text == "Q") CHECK(s.message_index == 1);
+    if (text == "A<|im_end|>\n" || text == "A") CHECK(s.message_index == 2);
+    if (s.kind == MSW_TEMPLATE_SEGMENT_SPECIAL) CHECK(s.message_index == -1);
+  }
+  CHECK(offset == r.text().size());
+}
+
+TEST_CASE("malformed conversations are refused with a message naming the problem") {
+  std::string m;
+  CHECK(render_error("qwen", "{not json", "{}", &m) == MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(m.find("not valid JSON") != std::string::npos);
+  CHECK(render_error("qwen", R"({"rows": []})", "{}", &m) == MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(m.find("neither \"messages\" nor \"text\"") != std::string::npos);
+  CHECK(render_error("qwen", R"({"messages": []})", "{}", &m) == MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(m.find("no messages") != std::string::npos);
+  CHECK(render_error("qwen", conv({{"user", "Q"}, {"system", "S"}, {"assistant", "A"}}), "{}", &m) ==
+        MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(m.find("message 1: a system message may only come first") != std::string::npos);
+  CHECK(render_error("qwen", conv({{"human", "Q"}, {"assistant", "A"}}), "{}", &m) == MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(m.find("unknown role \"human\"") != std::string::npos);
+  CHECK(render_error("qwen", R"({"messages": [{"role": "user", "content": 5}]})", "{}", &m) ==
+        MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(m.find("no string \"content\"") != std::string::npos);
+  CHECK(render_error("qwen", conv({{"user", "Q"}}), "{}", &m) == MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(m.find("ends with a user message") != std::string::npos);
+  CHECK(render_error("qwen", conv({{"user", "Q"}, {"assistant", "A"}}), R"({"add_generation_prompt": true})", &m) ==
+        MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(render_error("qwen", conv({{"user", "Q"}, {"assistant", "A"}, {"tool", "42"}, {"assistant", "B"}}), "{}",
+                     &m) == MSW_STATUS_UNSUPPORTED);
+  CHECK(m.find("role \"tool\"") != std::string::npos);
+  CHECK(render_error("qwen", R"({"messages": [{"role": "assistant", "content": "A", "loss": "yes"}]})", "{}", &m) ==
+        MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(m.find("\"loss\"") != std::string::npos);
+}
+
+TEST_CASE("bad options are refused naming the key") {
+  auto c = conv({{"user", "Q"}, {"assistant", "A"}});
+  std::string m;
+  CHECK(render_error("qwen", c, R"({"loss_scale": "hermes"})", &m) == MSW_STATUS_UNSUPPORTED);
+  CHECK(m.find("'hermes' is not supported") != std::string::npos);
+  CHECK(render_error("qwen", c, R"({"add_generation_prompt": "yes"})", &m) == MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(m.find("add_generation_prompt") != std::string::npos);
+  CHECK(render_error("qwen", c, "[1]", &m) == MSW_STATUS_INVALID_ARGUMENT);
+  CHECK_THROWS_AS(make_template("qwen", R"({"system": 3})"), Error);
+  // ms-swift's modifier after a base strategy is accepted.
+  CHECK(render_error("qwen", c, R"({"loss_scale": "last_round+ignore_empty_think"})") == MSW_STATUS_OK);
+}
+
+TEST_CASE("render reports the sizes it needs and writes nothing into buffers that are too small") {
+  const msw_template_vtable& vt = megaswift::test::template_vtable("qwen");
+  void* self = nullptr;
+  REQUIRE(vt.create("{}", &self) == nullptr);
+  const std::string c = conv({{"user", "Q"}, {"assistant", "A"}});
+  size_t count = 0, size = 0;
+  REQUIRE(vt.render(self, c.c_str(), "{}", nullptr, 0, &count, nullptr, 0, &size) == nullptr);
+  CHECK(count > 0);
+  CHECK(size > 0);
+  std::vector<msw_template_segment> segs(count);
+  std::string text(size - 1, '#');  // one byte short
+  size_t count2 = 0, size2 = 0;
+  REQUIRE(vt.render(self, c.c_str(), "{}", segs.data(), segs.size(), &count2, text.data(), text.size(), &size2) ==
+          nullptr);
+  CHECK(count2 == count);
+  CHECK(size2 == size);
+  CHECK(text == std::string(size - 1, '#'));
+  text.resize(size);
+  REQUIRE(vt.render(self, c.c_str(), nullptr, segs.data(), segs.size(), &count2, text.data(), text.size(), &size2) ==
+          nullptr);
+  CHECK(text.starts_with("<|im_start|>system\nYou are a helpful assistant."));
+  CHECK(segs.back().loss_weight == 1.0f);
+  vt.destroy(self);
+}
