@@ -21,7 +21,7 @@ int run_stage(config::Command command, const std::vector<std::string>& args, con
     std::cout << config::help_text(command);
     return kOk;
   }
-  config::resolve_derived_defaults(command, parsed);
+  config::resolve_derived_defaults(parsed);
 
   const auto& values = parsed.values;
   auto text = [&](const char* key) { return values.contains(key) && values[key].is_string() ? values[key].get<std::string>() : std::string(); };
