@@ -14,31 +14,13 @@ foreach(t IN LISTS msw_plugin_targets)
   list(APPEND msw_bundle_modules "$<TARGET_FILE:${t}>")
 endforeach()
 
-set(MSW_SYSTEM_LIBRARY_REGEXES
-  [[^ld-linux]] [[^libc\.so]] [[^libm\.so]] [[^libdl\.so]] [[^librt\.so]] [[^libpthread\.so]]
-  [[^libstdc\+\+\.so]] [[^libgcc_s\.so]] [[^libcuda\.so]] [[^libcudart\.so]] [[^libcublas]] [[^libcublasLt]]
-  [[^libcudnn]] [[^libnccl\.so]] [[^libnvrtc]] [[^libnvJitLink]] [[^libcufft]] [[^libcurand]] [[^libcusparse]]
-  [[^libcusolver]] [[^linux-vdso]])
-
+# The list of files to scan needs generator expressions (install(CODE)); the scan itself lives in a
+# script file so its regular expressions need no second level of escaping.
 install(CODE "
   set(msw_executables \"$<TARGET_FILE:megatron>;$<TARGET_FILE:swift>\")
   set(msw_modules \"${msw_bundle_modules}\")
-  file(GET_RUNTIME_DEPENDENCIES
-    EXECUTABLES \${msw_executables}
-    MODULES \${msw_modules}
-    RESOLVED_DEPENDENCIES_VAR msw_resolved
-    UNRESOLVED_DEPENDENCIES_VAR msw_unresolved
-    PRE_EXCLUDE_REGEXES ${MSW_SYSTEM_LIBRARY_REGEXES}
-    POST_EXCLUDE_REGEXES [[^/usr/local/cuda]] [[/libcuda\\.so]])
-  if(msw_unresolved)
-    message(FATAL_ERROR \"install: unresolved runtime libraries: \${msw_unresolved}\")
-  endif()
-  foreach(lib IN LISTS msw_resolved)
-    file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib\" TYPE SHARED_LIBRARY FOLLOW_SYMLINK_CHAIN FILES \"\${lib}\")
-  endforeach()
-  list(LENGTH msw_resolved msw_count)
-  message(STATUS \"Bundled \${msw_count} runtime libraries into \${CMAKE_INSTALL_PREFIX}/lib\")
 " COMPONENT runtime)
+install(SCRIPT ${CMAKE_CURRENT_LIST_DIR}/MegaswiftBundleRuntime.cmake COMPONENT runtime)
 
 set(CPACK_GENERATOR TGZ)
 set(CPACK_PACKAGE_NAME megaswift)
