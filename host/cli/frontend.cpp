@@ -2,6 +2,9 @@
 
 #include "host/config/error.hpp"
 #include "host/core/status.hpp"
+#ifdef MEGASWIFT_HAVE_CUDA
+#include "host/cuda/cuda_backend.hpp"
+#endif
 
 #include <iostream>
 
@@ -26,6 +29,9 @@ int run_frontend(std::string_view program, int argc, char** argv, const std::vec
     std::cout << program << " (Megaswift) " << MEGASWIFT_VERSION << "\n";
     return kOk;
   }
+#ifdef MEGASWIFT_HAVE_CUDA
+  host::cuda::register_cuda_backend();
+#endif
   const std::string name = args[0];
   args.erase(args.begin());
   for (const auto& s : subcommands) {
