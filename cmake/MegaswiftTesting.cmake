@@ -9,6 +9,9 @@ function(msw_add_test name)
   cmake_parse_arguments(ARG "" "WORKING_DIRECTORY" "SOURCES;LIBS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE msw_doctest_main ${ARG_LIBS})
+  # tests/support/test_paths.hpp reads these.
+  target_compile_definitions(${name} PRIVATE MSW_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                             MSW_TEST_BINARY_DIR="${CMAKE_BINARY_DIR}")
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   if(NOT ARG_WORKING_DIRECTORY)
     set(ARG_WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
@@ -17,6 +20,7 @@ function(msw_add_test name)
     WORKING_DIRECTORY ${ARG_WORKING_DIRECTORY}
     TEST_PREFIX "${name}: "
     PROPERTIES LABELS "${ARG_LABELS}"
-               ENVIRONMENT "MEGASWIFT_SOURCE_DIR=${PROJECT_SOURCE_DIR}\\;MEGASWIFT_BINARY_DIR=${CMAKE_BINARY_DIR}"
+               # One variable only: doctest_discover_tests splits a list value into separate properties.
+               ENVIRONMENT "MEGASWIFT_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
                ${ARG_PROPERTIES})
 endfunction()
