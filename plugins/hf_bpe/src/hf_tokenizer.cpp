@@ -200,6 +200,20 @@ void HfTokenizer::encode_into(std::string_view input, bool split_special_tokens,
   }
 }
 
+std::string HfTokenizer::canonical_text(std::string_view input) const {
+  std::string text = utf8::repair(input);
+  if (!normalizer_) return text;
+  std::vector<Segment> segments;
+  if (raw_matcher_.empty()) segments.push_back(Segment{0, text.size(), -1});
+  else raw_matcher_.split(text, false, segments);
+  std::string out;
+  for (const Segment& seg : segments) {
+    std::string_view part = std::string_view(text).substr(seg.start, seg.end - seg.start);
+    out += seg.id >= 0 ? std::string(part) : normalizer_->normalize(part);
+  }
+  return out;
+}
+
 std::vector<int32_t> HfTokenizer::encode(std::string_view text, bool split_special_tokens) const {
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 8);

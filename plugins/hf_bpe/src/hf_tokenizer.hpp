@@ -37,6 +37,10 @@ class HfTokenizer {
   // Ids without a token are passed over, as HF does.
   std::string decode(const int32_t* ids, size_t count, bool skip_special_tokens) const;
 
+  // The text that encode() actually tokenizes: `text` with invalid UTF-8 repaired and normalized
+  // (NFC for Qwen) outside added tokens. decode(encode(x)) gives back exactly this.
+  std::string canonical_text(std::string_view text) const;
+
   int32_t vocab_size() const { return vocab_size_; }
   int32_t token_to_id(std::string_view token) const;
   const std::string* id_to_token(int32_t id) const;

@@ -2,12 +2,18 @@
 // the ids (one line per document) for comparison with the references.
 //
 //   tokenize_bench --model <dir with tokenizer.json> --corpus <file> [--threads N] [--repeat R]
-//                  [--dump <ids.txt>]
+//                  [--dump <ids.txt>] [--reference <ids.txt>] [--roundtrip]
+//
+// --reference compares the ids with a reference (one line per document, as reference_encode.mjs
+// and hf_reference.py write) and --roundtrip checks decode(encode(x)) == x, where x has invalid UTF-8
+// repaired and is normalized as the tokenizer does (NFC for Qwen); a difference makes the exit
+// status non-zero.
 //
 // Each measurement is the best of R passes over the whole corpus (the first pass also fills the
 // merge cache, as it does in HF tokenizers' own runs).
 #include "corpus_file.hpp"
 #include "hf_tokenizer.hpp"
+#include "utf8.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -42,7 +48,8 @@ std::vector<std::vector<int32_t>> encode_all(const hf_bpe::HfTokenizer& tok, con
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model, corpus, dump;
+  std::string model, corpus, dump, reference;
+  bool roundtrip = false;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int repeat = 3;
   for (int i = 1; i < argc; ++i) {
@@ -59,6 +66,8 @@ int main(int argc, char** argv) {
     else if (a == "--threads") threads = std::stoi(value());
     else if (a == "--repeat") repeat = std::stoi(value());
     else if (a == "--dump") dump = value();
+    else if (a == "--reference") reference = value();
+    else if (a == "--roundtrip") roundtrip = true;
     else {
       std::fprintf(stderr, "tokenize_bench: unknown argument '%s'\n", a.c_str());
       return 2;
@@ -105,6 +114,29 @@ int main(int argc, char** argv) {
         out << '\n';
       }
     }
+    int status = 0;
+    if (!reference.empty()) {
+      auto ref = msw_tokenize_corpus::read_id_lines(reference);
+      size_t bad = 0;
+      for (size_t i = 0; i < docs.size(); ++i) {
+        if (i < ref.size() && ref[i] == ids[i]) continue;
+        if (bad++ < 3) {
+          size_t k = 0;
+          while (i < ref.size() && k < ids[i].size() && k < ref[i].size() && ids[i][k] == ref[i][k]) ++k;
+          std::printf("  document %zu differs at token %zu\n", i, k);
+        }
+      }
+      std::printf("reference %s: %zu of %zu documents differ\n", reference.c_str(), bad, docs.size());
+      if (bad || ref.size() < docs.size()) status = 1;
+    }
+    if (roundtrip) {
+      size_t bad = 0;
+      for (size_t i = 0; i < docs.size(); ++i)
+        if (tok.decode(ids[i].data(), ids[i].size(), false) != tok.canonical_text(docs[i])) ++bad;
+      std::printf("roundtrip decode(encode(x)) == x: %zu of %zu documents differ\n", bad, docs.size());
+      if (bad) status = 1;
+    }
+    return status;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tokenize_bench: %s\n", e.what());
     return 1;

@@ -79,7 +79,8 @@ typedef struct msw_tokenizer_vtable {
                               size_t* offsets, size_t* out_needed);
 
   /* REQUIRED. Writes the UTF-8 text of `count` ids into `text`, fill and report in bytes (no
-   * terminator). Ids that are not in the vocabulary are an error naming the id. */
+   * terminator). Ids without a token (e.g. padding rows of an embedding table larger than the
+   * vocabulary) produce no text, as in HF tokenizers. */
   msw_status* (*decode)(const void* self, const int32_t* ids, size_t count, uint32_t flags, char* text,
                         size_t capacity, size_t* out_needed);
 
