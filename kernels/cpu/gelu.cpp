@@ -2,7 +2,6 @@
 #include <kernels/cpu/gelu.hpp>
 
 #include <cmath>
-#include <numbers>
 
 #include <kernels/cpu/detail/checks.hpp>
 #include <kernels/cpu/detail/parallel.hpp>
@@ -25,19 +24,22 @@ void check(const char* op, int64_t n, const void* a, const void* b, const void* 
 
 }  // namespace
 
+// 0.5*(1+erf(x/sqrt2)) is evaluated as 0.5*erfc(-x/sqrt2), and 0.5*(1+tanh(u)) as sigmoid(2u):
+// the textbook forms cancel catastrophically for negative x (1 + (-0.9999994)) in float32.
 void gelu_forward(const float* x, float* y, int64_t n, GeluApproximation approximation) {
   check("gelu_forward", n, x, y, y);
   if (approximation == GeluApproximation::tanh) {
 #pragma omp parallel for schedule(static) num_threads(detail::threads_for(n * 16))
     for (int64_t i = 0; i < n; ++i) {
       const float v = x[i];
-      y[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v)));
+      const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
+      y[i] = v / (1.0f + std::exp(-2.0f * u));
     }
   } else {
 #pragma omp parallel for schedule(static) num_threads(detail::threads_for(n * 16))
     for (int64_t i = 0; i < n; ++i) {
       const float v = x[i];
-      y[i] = 0.5f * v * (1.0f + std::erf(v * kInvSqrt2));
+      y[i] = 0.5f * v * std::erfc(-v * kInvSqrt2);
     }
   }
 }
@@ -45,18 +47,20 @@ void gelu_forward(const float* x, float* y, int64_t n, GeluApproximation approxi
 void gelu_backward(const float* x, const float* dy, float* dx, int64_t n, GeluApproximation approximation) {
   check("gelu_backward", n, x, dy, dx);
   if (approximation == GeluApproximation::tanh) {
+    // d/dx [x * s(2u)] = s + x * 2 s (1 - s) u',  s = sigmoid(2u) = 0.5 (1 + tanh u)
 #pragma omp parallel for schedule(static) num_threads(detail::threads_for(n * 16))
     for (int64_t i = 0; i < n; ++i) {
       const float v = x[i];
-      const float t = std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v));
-      const float dinner = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
-      dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dinner);
+      const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
+      const float s = 1.0f / (1.0f + std::exp(-2.0f * u));
+      const float du = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
+      dx[i] = dy[i] * (s + 2.0f * v * s * (1.0f - s) * du);
     }
   } else {
 #pragma omp parallel for schedule(static) num_threads(detail::threads_for(n * 16))
     for (int64_t i = 0; i < n; ++i) {
       const float v = x[i];
-      const float cdf = 0.5f * (1.0f + std::erf(v * kInvSqrt2));
+      const float cdf = 0.5f * std::erfc(-v * kInvSqrt2);
       const float pdf = kInvSqrt2Pi * std::exp(-0.5f * v * v);
       dx[i] = dy[i] * (cdf + v * pdf);
     }

@@ -1,0 +1,164 @@
+// RoPE: inverse frequencies, attention factor and cos/sin tables of every variant against float64
+// values from tests/fixtures/rope_reference.py (numpy, formulas of HF's modeling_rope_utils written
+// independently of the kernel); the rotation against the float64 reference and its backward against
+// central differences.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include <kernels/cpu/rope.hpp>
+
+#include "reference_attention.hpp"
+#include "test_support.hpp"
+
+namespace cpu = megaswift::kernels::cpu;
+using namespace ops_test;
+
+namespace {
+
+nlohmann::json load_reference() {
+  const char* src = std::getenv("MEGASWIFT_SOURCE_DIR");
+  REQUIRE_MESSAGE(src != nullptr, "MEGASWIFT_SOURCE_DIR is not set (run through ctest)");
+  const auto path = std::filesystem::path(src) / "tests" / "fixtures" / "rope_reference.json";
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "cannot open " << path.string() << "; regenerate it with tests/fixtures/rope_reference.py");
+  return nlohmann::json::parse(in);
+}
+
+cpu::RopeConfig config_from(const nlohmann::json& c) {
+  cpu::RopeConfig r;
+  r.scaling = cpu::rope_scaling_from_name(c.at("scaling").get<std::string>());
+  r.theta = c.at("theta");
+  r.head_dim = c.at("head_dim");
+  r.partial_rotary_factor = c.value("partial_rotary_factor", 1.0);
+  r.max_position_embeddings = c.value("max_position_embeddings", int64_t{0});
+  r.factor = c.value("factor", 1.0);
+  r.original_max_position_embeddings = c.value("original_max_position_embeddings", int64_t{0});
+  r.low_freq_factor = c.value("low_freq_factor", 1.0);
+  r.high_freq_factor = c.value("high_freq_factor", 4.0);
+  r.beta_fast = c.value("beta_fast", 32.0);
+  r.beta_slow = c.value("beta_slow", 1.0);
+  r.mscale = c.value("mscale", 0.0);
+  r.mscale_all_dim = c.value("mscale_all_dim", 0.0);
+  if (c.contains("attention_factor")) r.attention_factor = c.at("attention_factor").get<double>();
+  r.truncate = c.value("truncate", true);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("rope inv_freq and attention factor and cos/sin tables of every variant match the numpy float64 reference") {
+  const auto ref = load_reference();
+  REQUIRE(ref.at("cases").size() >= 8);
+  for (const auto& c : ref.at("cases")) {
+    INFO(c.at("name").get<std::string>());
+    const cpu::RopeConfig cfg = config_from(c.at("config"));
+    const auto positions = c.at("positions").get<std::vector<int64_t>>();
+    const auto want_inv = c.at("inv_freq").get<std::vector<double>>();
+    const int64_t max_pos = *std::max_element(positions.begin(), positions.end());
+
+    const auto inv = cpu::rope_inv_freq(cfg, max_pos);
+    REQUIRE(inv.size() == want_inv.size());
+    REQUIRE(cpu::rope_rotary_dim(cfg) == static_cast<int64_t>(2 * inv.size()));
+    for (size_t i = 0; i < inv.size(); ++i) {
+      // float32 inv_freq with HF's float32 exponent: a few 1e-7 relative.
+      CHECK(std::abs(inv[i] - want_inv[i]) <= 2e-6 * want_inv[i]);
+    }
+    CHECK(cpu::rope_attention_factor(cfg) == doctest::Approx(c.at("attention_factor").get<double>()).epsilon(1e-12));
+
+    const int64_t half = static_cast<int64_t>(inv.size());
+    FVec cos(positions.size() * half), sin(positions.size() * half);
+    cpu::rope_tables(cfg, positions.data(), static_cast<int64_t>(positions.size()), cos.data(), sin.data());
+    const auto want_cos = c.at("cos").get<std::vector<std::vector<double>>>();
+    const auto want_sin = c.at("sin").get<std::vector<std::vector<double>>>();
+    for (size_t p = 0; p < positions.size(); ++p) {
+      for (int64_t i = 0; i < half; ++i) {
+        // The angle pos*inv_freq is taken in float32 (as HF does), so allow its rounding.
+        const double angle = static_cast<double>(positions[p]) * want_inv[i];
+        const double tol = 2e-6 + 4e-6 * angle;
+        CHECK(std::abs(cos[p * half + i] - want_cos[p][i]) <= tol);
+        CHECK(std::abs(sin[p * half + i] - want_sin[p][i]) <= tol);
+      }
+    }
+  }
+}
+
+TEST_CASE("dynamic rope equals the default rope while positions stay within max_position_embeddings") {
+  cpu::RopeConfig dyn;
+  dyn.scaling = cpu::RopeScaling::dynamic;
+  dyn.head_dim = 64;
+  dyn.factor = 2.0;
+  dyn.max_position_embeddings = 2048;
+  cpu::RopeConfig plain = dyn;
+  plain.scaling = cpu::RopeScaling::none;
+  CHECK(cpu::rope_inv_freq(dyn, 2047) == cpu::rope_inv_freq(plain, 2047));
+  CHECK(cpu::rope_inv_freq(dyn, 2048) != cpu::rope_inv_freq(plain, 2048));
+}
+
+TEST_CASE("rope config errors name the field and unknown rope types list the supported ones") {
+  CHECK_THROWS_WITH_AS(cpu::rope_scaling_from_name("longrope"), doctest::Contains("default, linear, dynamic, llama3, yarn"),
+                       std::invalid_argument);
+  CHECK(cpu::rope_scaling_from_name("default") == cpu::RopeScaling::none);
+  cpu::RopeConfig c;
+  c.head_dim = 64;
+  c.scaling = cpu::RopeScaling::llama3;
+  c.factor = 8.0;
+  CHECK_THROWS_WITH_AS(cpu::rope_validate(c), doctest::Contains("original_max_position_embeddings"),
+                       std::invalid_argument);
+  c.scaling = cpu::RopeScaling::none;
+  c.head_dim = 6;
+  c.partial_rotary_factor = 0.5;  // rotary dim 3 is odd
+  CHECK_THROWS_WITH_AS(cpu::rope_validate(c), doctest::Contains("must be even"), std::invalid_argument);
+}
+
+TEST_CASE("rope rotation (full or partial rotary with shared or per-batch tables) matches the reference and backward is its transpose") {
+  struct Case {
+    int64_t B, T, H, D, rot;
+    bool per_batch;
+  };
+  for (const Case& k : {Case{1, 1, 1, 2, 2, false}, Case{2, 3, 3, 8, 8, false}, Case{1, 7, 2, 17, 10, true}, Case{2, 3, 1, 7, 4, false},
+                        Case{2, 17, 1, 12, 6, false}, Case{3, 5, 2, 10, 4, true}}) {
+    CAPTURE(k.B);
+    CAPTURE(k.T);
+    CAPTURE(k.D);
+    CAPTURE(k.rot);
+    CAPTURE(k.per_batch);
+    cpu::RopeConfig cfg;
+    cfg.head_dim = k.D;
+    // int(D * factor) must land on rot exactly: aim half a channel above it unless everything rotates.
+    cfg.partial_rotary_factor = k.rot == k.D ? 1.0 : (static_cast<double>(k.rot) + 0.5) / static_cast<double>(k.D);
+    cfg.scaling = cpu::RopeScaling::yarn;  // attention factor != 1 exercises the scaled tables too
+    cfg.factor = 4.0;
+    cfg.original_max_position_embeddings = 64;
+    REQUIRE(cpu::rope_rotary_dim(cfg) == k.rot);
+    const int64_t n_rows = k.per_batch ? k.B * k.T : k.T;
+    std::vector<int64_t> pos(n_rows);
+    for (auto& p : pos) p = random_int(0, 300);
+    const int64_t half = k.rot / 2;
+    FVec cos(n_rows * half), sin(n_rows * half);
+    cpu::rope_tables(cfg, pos.data(), n_rows, cos.data(), sin.data());
+
+    FVec x = random_floats(k.B * k.T * k.H * k.D), y(x.size());
+    cpu::rope_forward(x.data(), y.data(), cos.data(), sin.data(), k.B, k.T, k.H, k.D, k.rot, k.per_batch);
+    const Vec cd = to_double(cos), sd = to_double(sin);
+    check_close("rope forward", y, ops_ref::rope(to_double(x), cd, sd, k.B, k.T, k.H, k.D, k.rot, k.per_batch));
+
+    FVec g = random_floats(x.size()), dx(x.size());
+    cpu::rope_backward(g.data(), dx.data(), cos.data(), sin.data(), k.B, k.T, k.H, k.D, k.rot, k.per_batch);
+    Vec xd = to_double(x);
+    const Vec gd = to_double(g);
+    check_gradient("x", xd, dx, [&] { return dot(gd, ops_ref::rope(xd, cd, sd, k.B, k.T, k.H, k.D, k.rot, k.per_batch)); });
+
+    FVec inplace = x;
+    cpu::rope_forward(inplace.data(), inplace.data(), cos.data(), sin.data(), k.B, k.T, k.H, k.D, k.rot, k.per_batch);
+    CHECK(inplace == y);
+    FVec ginplace = g;
+    cpu::rope_backward(ginplace.data(), ginplace.data(), cos.data(), sin.data(), k.B, k.T, k.H, k.D, k.rot, k.per_batch);
+    CHECK(ginplace == dx);
+  }
+}
