@@ -1,0 +1,89 @@
+#include "datasets/core/record_reader.hpp"
+
+#include "datasets/core/error.hpp"
+#include "datasets/core/utf8.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+namespace megaswift::datasets {
+
+namespace {
+
+std::string lower_suffix(const std::filesystem::path& file) {
+  std::string ext = file.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+std::string read_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw DatasetError("cannot open dataset file " + file.string() + ": check the path and its permissions");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw DatasetError("error while reading dataset file " + file.string());
+  return std::move(buffer).str();
+}
+
+}  // namespace
+
+FileType file_type_of(const std::filesystem::path& file) {
+  const std::string ext = lower_suffix(file);
+  if (ext == ".jsonl" || ext == ".json") return FileType::json;
+  if (ext == ".csv") return FileType::csv;
+  if (ext == ".txt") return FileType::txt;
+  throw DatasetError("unsupported dataset file type '" + ext + "' (" + file.string() +
+                     "): use .jsonl, .json, .csv or .txt (convert other formats, e.g. parquet, to jsonl first)");
+}
+
+bool is_data_file(const std::filesystem::path& file) {
+  const std::string ext = lower_suffix(file);
+  return std::find(std::begin(kDataFileSuffixes), std::end(kDataFileSuffixes), ext) != std::end(kDataFileSuffixes);
+}
+
+std::vector<RawRecord> read_records(const std::filesystem::path& file) {
+  const FileType type = file_type_of(file);
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw DatasetError("dataset path " + file.string() + " is a directory, expected a file");
+  const std::string text = read_file(file);
+  const std::string name = file.string();
+  switch (type) {
+    case FileType::json: return parse_json_records(text, name);
+    case FileType::csv: return parse_csv_records(text, name);
+    case FileType::txt: return parse_text_records(text, name);
+  }
+  return {};
+}
+
+std::vector<RawRecord> parse_text_records(std::string_view text, std::string_view name) {
+  text = strip_bom(text);
+  if (const std::size_t bad = first_invalid_utf8(text); bad != text.size())
+    throw DatasetError(std::string(name) + " line " + std::to_string(line_of_offset(text, bad)) +
+                       ": invalid UTF-8 (re-encode the file as UTF-8)");
+  std::vector<RawRecord> records;
+  std::size_t line_no = 0;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    ++line_no;
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const bool blank = std::all_of(line.begin(), line.end(), [](unsigned char c) { return std::isspace(c); });
+    if (!blank) {
+      RawRecord r;
+      r.value = {{"text", std::string(line)}};
+      r.index = records.size();
+      r.line = line_no;
+      records.push_back(std::move(r));
+    }
+    if (end == text.size()) break;
+    start = end + 1;
+  }
+  return records;
+}
+
+}  // namespace megaswift::datasets
