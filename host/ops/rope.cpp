@@ -3,6 +3,8 @@
 
 #include "kernels/cpu/rope.hpp"
 
+#include <vector>
+
 namespace megaswift::host::ops::cpu_impl {
 
 namespace k = megaswift::kernels::cpu;
@@ -78,13 +80,26 @@ void rope_rotary_dim(Ctx, const msw_rope_config* config, int64_t* out) {
 
 void rope_tables(Ctx ctx, const msw_rope_config* config, T positions, T cos, T sin) {
   const k::RopeConfig rc = to_kernel(config);
-  require_index(positions, "positions", ctx.device);
-  const int64_t p = msw_tensor_numel(positions), half = k::rope_rotary_dim(rc) / 2;
-  require_shape(require(cos, "cos", ctx.device), "cos", {p, half});
+  const auto& tc = require(cos, "cos", ctx.device);
+  if (tc.ndim != 2) fail(MSW_STATUS_SHAPE_MISMATCH, "cos is " + describe(tc) + ", expected (positions, rotary_dim / 2)");
+  const int64_t p = tc.shape[0], half = k::rope_rotary_dim(rc) / 2;
+  require_shape(tc, "cos", {p, half});
   require_shape(require(sin, "sin", ctx.device), "sin", {p, half});
-  I64In pos(*positions);
+  std::vector<int64_t> arange;
+  const int64_t* pos = nullptr;
+  std::vector<I64In> given;
+  if (positions) {
+    require_index(positions, "positions", ctx.device);
+    require_numel(*positions, "positions", p, "one position per row of cos");
+    given.emplace_back(*positions);
+    pos = given[0].data();
+  } else {
+    arange.resize(static_cast<size_t>(p));
+    for (int64_t i = 0; i < p; ++i) arange[i] = i;
+    pos = arange.data();
+  }
   F32Out c(*cos, false), s(*sin, false);
-  k::rope_tables(rc, pos.data(), p, c.data(), s.data());
+  k::rope_tables(rc, pos, p, c.data(), s.data());
   c.commit();
   s.commit();
 }

@@ -137,7 +137,8 @@ typedef struct msw_ops_api {
   /* ---- rotary position embedding ---- */
   /* Number of channels per head that rotate for `config` (even), or a status for an invalid config. */
   msw_status* (*rope_rotary_dim)(const msw_exec_ctx* ctx, const msw_rope_config* config, int64_t* out);
-  /* cos and sin tables (P, rotary_dim/2) F32 for P positions (I64, each >= 0), attention factor included. */
+  /* cos and sin tables (P, rotary_dim/2) F32 for P positions (I64, each >= 0; NULL means 0..P-1), the
+   * attention factor included. */
   msw_status* (*rope_tables)(const msw_exec_ctx* ctx, const msw_rope_config* config, const msw_tensor* positions,
                              const msw_tensor* cos, const msw_tensor* sin);
   /* Rotate-half RoPE on x (B, S, H, D) -> y (same shape; y may alias x). Tables have S rows (positions shared

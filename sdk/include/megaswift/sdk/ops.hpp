@@ -122,9 +122,10 @@ class Ops {
     check(api_->rope_rotary_dim(ctx_, &config, &out));
     return out;
   }
-  void rope_tables(const msw_rope_config& config, const msw_tensor& positions, const msw_tensor& cos,
+  // positions: I64 (P) or NULL for 0..P-1, P = the rows of cos.
+  void rope_tables(const msw_rope_config& config, const msw_tensor* positions, const msw_tensor& cos,
                    const msw_tensor& sin) const {
-    check(api_->rope_tables(ctx_, &config, &positions, &cos, &sin));
+    check(api_->rope_tables(ctx_, &config, positions, &cos, &sin));
   }
   void rope_forward(const msw_tensor& x, const msw_tensor& cos, const msw_tensor& sin, const msw_tensor& y) const {
     check(api_->rope_forward(ctx_, &x, &cos, &sin, &y));

@@ -1,0 +1,263 @@
+// The transformer config of a GPT-style decoder, with Megatron's argument names, and its JSON form (the text
+// that crosses the model ABI: msw_model_vtable.config_from_hf writes it, create reads it).
+//
+// Needs nlohmann/json (header-only; Debian nlohmann-json3-dev, CMake target nlohmann_json::nlohmann_json).
+#pragma once
+
+#include <megaswift/sdk/status.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace megaswift::nn {
+
+// HF rope_scaling / rope_parameters, resolved: which variant and its numbers (ops.h msw_rope_config).
+struct RopeScalingConfig {
+  std::string type = "none";  // none, linear, dynamic, llama3, yarn
+  double factor = 1.0;
+  int64_t original_max_position_embeddings = 0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  double beta_fast = 32.0;
+  double beta_slow = 1.0;
+  double mscale = 0.0;
+  double mscale_all_dim = 0.0;
+  std::optional<double> attention_factor;
+  bool truncate = true;
+};
+
+struct TransformerConfig {
+  std::string hf_model_type;            // the HF model_type the config came from ("qwen2", "llama", ...)
+  int64_t num_layers = 0;
+  int64_t hidden_size = 0;
+  int64_t ffn_hidden_size = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_query_groups = 0;         // kv heads
+  int64_t kv_channels = 0;              // head dim
+  int64_t max_position_embeddings = 0;
+  double rotary_base = 10000.0;
+  double rotary_percent = 1.0;
+  RopeScalingConfig rope_scaling;
+  std::string normalization = "RMSNorm";  // RMSNorm or LayerNorm
+  double norm_epsilon = 1e-5;
+  bool swiglu = true;                   // gated SiLU MLP; false = GELU MLP
+  bool add_qkv_bias = false;
+  bool add_bias_linear = false;         // biases of linear_proj, linear_fc1, linear_fc2
+  bool qk_layernorm = false;
+  bool untie_embeddings_and_output_weights = true;
+  int64_t vocab_size = 0;               // the tokenizer's
+  int64_t padded_vocab_size = 0;        // rows of the embedding and the output layer
+  double init_method_std = 0.02;
+  std::optional<int64_t> sliding_window;  // attention window; sequences longer than it are refused
+  std::string recompute_granularity = "selective";  // selective: attention softmax recomputed in backward; none
+
+  int64_t head_dim() const { return kv_channels; }
+  int64_t q_width() const { return num_attention_heads * kv_channels; }
+  int64_t kv_width() const { return num_query_groups * kv_channels; }
+  int64_t qkv_width() const { return q_width() + 2 * kv_width(); }
+  bool tied() const { return !untie_embeddings_and_output_weights; }
+};
+
+namespace detail {
+
+inline const nlohmann::json& field(const nlohmann::json& j, const char* name, const char* what) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null())
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT,
+                     std::string(what) + " is missing the field \"" + name + "\"");
+  return *it;
+}
+
+template <class V>
+V get_as(const nlohmann::json& v, const char* name, const char* what) {
+  try {
+    return v.get<V>();
+  } catch (const nlohmann::json::exception&) {
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": field \"" + name + "\" has the wrong type (" +
+                                                      v.dump() + ")");
+  }
+}
+
+template <class V>
+V required(const nlohmann::json& j, const char* name, const char* what) {
+  return get_as<V>(field(j, name, what), name, what);
+}
+
+template <class V>
+V optional(const nlohmann::json& j, const char* name, V fallback, const char* what) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return fallback;
+  return get_as<V>(*it, name, what);
+}
+
+inline void require_positive(int64_t v, const char* name, const char* what) {
+  if (v <= 0)
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT,
+                     std::string(what) + ": \"" + name + "\" must be positive, got " + std::to_string(v));
+}
+
+}  // namespace detail
+
+inline nlohmann::json rope_scaling_to_json(const RopeScalingConfig& r) {
+  if (r.type == "none") return nullptr;
+  nlohmann::json j = {{"rope_type", r.type}, {"factor", r.factor}};
+  if (r.type == "llama3") {
+    j["low_freq_factor"] = r.low_freq_factor;
+    j["high_freq_factor"] = r.high_freq_factor;
+  }
+  if (r.original_max_position_embeddings > 0) j["original_max_position_embeddings"] = r.original_max_position_embeddings;
+  if (r.type == "yarn") {
+    j["beta_fast"] = r.beta_fast;
+    j["beta_slow"] = r.beta_slow;
+    if (r.mscale != 0) j["mscale"] = r.mscale;
+    if (r.mscale_all_dim != 0) j["mscale_all_dim"] = r.mscale_all_dim;
+    if (r.attention_factor) j["attention_factor"] = *r.attention_factor;
+    if (!r.truncate) j["truncate"] = false;
+  }
+  return j;
+}
+
+// Reads an HF-style rope_scaling object ({"rope_type" or "type": ..., "factor": ...}); null or "default" is none.
+inline RopeScalingConfig rope_scaling_from_json(const nlohmann::json& j, const char* what) {
+  RopeScalingConfig r;
+  if (j.is_null()) return r;
+  if (!j.is_object())
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": rope_scaling must be an object or null");
+  std::string type = detail::optional<std::string>(j, "rope_type", "", what);
+  if (type.empty()) type = detail::optional<std::string>(j, "type", "default", what);
+  if (type == "default" || type == "none") return r;
+  if (type != "linear" && type != "dynamic" && type != "llama3" && type != "yarn")
+    throw sdk::Error(MSW_STATUS_UNSUPPORTED, std::string(what) + ": rope_scaling type \"" + type +
+                                                 "\" is not supported (supported: default, linear, dynamic, llama3, yarn)");
+  r.type = type;
+  r.factor = detail::required<double>(j, "factor", what);
+  r.original_max_position_embeddings = detail::optional<int64_t>(j, "original_max_position_embeddings", 0, what);
+  if (type == "llama3") {
+    r.low_freq_factor = detail::required<double>(j, "low_freq_factor", what);
+    r.high_freq_factor = detail::required<double>(j, "high_freq_factor", what);
+    detail::field(j, "original_max_position_embeddings", what);
+  }
+  if (type == "yarn") {
+    r.beta_fast = detail::optional<double>(j, "beta_fast", 32.0, what);
+    r.beta_slow = detail::optional<double>(j, "beta_slow", 1.0, what);
+    r.mscale = detail::optional<double>(j, "mscale", 0.0, what);
+    r.mscale_all_dim = detail::optional<double>(j, "mscale_all_dim", 0.0, what);
+    if (j.contains("attention_factor") && !j["attention_factor"].is_null())
+      r.attention_factor = detail::get_as<double>(j["attention_factor"], "attention_factor", what);
+    r.truncate = detail::optional<bool>(j, "truncate", true, what);
+  }
+  return r;
+}
+
+inline nlohmann::json to_json(const TransformerConfig& c) {
+  nlohmann::json j = {
+      {"hf_model_type", c.hf_model_type},
+      {"num_layers", c.num_layers},
+      {"hidden_size", c.hidden_size},
+      {"ffn_hidden_size", c.ffn_hidden_size},
+      {"num_attention_heads", c.num_attention_heads},
+      {"num_query_groups", c.num_query_groups},
+      {"group_query_attention", c.num_query_groups != c.num_attention_heads},
+      {"kv_channels", c.kv_channels},
+      {"max_position_embeddings", c.max_position_embeddings},
+      {"position_embedding_type", "rope"},
+      {"rotary_base", c.rotary_base},
+      {"rotary_percent", c.rotary_percent},
+      {"rope_scaling", rope_scaling_to_json(c.rope_scaling)},
+      {"normalization", c.normalization},
+      {"norm_epsilon", c.norm_epsilon},
+      {"swiglu", c.swiglu},
+      {"add_qkv_bias", c.add_qkv_bias},
+      {"add_bias_linear", c.add_bias_linear},
+      {"qk_layernorm", c.qk_layernorm},
+      {"untie_embeddings_and_output_weights", c.untie_embeddings_and_output_weights},
+      {"vocab_size", c.vocab_size},
+      {"padded_vocab_size", c.padded_vocab_size},
+      {"init_method_std", c.init_method_std},
+      {"attention_softmax_in_fp32", true},
+      {"recompute_granularity", c.recompute_granularity},
+  };
+  j["sliding_window"] = c.sliding_window ? nlohmann::json(*c.sliding_window) : nlohmann::json(nullptr);
+  return j;
+}
+
+// Parses and validates a transformer config; errors name the missing or bad field.
+inline TransformerConfig transformer_config_from_json(const nlohmann::json& j) {
+  constexpr const char* what = "transformer config";
+  using detail::optional;
+  using detail::required;
+  if (!j.is_object()) throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config is not a JSON object");
+  TransformerConfig c;
+  c.hf_model_type = optional<std::string>(j, "hf_model_type", "", what);
+  c.num_layers = required<int64_t>(j, "num_layers", what);
+  c.hidden_size = required<int64_t>(j, "hidden_size", what);
+  c.ffn_hidden_size = required<int64_t>(j, "ffn_hidden_size", what);
+  c.num_attention_heads = required<int64_t>(j, "num_attention_heads", what);
+  c.num_query_groups = optional<int64_t>(j, "num_query_groups", c.num_attention_heads, what);
+  for (auto [v, n] : {std::pair{c.num_layers, "num_layers"}, {c.hidden_size, "hidden_size"},
+                      {c.ffn_hidden_size, "ffn_hidden_size"}, {c.num_attention_heads, "num_attention_heads"},
+                      {c.num_query_groups, "num_query_groups"}})
+    detail::require_positive(v, n, what);
+  if (c.num_attention_heads % c.num_query_groups != 0)
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT,
+                     "transformer config: num_attention_heads (" + std::to_string(c.num_attention_heads) +
+                         ") must be a multiple of num_query_groups (" + std::to_string(c.num_query_groups) + ")");
+  if (j.contains("kv_channels") && !j["kv_channels"].is_null()) {
+    c.kv_channels = required<int64_t>(j, "kv_channels", what);
+  } else {
+    if (c.hidden_size % c.num_attention_heads != 0)
+      throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT,
+                       "transformer config: kv_channels is absent and hidden_size is not a multiple of num_attention_heads");
+    c.kv_channels = c.hidden_size / c.num_attention_heads;
+  }
+  detail::require_positive(c.kv_channels, "kv_channels", what);
+  c.max_position_embeddings = optional<int64_t>(j, "max_position_embeddings", 4096, what);
+  c.rotary_base = required<double>(j, "rotary_base", what);
+  c.rotary_percent = optional<double>(j, "rotary_percent", 1.0, what);
+  c.rope_scaling = rope_scaling_from_json(j.value("rope_scaling", nlohmann::json()), what);
+  c.normalization = optional<std::string>(j, "normalization", "RMSNorm", what);
+  if (c.normalization != "RMSNorm" && c.normalization != "LayerNorm")
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: normalization must be RMSNorm or LayerNorm, got \"" +
+                                                      c.normalization + "\"");
+  c.norm_epsilon = required<double>(j, "norm_epsilon", what);
+  c.swiglu = optional<bool>(j, "swiglu", true, what);
+  c.add_qkv_bias = optional<bool>(j, "add_qkv_bias", false, what);
+  c.add_bias_linear = optional<bool>(j, "add_bias_linear", false, what);
+  c.qk_layernorm = optional<bool>(j, "qk_layernorm", false, what);
+  c.untie_embeddings_and_output_weights = optional<bool>(j, "untie_embeddings_and_output_weights", true, what);
+  if (j.contains("padded_vocab_size") && !j["padded_vocab_size"].is_null()) {
+    c.padded_vocab_size = required<int64_t>(j, "padded_vocab_size", what);
+    c.vocab_size = optional<int64_t>(j, "vocab_size", c.padded_vocab_size, what);
+  } else {
+    c.vocab_size = required<int64_t>(j, "vocab_size", what);
+    c.padded_vocab_size = c.vocab_size;
+  }
+  detail::require_positive(c.vocab_size, "vocab_size", what);
+  if (c.padded_vocab_size < c.vocab_size)
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: padded_vocab_size (" +
+                                                      std::to_string(c.padded_vocab_size) + ") is smaller than vocab_size (" +
+                                                      std::to_string(c.vocab_size) + ")");
+  c.init_method_std = optional<double>(j, "init_method_std", 0.02, what);
+  if (j.contains("sliding_window") && !j["sliding_window"].is_null())
+    c.sliding_window = required<int64_t>(j, "sliding_window", what);
+  c.recompute_granularity = optional<std::string>(j, "recompute_granularity", "selective", what);
+  if (c.recompute_granularity != "selective" && c.recompute_granularity != "none" && c.recompute_granularity != "full")
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: recompute_granularity must be selective, full or "
+                                                  "none, got \"" + c.recompute_granularity + "\"");
+  return c;
+}
+
+inline TransformerConfig transformer_config_from_text(std::string_view text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, std::string("transformer config is not valid JSON: ") + e.what());
+  }
+  return transformer_config_from_json(j);
+}
+
+}  // namespace megaswift::nn
