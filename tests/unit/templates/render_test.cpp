@@ -159,7 +159,8 @@ TEST_CASE("qwen3 keeps earlier reasoning when training on every round and drops 
   CHECK(render("qwen3", c, R"({"loss_scale": "last_round"})") ==
         "<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\nA1<|im_end|>\n"
         "<|im_start|>user\nQ2<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n[[A2<|im_end|>\n]]");
-  auto prompt = conv({{"user", "Q1"}, {"assistant", "<think>\nold\n</think>\n\nA1"}, {"user", "Q2"}});
+  // Dropping reasoning strips whitespace as Python's str.strip() does, Unicode spaces included.
+  auto prompt = conv({{"user", "Q1"}, {"assistant", "<think>\nold\n</think>\n\nA1 \u3000\u00a0"}, {"user", "Q2"}});
   CHECK(make_template("qwen3")->render(prompt, R"({"add_generation_prompt": true})").text() ==
         "<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\nA1<|im_end|>\n"
         "<|im_start|>user\nQ2<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
