@@ -37,12 +37,13 @@ std::optional<std::string> optional_string(const json& record, const std::string
   return v->get<std::string>();
 }
 
-// A list-valued cell may arrive as JSON text (CSV cells, or data written by pandas).
-json list_value(const json& v, const std::string& name, std::string_view expected) {
+// A list-valued cell may arrive as JSON text (CSV cells, or data written by pandas); then the parsed list lives in
+// `storage`. Otherwise the row's own list is returned, not a copy.
+const json& list_value(const json& v, const std::string& name, std::string_view expected, json& storage) {
   if (v.is_string()) {
     try {
-      json parsed = json::parse(v.get_ref<const std::string&>());
-      if (parsed.is_array()) return parsed;
+      storage = json::parse(v.get_ref<const std::string&>());
+      if (storage.is_array()) return storage;
     } catch (const json::parse_error&) {
     }
     fail(RowIssue::wrong_type, "'" + name + "' is a string that is not a JSON list; expected " + std::string(expected));
@@ -70,7 +71,8 @@ std::vector<Message> conversation_messages(const json& record, const FormatPlan&
   const std::string& key = plan.conversation;
   const json* raw = field(record, key);
   if (!raw) fail(RowIssue::missing_field, "no '" + key + "'");
-  const json list = list_value(*raw, key, "a list of messages");
+  json storage;
+  const json& list = list_value(*raw, key, "a list of messages", storage);
 
   std::vector<Message> messages;
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -116,7 +118,8 @@ std::vector<Message> conversation_messages(const json& record, const FormatPlan&
 void append_history(std::vector<Message>& messages, const json& record, const std::string& key) {
   const json* raw = field(record, key);
   if (!raw) return;
-  const json history = list_value(*raw, key, "a list of [query, response] pairs");
+  json storage;
+  const json& history = list_value(*raw, key, "a list of [query, response] pairs", storage);
   for (std::size_t i = 0; i < history.size(); ++i) {
     const json& pair = history[i];
     const std::string where = key + "[" + std::to_string(i) + "]";
