@@ -11,6 +11,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -175,6 +176,16 @@ TEST_CASE("Llama 3's special tokens, vocabulary size and known ids") {
   CHECK(tok.special_token_id(MSW_TOKENIZER_EOS) == 128001);  // <|end_of_text|>
   CHECK(tok.token_to_id("<|eot_id|>") == 128009);
   CHECK(tok.encode("Hello world") == Ids{9906, 1917});
+}
+
+TEST_CASE("U+0085 is whitespace in the Qwen pattern, as in HF tokenizers (the JS reference differs)") {
+  // HF tokenizers 0.23.2 gives "#include" as one token here (checked on the 5.5 MB corpus); a regex
+  // \s without U+0085, as JavaScript's, glues the U+0085s to "#" instead.
+  const TokenizerHandle& tok = tokenizer("qwen3");
+  Ids ids = tok.encode(".\xC2\x85\xC2\x85\xC2\x85#include <vector>\n");
+  int32_t include = tok.token_to_id("#include");
+  REQUIRE(include >= 0);
+  CHECK(std::find(ids.begin(), ids.end(), include) != ids.end());
 }
 
 TEST_CASE("a model directory without tokenizer.json is refused with its path") {
