@@ -16,6 +16,12 @@ function(msw_add_test name)
   if(NOT ARG_WORKING_DIRECTORY)
     set(ARG_WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
   endif()
+  # doctest_discover_tests splits list-valued properties into separate arguments, so a test carries
+  # one label: the first one given.
+  list(LENGTH ARG_LABELS label_count)
+  if(label_count GREATER 1)
+    list(GET ARG_LABELS 0 ARG_LABELS)
+  endif()
   doctest_discover_tests(${name}
     WORKING_DIRECTORY ${ARG_WORKING_DIRECTORY}
     TEST_PREFIX "${name}: "
