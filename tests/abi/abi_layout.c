@@ -9,6 +9,7 @@
 #include <megaswift/c/optimizer.h>
 #include <megaswift/c/parallel.h>
 #include <megaswift/c/plugin.h>
+#include <megaswift/c/template.h>
 #include <megaswift/c/tensor.h>
 
 #include <stddef.h>
@@ -183,3 +184,22 @@ _Static_assert(offsetof(struct msw_checkpoint_vtable, tensor_count) == 72, "msw_
 _Static_assert(offsetof(struct msw_checkpoint_vtable, tensor_info) == 80, "msw_checkpoint_vtable.tensor_info moved");
 _Static_assert(offsetof(struct msw_checkpoint_vtable, read_region) == 88, "msw_checkpoint_vtable.read_region moved");
 _Static_assert(offsetof(struct msw_checkpoint_vtable, close) == 96, "msw_checkpoint_vtable.close moved");
+/* template.h: msw_template_segment */
+_Static_assert(sizeof(struct msw_template_segment) == 32, "msw_template_segment size");
+_Static_assert(offsetof(struct msw_template_segment, text_offset) == 0, "msw_template_segment.text_offset moved");
+_Static_assert(offsetof(struct msw_template_segment, text_size) == 8, "msw_template_segment.text_size moved");
+_Static_assert(offsetof(struct msw_template_segment, kind) == 16, "msw_template_segment.kind moved");
+_Static_assert(offsetof(struct msw_template_segment, loss_weight) == 20, "msw_template_segment.loss_weight moved");
+_Static_assert(offsetof(struct msw_template_segment, message_index) == 24, "msw_template_segment.message_index moved");
+_Static_assert(offsetof(struct msw_template_segment, reserved0) == 28, "msw_template_segment.reserved0 moved");
+/* template.h: msw_template_vtable */
+_Static_assert(sizeof(struct msw_template_vtable) == 72, "msw_template_vtable size");
+_Static_assert(offsetof(struct msw_template_vtable, struct_size) == 0, "msw_template_vtable.struct_size moved");
+_Static_assert(offsetof(struct msw_template_vtable, create) == 8, "msw_template_vtable.create moved");
+_Static_assert(offsetof(struct msw_template_vtable, destroy) == 16, "msw_template_vtable.destroy moved");
+_Static_assert(offsetof(struct msw_template_vtable, render) == 24, "msw_template_vtable.render moved");
+_Static_assert(offsetof(struct msw_template_vtable, default_system) == 32, "msw_template_vtable.default_system moved");
+_Static_assert(offsetof(struct msw_template_vtable, stop_word_count) == 40, "msw_template_vtable.stop_word_count moved");
+_Static_assert(offsetof(struct msw_template_vtable, stop_word) == 48, "msw_template_vtable.stop_word moved");
+_Static_assert(offsetof(struct msw_template_vtable, end_of_turn) == 56, "msw_template_vtable.end_of_turn moved");
+_Static_assert(offsetof(struct msw_template_vtable, model_types) == 64, "msw_template_vtable.model_types moved");

@@ -6,12 +6,14 @@
 #include <megaswift/c/optimizer.h>
 #include <megaswift/c/parallel.h>
 #include <megaswift/c/plugin.h>
+#include <megaswift/c/template.h>
 #include <megaswift/c/tensor.h>
 #include <megaswift/sdk/log.hpp>
 #include <megaswift/sdk/object.hpp>
 #include <megaswift/sdk/optimizer.hpp>
 #include <megaswift/sdk/plugin.hpp>
 #include <megaswift/sdk/status.hpp>
+#include <megaswift/sdk/template.hpp>
 #include <megaswift/sdk/tensor.hpp>
 
 static_assert(__cplusplus >= 201703L);
