@@ -11,6 +11,8 @@ packages=(
 )
 # The tokenizer tests fetch reference tokenizers with npm; any node >= 18 will do.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+# ... and write their test corpus with python3 (standard library only).
+command -v python3 >/dev/null 2>&1 || packages+=(python3)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -116,7 +116,11 @@ class ByteLevelStep final : public PreTokenizerStep {
     if (add_prefix_space_) {
       for (auto& p : pieces) {
         if (!p.empty() && p.front() != ' ') {
-          arena.push_back(" " + std::string(p));
+          std::string prefixed;
+          prefixed.reserve(p.size() + 1);
+          prefixed += ' ';
+          prefixed.append(p);
+          arena.push_back(std::move(prefixed));
           p = arena.back();
         }
       }
