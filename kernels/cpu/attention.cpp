@@ -31,12 +31,11 @@ struct Strides {
 
 // Rows [0, nq) of s hold the scores of queries t0 .. t0+nq-1 against keys [0, nk); turns each row
 // into probabilities over its causal prefix (keys <= t) and zeros the rest; returns lse per row.
-void softmax_rows(float* s, int64_t nq, int64_t nk, int64_t t0, float* lse_out) {
+MSW_SIMD_CLONES void softmax_rows(float* s, int64_t nq, int64_t nk, int64_t t0, float* lse_out) {
   for (int64_t r = 0; r < nq; ++r) {
     float* row = s + r * nk;
     const int64_t valid = t0 + r + 1;
-    float m = -std::numeric_limits<float>::infinity();
-    for (int64_t j = 0; j < valid; ++j) m = std::max(m, row[j]);
+    const float m = detail::max_of(row, valid);
     double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j < valid; ++j) {
@@ -53,7 +52,7 @@ void softmax_rows(float* s, int64_t nq, int64_t nk, int64_t t0, float* lse_out) 
 }
 
 // Probabilities of a block from saved lse (the recompute path): P = exp(S - lse), zero above diagonal.
-void probs_from_lse(float* s, int64_t nq, int64_t nk, int64_t t0, const float* lse) {
+MSW_SIMD_CLONES void probs_from_lse(float* s, int64_t nq, int64_t nk, int64_t t0, const float* lse) {
   for (int64_t r = 0; r < nq; ++r) {
     float* row = s + r * nk;
     const int64_t valid = t0 + r + 1;
@@ -61,6 +60,29 @@ void probs_from_lse(float* s, int64_t nq, int64_t nk, int64_t t0, const float* l
 #pragma omp simd
     for (int64_t j = 0; j < valid; ++j) row[j] = detail::exp_fast(row[j] - l);
     for (int64_t j = valid; j < nk; ++j) row[j] = 0.0f;
+  }
+}
+
+// dS = P * (dP - delta) in place of dP for rows [0, nq), delta[r] = <dO[r], O[r]>; zeros past the
+// causal prefix.
+MSW_SIMD_CLONES void softmax_grad_rows(float* dp, const float* p, const float* o, const float* dout, int64_t row_stride,
+                                       int64_t nq, int64_t nk, int64_t d, int64_t t0, float* delta) {
+  for (int64_t r = 0; r < nq; ++r) {
+    double acc = 0.0;
+    const float* o_r = o + r * row_stride;
+    const float* do_r = dout + r * row_stride;
+#pragma omp simd reduction(+ : acc)
+    for (int64_t j = 0; j < d; ++j) acc += static_cast<double>(o_r[j]) * do_r[j];
+    delta[r] = static_cast<float>(acc);
+  }
+  for (int64_t r = 0; r < nq; ++r) {
+    float* dp_r = dp + r * nk;
+    const float* p_r = p + r * nk;
+    const float dr = delta[r];
+    const int64_t valid = t0 + r + 1;
+#pragma omp simd
+    for (int64_t j = 0; j < valid; ++j) dp_r[j] = p_r[j] * (dp_r[j] - dr);
+    for (int64_t j = valid; j < nk; ++j) dp_r[j] = 0.0f;
   }
 }
 
@@ -196,23 +218,7 @@ void attention_backward(const AttentionShape& shape, const float* q, const float
           // dP = dO V^T
           gemm(false, true, nq, nk, D, 1.0f, dob, st.q_row, vb, st.kv_row, 0.0f, dp, nk);
           // dS = P * (dP - rowsum(dO * O)), over the causal prefix only.
-          for (int64_t r = 0; r < nq; ++r) {
-            double d = 0.0;
-            const float* o_r = ob + r * st.q_row;
-            const float* do_r = dob + r * st.q_row;
-#pragma omp simd reduction(+ : d)
-            for (int64_t j = 0; j < D; ++j) d += static_cast<double>(o_r[j]) * do_r[j];
-            delta[r] = static_cast<float>(d);
-          }
-          for (int64_t r = 0; r < nq; ++r) {
-            float* dp_r = dp + r * nk;
-            const float* p_r = p + r * nk;
-            const float dr = delta[r];
-            const int64_t valid = t0 + r + 1;
-#pragma omp simd
-            for (int64_t j = 0; j < valid; ++j) dp_r[j] = p_r[j] * (dp_r[j] - dr);
-            for (int64_t j = valid; j < nk; ++j) dp_r[j] = 0.0f;
-          }
+          softmax_grad_rows(dp, p, ob, dob, st.q_row, nq, nk, D, t0, delta.data());
           // dQ = scale * dS K ; dK += scale * dS^T Q
           gemm(false, false, nq, D, nk, scale, dp, nk, kb, st.kv_row, 0.0f, dq + ((b * T + t0) * Hq + h) * D,
                st.q_row);

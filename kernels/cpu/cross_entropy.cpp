@@ -31,6 +31,21 @@ void check(const char* op, const float* logits, const int64_t* labels, int64_t r
   }
 }
 
+// log(sum(exp(l))) of one row, the sum in double.
+MSW_SIMD_CLONES double row_logsumexp(const float* l, int64_t vocab) {
+  const float m = detail::max_of(l, vocab);
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t v = 0; v < vocab; ++v) sum += detail::exp_fast(l[v] - m);
+  return static_cast<double>(m) + std::log(sum);
+}
+
+// d = scale * softmax(l) (in place allowed), given the row's lse.
+MSW_SIMD_CLONES void row_scaled_softmax(const float* l, float lse, float scale, int64_t vocab, float* d) {
+#pragma omp simd
+  for (int64_t v = 0; v < vocab; ++v) d[v] = detail::exp_fast(l[v] - lse) * scale;
+}
+
 }  // namespace
 
 float cross_entropy_mean_scale(int64_t count) { return count > 0 ? 1.0f / static_cast<float>(count) : 0.0f; }
@@ -46,12 +61,7 @@ CrossEntropyResult cross_entropy_forward(const float* logits, const int64_t* lab
 #pragma omp parallel for schedule(static) num_threads(detail::threads_for(rows * vocab * 4))
   for (int64_t i = 0; i < rows; ++i) {
     const float* l = logits + i * vocab;
-    float m = -std::numeric_limits<float>::infinity();
-    for (int64_t v = 0; v < vocab; ++v) m = std::max(m, l[v]);
-    double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t v = 0; v < vocab; ++v) sum += detail::exp_fast(l[v] - m);
-    const double row_lse = static_cast<double>(m) + std::log(sum);
+    const double row_lse = row_logsumexp(l, vocab);
     lse[i] = static_cast<float>(row_lse);
     const int64_t y = labels[i];
     const double loss = y == ignore_index ? 0.0 : row_lse - static_cast<double>(l[y]);
@@ -83,9 +93,7 @@ void cross_entropy_backward(const float* logits, const int64_t* labels, const fl
       std::fill(d, d + vocab, 0.0f);
       continue;
     }
-    const float row_lse = lse[i];
-#pragma omp simd
-    for (int64_t v = 0; v < vocab; ++v) d[v] = detail::exp_fast(l[v] - row_lse) * grad_scale;
+    row_scaled_softmax(l, lse[i], grad_scale, vocab, d);
     d[y] -= grad_scale;
   }
 }

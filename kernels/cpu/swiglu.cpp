@@ -20,6 +20,22 @@ void check(const char* op, int64_t ld_in, int64_t rows, int64_t cols) {
   }
 }
 
+MSW_SIMD_CLONES void forward_row(const float* g, const float* u, float* o, int64_t cols) {
+#pragma omp simd
+  for (int64_t j = 0; j < cols; ++j) o[j] = g[j] * sigmoid(g[j]) * u[j];
+}
+
+MSW_SIMD_CLONES void backward_row(const float* g, const float* u, const float* d, float* dg, float* du, int64_t cols) {
+#pragma omp simd
+  for (int64_t j = 0; j < cols; ++j) {
+    const float x = g[j];
+    const float s = sigmoid(x);
+    const float uj = u[j];
+    dg[j] = d[j] * uj * (s * (1.0f + x * (1.0f - s)));
+    du[j] = d[j] * (x * s);
+  }
+}
+
 }  // namespace
 
 void swiglu_forward(const float* gate, const float* up, int64_t ld_in, float* out, int64_t rows, int64_t cols) {
@@ -31,11 +47,7 @@ void swiglu_forward(const float* gate, const float* up, int64_t ld_in, float* ou
   detail::check_ptr(op, "out", out);
 #pragma omp parallel for schedule(static) num_threads(detail::threads_for(rows * cols * 8))
   for (int64_t i = 0; i < rows; ++i) {
-    const float* g = gate + i * ld_in;
-    const float* u = up + i * ld_in;
-    float* o = out + i * cols;
-#pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) o[j] = g[j] * sigmoid(g[j]) * u[j];
+    forward_row(gate + i * ld_in, up + i * ld_in, out + i * cols, cols);
   }
 }
 
@@ -51,20 +63,7 @@ void swiglu_backward(const float* gate, const float* up, int64_t ld_in, const fl
   detail::check_ptr(op, "dup", dup);
 #pragma omp parallel for schedule(static) num_threads(detail::threads_for(rows * cols * 8))
   for (int64_t i = 0; i < rows; ++i) {
-    const float* g = gate + i * ld_in;
-    const float* u = up + i * ld_in;
-    const float* d = dout + i * cols;
-    float* dg = dgate + i * ld_in;
-    float* du = dup + i * ld_in;
-#pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) {
-      const float x = g[j];
-      const float s = sigmoid(x);
-      const float silu = x * s;
-      const float uj = u[j];
-      dg[j] = d[j] * uj * (s * (1.0f + x * (1.0f - s)));
-      du[j] = d[j] * silu;
-    }
+    backward_row(gate + i * ld_in, up + i * ld_in, dout + i * cols, dgate + i * ld_in, dup + i * ld_in, cols);
   }
 }
 

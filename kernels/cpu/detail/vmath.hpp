@@ -8,7 +8,27 @@
 #include <cstdint>
 #include <cstring>
 
+// Hot element-wise row functions are compiled for AVX-512, AVX2 and baseline x86-64 and picked at
+// load time (the binaries must run on any x86-64, so no -march). Values per element are the same in
+// every clone (no FMA contraction: ISO C++ mode keeps -ffp-contract=off); SIMD sums may group lanes
+// differently per clone, which changes nothing within one machine.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MSW_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MSW_SIMD_CLONES
+#endif
+
 namespace megaswift::kernels::cpu::detail {
+
+// Largest of x[0..n) (n >= 1), vectorizable (std::max's reference return is not).
+inline float max_of(const float* x, int64_t n) {
+  float m = x[0];
+#if defined(_OPENMP)
+#pragma omp simd reduction(max : m)
+#endif
+  for (int64_t i = 1; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
 
 inline float exp_fast(float x) {
   constexpr float kLog2e = 1.44269504088896341f;
@@ -17,7 +37,10 @@ inline float exp_fast(float x) {
   constexpr float kMax = 88.7228391f;
   constexpr float kMin = -87.3365447f;
   const float xc = x > kMax ? kMax : (x < kMin ? kMin : x);
-  const float n = __builtin_floorf(xc * kLog2e + 0.5f);
+  // Round to nearest by the 1.5*2^23 trick: SSE2 has no vector floor/round, and a libm call per
+  // element would stop the loop from vectorizing.
+  constexpr float kRound = 12582912.0f;
+  const float n = (xc * kLog2e + kRound) - kRound;
   float r = xc - n * kLn2Hi;
   r = r - n * kLn2Lo;
   float p = 1.9875691500e-4f;
