@@ -149,8 +149,8 @@ bool HfTokenizer::is_special(int32_t id) const {
 }
 
 namespace {
+// Per-thread buffers of encode_text, reused across calls.
 struct Scratch {
-  std::vector<Segment> raw_segments, normalized_segments;
   std::vector<std::string_view> pieces;
   Arena arena;
 };
