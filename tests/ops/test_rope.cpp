@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -14,6 +13,7 @@
 #include <kernels/cpu/rope.hpp>
 
 #include "reference_attention.hpp"
+#include "test_paths.hpp"
 #include "test_support.hpp"
 
 namespace cpu = megaswift::kernels::cpu;
@@ -22,9 +22,7 @@ using namespace ops_test;
 namespace {
 
 nlohmann::json load_reference() {
-  const char* src = std::getenv("MEGASWIFT_SOURCE_DIR");
-  REQUIRE_MESSAGE(src != nullptr, "MEGASWIFT_SOURCE_DIR is not set (run through ctest)");
-  const auto path = std::filesystem::path(src) / "tests" / "fixtures" / "rope_reference.json";
+  const auto path = megaswift::testing::source_dir() / "tests" / "fixtures" / "rope_reference.json";
   std::ifstream in(path);
   REQUIRE_MESSAGE(in.good(), "cannot open " << path.string() << "; regenerate it with tests/fixtures/rope_reference.py");
   return nlohmann::json::parse(in);
