@@ -1,0 +1,59 @@
+#include "host/model/init.hpp"
+
+#include "host/core/status.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace megaswift::host {
+namespace {
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// A uniform in (0, 1]: 53 random bits, never 0 (so the log below is finite).
+double uniform(uint64_t key, uint64_t counter) {
+  return (static_cast<double>(splitmix64(key ^ splitmix64(counter)) >> 11) + 1.0) * 0x1.0p-53;
+}
+
+}  // namespace
+
+void init_parameter(std::string_view name, int32_t rule, double std, uint64_t seed, int64_t first, int64_t count,
+                    float* out) {
+  switch (rule) {
+    case MSW_INIT_ONES:
+      for (int64_t i = 0; i < count; ++i) out[i] = 1.0f;
+      return;
+    case MSW_INIT_ZEROS:
+      for (int64_t i = 0; i < count; ++i) out[i] = 0.0f;
+      return;
+    case MSW_INIT_NORMAL: {
+      const uint64_t key = seed ^ fnv1a(name);
+      constexpr double two_pi = 6.283185307179586476925286766559;
+      for (int64_t i = 0; i < count; ++i) {
+        const uint64_t k = static_cast<uint64_t>(first + i);
+        const double u1 = uniform(key, 2 * k), u2 = uniform(key, 2 * k + 1);
+        out[i] = static_cast<float>(std * std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2));
+      }
+      return;
+    }
+    default:
+      throw HostError(MSW_STATUS_INVALID_ARGUMENT, "parameter " + std::string(name) + ": unknown init rule " +
+                                                       std::to_string(rule));
+  }
+}
+
+}  // namespace megaswift::host
