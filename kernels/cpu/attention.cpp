@@ -17,7 +17,6 @@
 #include <kernels/cpu/detail/checks.hpp>
 #include <kernels/cpu/detail/parallel.hpp>
 #include <kernels/cpu/detail/vmath.hpp>
-#include <kernels/cpu/linear.hpp>
 #include <kernels/cpu/threading.hpp>
 
 namespace megaswift::kernels::cpu {
@@ -116,7 +115,6 @@ void attention_forward(const AttentionShape& shape, const float* q, const float*
   const int64_t tasks = B * Hq * n_blocks;
   const Strides st{Hq * D, Hkv * D};
 
-  detail::SerialBlasScope serial_blas;
   const int threads = detail::threads_for(B * Hq * T * T * D / 2);
 #pragma omp parallel num_threads(threads)
   {
@@ -132,9 +130,9 @@ void attention_forward(const AttentionShape& shape, const float* q, const float*
       const float* kb = k + (b * T * Hkv + g) * D;
       const float* vb = v + (b * T * Hkv + g) * D;
       float* s = s_buf.data();
-      gemm(false, true, nq, nk, D, scale, qb, st.q_row, kb, st.kv_row, 0.0f, s, nk);
+      detail::gemm_serial(false, true, nq, nk, D, scale, qb, st.q_row, kb, st.kv_row, 0.0f, s, nk);
       softmax_rows(s, nq, nk, t0, lse + (b * Hq + h) * T + t0);
-      gemm(false, false, nq, D, nk, 1.0f, s, nk, vb, st.kv_row, 0.0f, out + ((b * T + t0) * Hq + h) * D, st.q_row);
+      detail::gemm_serial(false, false, nq, D, nk, 1.0f, s, nk, vb, st.kv_row, 0.0f, out + ((b * T + t0) * Hq + h) * D, st.q_row);
       if (probs != nullptr) {
         float* pb = probs + ((b * Hq + h) * T + t0) * T;
         for (int64_t r = 0; r < nq; ++r) {
@@ -184,8 +182,7 @@ void attention_backward(const AttentionShape& shape, const float* q, const float
   const int64_t dkv_row = kv_row_heads * D;
 
   {
-    detail::SerialBlasScope serial_blas;
-    const int threads = detail::threads_for(B * Hq * T * T * D);
+      const int threads = detail::threads_for(B * Hq * T * T * D);
 #pragma omp parallel num_threads(threads)
     {
       std::vector<float> p_buf(static_cast<size_t>(kBlock * T));
@@ -210,19 +207,19 @@ void attention_backward(const AttentionShape& shape, const float* q, const float
             const float* pb = probs + ((b * Hq + h) * T + t0) * T;
             for (int64_t r = 0; r < nq; ++r) std::copy(pb + r * T, pb + r * T + nk, p + r * nk);
           } else {
-            gemm(false, true, nq, nk, D, scale, qb, st.q_row, kb, st.kv_row, 0.0f, p, nk);
+            detail::gemm_serial(false, true, nq, nk, D, scale, qb, st.q_row, kb, st.kv_row, 0.0f, p, nk);
             probs_from_lse(p, nq, nk, t0, lse + (b * Hq + h) * T + t0);
           }
           // dV += P^T dO
-          gemm(true, false, nk, D, nq, 1.0f, p, nk, dob, st.q_row, 1.0f, dvb, dkv_row);
+          detail::gemm_serial(true, false, nk, D, nq, 1.0f, p, nk, dob, st.q_row, 1.0f, dvb, dkv_row);
           // dP = dO V^T
-          gemm(false, true, nq, nk, D, 1.0f, dob, st.q_row, vb, st.kv_row, 0.0f, dp, nk);
+          detail::gemm_serial(false, true, nq, nk, D, 1.0f, dob, st.q_row, vb, st.kv_row, 0.0f, dp, nk);
           // dS = P * (dP - rowsum(dO * O)), over the causal prefix only.
           softmax_grad_rows(dp, p, ob, dob, st.q_row, nq, nk, D, t0, delta.data());
           // dQ = scale * dS K ; dK += scale * dS^T Q
-          gemm(false, false, nq, D, nk, scale, dp, nk, kb, st.kv_row, 0.0f, dq + ((b * T + t0) * Hq + h) * D,
+          detail::gemm_serial(false, false, nq, D, nk, scale, dp, nk, kb, st.kv_row, 0.0f, dq + ((b * T + t0) * Hq + h) * D,
                st.q_row);
-          gemm(true, false, nk, D, nq, scale, dp, nk, qb, st.q_row, 1.0f, dkb, dkv_row);
+          detail::gemm_serial(true, false, nk, D, nq, scale, dp, nk, qb, st.q_row, 1.0f, dkb, dkv_row);
         }
       }
     }

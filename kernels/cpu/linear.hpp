@@ -12,8 +12,9 @@
 // gemm() is the row-major GEMM under it, exposed for the few places (attention, tied heads) that need
 // a transposed operand or a leading dimension: C = alpha * op(A) op(B) + beta * C, op(A) (M, K),
 // op(B) (K, N), C (M, N); lda/ldb/ldc are row strides in elements of the matrices as stored.
-// GEMMs run on OpenBLAS's threads (set by set_num_threads); OpenBLAS splits the output, never the
-// inner dimension, so results do not depend on the thread count.
+// A GEMM is cut into output tiles whose sizes depend on (m, n, k) alone; the kernel threads take
+// tiles and run one single-threaded OpenBLAS GEMM per tile over the whole inner dimension, so results
+// do not depend on the thread count. Called from inside an OpenMP region, it runs on that thread.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Thread-count setting shared by the OpenMP loops of the kernels and by OpenBLAS.
+// Thread-count setting of the kernels' OpenMP loops (OpenBLAS runs single-threaded inside them).
 #include <kernels/cpu/threading.hpp>
 
 #include <atomic>
@@ -25,7 +25,11 @@ int available_cores() {
 void set_num_threads(int n) {
   if (n <= 0) n = available_cores();
   g_threads.store(n);
-  openblas_set_num_threads(n);
+  // OpenBLAS itself stays on one thread: its own threading may split a GEMM's inner dimension
+  // depending on the thread count (seen for dW = dY^T X with a long token dimension), which would
+  // make results depend on --num_threads. gemm() spreads fixed output tiles over the kernel threads
+  // instead, which also keeps a single thread pool busy (no OpenBLAS threads spinning against OpenMP's).
+  openblas_set_num_threads(1);
 }
 
 int num_threads() {
@@ -46,14 +50,6 @@ int threads_for(int64_t work) {
   if (work < 2 * kMinWorkPerThread) return 1;
   const int64_t useful = work / kMinWorkPerThread;
   return static_cast<int>(useful < n ? useful : n);
-}
-
-SerialBlasScope::SerialBlasScope() : saved_(num_threads()) {
-  if (saved_ != 1) openblas_set_num_threads(1);
-}
-
-SerialBlasScope::~SerialBlasScope() {
-  if (saved_ != 1) openblas_set_num_threads(saved_);
 }
 
 }  // namespace detail

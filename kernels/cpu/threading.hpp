@@ -1,13 +1,15 @@
 // Thread count of the CPU kernels (the CLI's --num_threads).
 //
-// One process-wide setting shared by the OpenMP loops of every kernel and by OpenBLAS, so a GEMM and
-// the element-wise kernels around it use the same cores. Results never depend on it: every kernel
-// partitions its work so that each output element is reduced by one thread in a fixed order.
+// One process-wide setting for the OpenMP loops of every kernel, GEMMs included: OpenBLAS is kept
+// single-threaded and gemm() spreads fixed output tiles over these threads, so a GEMM and the
+// element-wise kernels around it share one pool. Results never depend on it: every kernel partitions
+// its work by the shape alone, so each output element is reduced by one thread in a fixed order.
 #pragma once
 
 namespace megaswift::kernels::cpu {
 
-// Sets the number of threads of the kernels and of OpenBLAS. n <= 0 means all cores of the machine.
+// Sets the number of threads of the kernels (and pins OpenBLAS to one thread, see above). n <= 0 means
+// all cores of the machine.
 // Call it from the thread that runs the kernels, not from inside a kernel.
 void set_num_threads(int n);
 

@@ -188,3 +188,37 @@ TEST_CASE("sum of squares is accurate in double and propagates non-finite values
   x[5000] = std::numeric_limits<float>::quiet_NaN();
   CHECK(std::isnan(cpu::sum_squares(x.data(), 10007)));
 }
+
+TEST_CASE("gemm over output tiles matches the float64 product for every transpose combination and leading dimension") {
+  // 301 x 173 x 41 is above the single-call size, so the product is cut into tiles with ragged edges.
+  for (auto [m, n, k] : {std::tuple{301, 173, 41}, {3, 7, 17}}) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        CAPTURE(m);
+        CAPTURE(ta);
+        CAPTURE(tb);
+        const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
+        const FVec a = random_floats((ta ? k : m) * lda), b = random_floats((tb ? n : k) * ldb);
+        FVec c = random_floats(m * ldc);
+        const FVec c0 = c;
+        cpu::gemm(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, 2.0f, c.data(), ldc);
+        FVec got;
+        Vec want;
+        for (int64_t i = 0; i < m; ++i) {
+          for (int64_t j = 0; j < n; ++j) {
+            double s = 0.0;
+            for (int64_t p = 0; p < k; ++p) {
+              const double av = ta ? a[p * lda + i] : a[i * lda + p];
+              const double bv = tb ? b[j * ldb + p] : b[p * ldb + j];
+              s += av * bv;
+            }
+            want.push_back(0.5 * s + 2.0 * c0[i * ldc + j]);
+            got.push_back(c[i * ldc + j]);
+          }
+          for (int64_t j = n; j < ldc; ++j) CHECK(c[i * ldc + j] == c0[i * ldc + j]);  // padding untouched
+        }
+        check_close("gemm", got, want, 1e-6, 1e-5);
+      }
+    }
+  }
+}

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <string>
 
 #include <kernels/cpu/attention.hpp>
 #include <kernels/cpu/cast.hpp>
@@ -28,7 +29,7 @@ namespace {
 
 // Runs `op` (which fills the returned buffers from fixed inputs) under 1, 2 and 3 threads and
 // requires identical bytes.
-void same_for_any_thread_count(const char* what, const std::function<std::vector<FVec>()>& op) {
+void same_for_any_thread_count(const std::string& what, const std::function<std::vector<FVec>()>& op) {
   INFO(what);
   const int saved = cpu::num_threads();
   cpu::set_num_threads(1);
@@ -65,6 +66,15 @@ TEST_CASE("linear and embedding and norms give bit-identical results with 1 or 2
     FVec y(m * n), dx(m * k), dw(n * k, 0.25f), db(n, 0.5f);
     cpu::linear_forward(x.data(), w.data(), b.data(), y.data(), m, k, n);
     cpu::linear_backward(x.data(), w.data(), gy.data(), m, k, n, dx.data(), dw.data(), db.data());
+    return std::vector<FVec>{y, dx, dw, db};
+  });
+  // A long inner dimension for dW (K = rows): OpenBLAS must not split it across threads.
+  const int64_t m2 = 1100, k2 = 64, n2 = 48;
+  const FVec x2 = random_floats(m2 * k2), w2 = random_floats(n2 * k2), gy2 = random_floats(m2 * n2);
+  same_for_any_thread_count("linear with a long reduction", [&] {
+    FVec y(m2 * n2), dx(m2 * k2), dw(n2 * k2, 0.25f), db(n2, 0.5f);
+    cpu::linear_forward(x2.data(), w2.data(), nullptr, y.data(), m2, k2, n2);
+    cpu::linear_backward(x2.data(), w2.data(), gy2.data(), m2, k2, n2, dx.data(), dw.data(), db.data());
     return std::vector<FVec>{y, dx, dw, db};
   });
   std::vector<int64_t> ids(m);

@@ -16,17 +16,10 @@ namespace megaswift::kernels::cpu::detail {
 // cost more to start than to run.
 int threads_for(int64_t work);
 
-// OpenBLAS stays single-threaded while this lives, so kernel threads may each call a GEMM.
-class SerialBlasScope {
- public:
-  SerialBlasScope();
-  ~SerialBlasScope();
-  SerialBlasScope(const SerialBlasScope&) = delete;
-  SerialBlasScope& operator=(const SerialBlasScope&) = delete;
-
- private:
-  int saved_;
-};
+// One single-threaded OpenBLAS GEMM on the calling thread (row-major, arguments as cpu::gemm, already
+// checked). Kernels that parallelize over heads or blocks call it from inside their own regions.
+void gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                 int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 inline constexpr int64_t kReduceRowBlock = 256;
 inline constexpr int64_t kReduceColChunk = 256;
