@@ -11,6 +11,7 @@
 #include <megaswift/c/plugin.h>
 #include <megaswift/c/template.h>
 #include <megaswift/c/tensor.h>
+#include <megaswift/c/tokenizer.h>
 
 #include <stddef.h>
 
@@ -203,3 +204,20 @@ _Static_assert(offsetof(struct msw_template_vtable, stop_word_count) == 40, "msw
 _Static_assert(offsetof(struct msw_template_vtable, stop_word) == 48, "msw_template_vtable.stop_word moved");
 _Static_assert(offsetof(struct msw_template_vtable, end_of_turn) == 56, "msw_template_vtable.end_of_turn moved");
 _Static_assert(offsetof(struct msw_template_vtable, model_types) == 64, "msw_template_vtable.model_types moved");
+/* tokenizer.h: msw_tokenizer_vtable */
+_Static_assert(sizeof(struct msw_tokenizer_vtable) == 120, "msw_tokenizer_vtable size");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, struct_size) == 0, "msw_tokenizer_vtable.struct_size moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, create) == 8, "msw_tokenizer_vtable.create moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, destroy) == 16, "msw_tokenizer_vtable.destroy moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, encode) == 24, "msw_tokenizer_vtable.encode moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, encode_batch) == 32, "msw_tokenizer_vtable.encode_batch moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, decode) == 40, "msw_tokenizer_vtable.decode moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, vocab_size) == 48, "msw_tokenizer_vtable.vocab_size moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, token_to_id) == 56, "msw_tokenizer_vtable.token_to_id moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, id_to_token) == 64, "msw_tokenizer_vtable.id_to_token moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, special_token_id) == 72, "msw_tokenizer_vtable.special_token_id moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, is_special) == 80, "msw_tokenizer_vtable.is_special moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_create) == 88, "msw_tokenizer_vtable.stream_create moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_destroy) == 96, "msw_tokenizer_vtable.stream_destroy moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_step) == 104, "msw_tokenizer_vtable.stream_step moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_flush) == 112, "msw_tokenizer_vtable.stream_flush moved");

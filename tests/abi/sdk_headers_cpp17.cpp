@@ -8,6 +8,7 @@
 #include <megaswift/c/plugin.h>
 #include <megaswift/c/template.h>
 #include <megaswift/c/tensor.h>
+#include <megaswift/c/tokenizer.h>
 #include <megaswift/sdk/log.hpp>
 #include <megaswift/sdk/object.hpp>
 #include <megaswift/sdk/optimizer.hpp>
@@ -15,5 +16,6 @@
 #include <megaswift/sdk/status.hpp>
 #include <megaswift/sdk/template.hpp>
 #include <megaswift/sdk/tensor.hpp>
+#include <megaswift/sdk/tokenizer.hpp>
 
 static_assert(__cplusplus >= 201703L);
