@@ -20,12 +20,14 @@ std::vector<ModelComponent> model_components(const PluginRegistry& registry) {
   return out;
 }
 
-ModelComponent select_model_component(const PluginRegistry& registry, const std::string& model_type) {
+ModelComponent select_model_component(const PluginRegistry& registry, const std::string& model_type,
+                                      const std::string& source) {
   const auto all = model_components(registry);
   for (const auto& m : all)
     for (const auto& t : m.hf_model_types)
       if (t == model_type) return m;
-  std::string message = "no model plugin serves HF model_type \"" + model_type + "\". ";
+  std::string message = (source.empty() ? "" : source + ": ") + "no model plugin serves HF model_type \"" +
+                        model_type + "\". ";
   if (all.empty()) {
     message += "No model plugins are loaded: point --plugin_path or MEGASWIFT_PLUGIN_PATH at the directory holding "
                "libmegaswift_model_*.so.";

@@ -21,7 +21,9 @@ std::vector<ModelComponent> model_components(const PluginRegistry& registry);
 
 // The component that serves `model_type`; throws HostError (NOT_FOUND) listing every model plugin and the
 // model types it serves (and libraries that were refused) when none does.
-ModelComponent select_model_component(const PluginRegistry& registry, const std::string& model_type);
+// `source` (e.g. the config.json path) prefixes the message when given.
+ModelComponent select_model_component(const PluginRegistry& registry, const std::string& model_type,
+                                      const std::string& source = "");
 
 // The "model_type" of an HF config.json text; HostError naming the file when absent.
 std::string hf_model_type(const std::string& hf_config_json, const std::string& source);

@@ -136,7 +136,8 @@ ModelRunner ModelRunner::from_hf_directory(const PluginRegistry& registry, const
   if (!std::filesystem::is_directory(dir))
     throw HostError(MSW_STATUS_NOT_FOUND, "model directory " + dir.string() + " does not exist");
   const std::string hf = read_text(config_path, "model config");
-  const ModelComponent model = select_model_component(registry, hf_model_type(hf, config_path.string()));
+  const ModelComponent model = select_model_component(registry, hf_model_type(hf, config_path.string()),
+                                                        config_path.string());
   ModelRunner runner(model, transformer_config_from_hf(model, hf, config_path.string()), options);
   runner.load_hf(SafetensorsCheckpoint(dir));
   return runner;

@@ -34,8 +34,7 @@ inline nlohmann::json parse_hf(std::string_view text) {
 
 inline TransformerConfig transformer_config_from_hf(const nlohmann::json& hf, const HfFamily& family) {
   const std::string model_type = hf.value("model_type", std::string());
-  const std::string what_s = "config.json (model_type \"" + model_type + "\", read by the " + family.plugin +
-                             " model plugin)";
+  const std::string what_s = "the " + (model_type.empty() ? std::string(family.plugin) : model_type) + " config.json";
   const char* what = what_s.c_str();
   using detail::optional;
   using detail::required;
