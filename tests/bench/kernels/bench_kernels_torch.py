@@ -1,13 +1,19 @@
 #!/usr/bin/python3
 """PyTorch CPU timings of the shapes of bench_kernels_cpu (Debian's python3-torch).
    /usr/bin/python3 bench_kernels_torch.py [threads]"""
+import os
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
+# torch.set_num_threads does not reach Debian's OpenBLAS (pthread build), which torch's GEMMs call:
+# without this, torch's "1 thread" GEMMs run on every core. Must be set before torch loads OpenBLAS.
+THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else os.cpu_count()
+os.environ["OPENBLAS_NUM_THREADS"] = str(THREADS)
 
-torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else torch.get_num_threads())
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+torch.set_num_threads(THREADS)
 print("threads", torch.get_num_threads())
 B, T, C, Hq, Hkv, D, FF, V = 4, 512, 512, 8, 2, 64, 1408, 32000
 M = B * T
