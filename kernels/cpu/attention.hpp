@@ -14,9 +14,11 @@
 //             dq = scale * dS k, dk = scale * dS^T q  (summed over the query heads of each kv group)
 //   dq (B, T, Hq, D), dk and dv (B, T, Hkv, D): all three written (=).
 //
-// Work runs on the kernel threads per (batch, head, query block) with single-threaded OpenBLAS GEMMs
-// inside, causal blocks skipped; dk/dv of a kv head are reduced by one thread in a fixed order, so
-// results do not depend on the thread count. Nothing may alias.
+// Forward runs one task per (batch, q head, block of 64 queries), keys limited to the causal prefix of
+// the block, with single-threaded OpenBLAS GEMMs inside. Backward runs one task per (batch, q head)
+// over its query blocks in order; under GQA each q head writes its own partial dk/dv, which are then
+// added over the heads of a group in head order. Results do not depend on the thread count. Nothing
+// may alias.
 #pragma once
 
 #include <cstdint>
