@@ -1,0 +1,80 @@
+#include "host/data/pipeline/model_dir.hpp"
+
+#include "host/data/pipeline/error.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+namespace megaswift::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+nlohmann::json read_config(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw DataPipelineError(file.string() + " cannot be read: check its permissions");
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json config = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || !config.is_object())
+    throw DataPipelineError(file.string() + " is not a JSON object: the model directory looks damaged; copy the "
+                            "model's config.json again");
+  return config;
+}
+
+// ms-swift's max_model_len: the smallest of the length keys config.json has.
+std::optional<std::size_t> max_model_len(const nlohmann::json& config) {
+  static constexpr const char* kKeys[] = {"seq_length",       "max_position_embeddings", "n_positions",
+                                          "model_max_length", "seq_len",                 "max_seq_len",
+                                          "max_sequence_length", "max_seq_length"};
+  std::optional<std::size_t> best;
+  for (const char* key : kKeys) {
+    auto it = config.find(key);
+    if (it == config.end() || !it->is_number_integer() || it->get<long long>() <= 0) continue;
+    auto value = it->get<std::size_t>();
+    if (!best || value < *best) best = value;
+  }
+  return best;
+}
+
+}  // namespace
+
+std::string ModelDirectory::name() const {
+  fs::path p = dir;
+  if (!p.has_filename()) p = p.parent_path();  // "models/Qwen2.5/" -> "models/Qwen2.5"
+  return p.filename().string();
+}
+
+bool is_local_directory(const std::string& model) {
+  std::error_code ec;
+  return !model.empty() && fs::is_directory(model, ec);
+}
+
+ModelDirectory open_model_directory(const std::string& model) {
+  std::error_code ec;
+  if (model.empty()) throw DataPipelineError("--model is not set: pass the local Hugging Face model directory");
+  if (!fs::is_directory(model, ec)) {
+    if (fs::exists(model, ec))
+      throw DataPipelineError("--model " + model + " is a file, not a directory: pass the Hugging Face model "
+                              "directory that holds config.json and tokenizer.json");
+    throw DataPipelineError("--model " + model + " is not a local directory. Megaswift does not download models; "
+                            "pass a local directory (e.g. one made with `huggingface-cli download " + model +
+                            " --local-dir <dir>` or `modelscope download`) that holds config.json and tokenizer.json");
+  }
+  ModelDirectory out;
+  out.dir = fs::path(model);
+  if (!fs::is_regular_file(out.dir / "tokenizer.json", ec))
+    throw DataPipelineError("--model " + model + " has no tokenizer.json, which the data pipeline needs to "
+                            "tokenize the datasets. Megaswift does not download models; pass a local directory "
+                            "with the model's tokenizer.json (and tokenizer_config.json), e.g. the full download of "
+                            "the model from the hub");
+  const fs::path config_file = out.dir / "config.json";
+  out.config = fs::is_regular_file(config_file, ec) ? read_config(config_file) : nlohmann::json::object();
+  if (auto it = out.config.find("model_type"); it != out.config.end() && it->is_string())
+    out.model_type = it->get<std::string>();
+  out.max_model_len = max_model_len(out.config);
+  return out;
+}
+
+}  // namespace megaswift::data
