@@ -1,28 +1,19 @@
 // Runs bin/megatron and bin/swift with the seed document's quick-start command lines and with broken
 // ones, and checks exit codes and messages.
+#include "run_command.hpp"
+
 #include <doctest/doctest.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
 
 namespace {
 
-struct Result {
-  int status;
-  std::string output;
-};
+using Result = megaswift::testing::CommandResult;
 
+// Runs bin/<program> from an empty directory, so nothing it writes lands in the build tree.
 Result run(const std::string& program, const std::string& args) {
-  std::string command = std::string("cd \"$(mktemp -d)\" && '") + MSW_BIN_DIR + "/" + program + "' " + args + " 2>&1";
-  Result r{-1, ""};
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return megaswift::testing::run_command(std::string("cd \"$(mktemp -d)\" && '") + MSW_BIN_DIR + "/" + program +
+                                         "' " + args);
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {

@@ -1,8 +1,8 @@
 // Runs the installed programs the way a user on another machine would and checks what the tree holds.
+#include "run_command.hpp"
+
 #include <doctest/doctest.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <regex>
 #include <sstream>
@@ -14,21 +14,9 @@ namespace {
 
 const fs::path kPrefix = MSW_INSTALL_PREFIX;
 
-struct Result {
-  int status;
-  std::string output;
-};
-
-Result run(const std::string& command) {
-  Result r{-1, ""};
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Result = megaswift::testing::CommandResult;
+using megaswift::testing::run_command;
+Result run(const std::string& command) { return run_command(command); }
 
 // Libraries that every Linux machine (and every CUDA machine) provides; everything else must come
 // from the tree's lib/.
