@@ -34,6 +34,13 @@ class Progress {
 
 }  // namespace
 
+std::string conversation_json(const datasets::Row& row) {
+  nlohmann::json conversation = datasets::to_json(row);
+  for (auto& message : conversation["messages"])
+    if (message["role"] == datasets::kRoleToolResponse) message["role"] = "tool";
+  return conversation.dump();
+}
+
 EagerSplit encode_eagerly(const Encoding& encoding, const std::vector<datasets::Row>& rows, int num_threads,
                           const std::string& split_name) {
   const SampleEncoder& encoder = encoding.encoder();
@@ -49,7 +56,7 @@ EagerSplit encode_eagerly(const Encoding& encoding, const std::vector<datasets::
            begin = next.fetch_add(kChunk)) {
         const std::size_t end = std::min(rows.size(), begin + kChunk);
         try {
-          for (std::size_t i = begin; i < end; ++i) results[i] = encoder.encode(datasets::to_json(rows[i]).dump());
+          for (std::size_t i = begin; i < end; ++i) results[i] = encoder.encode(conversation_json(rows[i]));
         } catch (...) {
           std::lock_guard lock(error_mu);
           if (!failed.exchange(true)) error = std::current_exception();
@@ -100,7 +107,7 @@ EncodedSample LazyDataset::get(std::size_t i) const {
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t j = (i + k) % n;
     if (state_[j].load(std::memory_order_acquire) == kUnusable) continue;
-    EncodeResult r = encoding_->encoder().encode(datasets::to_json(rows_[j]).dump());
+    EncodeResult r = encoding_->encoder().encode(conversation_json(rows_[j]));
     const bool usable = r.outcome == EncodeResult::Outcome::Ok;
     std::uint8_t expected = kUnknown;
     if (state_[j].compare_exchange_strong(expected, usable ? kUsable : kUnusable, std::memory_order_acq_rel)) {

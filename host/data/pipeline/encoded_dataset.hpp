@@ -18,6 +18,10 @@ namespace megaswift::data {
 
 class Encoding;
 
+// A row in the template plugins' conversation JSON (megaswift/c/template.h). The datasets library names tool
+// results "tool_response"; the templates call that role "tool".
+std::string conversation_json(const datasets::Row& row);
+
 class EncodedDataset {
  public:
   virtual ~EncodedDataset() = default;

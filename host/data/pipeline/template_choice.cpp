@@ -26,7 +26,7 @@ std::optional<std::string> by_name(const std::string& model_type, const std::str
   const std::string n = lower(dir_name);
   if (model_type.rfind("qwen", 0) == 0 || model_type.empty()) {
     if (contains(n, "qwen3")) return "qwen3";
-    if (contains(n, "qwen2.5") || contains(n, "qwen2_5") || contains(n, "qwen2-5")) return "qwen2_5";
+    if (contains(n, "qwen2.5") || contains(n, "qwen2_5")) return "qwen2_5";
     if (contains(n, "qwen2")) return "qwen";
   }
   if (model_type == "llama" || model_type.empty()) {
@@ -63,8 +63,8 @@ TemplateChoice choose_template(config::Command command, const std::optional<std:
   const std::string name = model.name();
   if (auto t = by_name(model.model_type, name)) return {*t, "the model directory's name '" + name + "'"};
   if (auto t = by_model_type(model.model_type))
-    return {*t, "model_type '" + model.model_type + "' in " + (model.dir / "config.json").string() +
-                    " (the directory name does not say the model generation; pass --template to choose another)"};
+    return {*t, "config.json's model_type '" + model.model_type + "'; the directory name '" + name +
+                    "' does not tell the model generation, pass --template to choose another"};
   if (model.model_type.empty())
     throw DataPipelineError("cannot tell which chat template " + model.dir.string() +
                             " uses: it has no config.json with a model_type and its name matches no known model. "
