@@ -4,6 +4,8 @@
 #include "host/cli/plugin_loading.hpp"
 #include "host/config/config.hpp"
 #include "host/core/logging.hpp"
+#include "host/data/pipeline/model_dir.hpp"
+#include "host/data/pipeline/training_data.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -11,6 +13,19 @@
 
 namespace megaswift::cli {
 namespace {
+
+// pt/sft: with a local model directory the datasets are loaded and tokenized for real (its summary is the user's
+// first check of the data); without one (a hub id, or only --load) the arguments alone are checked.
+void prepare_training_data(const config::ParsedArgs& parsed, const host::PluginRegistry& registry) {
+  const auto& model = parsed.values["model"];
+  if (model.is_string() && data::is_local_directory(model.get<std::string>())) {
+    data::build_training_data(parsed, registry);
+    return;
+  }
+  spdlog::info("data preparation skipped: no local model directory with a tokenizer was given ({}); pass --model "
+               "<local Hugging Face directory> to load and tokenize the datasets",
+               model.is_string() ? "--model " + model.get<std::string>() + " is not a local directory" : "--model unset");
+}
 
 // Parses and validates a stage's flags, sets up logging and the plugins, then reports which part of
 // the pipeline this build does not have yet. Each later stage replaces its `missing` line with the
@@ -33,6 +48,7 @@ int run_stage(config::Command command, const std::vector<std::string>& args, con
   spdlog::info("{}: arguments parsed and validated ({} plugin components loaded)", config::command_name(command),
                registry->all().size());
   spdlog::debug("resolved arguments: {}", values.dump());
+  if (command == config::Command::pt || command == config::Command::sft) prepare_training_data(parsed, *registry);
 
   std::cerr << config::command_name(command) << ": " << missing << "\n";
   return kNotBuilt;
