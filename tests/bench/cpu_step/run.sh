@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# CPU step benchmark: Megaswift vs plain PyTorch, same model shape, same batch, same thread count.
+#   tests/bench/cpu_step/run.sh <build-dir> [threads] [steps]
+# Needs msw_bench_cpu_step built (ninja -C <build-dir> msw_bench_cpu_step megaswift_model_qwen2) and Debian's
+# python3-torch for /usr/bin/python3. Prints both results and the ratio megaswift / pytorch (< 1 is faster).
+set -euo pipefail
+build=${1:?usage: run.sh <build-dir> [threads] [steps]}
+threads=${2:-$(nproc)}
+steps=${3:-5}
+here=$(cd "$(dirname "$0")" && pwd)
+python=${PYTHON:-/usr/bin/python3}
+
+ours_sel=$("$build/bin/msw_bench_cpu_step" --threads "$threads" --steps "$steps" --recompute selective)
+ours=$("$build/bin/msw_bench_cpu_step" --threads "$threads" --steps "$steps" --recompute none)
+theirs=$("$python" "$here/torch_step.py" --threads "$threads" --steps "$steps")
+echo "$ours_sel"
+echo "$ours"
+echo "$theirs"
+"$python" - "$ours_sel" "$ours" "$theirs" <<'PY'
+import json, sys
+sel, ours, theirs = (json.loads(x) for x in sys.argv[1:])
+print(f"megaswift (keep softmax): {ours['median_s']:.3f} s/step, "
+      f"megaswift (selective recompute): {sel['median_s']:.3f} s/step, "
+      f"pytorch {theirs['torch']}: {theirs['median_s']:.3f} s/step, threads {ours['threads']}, "
+      f"{ours['params'] / 1e6:.1f}M parameters, batch {ours['batch']}x{ours['seq']}")
+print(f"ratio megaswift/pytorch: {ours['median_s'] / theirs['median_s']:.2f} (keep softmax), "
+      f"{sel['median_s'] / theirs['median_s']:.2f} (selective recompute)")
+PY

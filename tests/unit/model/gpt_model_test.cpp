@@ -1,0 +1,220 @@
+// The shared GPT decoder's parameter table (Megatron names, TP split, init rule, weight decay, parts), its
+// HF layout transforms checked element by element against the documented layouts, and its memory plan.
+#include <megaswift/nn/gpt_model.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <map>
+#include <numeric>
+
+using namespace megaswift;
+using nlohmann::json;
+
+namespace {
+
+nn::HfFamily family(const std::string&) { return {"test", false, false, "LlamaForCausalLM"}; }
+
+json tiny(int layers = 2) {
+  return {{"hf_model_type", "llama"}, {"num_layers", layers}, {"hidden_size", 16}, {"ffn_hidden_size", 24},
+          {"num_attention_heads", 4}, {"num_query_groups", 2}, {"kv_channels", 8}, {"rotary_base", 10000.0},
+          {"norm_epsilon", 1e-6}, {"vocab_size", 32}, {"init_method_std", 0.02}};
+}
+
+nn::GptModel model(const json& j) { return nn::GptModel(j.dump(), family); }
+
+std::map<std::string, msw_param_info> table_of(const nn::GptModel& m) {
+  std::map<std::string, msw_param_info> out;
+  for (int64_t i = 0; i < m.param_count(); ++i) out[m.param_info(i).name] = m.param_info(i);
+  return out;
+}
+
+msw_tensor cpu(std::vector<float>& v, std::vector<int64_t> shape) {
+  msw_tensor t{};
+  t.data = v.data();
+  t.device = {MSW_DEVICE_CPU, 0};
+  t.dtype = MSW_DTYPE_F32;
+  t.ndim = static_cast<int32_t>(shape.size());
+  int64_t stride = 1;
+  for (int i = t.ndim - 1; i >= 0; --i) {
+    t.shape[i] = shape[i];
+    t.strides[i] = stride;
+    stride *= shape[i];
+  }
+  return t;
+}
+
+int64_t mapping_index(const nn::GptModel& m, const std::string& megatron) {
+  for (int64_t i = 0; i < m.hf_mapping_count(); ++i)
+    if (m.hf_mapping(i).megatron_name == megatron) return i;
+  FAIL("no mapping for " << megatron);
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("layer parameters follow Megatron's TE names, in the order the layer call receives them") {
+  json j = tiny();
+  j["add_qkv_bias"] = true;
+  j["qk_layernorm"] = true;
+  const nn::GptModel m = model(j);
+  std::vector<std::string> layer1;
+  for (int64_t i = 0; i < m.param_count(); ++i)
+    if (m.param_info(i).layer == 1) layer1.push_back(m.param_info(i).name);
+  CHECK(layer1 == std::vector<std::string>{
+                      "decoder.layers.1.self_attention.linear_qkv.layer_norm_weight",
+                      "decoder.layers.1.self_attention.linear_qkv.weight",
+                      "decoder.layers.1.self_attention.linear_qkv.bias",
+                      "decoder.layers.1.self_attention.q_layernorm.weight",
+                      "decoder.layers.1.self_attention.k_layernorm.weight",
+                      "decoder.layers.1.self_attention.linear_proj.weight",
+                      "decoder.layers.1.mlp.linear_fc1.layer_norm_weight",
+                      "decoder.layers.1.mlp.linear_fc1.weight",
+                      "decoder.layers.1.mlp.linear_fc2.weight",
+                  });
+  const auto t = table_of(m);
+  CHECK(t.count("embedding.word_embeddings.weight"));
+  CHECK(t.count("decoder.final_layernorm.weight"));
+  CHECK(t.count("output_layer.weight"));
+}
+
+TEST_CASE("global shapes, tensor-parallel splits, init rules and weight decay are Megatron's") {
+  const nn::GptModel m = model(tiny(3));
+  const auto t = table_of(m);
+  const auto& qkv = t.at("decoder.layers.0.self_attention.linear_qkv.weight");
+  CHECK(qkv.shape[0] == (4 + 2 * 2) * 8);
+  CHECK(qkv.shape[1] == 16);
+  CHECK(qkv.tp_split == MSW_TP_CONTIGUOUS);
+  CHECK(qkv.tp_split_dim == 0);
+  CHECK(qkv.init == MSW_INIT_NORMAL);
+  CHECK(qkv.init_std == doctest::Approx(0.02));
+  CHECK(qkv.weight_decay == 1);
+  const auto& proj = t.at("decoder.layers.2.self_attention.linear_proj.weight");
+  CHECK(proj.tp_split_dim == 1);
+  CHECK(proj.init_std == doctest::Approx(0.02 / std::sqrt(6.0)));  // scaled for output projections
+  const auto& fc1 = t.at("decoder.layers.0.mlp.linear_fc1.weight");
+  CHECK(fc1.shape[0] == 48);
+  CHECK(fc1.tp_split == MSW_TP_GLU);
+  const auto& fc2 = t.at("decoder.layers.0.mlp.linear_fc2.weight");
+  CHECK(fc2.tp_split_dim == 1);
+  CHECK(fc2.init_std == doctest::Approx(0.02 / std::sqrt(6.0)));
+  const auto& norm = t.at("decoder.layers.0.mlp.linear_fc1.layer_norm_weight");
+  CHECK(norm.init == MSW_INIT_ONES);
+  CHECK(norm.tp_split == MSW_TP_REPLICATED);
+  CHECK(norm.weight_decay == 0);
+  const auto& emb = t.at("embedding.word_embeddings.weight");
+  CHECK(emb.tp_split_dim == 0);
+  CHECK(emb.parts == (1u << MSW_MODEL_PART_EMBEDDING));
+  CHECK(t.at("output_layer.weight").parts == (1u << MSW_MODEL_PART_HEAD));
+}
+
+TEST_CASE("biases are zero-initialised and exempt from weight decay") {
+  json j = tiny();
+  j["add_qkv_bias"] = true;
+  j["add_bias_linear"] = true;
+  const auto t = table_of(model(j));
+  for (const char* name : {"decoder.layers.0.self_attention.linear_qkv.bias", "decoder.layers.0.self_attention.linear_proj.bias",
+                           "decoder.layers.0.mlp.linear_fc1.bias", "decoder.layers.0.mlp.linear_fc2.bias"}) {
+    CAPTURE(name);
+    REQUIRE(t.count(name));
+    CHECK(t.at(name).init == MSW_INIT_ZEROS);
+    CHECK(t.at(name).weight_decay == 0);
+  }
+  CHECK(t.at("decoder.layers.0.mlp.linear_fc1.bias").tp_split == MSW_TP_GLU);
+}
+
+TEST_CASE("tied embeddings: no output_layer, the word embedding is read by the embedding and the head") {
+  json j = tiny();
+  j["untie_embeddings_and_output_weights"] = false;
+  const nn::GptModel m = model(j);
+  const auto t = table_of(m);
+  CHECK_FALSE(t.count("output_layer.weight"));
+  CHECK(t.at("embedding.word_embeddings.weight").parts ==
+        ((1u << MSW_MODEL_PART_EMBEDDING) | (1u << MSW_MODEL_PART_HEAD)));
+  for (int64_t i = 0; i < m.hf_mapping_count(); ++i) CHECK(std::string(m.hf_mapping(i).hf_names[0]) != "lm_head.weight");
+}
+
+TEST_CASE("q, k, v rows are interleaved per query group into linear_qkv, and back") {
+  const nn::GptModel m = model(tiny());
+  const int64_t idx = mapping_index(m, "decoder.layers.0.self_attention.linear_qkv.weight");
+  const msw_hf_mapping rec = m.hf_mapping(idx);
+  CHECK(rec.transform == MSW_HF_QKV);
+  const int64_t H = 16, D = 8;
+  // Element value = tensor * 1000 + row, so each Megatron row says where it came from.
+  std::vector<float> q(4 * D * H), k(2 * D * H), v(2 * D * H), fused(8 * D * H);
+  for (int64_t r = 0; r < 4 * D; ++r) std::fill_n(q.begin() + r * H, H, 1000.0f + r);
+  for (int64_t r = 0; r < 2 * D; ++r) std::fill_n(k.begin() + r * H, H, 2000.0f + r);
+  for (int64_t r = 0; r < 2 * D; ++r) std::fill_n(v.begin() + r * H, H, 3000.0f + r);
+  msw_tensor hf[3] = {cpu(q, {4 * D, H}), cpu(k, {2 * D, H}), cpu(v, {2 * D, H})};
+  m.hf_to_megatron(idx, hf, cpu(fused, {8 * D, H}));
+  // Group g holds query heads 2g, 2g+1 (16 rows), then key head g, then value head g (8 rows each).
+  for (int64_t g = 0; g < 2; ++g) {
+    const int64_t base = g * 4 * D;
+    for (int64_t r = 0; r < 2 * D; ++r) CHECK(fused[(base + r) * H] == 1000.0f + g * 2 * D + r);
+    for (int64_t r = 0; r < D; ++r) CHECK(fused[(base + 2 * D + r) * H] == 2000.0f + g * D + r);
+    for (int64_t r = 0; r < D; ++r) CHECK(fused[(base + 3 * D + r) * H] == 3000.0f + g * D + r);
+  }
+  std::vector<float> q2(q.size()), k2(k.size()), v2(v.size());
+  msw_tensor back[3] = {cpu(q2, {4 * D, H}), cpu(k2, {2 * D, H}), cpu(v2, {2 * D, H})};
+  m.megatron_to_hf(idx, cpu(fused, {8 * D, H}), back);
+  CHECK(q2 == q);
+  CHECK(k2 == k);
+  CHECK(v2 == v);
+}
+
+TEST_CASE("gate and up are stacked [gate; up] into linear_fc1") {
+  const nn::GptModel m = model(tiny());
+  const int64_t idx = mapping_index(m, "decoder.layers.1.mlp.linear_fc1.weight");
+  std::vector<float> gate(24 * 16), up(24 * 16), fc1(48 * 16);
+  std::iota(gate.begin(), gate.end(), 0.0f);
+  std::iota(up.begin(), up.end(), 10000.0f);
+  msw_tensor hf[2] = {cpu(gate, {24, 16}), cpu(up, {24, 16})};
+  m.hf_to_megatron(idx, hf, cpu(fc1, {48, 16}));
+  CHECK(std::equal(gate.begin(), gate.end(), fc1.begin()));
+  CHECK(std::equal(up.begin(), up.end(), fc1.begin() + 24 * 16));
+}
+
+TEST_CASE("a padded vocabulary pads the embedding with zero rows and export drops them") {
+  json j = tiny();
+  j["vocab_size"] = 30;
+  j["padded_vocab_size"] = 32;
+  const nn::GptModel m = model(j);
+  const int64_t idx = mapping_index(m, "embedding.word_embeddings.weight");
+  CHECK(m.hf_mapping(idx).transform == MSW_HF_PAD_ROWS);
+  CHECK(m.hf_mapping(idx).hf_shape[0][0] == 30);
+  std::vector<float> hf_values(30 * 16, 1.5f), padded(32 * 16, -7.0f), back(30 * 16);
+  msw_tensor hf[1] = {cpu(hf_values, {30, 16})};
+  m.hf_to_megatron(idx, hf, cpu(padded, {32, 16}));
+  CHECK(padded[29 * 16] == 1.5f);
+  CHECK(padded[30 * 16] == 0.0f);
+  CHECK(padded[32 * 16 - 1] == 0.0f);
+  msw_tensor out[1] = {cpu(back, {30, 16})};
+  m.megatron_to_hf(idx, cpu(padded, {32, 16}), out);
+  CHECK(back == hf_values);
+}
+
+TEST_CASE("a Megatron tensor of the wrong shape is refused by name") {
+  const nn::GptModel m = model(tiny());
+  const int64_t idx = mapping_index(m, "decoder.final_layernorm.weight");
+  std::vector<float> a(16), b(15);
+  msw_tensor hf[1] = {cpu(a, {16})};
+  CHECK_THROWS_WITH_AS(m.hf_to_megatron(idx, hf, cpu(b, {15})), doctest::Contains("decoder.final_layernorm.weight is (15)"),
+                       sdk::Error);
+}
+
+TEST_CASE("the memory plan grows with the batch and keeping softmax probabilities costs B*heads*S*S floats") {
+  json j = tiny();
+  const nn::GptModel selective = model(j);
+  j["recompute_granularity"] = "none";
+  const nn::GptModel keep = model(j);
+  msw_model_shape s{sizeof(msw_model_shape), 0, 2, 16};
+  const msw_model_memory a = selective.memory(s);
+  CHECK(a.embedding_saved == 0);
+  CHECK(a.layer_saved > 0);
+  CHECK(a.head_saved >= 2 * 16 * 32 * 4);  // the logits
+  CHECK(a.workspace > 0);
+  const msw_model_memory b = keep.memory(s);
+  CHECK(b.layer_saved >= a.layer_saved + 2 * 4 * 16 * 16 * 4);
+  msw_model_shape s2{sizeof(msw_model_shape), 0, 4, 16};
+  CHECK(selective.memory(s2).layer_saved > a.layer_saved);
+}
