@@ -45,7 +45,7 @@ EagerSplit encode_eagerly(const Encoding& encoding, const std::vector<datasets::
                           const std::string& split_name) {
   const SampleEncoder& encoder = encoding.encoder();
   std::vector<EncodeResult> results(rows.size());
-  {
+  if (!rows.empty()) {
     Progress progress("tokenizing " + split_name, rows.size());
     std::atomic<std::size_t> next{0};
     std::atomic<bool> failed{false};

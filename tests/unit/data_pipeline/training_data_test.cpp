@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -309,4 +310,44 @@ TEST_CASE("megatron pt encodes plain text with loss on every token and the token
     CHECK(s.input_ids.back() == eos);
   }
   CHECK(d.summary.train.label_tokens == d.summary.train.tokens - 8);
+}
+
+TEST_CASE("lazy samples read from several threads at once equal the eager ones and each row is counted once") {
+  std::vector<json> rows;
+  for (int i = 0; i < 40; ++i) rows.push_back(i % 7 == 3 ? chat("Long?", long_answer()) : chat("Q" + std::to_string(i), "A" + std::to_string(i)));
+  auto file = test::write_jsonl("threads_lazy.jsonl", rows);
+  const std::vector<std::string> flags = {"--dataset", file.string(), "--split_dataset_ratio", "0", "--max_length", "64"};
+  data::TrainingData eager = build_sft(flags);
+  std::vector<std::string> lazy_flags = flags;
+  lazy_flags.insert(lazy_flags.end(), {"--lazy_tokenize", "true"});
+  data::TrainingData lazy = build_sft(lazy_flags);
+  REQUIRE(lazy.train->size() == 40);
+
+  // Each thread reads every index, starting at a different one, into its own vector.
+  std::vector<std::vector<data::EncodedSample>> got(4, std::vector<data::EncodedSample>(40));
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (std::size_t k = 0; k < 40; ++k) {
+        const std::size_t i = (k + 10 * t) % 40;
+        got[t][i] = lazy.train->get(i);
+      }
+    });
+  for (auto& th : threads) th.join();
+  // Lazy index i gives the first usable row j >= i; eager holds it at j minus the unusable rows before it.
+  std::vector<data::EncodedSample> expected;
+  for (std::size_t i = 0; i < 40; ++i) {
+    const std::size_t j = i % 7 == 3 ? i + 1 : i;
+    expected.push_back(eager.train->get(j - (j + 3) / 7));
+  }
+  for (std::size_t t = 0; t < 4; ++t)
+    for (std::size_t i = 0; i < 40; ++i) check_same(got[t][i], expected[i]);
+  const auto* dataset = dynamic_cast<const data::LazyDataset*>(lazy.train.get());
+  REQUIRE(dataset != nullptr);
+  data::SplitSummary seen = dataset->observed();
+  CHECK(seen.rows_encoded == 40);
+  CHECK(seen.dropped_too_long == eager.summary.train.dropped_too_long);
+  CHECK(seen.dropped_too_long == 6);  // rows 3, 10, 17, 24, 31, 38
+  CHECK(seen.tokens == eager.summary.train.tokens);
+  CHECK(seen.median_length == eager.summary.train.median_length);
 }
