@@ -314,7 +314,13 @@ TEST_CASE("megatron pt encodes plain text with loss on every token and the token
 
 TEST_CASE("lazy samples read from several threads at once equal the eager ones and each row is counted once") {
   std::vector<json> rows;
-  for (int i = 0; i < 40; ++i) rows.push_back(i % 7 == 3 ? chat("Long?", long_answer()) : chat("Q" + std::to_string(i), "A" + std::to_string(i)));
+  for (int i = 0; i < 40; ++i) {
+    // Appended, not "Q" + std::to_string(i): GCC 12 warns (-Wrestrict) on that falsely.
+    std::string q = "Q", a = "A";
+    q += std::to_string(i);
+    a += std::to_string(i);
+    rows.push_back(i % 7 == 3 ? chat("Long?", long_answer()) : chat(q, a));
+  }
   auto file = test::write_jsonl("threads_lazy.jsonl", rows);
   const std::vector<std::string> flags = {"--dataset", file.string(), "--split_dataset_ratio", "0", "--max_length", "64"};
   data::TrainingData eager = build_sft(flags);
