@@ -58,13 +58,13 @@ int run_stage(config::Command command, const std::vector<std::string>& args, con
 
 int run_pt(const std::vector<std::string>& args) {
   return run_stage(config::Command::pt, args,
-                   "the training engine (model runner, schedules, optimizer driver) is not part of this build yet; "
+                   "the training engine (schedules, optimizer driver, checkpointing) is not part of this build yet; "
                    "the arguments above were parsed and validated, nothing was trained");
 }
 
 int run_sft(const std::vector<std::string>& args) {
   return run_stage(config::Command::sft, args,
-                   "the training engine (model runner, schedules, optimizer driver) is not part of this build yet; "
+                   "the training engine (schedules, optimizer driver, checkpointing) is not part of this build yet; "
                    "the arguments above were parsed and validated, nothing was trained");
 }
 
