@@ -32,6 +32,7 @@
 #include <megaswift/sdk/model.hpp>
 #include <megaswift/sdk/ops.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <string_view>
