@@ -1,7 +1,9 @@
 #include "host/cli/frontend.hpp"
 
 #include "host/config/error.hpp"
+#include "host/core/host_api.hpp"
 #include "host/core/status.hpp"
+#include "host/ops/ops_api.hpp"
 #ifdef MEGASWIFT_HAVE_CUDA
 #include "host/cuda/cuda_backend.hpp"
 #endif
@@ -29,6 +31,8 @@ int run_frontend(std::string_view program, int argc, char** argv, const std::vec
     std::cout << program << " (Megaswift) " << MEGASWIFT_VERSION << "\n";
     return kOk;
   }
+  // Everything plugins reach through the host table is in place before the first plugin loads.
+  host::install_ops(&host::ops_api());
 #ifdef MEGASWIFT_HAVE_CUDA
   host::cuda::register_cuda_backend();
 #endif

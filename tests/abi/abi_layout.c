@@ -6,6 +6,8 @@
 #include <megaswift/c/checkpoint.h>
 #include <megaswift/c/comm.h>
 #include <megaswift/c/host.h>
+#include <megaswift/c/model.h>
+#include <megaswift/c/ops.h>
 #include <megaswift/c/optimizer.h>
 #include <megaswift/c/parallel.h>
 #include <megaswift/c/plugin.h>
@@ -221,3 +223,139 @@ _Static_assert(offsetof(struct msw_tokenizer_vtable, stream_create) == 88, "msw_
 _Static_assert(offsetof(struct msw_tokenizer_vtable, stream_destroy) == 96, "msw_tokenizer_vtable.stream_destroy moved");
 _Static_assert(offsetof(struct msw_tokenizer_vtable, stream_step) == 104, "msw_tokenizer_vtable.stream_step moved");
 _Static_assert(offsetof(struct msw_tokenizer_vtable, stream_flush) == 112, "msw_tokenizer_vtable.stream_flush moved");
+/* ops.h: msw_rope_config */
+_Static_assert(sizeof(struct msw_rope_config) == 120, "msw_rope_config size");
+_Static_assert(offsetof(struct msw_rope_config, struct_size) == 0, "msw_rope_config.struct_size moved");
+_Static_assert(offsetof(struct msw_rope_config, scaling) == 4, "msw_rope_config.scaling moved");
+_Static_assert(offsetof(struct msw_rope_config, theta) == 8, "msw_rope_config.theta moved");
+_Static_assert(offsetof(struct msw_rope_config, head_dim) == 16, "msw_rope_config.head_dim moved");
+_Static_assert(offsetof(struct msw_rope_config, partial_rotary_factor) == 24, "msw_rope_config.partial_rotary_factor moved");
+_Static_assert(offsetof(struct msw_rope_config, max_position_embeddings) == 32, "msw_rope_config.max_position_embeddings moved");
+_Static_assert(offsetof(struct msw_rope_config, factor) == 40, "msw_rope_config.factor moved");
+_Static_assert(offsetof(struct msw_rope_config, original_max_position_embeddings) == 48, "msw_rope_config.original_max_position_embeddings moved");
+_Static_assert(offsetof(struct msw_rope_config, low_freq_factor) == 56, "msw_rope_config.low_freq_factor moved");
+_Static_assert(offsetof(struct msw_rope_config, high_freq_factor) == 64, "msw_rope_config.high_freq_factor moved");
+_Static_assert(offsetof(struct msw_rope_config, beta_fast) == 72, "msw_rope_config.beta_fast moved");
+_Static_assert(offsetof(struct msw_rope_config, beta_slow) == 80, "msw_rope_config.beta_slow moved");
+_Static_assert(offsetof(struct msw_rope_config, mscale) == 88, "msw_rope_config.mscale moved");
+_Static_assert(offsetof(struct msw_rope_config, mscale_all_dim) == 96, "msw_rope_config.mscale_all_dim moved");
+_Static_assert(offsetof(struct msw_rope_config, attention_factor) == 104, "msw_rope_config.attention_factor moved");
+_Static_assert(offsetof(struct msw_rope_config, has_attention_factor) == 112, "msw_rope_config.has_attention_factor moved");
+_Static_assert(offsetof(struct msw_rope_config, truncate) == 116, "msw_rope_config.truncate moved");
+/* ops.h: msw_cross_entropy_result */
+_Static_assert(sizeof(struct msw_cross_entropy_result) == 24, "msw_cross_entropy_result size");
+_Static_assert(offsetof(struct msw_cross_entropy_result, loss) == 0, "msw_cross_entropy_result.loss moved");
+_Static_assert(offsetof(struct msw_cross_entropy_result, loss_sum) == 8, "msw_cross_entropy_result.loss_sum moved");
+_Static_assert(offsetof(struct msw_cross_entropy_result, count) == 16, "msw_cross_entropy_result.count moved");
+/* ops.h: msw_ops_api */
+_Static_assert(sizeof(struct msw_ops_api) == 240, "msw_ops_api size");
+_Static_assert(offsetof(struct msw_ops_api, struct_size) == 0, "msw_ops_api.struct_size moved");
+_Static_assert(offsetof(struct msw_ops_api, reserved0) == 4, "msw_ops_api.reserved0 moved");
+_Static_assert(offsetof(struct msw_ops_api, fill) == 8, "msw_ops_api.fill moved");
+_Static_assert(offsetof(struct msw_ops_api, copy) == 16, "msw_ops_api.copy moved");
+_Static_assert(offsetof(struct msw_ops_api, add) == 24, "msw_ops_api.add moved");
+_Static_assert(offsetof(struct msw_ops_api, accumulate) == 32, "msw_ops_api.accumulate moved");
+_Static_assert(offsetof(struct msw_ops_api, scale) == 40, "msw_ops_api.scale moved");
+_Static_assert(offsetof(struct msw_ops_api, sum_squares) == 48, "msw_ops_api.sum_squares moved");
+_Static_assert(offsetof(struct msw_ops_api, gemm) == 56, "msw_ops_api.gemm moved");
+_Static_assert(offsetof(struct msw_ops_api, linear_forward) == 64, "msw_ops_api.linear_forward moved");
+_Static_assert(offsetof(struct msw_ops_api, linear_backward) == 72, "msw_ops_api.linear_backward moved");
+_Static_assert(offsetof(struct msw_ops_api, embedding_forward) == 80, "msw_ops_api.embedding_forward moved");
+_Static_assert(offsetof(struct msw_ops_api, embedding_backward) == 88, "msw_ops_api.embedding_backward moved");
+_Static_assert(offsetof(struct msw_ops_api, rmsnorm_forward) == 96, "msw_ops_api.rmsnorm_forward moved");
+_Static_assert(offsetof(struct msw_ops_api, rmsnorm_backward) == 104, "msw_ops_api.rmsnorm_backward moved");
+_Static_assert(offsetof(struct msw_ops_api, layernorm_forward) == 112, "msw_ops_api.layernorm_forward moved");
+_Static_assert(offsetof(struct msw_ops_api, layernorm_backward) == 120, "msw_ops_api.layernorm_backward moved");
+_Static_assert(offsetof(struct msw_ops_api, rope_rotary_dim) == 128, "msw_ops_api.rope_rotary_dim moved");
+_Static_assert(offsetof(struct msw_ops_api, rope_tables) == 136, "msw_ops_api.rope_tables moved");
+_Static_assert(offsetof(struct msw_ops_api, rope_forward) == 144, "msw_ops_api.rope_forward moved");
+_Static_assert(offsetof(struct msw_ops_api, rope_backward) == 152, "msw_ops_api.rope_backward moved");
+_Static_assert(offsetof(struct msw_ops_api, qkv_split_forward) == 160, "msw_ops_api.qkv_split_forward moved");
+_Static_assert(offsetof(struct msw_ops_api, qkv_split_backward) == 168, "msw_ops_api.qkv_split_backward moved");
+_Static_assert(offsetof(struct msw_ops_api, attention_forward) == 176, "msw_ops_api.attention_forward moved");
+_Static_assert(offsetof(struct msw_ops_api, attention_backward) == 184, "msw_ops_api.attention_backward moved");
+_Static_assert(offsetof(struct msw_ops_api, swiglu_forward) == 192, "msw_ops_api.swiglu_forward moved");
+_Static_assert(offsetof(struct msw_ops_api, swiglu_backward) == 200, "msw_ops_api.swiglu_backward moved");
+_Static_assert(offsetof(struct msw_ops_api, gelu_forward) == 208, "msw_ops_api.gelu_forward moved");
+_Static_assert(offsetof(struct msw_ops_api, gelu_backward) == 216, "msw_ops_api.gelu_backward moved");
+_Static_assert(offsetof(struct msw_ops_api, cross_entropy_forward) == 224, "msw_ops_api.cross_entropy_forward moved");
+_Static_assert(offsetof(struct msw_ops_api, cross_entropy_backward) == 232, "msw_ops_api.cross_entropy_backward moved");
+/* model.h: msw_param_info */
+_Static_assert(sizeof(struct msw_param_info) == 112, "msw_param_info size");
+_Static_assert(offsetof(struct msw_param_info, name) == 0, "msw_param_info.name moved");
+_Static_assert(offsetof(struct msw_param_info, ndim) == 8, "msw_param_info.ndim moved");
+_Static_assert(offsetof(struct msw_param_info, tp_split) == 12, "msw_param_info.tp_split moved");
+_Static_assert(offsetof(struct msw_param_info, shape) == 16, "msw_param_info.shape moved");
+_Static_assert(offsetof(struct msw_param_info, tp_split_dim) == 80, "msw_param_info.tp_split_dim moved");
+_Static_assert(offsetof(struct msw_param_info, layer) == 84, "msw_param_info.layer moved");
+_Static_assert(offsetof(struct msw_param_info, parts) == 88, "msw_param_info.parts moved");
+_Static_assert(offsetof(struct msw_param_info, init) == 92, "msw_param_info.init moved");
+_Static_assert(offsetof(struct msw_param_info, init_std) == 96, "msw_param_info.init_std moved");
+_Static_assert(offsetof(struct msw_param_info, weight_decay) == 104, "msw_param_info.weight_decay moved");
+_Static_assert(offsetof(struct msw_param_info, reserved0) == 108, "msw_param_info.reserved0 moved");
+/* model.h: msw_hf_mapping */
+_Static_assert(sizeof(struct msw_hf_mapping) == 320, "msw_hf_mapping size");
+_Static_assert(offsetof(struct msw_hf_mapping, megatron_name) == 0, "msw_hf_mapping.megatron_name moved");
+_Static_assert(offsetof(struct msw_hf_mapping, transform) == 8, "msw_hf_mapping.transform moved");
+_Static_assert(offsetof(struct msw_hf_mapping, num_hf) == 12, "msw_hf_mapping.num_hf moved");
+_Static_assert(offsetof(struct msw_hf_mapping, hf_names) == 16, "msw_hf_mapping.hf_names moved");
+_Static_assert(offsetof(struct msw_hf_mapping, hf_ndim) == 48, "msw_hf_mapping.hf_ndim moved");
+/* model.h: msw_model_info */
+_Static_assert(sizeof(struct msw_model_info) == 48, "msw_model_info size");
+_Static_assert(offsetof(struct msw_model_info, struct_size) == 0, "msw_model_info.struct_size moved");
+_Static_assert(offsetof(struct msw_model_info, activation_dtype) == 4, "msw_model_info.activation_dtype moved");
+_Static_assert(offsetof(struct msw_model_info, num_layers) == 8, "msw_model_info.num_layers moved");
+_Static_assert(offsetof(struct msw_model_info, hidden_size) == 16, "msw_model_info.hidden_size moved");
+_Static_assert(offsetof(struct msw_model_info, vocab_size) == 24, "msw_model_info.vocab_size moved");
+_Static_assert(offsetof(struct msw_model_info, padded_vocab_size) == 32, "msw_model_info.padded_vocab_size moved");
+_Static_assert(offsetof(struct msw_model_info, max_position_embeddings) == 40, "msw_model_info.max_position_embeddings moved");
+/* model.h: msw_model_shape */
+_Static_assert(sizeof(struct msw_model_shape) == 24, "msw_model_shape size");
+_Static_assert(offsetof(struct msw_model_shape, struct_size) == 0, "msw_model_shape.struct_size moved");
+_Static_assert(offsetof(struct msw_model_shape, reserved0) == 4, "msw_model_shape.reserved0 moved");
+_Static_assert(offsetof(struct msw_model_shape, batch_size) == 8, "msw_model_shape.batch_size moved");
+_Static_assert(offsetof(struct msw_model_shape, seq_len) == 16, "msw_model_shape.seq_len moved");
+/* model.h: msw_model_memory */
+_Static_assert(sizeof(struct msw_model_memory) == 40, "msw_model_memory size");
+_Static_assert(offsetof(struct msw_model_memory, struct_size) == 0, "msw_model_memory.struct_size moved");
+_Static_assert(offsetof(struct msw_model_memory, reserved0) == 4, "msw_model_memory.reserved0 moved");
+_Static_assert(offsetof(struct msw_model_memory, embedding_saved) == 8, "msw_model_memory.embedding_saved moved");
+_Static_assert(offsetof(struct msw_model_memory, layer_saved) == 16, "msw_model_memory.layer_saved moved");
+_Static_assert(offsetof(struct msw_model_memory, head_saved) == 24, "msw_model_memory.head_saved moved");
+_Static_assert(offsetof(struct msw_model_memory, workspace) == 32, "msw_model_memory.workspace moved");
+/* model.h: msw_model_batch */
+_Static_assert(sizeof(struct msw_model_batch) == 504, "msw_model_batch size");
+_Static_assert(offsetof(struct msw_model_batch, struct_size) == 0, "msw_model_batch.struct_size moved");
+_Static_assert(offsetof(struct msw_model_batch, reserved0) == 4, "msw_model_batch.reserved0 moved");
+_Static_assert(offsetof(struct msw_model_batch, batch_size) == 8, "msw_model_batch.batch_size moved");
+_Static_assert(offsetof(struct msw_model_batch, seq_len) == 16, "msw_model_batch.seq_len moved");
+_Static_assert(offsetof(struct msw_model_batch, input_ids) == 24, "msw_model_batch.input_ids moved");
+_Static_assert(offsetof(struct msw_model_batch, position_ids) == 184, "msw_model_batch.position_ids moved");
+_Static_assert(offsetof(struct msw_model_batch, labels) == 344, "msw_model_batch.labels moved");
+/* model.h: msw_model_loss */
+_Static_assert(sizeof(struct msw_model_loss) == 16, "msw_model_loss size");
+_Static_assert(offsetof(struct msw_model_loss, loss_sum) == 0, "msw_model_loss.loss_sum moved");
+_Static_assert(offsetof(struct msw_model_loss, token_count) == 8, "msw_model_loss.token_count moved");
+/* model.h: msw_model_vtable */
+_Static_assert(sizeof(struct msw_model_vtable) == 168, "msw_model_vtable size");
+_Static_assert(offsetof(struct msw_model_vtable, struct_size) == 0, "msw_model_vtable.struct_size moved");
+_Static_assert(offsetof(struct msw_model_vtable, hf_model_types) == 8, "msw_model_vtable.hf_model_types moved");
+_Static_assert(offsetof(struct msw_model_vtable, config_from_hf) == 16, "msw_model_vtable.config_from_hf moved");
+_Static_assert(offsetof(struct msw_model_vtable, create) == 24, "msw_model_vtable.create moved");
+_Static_assert(offsetof(struct msw_model_vtable, destroy) == 32, "msw_model_vtable.destroy moved");
+_Static_assert(offsetof(struct msw_model_vtable, describe) == 40, "msw_model_vtable.describe moved");
+_Static_assert(offsetof(struct msw_model_vtable, config_json) == 48, "msw_model_vtable.config_json moved");
+_Static_assert(offsetof(struct msw_model_vtable, config_to_hf) == 56, "msw_model_vtable.config_to_hf moved");
+_Static_assert(offsetof(struct msw_model_vtable, param_count) == 64, "msw_model_vtable.param_count moved");
+_Static_assert(offsetof(struct msw_model_vtable, param_info) == 72, "msw_model_vtable.param_info moved");
+_Static_assert(offsetof(struct msw_model_vtable, hf_mapping_count) == 80, "msw_model_vtable.hf_mapping_count moved");
+_Static_assert(offsetof(struct msw_model_vtable, hf_mapping) == 88, "msw_model_vtable.hf_mapping moved");
+_Static_assert(offsetof(struct msw_model_vtable, hf_to_megatron) == 96, "msw_model_vtable.hf_to_megatron moved");
+_Static_assert(offsetof(struct msw_model_vtable, megatron_to_hf) == 104, "msw_model_vtable.megatron_to_hf moved");
+_Static_assert(offsetof(struct msw_model_vtable, memory) == 112, "msw_model_vtable.memory moved");
+_Static_assert(offsetof(struct msw_model_vtable, embedding_forward) == 120, "msw_model_vtable.embedding_forward moved");
+_Static_assert(offsetof(struct msw_model_vtable, embedding_backward) == 128, "msw_model_vtable.embedding_backward moved");
+_Static_assert(offsetof(struct msw_model_vtable, layer_forward) == 136, "msw_model_vtable.layer_forward moved");
+_Static_assert(offsetof(struct msw_model_vtable, layer_backward) == 144, "msw_model_vtable.layer_backward moved");
+_Static_assert(offsetof(struct msw_model_vtable, head_forward) == 152, "msw_model_vtable.head_forward moved");
+_Static_assert(offsetof(struct msw_model_vtable, head_backward) == 160, "msw_model_vtable.head_backward moved");
