@@ -18,6 +18,13 @@ using Result = megaswift::testing::CommandResult;
 using megaswift::testing::run_command;
 Result run(const std::string& command) { return run_command(command); }
 
+// 'path' for the shell. Built by appending: GCC 12 warns (-Wrestrict, a false positive) on "'" + string.
+std::string quoted(const fs::path& path) {
+  std::string q(1, '\'');
+  q.append(path.string()).push_back('\'');
+  return q;
+}
+
 // Libraries that every Linux machine (and every CUDA machine) provides; everything else must come
 // from the tree's lib/.
 bool is_system_library(const std::string& name) {
@@ -29,7 +36,7 @@ bool is_system_library(const std::string& name) {
 // Every dependency ldd lists is resolved, and each non-system one resolves inside <prefix>/lib.
 void check_dependencies_resolve_inside_tree(const fs::path& binary) {
   INFO("ldd " << binary.string());
-  Result r = run("env -u LD_LIBRARY_PATH ldd '" + binary.string() + "'");
+  Result r = run("env -u LD_LIBRARY_PATH ldd " + quoted(binary));
   REQUIRE(r.status == 0);
   CHECK(r.output.find("not found") == std::string::npos);
   std::istringstream lines(r.output);
@@ -54,7 +61,7 @@ TEST_CASE("the installed executables and plugins resolve their non-system librar
 }
 
 TEST_CASE("the installed megatron lists its plugins from <exe>/../lib/megaswift/plugins") {
-  Result r = run("env -u MEGASWIFT_PLUGIN_PATH '" + (kPrefix / "bin" / "megatron").string() + "' plugins");
+  Result r = run("env -u MEGASWIFT_PLUGIN_PATH " + quoted(kPrefix / "bin" / "megatron") + " plugins");
   INFO(r.output);
   CHECK(r.status == 0);
   CHECK(r.output.find("KIND") != std::string::npos);
@@ -85,13 +92,13 @@ TEST_CASE("the out-of-tree example plugin builds against the installed SDK alone
   REQUIRE(fs::exists(library));
 
   // It exports exactly the entry symbol and needs no Megaswift library.
-  Result syms = run("nm -D --defined-only '" + library.string() + "'");
+  Result syms = run("nm -D --defined-only " + quoted(library));
   CHECK(std::regex_search(syms.output, std::regex(R"(\bmsw_plugin_entry\b)")));
   CHECK_FALSE(std::regex_search(syms.output, std::regex(R"(\bT (?!msw_plugin_entry\b)\w+)")));
-  Result needed = run("readelf -d '" + library.string() + "'");
+  Result needed = run("readelf -d " + quoted(library));
   CHECK(needed.output.find("megaswift") == std::string::npos);
 
-  Result list = run("'" + (kPrefix / "bin" / "megatron").string() + "' plugins --plugin_path '" + build.string() + "'");
+  Result list = run(quoted(kPrefix / "bin" / "megatron") + " plugins --plugin_path " + quoted(build));
   INFO(list.output);
   CHECK(list.status == 0);
   CHECK(std::regex_search(list.output, std::regex(R"(optimizer\s+lion\s+1\.0\.0\s+1\.0)")));
