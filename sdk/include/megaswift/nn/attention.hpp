@@ -169,7 +169,7 @@ struct SelfAttention {
     if (sliding_window && s > *sliding_window)
       throw sdk::Error(MSW_STATUS_UNSUPPORTED, "sequence length " + std::to_string(s) + " exceeds the model's sliding_window " +
                                                    std::to_string(*sliding_window) +
-                                                   ": windowed attention is not implemented; use --max_length <= " +
+                                                   ": sliding-window attention is not supported yet, so sequences must fit in the window; use --max_length <= " +
                                                    std::to_string(*sliding_window));
   }
 };
