@@ -45,14 +45,8 @@ msw_tensor HostBuffer::tensor(int32_t dtype, const std::vector<int64_t>& shape) 
   t.data = data_;
   t.device = device_;
   t.dtype = dtype;
-  t.ndim = static_cast<int32_t>(shape.size());
-  int64_t stride = 1;
-  for (int32_t i = t.ndim - 1; i >= 0; --i) {
-    t.shape[i] = shape[i];
-    t.strides[i] = stride;
-    stride *= shape[i];
-  }
-  if (static_cast<size_t>(stride) * msw_dtype_size(dtype) > bytes_)
+  const int64_t numel = msw_tensor_set_dense_shape(&t, static_cast<int32_t>(shape.size()), shape.data());
+  if (static_cast<size_t>(numel) * msw_dtype_size(dtype) > bytes_)
     throw HostError(MSW_STATUS_INTERNAL, "HostBuffer of " + std::to_string(bytes_) + " bytes is too small for the view");
   return t;
 }
@@ -70,13 +64,7 @@ msw_tensor cpu_tensor(void* data, int32_t dtype, const std::vector<int64_t>& sha
   t.data = data;
   t.device = {MSW_DEVICE_CPU, 0};
   t.dtype = dtype;
-  t.ndim = static_cast<int32_t>(shape.size());
-  int64_t stride = 1;
-  for (int32_t i = t.ndim - 1; i >= 0; --i) {
-    t.shape[i] = shape[i];
-    t.strides[i] = stride;
-    stride *= shape[i];
-  }
+  msw_tensor_set_dense_shape(&t, static_cast<int32_t>(shape.size()), shape.data());
   return t;
 }
 

@@ -178,13 +178,7 @@ msw_tensor SafetensorsFile::descriptor(const SafetensorsEntry& e) const {
   t.data = const_cast<std::byte*>(map_ + data_start_ + e.begin);
   t.device = {MSW_DEVICE_CPU, 0};
   t.dtype = e.msw_dtype;
-  t.ndim = static_cast<int32_t>(e.shape.size());
-  int64_t stride = 1;
-  for (int i = t.ndim - 1; i >= 0; --i) {
-    t.shape[i] = e.shape[i];
-    t.strides[i] = stride;
-    stride *= e.shape[i];
-  }
+  msw_tensor_set_dense_shape(&t, static_cast<int32_t>(e.shape.size()), e.shape.data());
   return t;
 }
 

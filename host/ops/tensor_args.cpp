@@ -198,13 +198,7 @@ msw_tensor dense_like(const msw_tensor& t, void* data, int32_t dtype) {
   r.data = data;
   r.device = t.device;
   r.dtype = dtype;
-  r.ndim = t.ndim;
-  int64_t stride = 1;
-  for (int32_t i = t.ndim - 1; i >= 0; --i) {
-    r.shape[i] = t.shape[i];
-    r.strides[i] = stride;
-    stride *= t.shape[i];
-  }
+  msw_tensor_set_dense_shape(&r, t.ndim, t.shape);
   return r;
 }
 }  // namespace

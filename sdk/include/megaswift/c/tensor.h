@@ -66,6 +66,19 @@ static inline int64_t msw_tensor_numel(const msw_tensor* t) {
   return n;
 }
 
+/* Sets ndim, shape and dense row-major strides (entries past ndim become 0) and returns the element count.
+ * `ndim` must be 0..MSW_MAX_DIMS; the caller fills data, device, dtype and byte_offset. */
+static inline int64_t msw_tensor_set_dense_shape(msw_tensor* t, int32_t ndim, const int64_t* shape) {
+  int64_t stride = 1;
+  t->ndim = ndim;
+  for (int32_t i = MSW_MAX_DIMS - 1; i >= 0; --i) {
+    t->shape[i] = i < ndim ? shape[i] : 0;
+    t->strides[i] = i < ndim ? stride : 0;
+    if (i < ndim) stride *= shape[i];
+  }
+  return stride;
+}
+
 /* True when the strides are those of a dense row-major tensor. */
 static inline bool msw_tensor_is_contiguous(const msw_tensor* t) {
   int64_t expected = 1;

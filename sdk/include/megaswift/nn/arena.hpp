@@ -28,17 +28,11 @@ class Arena {
   }
 
   msw_tensor take(int32_t dtype, std::initializer_list<int64_t> shape) {
+    if (shape.size() > MSW_MAX_DIMS) throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "Arena::take: too many dimensions");
     msw_tensor t{};
     t.device = device_;
     t.dtype = dtype;
-    t.ndim = static_cast<int32_t>(shape.size());
-    int32_t i = 0;
-    for (int64_t d : shape) t.shape[i++] = d;
-    int64_t stride = 1;
-    for (int32_t j = t.ndim - 1; j >= 0; --j) {
-      t.strides[j] = stride;
-      stride *= t.shape[j];
-    }
+    msw_tensor_set_dense_shape(&t, static_cast<int32_t>(shape.size()), shape.begin());
     const uint64_t bytes = static_cast<uint64_t>(msw_tensor_numel(&t)) * msw_dtype_size(dtype);
     const uint64_t offset = (used_ + kAlignment - 1) / kAlignment * kAlignment;
     used_ = offset + bytes;

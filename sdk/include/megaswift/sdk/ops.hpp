@@ -21,14 +21,7 @@ inline msw_tensor make_tensor(void* data, int32_t dtype, msw_device device, std:
   t.data = data;
   t.device = device;
   t.dtype = dtype;
-  t.ndim = static_cast<int32_t>(shape.size());
-  int32_t i = 0;
-  for (int64_t d : shape) t.shape[i++] = d;
-  int64_t stride = 1;
-  for (int32_t j = t.ndim - 1; j >= 0; --j) {
-    t.strides[j] = stride;
-    stride *= t.shape[j];
-  }
+  msw_tensor_set_dense_shape(&t, static_cast<int32_t>(shape.size()), shape.begin());
   return t;
 }
 
