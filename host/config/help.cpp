@@ -15,15 +15,6 @@ constexpr const char* kSyntax =
     "single quotes. Megatron's --kebab-case spellings work too. A flag may be given once, except list flags, whose "
     "values add up.";
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
-
 // Greedy word wrap; every line starts with `indent`.
 std::string wrap(std::string_view text, std::size_t indent) {
   std::istringstream words{std::string(text)};

@@ -27,15 +27,6 @@ std::string format_number(double value) {
   return text;
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
-
 [[noreturn]] void bad_value(std::string_view flag, std::string_view value, const OptionSpec& spec) {
   throw ConfigError(std::string(flag) + ": " + in_quotes(value) + " is not " + accepted_values(spec));
 }
@@ -97,6 +88,15 @@ nlohmann::json parse_json_object(std::string_view flag, std::string_view text) {
 }
 
 }  // namespace
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
 
 std::string value_range(const OptionSpec& spec) {
   auto show = [&](double v) {

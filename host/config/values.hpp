@@ -24,6 +24,9 @@ nlohmann::json checked_value(const OptionSpec& spec, std::string_view where, con
 // A value as help shows it: None, true, 1e-05, 1.0, selective, [a, b], {"k": 1}.
 std::string display_value(const nlohmann::json& value);
 
+// "a<separator>b<separator>c"; used for choice lists in messages and help.
+std::string join(const std::vector<std::string>& items, std::string_view separator);
+
 // The bounds of a number option: "in [0.0, 1.0]", ">= 1", or "" when unbounded.
 std::string value_range(const OptionSpec& spec);
 
