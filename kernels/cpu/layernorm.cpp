@@ -67,16 +67,7 @@ void layernorm_backward(const float* x, const float* weight, const float* mean, 
         },
         dweight);
   }
-  if (dbias != nullptr) {
-    detail::column_reduce(
-        rows, dim,
-        [&](int64_t i, int64_t j0, int64_t j1, double* acc) {
-          const float* dyi = dy + i * dim;
-#pragma omp simd
-          for (int64_t j = j0; j < j1; ++j) acc[j - j0] += dyi[j];
-        },
-        dbias);
-  }
+  if (dbias != nullptr) detail::column_sum(dy, rows, dim, dbias);
   if (dx == nullptr) return;
   detail::check_ptr(op, "weight", weight);
 #pragma omp parallel for schedule(static) num_threads(detail::threads_for(rows * dim))

@@ -156,16 +156,7 @@ void linear_backward(const float* x, const float* weight, const float* dy, int64
     gemm(true, false, out_features, in_features, rows, 1.0f, dy, out_features, x, in_features, 1.0f, dweight,
          in_features);
   }
-  if (dbias != nullptr) {
-    detail::column_reduce(
-        rows, out_features,
-        [&](int64_t i, int64_t j0, int64_t j1, double* acc) {
-          const float* row = dy + i * out_features;
-#pragma omp simd
-          for (int64_t j = j0; j < j1; ++j) acc[j - j0] += row[j];
-        },
-        dbias);
-  }
+  if (dbias != nullptr) detail::column_sum(dy, rows, out_features, dbias);
 }
 
 }  // namespace megaswift::kernels::cpu

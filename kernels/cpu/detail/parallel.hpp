@@ -49,4 +49,16 @@ void column_reduce(int64_t rows, int64_t cols, AddRow add_row, float* out) {
   }
 }
 
+// out[j] += sum_i x[i * cols + j]: the bias gradient of every op that adds a bias per column.
+inline void column_sum(const float* x, int64_t rows, int64_t cols, float* out) {
+  column_reduce(
+      rows, cols,
+      [&](int64_t i, int64_t j0, int64_t j1, double* acc) {
+        const float* row = x + i * cols;
+#pragma omp simd
+        for (int64_t j = j0; j < j1; ++j) acc[j - j0] += row[j];
+      },
+      out);
+}
+
 }  // namespace megaswift::kernels::cpu::detail
