@@ -5,7 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${MEGASWIFT_BUILD_DIR:-build}
 
-./scripts/install-deps.sh
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$build" --parallel "$(nproc)"
+./scripts/build.sh
 ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" --timeout 600

@@ -5,8 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${MEGASWIFT_BUILD_DIR:-build}
 
-./scripts/install-deps.sh
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$build" --parallel "$(nproc)"
+./scripts/build.sh
 "$build/bin/megatron" plugins
 "$build/bin/megatron" sft --help
