@@ -8,6 +8,8 @@
 #include "host/cuda/cuda_backend.hpp"
 #endif
 
+#include <megaswift/sdk/status.hpp>
+
 #include <iostream>
 
 namespace megaswift::cli {
@@ -47,6 +49,9 @@ int run_frontend(std::string_view program, int argc, char** argv, const std::vec
       std::cerr << where << ": error: " << e.what() << "\n";
       return kUsage;
     } catch (const host::HostError& e) {
+      std::cerr << where << ": error: " << e.what() << "\n";
+      return e.code() == MSW_STATUS_INVALID_ARGUMENT ? kUsage : kFailed;
+    } catch (const sdk::Error& e) {  // a plugin's status, rethrown by a handle (TokenizerHandle, ...)
       std::cerr << where << ": error: " << e.what() << "\n";
       return e.code() == MSW_STATUS_INVALID_ARGUMENT ? kUsage : kFailed;
     } catch (const std::exception& e) {

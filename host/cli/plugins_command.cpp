@@ -20,6 +20,8 @@ struct PluginsOptions {
   bool json = false;
 };
 
+std::string abi(uint32_t major, uint32_t minor) { return std::to_string(major) + "." + std::to_string(minor); }
+
 // `plugins` takes three flags, so it parses them itself rather than through the training registry.
 PluginsOptions parse(const std::vector<std::string>& args) {
   PluginsOptions o;
@@ -69,7 +71,8 @@ int run_plugins_command(const std::vector<std::string>& args) {
     nlohmann::json out = {{"components", nlohmann::json::array()}, {"refused", nlohmann::json::array()}};
     for (const auto* c : components)
       out["components"].push_back({{"kind", host::kind_name(c->kind)}, {"name", c->name}, {"version", c->version},
-                                   {"abi", std::to_string(c->abi_major) + "." + std::to_string(c->abi_minor)},
+                                   {"abi", abi(c->abi_major, c->abi_minor)},
+                                   {"target_abi", abi(c->abi_major, c->target_minor)},
                                    {"plugin", c->plugin_name}, {"summary", c->summary},
                                    {"library", c->library_path.string()}});
     for (const auto& r : registry->refused())
@@ -78,12 +81,15 @@ int run_plugins_command(const std::vector<std::string>& args) {
     return kOk;
   }
 
+  // ABI: the SDK the plugin was built with / the oldest host ABI it runs on (its target minor).
   std::cout << std::left << std::setw(12) << "KIND" << std::setw(14) << "NAME" << std::setw(10) << "VERSION"
-            << std::setw(6) << "ABI" << std::setw(16) << "PLUGIN" << "SUMMARY\n";
+            << std::setw(10) << "ABI" << std::setw(16) << "PLUGIN" << "SUMMARY\n";
   for (const auto* c : components)
     std::cout << std::setw(12) << host::kind_name(c->kind) << std::setw(14) << c->name << std::setw(10) << c->version
-              << std::setw(6) << (std::to_string(c->abi_major) + "." + std::to_string(c->abi_minor)) << std::setw(16)
-              << c->plugin_name << c->summary << "\n";
+              << std::setw(10) << (abi(c->abi_major, c->abi_minor) + "/" + abi(c->abi_major, c->target_minor))
+              << std::setw(16) << c->plugin_name << c->summary << "\n";
+  if (!components.empty())
+    std::cout << "\nABI: built with / runs on hosts from (this host: " << abi(MSW_ABI_MAJOR, MSW_ABI_MINOR) << ")\n";
   if (components.empty())
     std::cout << "(no plugins found: searched --plugin_path, MEGASWIFT_PLUGIN_PATH and <exe>/../lib/megaswift/plugins)\n";
   if (!registry->refused().empty()) {

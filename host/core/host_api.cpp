@@ -1,6 +1,8 @@
 #include "host/core/host_api.hpp"
 
 #include "host/core/allocator.hpp"
+#include "host/core/custom_ops.hpp"
+#include "host/core/events.hpp"
 #include "host/core/logging.hpp"
 #include "host/core/progress.hpp"
 #include "host/core/status.hpp"
@@ -49,6 +51,16 @@ msw_host_api& table() {
     a.progress_advance = progress_advance;
     a.progress_end = progress_end;
     a.get_extension = get_extension;
+    // since 2.1
+    a.event_create = event_create;
+    a.event_destroy = event_destroy;
+    a.event_record = event_record;
+    a.stream_wait_event = stream_wait_event;
+    a.event_synchronize = event_synchronize;
+    a.stream_synchronize = stream_synchronize;
+    a.register_op = register_op;
+    a.find_op = find_op;
+    a.call_op = call_op;
     return a;
   }();
   return api;

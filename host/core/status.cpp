@@ -33,6 +33,8 @@ const char* status_code_name(int32_t code) {
     case MSW_STATUS_VERSION_MISMATCH: return "version mismatch";
     case MSW_STATUS_NUMERICAL: return "numerical error";
     case MSW_STATUS_INTERNAL: return "internal error";
+    case MSW_STATUS_TIMEOUT: return "timeout";
+    case MSW_STATUS_ABORTED: return "aborted";
     default: return "unknown status";
   }
 }

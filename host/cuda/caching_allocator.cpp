@@ -12,15 +12,24 @@ size_t CachingAllocator::round_size(size_t bytes) {
   return (bytes + unit - 1) / unit * unit;
 }
 
-void* CachingAllocator::allocate(int device, size_t bytes, std::string* error) {
+void CachingAllocator::release_cached_locked(int device) {
+  for (auto& [key, blocks] : free_) {
+    if (std::get<0>(key) != device) continue;
+    for (void* b : blocks) cudaFree(b);  // synchronises the device: no stream still uses the block
+    stats_[device].bytes_cached -= std::get<1>(key) * blocks.size();
+    blocks.clear();
+  }
+}
+
+void* CachingAllocator::allocate(int device, size_t bytes, void* stream, bool persistent, std::string* error) {
   const size_t size = round_size(bytes);
   std::lock_guard lock(mutex_);
   AllocatorStats& st = stats_[device];
-  auto& bucket = free_[{device, size}];
   void* ptr = nullptr;
-  if (!bucket.empty()) {
-    ptr = bucket.back();
-    bucket.pop_back();
+  auto bucket = persistent ? free_.end() : free_.find({device, size, stream});
+  if (bucket != free_.end() && !bucket->second.empty()) {
+    ptr = bucket->second.back();
+    bucket->second.pop_back();
     st.bytes_cached -= size;
   } else {
     int previous = 0;
@@ -28,13 +37,8 @@ void* CachingAllocator::allocate(int device, size_t bytes, std::string* error) {
     cudaSetDevice(device);
     cudaError_t rc = cudaMalloc(&ptr, size);
     if (rc == cudaErrorMemoryAllocation) {
-      cudaGetLastError();  // clear the sticky-free error before retrying
-      for (auto& [key, blocks] : free_) {
-        if (key.first != device) continue;
-        for (void* b : blocks) cudaFree(b);
-        st.bytes_cached -= key.second * blocks.size();
-        blocks.clear();
-      }
+      cudaGetLastError();  // clear the error before retrying
+      release_cached_locked(device);
       rc = cudaMalloc(&ptr, size);
     }
     cudaSetDevice(previous);
@@ -47,13 +51,13 @@ void* CachingAllocator::allocate(int device, size_t bytes, std::string* error) {
     }
     ++st.device_allocations;
   }
-  live_[ptr] = {device, size};
+  live_[ptr] = {device, size, persistent};
   st.bytes_in_use += size;
   if (st.bytes_in_use > st.peak_bytes_in_use) st.peak_bytes_in_use = st.bytes_in_use;
   return ptr;
 }
 
-void CachingAllocator::release(int device, void* ptr) {
+void CachingAllocator::release(int device, void* ptr, void* stream) {
   if (!ptr) return;
   std::lock_guard lock(mutex_);
   auto it = live_.find(ptr);
@@ -61,9 +65,17 @@ void CachingAllocator::release(int device, void* ptr) {
   Block b = it->second;
   (void)device;
   live_.erase(it);
-  free_[{b.device, b.size}].push_back(ptr);
   AllocatorStats& st = stats_[b.device];
   st.bytes_in_use -= b.size;
+  if (b.persistent) {
+    int previous = 0;
+    cudaGetDevice(&previous);
+    cudaSetDevice(b.device);
+    cudaFree(ptr);
+    cudaSetDevice(previous);
+    return;
+  }
+  free_[{b.device, b.size, stream}].push_back(ptr);
   st.bytes_cached += b.size;
 }
 
@@ -71,7 +83,7 @@ void CachingAllocator::empty_cache() {
   std::lock_guard lock(mutex_);
   for (auto& [key, blocks] : free_) {
     for (void* b : blocks) cudaFree(b);
-    stats_[key.first].bytes_cached -= key.second * blocks.size();
+    stats_[std::get<0>(key)].bytes_cached -= std::get<1>(key) * blocks.size();
     blocks.clear();
   }
 }

@@ -1,4 +1,5 @@
-// Registers the CUDA parts of the host (device memory today; kernels and streams as they land).
+// Registers the CUDA parts of the host: device memory (a stream-ordered caching allocator) and events and
+// stream synchronisation (cudaEvent_t, cudaStream_t) behind msw_host_api; kernels follow as they land.
 #pragma once
 
 namespace megaswift::host::cuda {
@@ -8,7 +9,7 @@ class CachingAllocator;
 // Number of visible CUDA devices; 0 when there is no driver or no GPU (never throws).
 int device_count();
 
-// Makes msw_host_api.alloc/free serve MSW_DEVICE_CUDA through the process's caching allocator.
+// Makes msw_host_api.alloc/free and the event/stream entries serve MSW_DEVICE_CUDA.
 void register_cuda_backend();
 
 CachingAllocator& device_allocator();

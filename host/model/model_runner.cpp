@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <array>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -21,18 +21,31 @@ namespace megaswift::host {
 
 // ------------------------------------------------------------------------------------------------ HostBuffer
 
-HostBuffer::HostBuffer(msw_device device, size_t bytes) : device_(device), bytes_(bytes) {
+HostBuffer::HostBuffer(msw_device device, size_t bytes, uint32_t flags) : device_(device), bytes_(bytes) {
   if (bytes == 0) return;
-  throw_if_error(host_api().alloc(device, bytes, 0, &data_), "allocating " + std::to_string(bytes) + " bytes");
+  msw_alloc_args a{};
+  a.struct_size = sizeof(a);
+  a.device = device;
+  a.bytes = bytes;
+  a.flags = flags;
+  a.alignment = 256;  // model.h: saved and workspace buffers are 256-byte aligned
+  throw_if_error(host_api().alloc(&a, &data_), "allocating " + std::to_string(bytes) + " bytes");
 }
-HostBuffer::~HostBuffer() {
-  if (data_) host_api().free(device_, data_);
+void HostBuffer::release() {
+  if (!data_) return;
+  msw_free_args f{};
+  f.struct_size = sizeof(f);
+  f.device = device_;
+  f.ptr = data_;
+  host_api().free(&f);
+  data_ = nullptr;
 }
+HostBuffer::~HostBuffer() { release(); }
 HostBuffer::HostBuffer(HostBuffer&& o) noexcept
     : device_(o.device_), data_(std::exchange(o.data_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
 HostBuffer& HostBuffer::operator=(HostBuffer&& o) noexcept {
   if (this != &o) {
-    if (data_) host_api().free(device_, data_);
+    release();
     device_ = o.device_;
     data_ = std::exchange(o.data_, nullptr);
     bytes_ = std::exchange(o.bytes_, 0);
@@ -51,10 +64,62 @@ msw_tensor HostBuffer::tensor(int32_t dtype, const std::vector<int64_t>& shape) 
   return t;
 }
 
+msw_tensor HostBuffer::bytes() const {
+  if (bytes_ == 0) return {};
+  return tensor(MSW_DTYPE_U8, {static_cast<int64_t>(bytes_)});
+}
+
 int64_t Parameter::numel() const {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;
+}
+
+// ------------------------------------------------------------------------------------------------ Batch
+
+Batch Batch::pack(const std::vector<Row>& rows) {
+  if (rows.empty()) throw HostError(MSW_STATUS_INVALID_ARGUMENT, "Batch::pack needs at least one row");
+  Batch b;
+  b.packed = true;
+  b.batch_size = 1;
+  b.cu_seqlens.push_back(0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    if (r.input_ids.empty() || (!r.labels.empty() && r.labels.size() != r.input_ids.size()))
+      throw HostError(MSW_STATUS_INVALID_ARGUMENT, "Batch::pack: row " + std::to_string(i) + " has " +
+                                                      std::to_string(r.input_ids.size()) + " tokens and " +
+                                                      std::to_string(r.labels.size()) + " labels");
+    const int64_t n = static_cast<int64_t>(r.input_ids.size());
+    b.input_ids.insert(b.input_ids.end(), r.input_ids.begin(), r.input_ids.end());
+    if (r.labels.empty()) b.labels.insert(b.labels.end(), static_cast<size_t>(n), -100);
+    else b.labels.insert(b.labels.end(), r.labels.begin(), r.labels.end());
+    for (int64_t t = 0; t < n; ++t) b.position_ids.push_back(t);
+    b.cu_seqlens.push_back(static_cast<int32_t>(b.input_ids.size()));
+    b.max_seqlen = std::max(b.max_seqlen, n);
+  }
+  b.seq_len = static_cast<int64_t>(b.input_ids.size());
+  return b;
+}
+
+Batch Batch::pad(const std::vector<Row>& rows, int64_t pad_id) {
+  if (rows.empty()) throw HostError(MSW_STATUS_INVALID_ARGUMENT, "Batch::pad needs at least one row");
+  Batch b;
+  b.batch_size = static_cast<int64_t>(rows.size());
+  for (const Row& r : rows) b.seq_len = std::max(b.seq_len, static_cast<int64_t>(r.input_ids.size()));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    if (!r.labels.empty() && r.labels.size() != r.input_ids.size())
+      throw HostError(MSW_STATUS_INVALID_ARGUMENT, "Batch::pad: row " + std::to_string(i) + " has " +
+                                                       std::to_string(r.input_ids.size()) + " tokens and " +
+                                                       std::to_string(r.labels.size()) + " labels");
+    const size_t pad = static_cast<size_t>(b.seq_len) - r.input_ids.size();
+    b.input_ids.insert(b.input_ids.end(), r.input_ids.begin(), r.input_ids.end());
+    b.input_ids.insert(b.input_ids.end(), pad, pad_id);
+    if (r.labels.empty()) b.labels.insert(b.labels.end(), r.input_ids.size(), -100);
+    else b.labels.insert(b.labels.end(), r.labels.begin(), r.labels.end());
+    b.labels.insert(b.labels.end(), pad, -100);
+  }
+  return b;
 }
 
 namespace {
@@ -68,10 +133,6 @@ msw_tensor cpu_tensor(void* data, int32_t dtype, const std::vector<int64_t>& sha
   return t;
 }
 
-msw_tensor bytes_tensor(const HostBuffer& b) {
-  return cpu_tensor(b.data(), MSW_DTYPE_U8, {static_cast<int64_t>(b.size())});
-}
-
 std::string read_text(const std::filesystem::path& path, const std::string& what) {
   std::ifstream in(path);
   if (!in) throw HostError(MSW_STATUS_NOT_FOUND, what + " " + path.string() + " does not exist or cannot be read");
@@ -80,7 +141,7 @@ std::string read_text(const std::filesystem::path& path, const std::string& what
   return ss.str();
 }
 
-std::string apply_overrides(const std::string& config, const std::string& overrides) {
+std::string apply_overrides(const std::string& config, const std::string& overrides, const ParallelLayout& layout) {
   nlohmann::json c = nlohmann::json::parse(config);
   nlohmann::json o;
   try {
@@ -89,6 +150,7 @@ std::string apply_overrides(const std::string& config, const std::string& overri
     throw HostError(MSW_STATUS_INVALID_ARGUMENT, std::string("config overrides are not valid JSON: ") + e.what());
   }
   if (!o.is_object()) throw HostError(MSW_STATUS_INVALID_ARGUMENT, "config overrides must be a JSON object");
+  if (layout.recompute != "none") c["recompute_granularity"] = layout.recompute;
   c.update(o);
   return c.dump();
 }
@@ -97,22 +159,47 @@ void ensure_ops_installed() {
   if (!host_api().ops) install_ops(&ops_api());
 }
 
+// The requested layout, with what the runner (one rank, one process) cannot do itself refused after the
+// plugin's capabilities were checked.
+void check_runner_layout(const ParallelLayout& l) {
+  auto refuse = [](const std::string& flag) {
+    throw HostError(MSW_STATUS_UNSUPPORTED, "the model runner runs on one rank: " + flag +
+                                                " is not implemented by it yet; run with the default");
+  };
+  if (l.tensor_parallel > 1) refuse("--tensor_model_parallel_size " + std::to_string(l.tensor_parallel));
+  if (l.context_parallel > 1) refuse("--context_parallel_size " + std::to_string(l.context_parallel));
+  if (l.pipeline_parallel > 1) refuse("--pipeline_model_parallel_size " + std::to_string(l.pipeline_parallel));
+  if (l.sequence_parallel) refuse("--sequence_parallel");
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------------------------------------ construction
 
-ModelRunner::ModelRunner(ModelComponent model, std::string transformer_config, const RunnerOptions& options) {
+ModelRunner::ModelRunner(ModelComponent model, std::string transformer_config, const RunnerOptions& options)
+    : layout_(options.layout) {
   ensure_ops_installed();
-  transformer_config = apply_overrides(transformer_config, options.config_overrides_json);
+  transformer_config = apply_overrides(transformer_config, options.config_overrides_json, layout_);
   instance_ = std::make_unique<ModelInstance>(model, transformer_config);
-  transformer_config_ = instance_->vt().config_json(instance_->self());
-  info_.struct_size = sizeof(info_);
-  throw_if_error(instance_->vt().describe(instance_->self(), &info_), "model " + instance_->name() + ": describe");
+  transformer_config_ = instance_->config_json();
+  info_ = instance_->describe();
+  caps_ = instance_->capabilities();
+  check_layout(instance_->name(), caps_, info_.activation_dtype, layout_);
+  check_runner_layout(layout_);
+  if (info_.activation_dtype != MSW_DTYPE_F32)
+    throw HostError(MSW_STATUS_UNSUPPORTED, "model " + instance_->name() + " computes in dtype code " +
+                                                std::to_string(info_.activation_dtype) +
+                                                "; the model runner holds fp32 activations only");
   ctx_.struct_size = sizeof(msw_exec_ctx);
   ctx_.num_threads = options.num_threads > 0 ? options.num_threads : kernels::cpu::available_cores();
   ctx_.device = {MSW_DEVICE_CPU, 0};
   ctx_.seed = options.seed;
   build_parameters();
+  for (const auto& name : options.frozen) set_requires_grad(name, false);
+  const msw_device cpu{MSW_DEVICE_CPU, 0};
+  loss_sum_ = HostBuffer(cpu, sizeof(double));
+  token_count_ = HostBuffer(cpu, sizeof(int64_t));
+  zero_count_ = HostBuffer(cpu, sizeof(int64_t), MSW_ALLOC_ZERO);
 }
 
 ModelRunner::ModelRunner(ModelRunner&&) noexcept = default;
@@ -139,18 +226,29 @@ ModelRunner ModelRunner::from_hf_config(const PluginRegistry& registry, const st
   return runner;
 }
 
+ModelRunner ModelRunner::from_component(const ModelComponent& model, const std::string& transformer_config_json,
+                                        const RunnerOptions& options) {
+  ModelRunner runner(model, transformer_config_json, options);
+  runner.init_from_scratch(options.seed);
+  return runner;
+}
+
 const std::string& ModelRunner::plugin_name() const { return instance_->name(); }
 
 void ModelRunner::build_parameters() {
   const auto& vt = instance_->vt();
+  const std::string who = "model " + instance_->name();
   const int64_t n = vt.param_count(instance_->self());
+  if (n < 0) throw HostError(MSW_STATUS_INTERNAL, who + ": param_count failed (the plugin logged why)");
   params_.resize(static_cast<size_t>(n));
   layer_params_.assign(static_cast<size_t>(info_.num_layers), {});
   for (int64_t i = 0; i < n; ++i) {
     Parameter& p = params_[static_cast<size_t>(i)];
-    throw_if_error(vt.param_info(instance_->self(), i, &p.info), "model " + instance_->name() + ": param_info");
+    p.info.struct_size = sizeof(p.info);
+    throw_if_error(vt.param_info(instance_->self(), i, &p.info), who + ": param_info");
     p.name = p.info.name;
     p.shape.assign(p.info.shape, p.info.shape + p.info.ndim);
+    p.requires_grad = p.info.requires_grad != 0;
     const size_t bytes = static_cast<size_t>(p.numel()) * sizeof(float);
     p.value_buffer = HostBuffer({MSW_DEVICE_CPU, 0}, bytes);
     p.grad_buffer = HostBuffer({MSW_DEVICE_CPU, 0}, bytes);
@@ -161,24 +259,40 @@ void ModelRunner::build_parameters() {
     if (p.info.parts & (1u << MSW_MODEL_PART_HEAD)) head_params_.push_back(i);
     if (p.info.parts & (1u << MSW_MODEL_PART_LAYER)) {
       if (p.info.layer < 0 || p.info.layer >= info_.num_layers)
-        throw HostError(MSW_STATUS_INTERNAL, "model " + instance_->name() + ": layer parameter " + p.name +
-                                                 " has layer index " + std::to_string(p.info.layer));
+        throw HostError(MSW_STATUS_INTERNAL, who + ": layer parameter " + p.name + " has layer index " +
+                                                 std::to_string(p.info.layer));
       layer_params_[static_cast<size_t>(p.info.layer)].push_back(i);
     }
   }
-  auto views = [this](const std::vector<int64_t>& idx, std::vector<msw_tensor>& values, std::vector<msw_tensor>& grads) {
-    values.clear();
-    grads.clear();
+  auto values = [this](const std::vector<int64_t>& idx, std::vector<msw_tensor>& out) {
+    out.clear();
+    for (int64_t i : idx) out.push_back(params_[static_cast<size_t>(i)].value);
+  };
+  values(embedding_params_, embedding_values_);
+  values(head_params_, head_values_);
+  layer_values_.resize(layer_params_.size());
+  for (size_t l = 0; l < layer_params_.size(); ++l) values(layer_params_[l], layer_values_[l]);
+  rebuild_grad_views();
+}
+
+// The grads arrays of the compute calls: an absent (zeroed) entry for a frozen parameter.
+void ModelRunner::rebuild_grad_views() {
+  auto grads = [this](const std::vector<int64_t>& idx, std::vector<msw_tensor>& out) {
+    out.clear();
     for (int64_t i : idx) {
-      values.push_back(params_[static_cast<size_t>(i)].value);
-      grads.push_back(params_[static_cast<size_t>(i)].grad);
+      const Parameter& p = params_[static_cast<size_t>(i)];
+      out.push_back(p.requires_grad ? p.grad : msw_tensor{});
     }
   };
-  views(embedding_params_, embedding_values_, embedding_grads_);
-  views(head_params_, head_values_, head_grads_);
-  layer_values_.resize(layer_params_.size());
+  grads(embedding_params_, embedding_grads_);
+  grads(head_params_, head_grads_);
   layer_grads_.resize(layer_params_.size());
-  for (size_t l = 0; l < layer_params_.size(); ++l) views(layer_params_[l], layer_values_[l], layer_grads_[l]);
+  for (size_t l = 0; l < layer_params_.size(); ++l) grads(layer_params_[l], layer_grads_[l]);
+}
+
+void ModelRunner::set_requires_grad(const std::string& name, bool requires_grad) {
+  param(name).requires_grad = requires_grad;
+  rebuild_grad_views();
 }
 
 Parameter& ModelRunner::param(const std::string& name) {
@@ -199,33 +313,74 @@ void ModelRunner::init_from_scratch(uint64_t seed) {
   for (auto& p : params_) init_parameter(p.name, p.info.init, p.info.init_std, seed, 0, p.numel(), p.values());
 }
 
+namespace {
+
+// The HF tensor records of a mapping, walked with the plugin's element size.
+std::vector<msw_hf_tensor> hf_records(const msw_hf_mapping& m) {
+  if (m.hf_count && (!m.hf || m.hf_elem_size < offsetof(msw_hf_tensor, shape)))
+    throw HostError(MSW_STATUS_INTERNAL, std::string("the HF mapping of ") + (m.megatron_name ? m.megatron_name : "?") +
+                                             " has no valid HF tensor array (hf, hf_count, hf_elem_size)");
+  std::vector<msw_hf_tensor> out;
+  for (size_t i = 0; i < m.hf_count; ++i) {
+    msw_hf_tensor t{};
+    const auto* src = reinterpret_cast<const char*>(m.hf) + i * m.hf_elem_size;
+    std::memcpy(&t, src, std::min(m.hf_elem_size, sizeof(t)));
+    out.push_back(t);
+  }
+  return out;
+}
+
+msw_hf_mapping mapping_at(const ModelInstance& instance, int64_t index) {
+  msw_hf_mapping rec{};
+  rec.struct_size = sizeof(rec);
+  throw_if_error(instance.vt().hf_mapping(instance.self(), index, &rec), "model " + instance.name() + ": hf_mapping");
+  return rec;
+}
+
+int64_t mapping_count(const ModelInstance& instance) {
+  const int64_t n = instance.vt().hf_mapping_count(instance.self());
+  if (n < 0)
+    throw HostError(MSW_STATUS_INTERNAL, "model " + instance.name() + ": hf_mapping_count failed (the plugin logged why)");
+  return n;
+}
+
+std::vector<int64_t> shape_of(const msw_hf_tensor& t) { return std::vector<int64_t>(t.shape, t.shape + t.ndim); }
+int64_t numel_of(const msw_hf_tensor& t) {
+  int64_t n = 1;
+  for (int32_t d = 0; d < t.ndim; ++d) n *= t.shape[d];
+  return n;
+}
+
+}  // namespace
+
 void ModelRunner::load_hf(const SafetensorsCheckpoint& checkpoint) {
   const auto& vt = instance_->vt();
-  const int64_t n = vt.hf_mapping_count(instance_->self());
   std::set<std::string> loaded, used;
-  static constexpr std::array<int32_t, 3> kFloat = {MSW_DTYPE_F32, MSW_DTYPE_BF16, MSW_DTYPE_F16};
-  for (int64_t m = 0; m < n; ++m) {
-    msw_hf_mapping rec{};
-    throw_if_error(vt.hf_mapping(instance_->self(), m, &rec), "model " + plugin_name() + ": hf_mapping");
+  static const std::vector<int32_t> kFloat = {MSW_DTYPE_F32, MSW_DTYPE_BF16, MSW_DTYPE_F16};
+  for (int64_t m = 0, n = mapping_count(*instance_); m < n; ++m) {
+    const msw_hf_mapping rec = mapping_at(*instance_, m);
     Parameter& p = param(rec.megatron_name);
-    std::array<msw_tensor, MSW_MODEL_MAX_HF_TENSORS> hf{};
+    const std::vector<msw_hf_tensor> records = hf_records(rec);
+    std::vector<msw_tensor> hf(records.size());
     std::vector<std::vector<float>> widened;
-    widened.reserve(MSW_MODEL_MAX_HF_TENSORS);
-    for (int32_t i = 0; i < rec.num_hf; ++i) {
-      const std::vector<int64_t> shape(rec.hf_shape[i], rec.hf_shape[i] + rec.hf_ndim[i]);
-      const TensorRef ref = checkpoint.require(rec.hf_names[i], kFloat, shape);
-      used.insert(rec.hf_names[i]);
+    widened.reserve(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      const std::vector<int64_t> shape = shape_of(records[i]);
+      const TensorRef ref = checkpoint.require(records[i].name, kFloat, shape);
+      used.insert(records[i].name);
       hf[i] = ref.file->descriptor(*ref.entry);
       if (hf[i].dtype != MSW_DTYPE_F32) {
-        int64_t count = 1;
-        for (int64_t d : shape) count *= d;
-        widened.emplace_back(static_cast<size_t>(count));
+        widened.emplace_back(static_cast<size_t>(numel_of(records[i])));
         const msw_tensor dst = cpu_tensor(widened.back().data(), MSW_DTYPE_F32, shape);
-        throw_if_error(ops_api().copy(&ctx_, &hf[i], &dst), std::string("widening ") + rec.hf_names[i] + " to fp32");
+        msw_copy_args a{};
+        a.struct_size = sizeof(a);
+        a.src = hf[i];
+        a.dst = dst;
+        throw_if_error(ops_api().copy(&ctx_, &a), std::string("widening ") + records[i].name + " to fp32");
         hf[i] = dst;
       }
     }
-    throw_if_error(vt.hf_to_megatron(instance_->self(), m, hf.data(), &p.value),
+    throw_if_error(vt.hf_to_megatron(instance_->self(), m, hf.data(), hf.size(), &p.value),
                    "model " + plugin_name() + ": converting " + rec.megatron_name + " from HF");
     loaded.insert(p.name);
   }
@@ -245,41 +400,28 @@ void ModelRunner::load_hf(const SafetensorsCheckpoint& checkpoint) {
 }
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> ModelRunner::hf_shapes() const {
-  const auto& vt = instance_->vt();
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
-  for (int64_t m = 0, n = vt.hf_mapping_count(instance_->self()); m < n; ++m) {
-    msw_hf_mapping rec{};
-    throw_if_error(vt.hf_mapping(instance_->self(), m, &rec), "model " + plugin_name() + ": hf_mapping");
-    for (int32_t i = 0; i < rec.num_hf; ++i)
-      out.emplace_back(rec.hf_names[i], std::vector<int64_t>(rec.hf_shape[i], rec.hf_shape[i] + rec.hf_ndim[i]));
-  }
+  for (int64_t m = 0, n = mapping_count(*instance_); m < n; ++m)
+    for (const msw_hf_tensor& t : hf_records(mapping_at(*instance_, m))) out.emplace_back(t.name, shape_of(t));
   return out;
 }
 
 std::vector<std::pair<std::string, std::vector<float>>> ModelRunner::export_hf(bool gradients) const {
   const auto& vt = instance_->vt();
   std::vector<std::pair<std::string, std::vector<float>>> out;
-  for (int64_t m = 0, n = vt.hf_mapping_count(instance_->self()); m < n; ++m) {
-    msw_hf_mapping rec{};
-    throw_if_error(vt.hf_mapping(instance_->self(), m, &rec), "model " + plugin_name() + ": hf_mapping");
+  for (int64_t m = 0, n = mapping_count(*instance_); m < n; ++m) {
+    const msw_hf_mapping rec = mapping_at(*instance_, m);
     const Parameter* p = nullptr;
     for (const auto& q : params_)
       if (q.name == rec.megatron_name) p = &q;
     if (!p) throw HostError(MSW_STATUS_INTERNAL, std::string("HF mapping names unknown parameter ") + rec.megatron_name);
+    const std::vector<msw_hf_tensor> records = hf_records(rec);
     const size_t first = out.size();
-    std::array<msw_tensor, MSW_MODEL_MAX_HF_TENSORS> hf{};
-    for (int32_t i = 0; i < rec.num_hf; ++i) {
-      const std::vector<int64_t> shape(rec.hf_shape[i], rec.hf_shape[i] + rec.hf_ndim[i]);
-      int64_t count = 1;
-      for (int64_t d : shape) count *= d;
-      out.emplace_back(rec.hf_names[i], std::vector<float>(static_cast<size_t>(count)));
-    }
-    for (int32_t i = 0; i < rec.num_hf; ++i) {
-      auto& [name, values] = out[first + static_cast<size_t>(i)];
-      hf[i] = cpu_tensor(values.data(), MSW_DTYPE_F32,
-                         std::vector<int64_t>(rec.hf_shape[i], rec.hf_shape[i] + rec.hf_ndim[i]));
-    }
-    throw_if_error(vt.megatron_to_hf(instance_->self(), m, gradients ? &p->grad : &p->value, hf.data()),
+    for (const msw_hf_tensor& t : records) out.emplace_back(t.name, std::vector<float>(static_cast<size_t>(numel_of(t))));
+    std::vector<msw_tensor> hf;
+    for (size_t i = 0; i < records.size(); ++i)
+      hf.push_back(cpu_tensor(out[first + i].second.data(), MSW_DTYPE_F32, shape_of(records[i])));
+    throw_if_error(vt.megatron_to_hf(instance_->self(), m, gradients ? &p->grad : &p->value, hf.data(), hf.size()),
                    "model " + plugin_name() + ": converting " + rec.megatron_name + " to HF");
   }
   return out;
@@ -292,96 +434,191 @@ void ModelRunner::zero_grads() {
     if (p.grad_buffer.size()) std::memset(p.grad_buffer.data(), 0, p.grad_buffer.size());
 }
 
-msw_model_memory ModelRunner::memory(int64_t batch_size, int64_t seq_len) const {
+ModelRunner::Memory ModelRunner::memory(int64_t batch_size, int64_t seq_len, bool packed, int64_t max_seqlen,
+                                        bool recompute_full) const {
   msw_model_shape shape{};
   shape.struct_size = sizeof(shape);
+  shape.packed = packed ? 1 : 0;
   shape.batch_size = batch_size;
   shape.seq_len = seq_len;
+  shape.max_seqlen = max_seqlen;
+  Memory r;
+  r.layer_saved.assign(static_cast<size_t>(info_.num_layers), 0);
+  r.kv_bytes_per_token.assign(static_cast<size_t>(info_.num_layers), 0);
   msw_model_memory m{};
   m.struct_size = sizeof(m);
-  throw_if_error(instance_->vt().memory(instance_->self(), &shape, &m), "model " + plugin_name() + ": memory");
-  return m;
+  m.layer_saved = r.layer_saved.data();
+  m.kv_bytes_per_token = r.kv_bytes_per_token.data();
+  m.layer_count = r.layer_saved.size();
+  msw_model_memory_args a{};
+  a.struct_size = sizeof(a);
+  a.shape = &shape;
+  a.recompute_full = recompute_full ? 1 : 0;
+  throw_if_error(instance_->vt().memory(instance_->self(), &a, &m), "model " + plugin_name() + ": memory");
+  r.embedding_saved = m.embedding_saved;
+  r.head_saved = m.head_saved;
+  r.workspace = m.workspace;
+  return r;
 }
 
-void ModelRunner::prepare_activations(int64_t b, int64_t s) {
-  if (b == act_b_ && s == act_s_) return;
-  mem_ = memory(b, s);
+void ModelRunner::prepare_activations(const Batch& batch) {
+  const Shape shape{batch.batch_size, batch.seq_len, batch.packed ? batch.max_seqlen : 0, batch.packed};
+  if (shape == shape_ && !hidden_.empty()) return;
+  mem_ = memory(shape.b, shape.s, shape.packed, shape.max_seqlen, recompute_full());
   const msw_device cpu{MSW_DEVICE_CPU, 0};
-  const size_t hidden_bytes = static_cast<size_t>(b * s * info_.hidden_size) * sizeof(float);
+  const size_t hidden_bytes = static_cast<size_t>(shape.b * shape.s * info_.hidden_size) * sizeof(float);
   hidden_.clear();
   for (int64_t i = 0; i <= info_.num_layers; ++i) hidden_.emplace_back(cpu, hidden_bytes);
   layer_saved_.clear();
-  for (int64_t i = 0; i < info_.num_layers; ++i) layer_saved_.emplace_back(cpu, mem_.layer_saved);
+  for (int64_t i = 0; i < info_.num_layers; ++i) layer_saved_.emplace_back(cpu, mem_.layer_saved[static_cast<size_t>(i)]);
+  recompute_saved_ = HostBuffer();
+  if (recompute_full()) {  // one layer's saved tensors at a time, in backward
+    const Memory kept = memory(shape.b, shape.s, shape.packed, shape.max_seqlen, false);
+    uint64_t largest = 0;
+    for (uint64_t bytes : kept.layer_saved) largest = std::max(largest, bytes);
+    recompute_saved_ = HostBuffer(cpu, largest);
+  }
   embedding_saved_ = HostBuffer(cpu, mem_.embedding_saved);
   head_saved_ = HostBuffer(cpu, mem_.head_saved);
   workspace_ = HostBuffer(cpu, mem_.workspace);
   grad_a_ = HostBuffer(cpu, hidden_bytes);
   grad_b_ = HostBuffer(cpu, hidden_bytes);
-  act_b_ = b;
-  act_s_ = s;
+  shape_ = shape;
 }
 
-msw_model_batch ModelRunner::make_batch(const Batch& batch) {
+msw_model_batch ModelRunner::make_batch(const Batch& batch) const {
   const int64_t b = batch.batch_size, s = batch.seq_len;
   msw_model_batch mb{};
   mb.struct_size = sizeof(mb);
+  mb.packed = batch.packed ? 1 : 0;
   mb.batch_size = b;
   mb.seq_len = s;
   mb.input_ids = cpu_tensor(const_cast<int64_t*>(batch.input_ids.data()), MSW_DTYPE_I64, {b, s});
   if (!batch.position_ids.empty())
     mb.position_ids = cpu_tensor(const_cast<int64_t*>(batch.position_ids.data()), MSW_DTYPE_I64, {b, s});
   if (!batch.labels.empty()) mb.labels = cpu_tensor(const_cast<int64_t*>(batch.labels.data()), MSW_DTYPE_I64, {b, s});
+  if (batch.packed) {
+    mb.cu_seqlens = cpu_tensor(const_cast<int32_t*>(batch.cu_seqlens.data()), MSW_DTYPE_I32,
+                               {static_cast<int64_t>(batch.cu_seqlens.size())});
+    mb.num_sequences = static_cast<int64_t>(batch.cu_seqlens.size()) - 1;
+    mb.max_seqlen = batch.max_seqlen;
+  }
   return mb;
 }
 
-ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
+msw_model_call ModelRunner::make_call() const {
+  msw_model_call c{};
+  c.struct_size = sizeof(c);
+  c.workspace = workspace_.bytes();
+  c.training = 1;
+  return c;
+}
+
+namespace {
+
+void check_batch(const Batch& batch) {
   const int64_t b = batch.batch_size, s = batch.seq_len;
   if (b <= 0 || s <= 0) throw HostError(MSW_STATUS_INVALID_ARGUMENT, "batch_size and seq_len must be positive");
   const size_t n = static_cast<size_t>(b * s);
-  if (batch.input_ids.size() != n)
-    throw HostError(MSW_STATUS_INVALID_ARGUMENT, "batch has " + std::to_string(batch.input_ids.size()) +
-                                                     " input ids, expected batch_size * seq_len = " + std::to_string(n));
-  if (!batch.labels.empty() && batch.labels.size() != n)
-    throw HostError(MSW_STATUS_INVALID_ARGUMENT, "batch has " + std::to_string(batch.labels.size()) +
-                                                     " labels, expected " + std::to_string(n));
-  if (!batch.position_ids.empty() && batch.position_ids.size() != n)
-    throw HostError(MSW_STATUS_INVALID_ARGUMENT, "batch has " + std::to_string(batch.position_ids.size()) +
-                                                     " position ids, expected " + std::to_string(n));
-  prepare_activations(b, s);
+  auto require = [n](const std::vector<int64_t>& v, const char* what, bool optional) {
+    if ((optional && v.empty()) || v.size() == n) return;
+    throw HostError(MSW_STATUS_INVALID_ARGUMENT, "batch has " + std::to_string(v.size()) + " " + what +
+                                                     ", expected batch_size * seq_len = " + std::to_string(n));
+  };
+  require(batch.input_ids, "input ids", false);
+  require(batch.labels, "labels", true);
+  require(batch.position_ids, "position ids", true);
+  if (!batch.packed) return;
+  const auto& cu = batch.cu_seqlens;
+  if (b != 1) throw HostError(MSW_STATUS_INVALID_ARGUMENT, "a packed batch has batch_size 1 (use Batch::pack)");
+  if (cu.size() < 2 || cu.front() != 0 || cu.back() != s)
+    throw HostError(MSW_STATUS_INVALID_ARGUMENT, "a packed batch needs cu_seqlens from 0 to seq_len " + std::to_string(s) +
+                                                     " (use Batch::pack)");
+  int64_t longest = 0;
+  for (size_t i = 1; i < cu.size(); ++i) {
+    if (cu[i] < cu[i - 1]) throw HostError(MSW_STATUS_INVALID_ARGUMENT, "cu_seqlens decreases at entry " + std::to_string(i));
+    longest = std::max<int64_t>(longest, cu[i] - cu[i - 1]);
+  }
+  if (batch.max_seqlen != longest)
+    throw HostError(MSW_STATUS_INVALID_ARGUMENT, "a packed batch's max_seqlen is " + std::to_string(batch.max_seqlen) +
+                                                     " but its longest sequence has " + std::to_string(longest) + " tokens");
+}
+
+}  // namespace
+
+ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
+  check_batch(batch);
+  if (batch.packed && !layout_.packed) {  // the layout did not announce packed batches: check the capability now
+    ParallelLayout l = layout_;
+    l.packed = true;
+    check_layout(plugin_name(), caps_, info_.activation_dtype, l);
+  }
+  const int64_t b = batch.batch_size, s = batch.seq_len, h = info_.hidden_size, layers = info_.num_layers;
+  prepare_activations(batch);
   last_batch_ = batch;
   have_forward_ = false;
+  ++step_;
   const msw_model_batch mb = make_batch(last_batch_);
   const auto& vt = instance_->vt();
   void* self = instance_->self();
-  const std::vector<int64_t> hshape = {b, s, info_.hidden_size};
-  const msw_tensor ws = bytes_tensor(workspace_);
+  const std::vector<int64_t> hshape = {s, b, h};
   const std::string who = "model " + plugin_name();
+  const uint64_t rng_base = step_ * static_cast<uint64_t>(layers + 2);
 
-  const msw_tensor h0 = hidden_[0].tensor(MSW_DTYPE_F32, hshape);
-  const msw_tensor es = bytes_tensor(embedding_saved_);
-  throw_if_error(vt.embedding_forward(self, &ctx_, &mb, embedding_values_.data(), &es, &ws, &h0),
-                 who + ": embedding forward");
-  for (int64_t l = 0; l < info_.num_layers; ++l) {
-    const msw_tensor x = hidden_[l].tensor(MSW_DTYPE_F32, hshape);
-    const msw_tensor y = hidden_[l + 1].tensor(MSW_DTYPE_F32, hshape);
-    const msw_tensor sv = bytes_tensor(layer_saved_[l]);
-    throw_if_error(vt.layer_forward(self, &ctx_, l, &mb, layer_values_[l].data(), &x, &sv, &ws, &y),
-                   who + ": layer " + std::to_string(l) + " forward");
+  msw_model_call call = make_call();
+  call.batch = &mb;
+  call.params = embedding_values_.data();
+  call.param_count = embedding_values_.size();
+  call.saved = embedding_saved_.bytes();
+  call.output = hidden_[0].tensor(MSW_DTYPE_F32, hshape);
+  call.rng_offset = rng_base;
+  throw_if_error(vt.embedding_forward(self, &ctx_, &call), who + ": embedding forward");
+
+  for (int64_t l = 0; l < layers; ++l) {
+    msw_model_call c = make_call();
+    c.batch = &mb;
+    c.layer = l;
+    c.params = layer_values_[static_cast<size_t>(l)].data();
+    c.param_count = layer_values_[static_cast<size_t>(l)].size();
+    c.saved = recompute_full() ? msw_tensor{} : layer_saved_[static_cast<size_t>(l)].bytes();
+    c.input = hidden_[static_cast<size_t>(l)].tensor(MSW_DTYPE_F32, hshape);
+    c.output = hidden_[static_cast<size_t>(l + 1)].tensor(MSW_DTYPE_F32, hshape);
+    c.rng_offset = rng_base + 1 + static_cast<uint64_t>(l);
+    throw_if_error(vt.layer_forward(self, &ctx_, &c), who + ": layer " + std::to_string(l) + " forward");
   }
+
   ForwardResult r;
-  msw_tensor logits{};
+  r.batch_size = b;
+  r.seq_len = s;
+  r.vocab = info_.padded_vocab_size;
+  msw_model_call c = make_call();
+  c.batch = &mb;
+  c.params = head_values_.data();
+  c.param_count = head_values_.size();
+  c.saved = head_saved_.bytes();
+  c.input = hidden_[static_cast<size_t>(layers)].tensor(MSW_DTYPE_F32, hshape);
+  c.rng_offset = rng_base + 1 + static_cast<uint64_t>(layers);
   if (want_logits) {
-    r.logits.resize(n * static_cast<size_t>(info_.padded_vocab_size));
-    logits = cpu_tensor(r.logits.data(), MSW_DTYPE_F32, {b, s, info_.padded_vocab_size});
+    r.logits.resize(static_cast<size_t>(b * s * info_.padded_vocab_size));
+    c.logits = cpu_tensor(r.logits.data(), MSW_DTYPE_F32, {s, b, info_.padded_vocab_size});
   }
-  const msw_tensor last = hidden_[info_.num_layers].tensor(MSW_DTYPE_F32, hshape);
-  const msw_tensor hs = bytes_tensor(head_saved_);
-  msw_model_loss loss{};
-  throw_if_error(vt.head_forward(self, &ctx_, &mb, head_values_.data(), &last, &hs, &ws, want_logits ? &logits : nullptr,
-                                 &loss),
-                 who + ": head forward");
-  r.loss_sum = loss.loss_sum;
-  r.token_count = loss.token_count;
+  c.loss_sum = loss_sum_.tensor(MSW_DTYPE_F64, {});
+  c.token_count = token_count_.tensor(MSW_DTYPE_I64, {});
+  msw_fill_args f{};
+  f.struct_size = sizeof(f);
+  f.out = c.loss_sum;
+  throw_if_error(ops_api().fill(&ctx_, &f), who + ": zeroing the loss sum");
+  msw_copy_args z{};
+  z.struct_size = sizeof(z);
+  z.src = zero_count_.tensor(MSW_DTYPE_I64, {});
+  z.dst = c.token_count;
+  throw_if_error(ops_api().copy(&ctx_, &z), who + ": zeroing the token count");
+  throw_if_error(vt.head_forward(self, &ctx_, &c), who + ": head forward");
+  // The one host read of a step: the loss scalars, after the stream has passed the head.
+  const msw_host_api& h_api = host_api();
+  if (h_api.stream_synchronize) throw_if_error(h_api.stream_synchronize(ctx_.device, ctx_.stream), who + ": synchronizing");
+  std::memcpy(&r.loss_sum, loss_sum_.data(), sizeof(double));
+  std::memcpy(&r.token_count, token_count_.data(), sizeof(int64_t));
   have_forward_ = true;
   return r;
 }
@@ -389,32 +626,65 @@ ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
 void ModelRunner::backward(double loss_scale) {
   if (!have_forward_) throw HostError(MSW_STATUS_INVALID_ARGUMENT, "backward called without a preceding forward");
   if (last_batch_.labels.empty()) throw HostError(MSW_STATUS_INVALID_ARGUMENT, "backward needs a batch with labels");
-  have_forward_ = false;  // the head's saved logits are consumed
+  have_forward_ = false;  // one backward per forward (the saved buffers are consumed)
   const msw_model_batch mb = make_batch(last_batch_);
   const auto& vt = instance_->vt();
   void* self = instance_->self();
-  const std::vector<int64_t> hshape = {act_b_, act_s_, info_.hidden_size};
-  const msw_tensor ws = bytes_tensor(workspace_);
+  const int64_t layers = info_.num_layers;
+  const std::vector<int64_t> hshape = {shape_.s, shape_.b, info_.hidden_size};
   const std::string who = "model " + plugin_name();
+  const uint64_t rng_base = step_ * static_cast<uint64_t>(layers + 2);
   msw_tensor da = grad_a_.tensor(MSW_DTYPE_F32, hshape), db = grad_b_.tensor(MSW_DTYPE_F32, hshape);
 
-  const msw_tensor last = hidden_[info_.num_layers].tensor(MSW_DTYPE_F32, hshape);
-  const msw_tensor hs = bytes_tensor(head_saved_);
-  throw_if_error(vt.head_backward(self, &ctx_, &mb, head_values_.data(), &last, &hs, &ws, loss_scale, &da,
-                                  head_grads_.data()),
-                 who + ": head backward");
-  for (int64_t l = info_.num_layers - 1; l >= 0; --l) {
-    const msw_tensor x = hidden_[l].tensor(MSW_DTYPE_F32, hshape);
-    const msw_tensor sv = bytes_tensor(layer_saved_[l]);
-    throw_if_error(vt.layer_backward(self, &ctx_, l, &mb, layer_values_[l].data(), &x, &sv, &ws, &da, &db,
-                                     layer_grads_[l].data()),
-                   who + ": layer " + std::to_string(l) + " backward");
+  msw_model_call c = make_call();
+  c.batch = &mb;
+  c.params = head_values_.data();
+  c.param_count = head_values_.size();
+  c.grads = head_grads_.data();
+  c.grad_count = head_grads_.size();
+  c.saved = head_saved_.bytes();
+  c.input = hidden_[static_cast<size_t>(layers)].tensor(MSW_DTYPE_F32, hshape);
+  c.d_input = da;
+  c.loss_scale = loss_scale;
+  throw_if_error(vt.head_backward(self, &ctx_, &c), who + ": head backward");
+
+  for (int64_t l = layers - 1; l >= 0; --l) {
+    const size_t li = static_cast<size_t>(l);
+    msw_model_call lc = make_call();
+    lc.batch = &mb;
+    lc.layer = l;
+    lc.params = layer_values_[li].data();
+    lc.param_count = layer_values_[li].size();
+    lc.input = hidden_[li].tensor(MSW_DTYPE_F32, hshape);
+    lc.rng_offset = rng_base + 1 + static_cast<uint64_t>(l);
+    if (recompute_full()) {
+      // Forward again (same rng_offset) into the shared saved buffer; its output lands on the next layer's
+      // input, which nothing reads any more (the same values).
+      lc.saved = recompute_saved_.bytes();
+      lc.output = hidden_[li + 1].tensor(MSW_DTYPE_F32, hshape);
+      lc.recompute = 1;
+      throw_if_error(vt.layer_forward(self, &ctx_, &lc), who + ": layer " + std::to_string(l) + " recompute");
+      lc.output = msw_tensor{};
+      lc.recompute = 0;
+    } else {
+      lc.saved = layer_saved_[li].bytes();
+    }
+    lc.grads = layer_grads_[li].data();
+    lc.grad_count = layer_grads_[li].size();
+    lc.d_output = da;
+    lc.d_input = db;
+    throw_if_error(vt.layer_backward(self, &ctx_, &lc), who + ": layer " + std::to_string(l) + " backward");
     std::swap(da, db);
   }
-  const msw_tensor es = bytes_tensor(embedding_saved_);
-  throw_if_error(vt.embedding_backward(self, &ctx_, &mb, embedding_values_.data(), &es, &ws, &da,
-                                       embedding_grads_.data()),
-                 who + ": embedding backward");
+  msw_model_call ec = make_call();
+  ec.batch = &mb;
+  ec.params = embedding_values_.data();
+  ec.param_count = embedding_values_.size();
+  ec.grads = embedding_grads_.data();
+  ec.grad_count = embedding_grads_.size();
+  ec.saved = embedding_saved_.bytes();
+  ec.d_output = da;
+  throw_if_error(vt.embedding_backward(self, &ctx_, &ec), who + ": embedding backward");
 }
 
 ForwardResult ModelRunner::forward_backward(const Batch& batch, bool want_logits) {

@@ -1,11 +1,18 @@
-// The host side of a model: parameters and gradients in host memory, the layer loop, activation buffers.
+// The host side of a model: parameters and gradients, the layer loop, activation buffers.
 //
 // A ModelRunner owns one model plugin instance, every parameter (fp32 values and fp32 gradients, allocated
-// through msw_host_api.alloc) and the activations of the last forward: the hidden state entering each layer,
-// one saved buffer per part invocation (embedding, each layer, head) and one shared workspace, all sized by
-// the plugin's memory(). forward() runs embedding -> layers -> head; backward() walks back, accumulating
+// through msw_host_api.alloc) and the activations of the last forward: the hidden state entering each layer
+// ([S, B, H], sequence first as Megatron-Core), one saved buffer per part invocation (embedding, each layer
+// sized by its own entry of memory()'s per-layer array, head) and one shared workspace. forward() runs
+// embedding -> layers -> head with the loss sum and token count accumulated into device scalars, which are
+// read back on the host after the head (the one host read of a step); backward() walks back, accumulating
 // into the gradients (zero_grads() clears them). Tied parameters are one Parameter used by two parts, so
-// their gradient is the sum of both uses.
+// their gradient is the sum of both uses; a frozen parameter (requires_grad false) gets no gradient.
+//
+// At construction the runner asks the plugin for its capabilities and refuses a parallel layout it cannot
+// run (RunnerOptions::layout), naming the plugin and the capability. Under --recompute_granularity full the
+// layers keep nothing from forward; backward calls each layer's forward again (same rng_offset) into one
+// shared saved buffer right before its backward.
 //
 // Used by tests, benchmarks and (later) the training engine, export and inference.
 #pragma once
@@ -25,11 +32,12 @@
 
 namespace megaswift::host {
 
-// Host memory from msw_host_api.alloc, freed on destruction.
+// Memory from msw_host_api.alloc, freed on destruction.
 class HostBuffer {
  public:
   HostBuffer() = default;
-  HostBuffer(msw_device device, size_t bytes);
+  // flags: MSW_ALLOC_* (MSW_ALLOC_ZERO: zero-filled).
+  HostBuffer(msw_device device, size_t bytes, uint32_t flags = 0);
   ~HostBuffer();
   HostBuffer(HostBuffer&& o) noexcept;
   HostBuffer& operator=(HostBuffer&& o) noexcept;
@@ -39,8 +47,11 @@ class HostBuffer {
   size_t size() const { return bytes_; }
   // The buffer as a dense tensor of `dtype` and `shape` (its bytes must suffice).
   msw_tensor tensor(int32_t dtype, const std::vector<int64_t>& shape) const;
+  // The buffer as U8 bytes; absent when it is empty (a part that keeps nothing).
+  msw_tensor bytes() const;
 
  private:
+  void release();
   msw_device device_{MSW_DEVICE_CPU, 0};
   void* data_ = nullptr;
   size_t bytes_ = 0;
@@ -52,6 +63,9 @@ struct Parameter {
   std::vector<int64_t> shape;
   HostBuffer value_buffer, grad_buffer;
   msw_tensor value{}, grad{};  // F32, CPU, dense
+  // False: frozen (the plugin's requires_grad, RunnerOptions::frozen or set_requires_grad); its gradient is
+  // not computed and stays as it is (zero after zero_grads).
+  bool requires_grad = true;
   int64_t numel() const;
   float* values() const { return static_cast<float*>(value.data); }
   float* grads() const { return static_cast<float*>(grad.data); }
@@ -60,23 +74,50 @@ struct Parameter {
 struct RunnerOptions {
   int num_threads = 0;       // <= 0: every core
   uint64_t seed = 42;        // --seed: initialisation from scratch
-  // Settings merged into the transformer config before the instance is created (e.g. recompute_granularity).
+  // Settings merged into the transformer config before the instance is created. layout.recompute, when not
+  // "none", is added as recompute_granularity.
   std::string config_overrides_json = "{}";
+  // The layout the run asks for; refused at construction when the plugin lacks a capability it needs. The
+  // runner itself runs one rank: tensor, context, pipeline and sequence parallelism are refused after that.
+  ParallelLayout layout;
+  // Names of parameters to freeze (no gradient), in addition to those the plugin declares frozen.
+  std::vector<std::string> frozen;
 };
 
+// One micro-batch. Token tensors are [B, S] row-major (row b, position s at b * S + s).
 struct Batch {
   int64_t batch_size = 0;
   int64_t seq_len = 0;
   std::vector<int64_t> input_ids;     // B*S
   std::vector<int64_t> labels;        // B*S position-aligned, -100 = ignored; empty = no loss
-  std::vector<int64_t> position_ids;  // B*S, or empty for 0..S-1
+  std::vector<int64_t> position_ids;  // B*S, or empty for 0..S-1 (packed: restarting in each sequence)
+  // Packed (THD): batch_size 1, seq_len = total tokens, the sequences one after the other.
+  bool packed = false;
+  std::vector<int32_t> cu_seqlens;    // packed: N+1 cumulative starts, 0 first, total last
+  int64_t max_seqlen = 0;             // packed: the longest sequence
+
+  // One sequence and its labels (already shifted: labels[t] is the token after position t; -100 = none).
+  struct Row {
+    std::vector<int64_t> input_ids;
+    std::vector<int64_t> labels;
+  };
+  // The rows packed one after the other into one THD batch, with cu_seqlens, max_seqlen and position ids
+  // restarting at 0 in each row (ms-swift's padding-free batches).
+  static Batch pack(const std::vector<Row>& rows);
+  // The rows right-padded with `pad_id` to the longest into a [B, S] batch; labels -100 on the padding.
+  static Batch pad(const std::vector<Row>& rows, int64_t pad_id = 0);
 };
 
 struct ForwardResult {
   double loss_sum = 0;
   int64_t token_count = 0;
-  std::vector<float> logits;  // (B, S, padded V) when requested
+  // [S, B, padded V] (activation order) when requested; logit(b, s, v) reads it by batch row.
+  std::vector<float> logits;
+  int64_t batch_size = 0, seq_len = 0, vocab = 0;
   double loss() const { return token_count ? loss_sum / static_cast<double>(token_count) : 0.0; }
+  float logit(int64_t b, int64_t s, int64_t v) const {
+    return logits[static_cast<size_t>((s * batch_size + b) * vocab + v)];
+  }
 };
 
 class ModelRunner {
@@ -88,6 +129,10 @@ class ModelRunner {
   // A model described by an HF config.json text, initialised from scratch with options.seed.
   static ModelRunner from_hf_config(const PluginRegistry& registry, const std::string& hf_config_json,
                                     const RunnerOptions& options = {});
+  // A model component (any vtable; tests build one in-process) from its transformer config, initialised
+  // from scratch with options.seed.
+  static ModelRunner from_component(const ModelComponent& model, const std::string& transformer_config_json,
+                                    const RunnerOptions& options = {});
 
   ModelRunner(ModelRunner&&) noexcept;
   ~ModelRunner();
@@ -95,11 +140,13 @@ class ModelRunner {
   const std::string& plugin_name() const;
   const std::string& transformer_config() const { return transformer_config_; }
   const msw_model_info& info() const { return info_; }
+  const msw_model_caps& capabilities() const { return caps_; }
   std::vector<Parameter>& params() { return params_; }
   const std::vector<Parameter>& params() const { return params_; }
   Parameter& param(const std::string& name);  // HostError naming the parameter when absent
   int64_t num_parameters() const;             // elements over all parameters
   const ModelInstance& instance() const { return *instance_; }
+  void set_requires_grad(const std::string& name, bool requires_grad);
 
   void init_from_scratch(uint64_t seed);
   // Loads HF tensors through the plugin's mapping. Every mapped tensor must exist with the HF shape and a
@@ -117,18 +164,29 @@ class ModelRunner {
   // forward + backward of the mean loss.
   ForwardResult forward_backward(const Batch& batch, bool want_logits = false);
 
-  msw_model_memory memory(int64_t batch_size, int64_t seq_len) const;
+  // memory() of the plugin for a batch shape (per-layer saved sizes in the vector).
+  struct Memory {
+    uint64_t embedding_saved = 0, head_saved = 0, workspace = 0;
+    std::vector<uint64_t> layer_saved, kv_bytes_per_token;
+  };
+  Memory memory(int64_t batch_size, int64_t seq_len, bool packed = false, int64_t max_seqlen = 0,
+                bool recompute_full = false) const;
   const msw_exec_ctx& exec_ctx() const { return ctx_; }
 
  private:
   ModelRunner(ModelComponent model, std::string transformer_config, const RunnerOptions& options);
   void build_parameters();
-  void prepare_activations(int64_t b, int64_t s);
-  msw_model_batch make_batch(const Batch& batch);
+  void rebuild_grad_views();
+  void prepare_activations(const Batch& batch);
+  msw_model_batch make_batch(const Batch& batch) const;
+  msw_model_call make_call() const;
+  bool recompute_full() const { return layout_.recompute == "full"; }
 
   std::unique_ptr<ModelInstance> instance_;
   std::string transformer_config_;
   msw_model_info info_{};
+  msw_model_caps caps_{};
+  ParallelLayout layout_;
   msw_exec_ctx ctx_{};
   std::vector<Parameter> params_;
   // Per part: indices into params_ in the order the plugin's calls expect.
@@ -137,15 +195,26 @@ class ModelRunner {
   std::vector<msw_tensor> embedding_values_, embedding_grads_, head_values_, head_grads_;
   std::vector<std::vector<msw_tensor>> layer_values_, layer_grads_;
 
-  // Activations for one (B, S).
-  int64_t act_b_ = 0, act_s_ = 0;
-  msw_model_memory mem_{};
-  std::vector<HostBuffer> hidden_;  // num_layers + 1, (B, S, H)
+  // Activations for one batch shape.
+  struct Shape {
+    int64_t b = 0, s = 0, max_seqlen = 0;
+    bool packed = false;
+    bool operator==(const Shape& o) const {
+      return b == o.b && s == o.s && max_seqlen == o.max_seqlen && packed == o.packed;
+    }
+  };
+  Shape shape_;
+  Memory mem_;
+  std::vector<HostBuffer> hidden_;  // num_layers + 1, [S, B, H]
   std::vector<HostBuffer> layer_saved_;
+  HostBuffer recompute_saved_;  // full recompute: the saved buffer of the layer being recomputed
   HostBuffer embedding_saved_, head_saved_, workspace_, grad_a_, grad_b_;
+  HostBuffer loss_sum_, token_count_;  // device scalars: F64 and I64
+  HostBuffer zero_count_;              // an I64 zero the token count is reset from (ops.fill is for floats)
   // The batch of the last forward (backward needs it).
   Batch last_batch_;
   bool have_forward_ = false;
+  uint64_t step_ = 0;  // rng offsets: the same for a layer's forward and its recompute
 };
 
 }  // namespace megaswift::host

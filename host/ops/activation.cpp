@@ -34,41 +34,41 @@ k::GeluApproximation approximation_of(int32_t a) {
 }
 }  // namespace
 
-void swiglu_forward(Ctx ctx, T x, T out) {
-  const GluDims d = glu_dims(ctx, x, out, "out");
-  F32In in(*x);
-  F32Out o(*out, false);
+void swiglu_forward(Ctx ctx, const msw_swiglu_args& a) {
+  const GluDims d = glu_dims(ctx, &a.x, &a.out, "out");
+  F32In in(a.x);
+  F32Out o(a.out, false);
   k::swiglu_forward(in.data(), in.data() + d.cols, 2 * d.cols, o.data(), d.rows, d.cols);
   o.commit();
 }
 
-void swiglu_backward(Ctx ctx, T x, T dout, T dx) {
-  const GluDims d = glu_dims(ctx, x, dout, "dout");
-  require_numel(require(dx, "dx", ctx.device), "dx", 2 * d.rows * d.cols, "the shape of x");
-  F32In in(*x), g(*dout);
-  F32Out o(*dx, false);
+void swiglu_backward(Ctx ctx, const msw_swiglu_args& a) {
+  const GluDims d = glu_dims(ctx, &a.x, &a.dout, "dout");
+  require_numel(require(&a.dx, "dx", ctx.device), "dx", 2 * d.rows * d.cols, "the shape of x");
+  F32In in(a.x), g(a.dout);
+  F32Out o(a.dx, false);
   k::swiglu_backward(in.data(), in.data() + d.cols, 2 * d.cols, g.data(), o.data(), o.data() + d.cols, d.rows, d.cols);
   o.commit();
 }
 
-void gelu_forward(Ctx ctx, T x, T y, int32_t approximation) {
-  const auto& tx = require(x, "x", ctx.device);
-  require_numel(require(y, "y", ctx.device), "y", msw_tensor_numel(&tx), "the shape of x");
-  const auto a = approximation_of(approximation);
+void gelu_forward(Ctx ctx, const msw_gelu_args& a) {
+  const auto& tx = require(&a.x, "x", ctx.device);
+  require_numel(require(&a.y, "y", ctx.device), "y", msw_tensor_numel(&tx), "the shape of x");
+  const auto approximation = approximation_of(a.approximation);
   F32In in(tx);
-  F32Out o(*y, false);
-  k::gelu_forward(in.data(), o.data(), msw_tensor_numel(&tx), a);
+  F32Out o(a.y, false);
+  k::gelu_forward(in.data(), o.data(), msw_tensor_numel(&tx), approximation);
   o.commit();
 }
 
-void gelu_backward(Ctx ctx, T x, T dy, T dx, int32_t approximation) {
-  const auto& tx = require(x, "x", ctx.device);
-  require_numel(require(dy, "dy", ctx.device), "dy", msw_tensor_numel(&tx), "the shape of x");
-  require_numel(require(dx, "dx", ctx.device), "dx", msw_tensor_numel(&tx), "the shape of x");
-  const auto a = approximation_of(approximation);
-  F32In in(tx), g(*dy);
-  F32Out o(*dx, false);
-  k::gelu_backward(in.data(), g.data(), o.data(), msw_tensor_numel(&tx), a);
+void gelu_backward(Ctx ctx, const msw_gelu_args& a) {
+  const auto& tx = require(&a.x, "x", ctx.device);
+  require_numel(require(&a.dy, "dy", ctx.device), "dy", msw_tensor_numel(&tx), "the shape of x");
+  require_numel(require(&a.dx, "dx", ctx.device), "dx", msw_tensor_numel(&tx), "the shape of x");
+  const auto approximation = approximation_of(a.approximation);
+  F32In in(tx), g(a.dy);
+  F32Out o(a.dx, false);
+  k::gelu_backward(in.data(), g.data(), o.data(), msw_tensor_numel(&tx), approximation);
   o.commit();
 }
 

@@ -1,8 +1,13 @@
+// qkv split and attention (SBHD and THD layouts, bottom-right causal, GQA, sliding window, softcap).
 #include "host/ops/cpu_ops.hpp"
 #include "host/ops/tensor_args.hpp"
 
 #include "kernels/cpu/attention.hpp"
 #include "kernels/cpu/qkv_split.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
 
 namespace megaswift::host::ops::cpu_impl {
 
@@ -37,67 +42,174 @@ SplitDims split_dims(Ctx ctx, T q, T k, T v, T qkv, const char* qn, const char* 
   return d;
 }
 
-kern::AttentionShape attention_shape(Ctx ctx, T q, T k, T v) {
-  const auto& tq = require(q, "q", ctx.device);
-  const auto& tk = require(k, "k", ctx.device);
-  const auto& tv = require(v, "v", ctx.device);
-  if (tq.ndim != 4 || tk.ndim != 4)
-    fail(MSW_STATUS_SHAPE_MISMATCH, "q is " + describe(tq) + " and k is " + describe(tk) + ", expected (B, S, heads, head_dim)");
-  kern::AttentionShape s{tq.shape[0], tq.shape[1], tq.shape[2], tk.shape[2], tq.shape[3]};
-  require_shape(tk, "k", {s.batch, s.seq, s.kv_heads, s.head_dim});
-  require_shape(tv, "v", {s.batch, s.seq, s.kv_heads, s.head_dim});
-  kern::attention_validate(s);
-  return s;
+// The sequences of one attention call, read from the tensors' shapes (SBHD) or cu_seqlens (THD).
+struct AttentionCall {
+  kern::AttentionProblem problem;
+  int64_t q_row = 0, kv_row = 0;                 // elements per token in q and in k, v
+  int64_t q_rows = 0, kv_rows = 0;               // tokens in q and in k, v
+  int64_t q_first = 0, q_end = 0;                // THD: the tokens the sequences cover, [first, end)
+  int64_t kv_first = 0, kv_end = 0;
+};
+
+// cu_seqlens (I32, N+1): non-decreasing offsets within [0, rows]; returns them as host values.
+std::vector<int32_t> read_cu_seqlens(Ctx ctx, const msw_tensor* t, const char* name, int64_t rows) {
+  if (!t) fail(MSW_STATUS_INVALID_ARGUMENT, std::string("the THD layout needs ") + name + " (I32, N+1 sequence offsets)");
+  require(t, name, ctx.device, false);
+  if (t->dtype != MSW_DTYPE_I32 || t->ndim != 1 || t->shape[0] < 1)
+    fail(MSW_STATUS_SHAPE_MISMATCH, std::string(name) + " is " + describe(*t) + ", expected i32 (N+1) sequence offsets");
+  const auto* p = reinterpret_cast<const int32_t*>(static_cast<const char*>(t->data) + t->byte_offset);
+  std::vector<int32_t> cu(p, p + t->shape[0]);
+  for (size_t i = 0; i < cu.size(); ++i) {
+    const bool bad = cu[i] < 0 || cu[i] > rows || (i > 0 && cu[i] < cu[i - 1]);
+    if (bad)
+      fail(MSW_STATUS_INVALID_ARGUMENT, std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(cu[i]) +
+                                            ": offsets must be non-decreasing and within the " + std::to_string(rows) +
+                                            " rows of the tensor");
+  }
+  return cu;
+}
+
+void check_max_seqlen(const std::vector<int32_t>& cu, int64_t max_seqlen, const char* name) {
+  if (max_seqlen <= 0) return;  // not given: the CPU backend does not need it to size anything
+  for (size_t i = 0; i + 1 < cu.size(); ++i)
+    if (cu[i + 1] - cu[i] > max_seqlen)
+      fail(MSW_STATUS_INVALID_ARGUMENT, "sequence " + std::to_string(i) + " has " + std::to_string(cu[i + 1] - cu[i]) +
+                                            " tokens, more than " + name + " = " + std::to_string(max_seqlen));
+}
+
+AttentionCall attention_call(Ctx ctx, const msw_attention_args& a) {
+  if (a.layout != MSW_ATTN_SBHD && a.layout != MSW_ATTN_THD)
+    fail(MSW_STATUS_INVALID_ARGUMENT, "unknown layout " + std::to_string(a.layout) + " (0 SBHD, 1 THD)");
+  if (a.causal != 0 && a.causal != 1)
+    fail(MSW_STATUS_UNSUPPORTED, "causal = " + std::to_string(a.causal) + ": only causal attention exists (0 or 1)");
+  if (a.window_left < 0)
+    fail(MSW_STATUS_INVALID_ARGUMENT, "window_left " + std::to_string(a.window_left) + " is negative (0: no window)");
+  if (!(a.softcap >= 0.0) || !std::isfinite(a.softcap))
+    fail(MSW_STATUS_INVALID_ARGUMENT, "softcap " + std::to_string(a.softcap) + " must be finite and >= 0 (0: none)");
+  const auto& tq = require(&a.q, "q", ctx.device);
+  const auto& tk = require(&a.k, "k", ctx.device);
+  const auto& tv = require(&a.v, "v", ctx.device);
+  AttentionCall c;
+  if (a.layout == MSW_ATTN_SBHD) {
+    if (tq.ndim != 4 || tk.ndim != 4)
+      fail(MSW_STATUS_SHAPE_MISMATCH, "q is " + describe(tq) + " and k is " + describe(tk) +
+                                          ", expected (S, B, heads, head_dim) for the SBHD layout");
+    const int64_t sq = tq.shape[0], b = tq.shape[1], hq = tq.shape[2], d = tq.shape[3];
+    const int64_t skv = tk.shape[0], hkv = tk.shape[2];
+    require_shape(tk, "k", {skv, b, hkv, d});
+    require_shape(tv, "v", {skv, b, hkv, d});
+    if (sq > skv)
+      fail(MSW_STATUS_SHAPE_MISMATCH, "q has " + std::to_string(sq) + " positions but k only " + std::to_string(skv) +
+                                          ": the queries are the last positions of the keys' sequence");
+    require_shape(require(&a.out, "out", ctx.device), "out", {sq, b, hq, d});
+    require_shape(require(&a.lse, "lse", ctx.device), "lse", {sq, b, hq});
+    c.problem = kern::attention_sbhd(b, sq, skv, hq, hkv, d);
+    c.q_rows = c.q_end = sq * b;
+    c.kv_rows = c.kv_end = skv * b;
+    c.q_row = hq * d;
+    c.kv_row = hkv * d;
+  } else {
+    if (tq.ndim != 3 || tk.ndim != 3)
+      fail(MSW_STATUS_SHAPE_MISMATCH, "q is " + describe(tq) + " and k is " + describe(tk) +
+                                          ", expected (T, heads, head_dim) for the THD layout");
+    const int64_t tq_rows = tq.shape[0], hq = tq.shape[1], d = tq.shape[2];
+    const int64_t tkv_rows = tk.shape[0], hkv = tk.shape[1];
+    require_shape(tk, "k", {tkv_rows, hkv, d});
+    require_shape(tv, "v", {tkv_rows, hkv, d});
+    require_shape(require(&a.out, "out", ctx.device), "out", {tq_rows, hq, d});
+    require_shape(require(&a.lse, "lse", ctx.device), "lse", {tq_rows, hq});
+    const std::vector<int32_t> cu_q = read_cu_seqlens(ctx, opt(a.cu_seqlens_q), "cu_seqlens_q", tq_rows);
+    const msw_tensor* cu_kv_t = opt(a.cu_seqlens_kv);
+    const std::vector<int32_t> cu_kv = cu_kv_t ? read_cu_seqlens(ctx, cu_kv_t, "cu_seqlens_kv", tkv_rows) : cu_q;
+    if (cu_kv.size() != cu_q.size())
+      fail(MSW_STATUS_SHAPE_MISMATCH, "cu_seqlens_kv has " + std::to_string(cu_kv.size()) + " entries but cu_seqlens_q " +
+                                          std::to_string(cu_q.size()) + ": both list the same sequences");
+    if (!cu_kv_t && cu_q.back() > tkv_rows)
+      fail(MSW_STATUS_SHAPE_MISMATCH, "cu_seqlens_q reaches row " + std::to_string(cu_q.back()) + " but k has " +
+                                          std::to_string(tkv_rows) + " rows (give cu_seqlens_kv when they differ)");
+    check_max_seqlen(cu_q, a.max_seqlen_q, "max_seqlen_q");
+    check_max_seqlen(cu_kv, a.max_seqlen_kv, "max_seqlen_kv");
+    const auto n = static_cast<int64_t>(cu_q.size()) - 1;
+    c.problem = kern::attention_thd(cu_q.data(), cu_kv.data(), n, hq, hkv, d);
+    c.q_rows = tq_rows;
+    c.kv_rows = tkv_rows;
+    c.q_first = cu_q.front();
+    c.q_end = cu_q.back();
+    c.kv_first = cu_kv.front();
+    c.kv_end = cu_kv.back();
+    c.q_row = hq * d;
+    c.kv_row = hkv * d;
+  }
+  kern::AttentionParams& p = c.problem.params;
+  p.scale = static_cast<float>(a.scale != 0.0 ? a.scale : 1.0 / std::sqrt(static_cast<double>(p.head_dim)));
+  p.window_left = a.window_left;
+  p.softcap = static_cast<float>(a.softcap);
+  kern::attention_validate(p, c.problem.seqs.data(), static_cast<int64_t>(c.problem.seqs.size()));
+  return c;
+}
+
+void require_same_shape(const msw_tensor& t, const char* name, const msw_tensor& ref, const char* ref_name) {
+  bool same = t.ndim == ref.ndim;
+  for (int32_t i = 0; same && i < t.ndim; ++i) same = t.shape[i] == ref.shape[i];
+  if (!same)
+    fail(MSW_STATUS_SHAPE_MISMATCH, std::string(name) + " is " + describe(t) + ", expected the shape of " + ref_name +
+                                        " " + describe(ref));
+}
+
+// Rows outside [first, end) (THD tokens no sequence covers) are written as zeros, so every output is
+// defined everywhere.
+void zero_uncovered(float* x, int64_t rows, int64_t first, int64_t end, int64_t row_elems) {
+  std::fill(x, x + first * row_elems, 0.0f);
+  std::fill(x + end * row_elems, x + rows * row_elems, 0.0f);
 }
 
 }  // namespace
 
-void qkv_split_forward(Ctx ctx, T qkv, T q, T k, T v) {
-  const SplitDims d = split_dims(ctx, q, k, v, qkv, "q", "k", "v", "qkv");
-  F32In in(*qkv);
-  F32Out oq(*q, false), ok(*k, false), ov(*v, false);
+void qkv_split_forward(Ctx ctx, const msw_qkv_split_args& a) {
+  const SplitDims d = split_dims(ctx, &a.q, &a.k, &a.v, &a.qkv, "q", "k", "v", "qkv");
+  F32In in(a.qkv);
+  F32Out oq(a.q, false), ok(a.k, false), ov(a.v, false);
   kern::qkv_split_forward(in.data(), oq.data(), ok.data(), ov.data(), d.rows, d.q_heads, d.kv_heads, d.head_dim);
   oq.commit();
   ok.commit();
   ov.commit();
 }
 
-void qkv_split_backward(Ctx ctx, T dq, T dk, T dv, T dqkv) {
-  const SplitDims d = split_dims(ctx, dq, dk, dv, dqkv, "dq", "dk", "dv", "dqkv");
-  F32In gq(*dq), gk(*dk), gv(*dv);
-  F32Out out(*dqkv, false);
+void qkv_split_backward(Ctx ctx, const msw_qkv_split_args& a) {
+  const SplitDims d = split_dims(ctx, &a.q, &a.k, &a.v, &a.qkv, "dq", "dk", "dv", "dqkv");
+  F32In gq(a.q), gk(a.k), gv(a.v);
+  F32Out out(a.qkv, false);
   kern::qkv_split_backward(gq.data(), gk.data(), gv.data(), out.data(), d.rows, d.q_heads, d.kv_heads, d.head_dim);
   out.commit();
 }
 
-void attention_forward(Ctx ctx, T q, T k, T v, double scale, T out, T lse, T probs) {
-  const kern::AttentionShape s = attention_shape(ctx, q, k, v);
-  require_shape(require(out, "out", ctx.device), "out", {s.batch, s.seq, s.q_heads, s.head_dim});
-  require_shape(require(lse, "lse", ctx.device), "lse", {s.batch, s.q_heads, s.seq});
-  if (probs) require_shape(require(probs, "probs", ctx.device), "probs", {s.batch, s.q_heads, s.seq, s.seq});
-  F32In iq(*q), ik(*k), iv(*v);
-  F32Out o(*out, false), l(*lse, false);
-  F32OutOpt p(probs, false);
-  kern::attention_forward(s, iq.data(), ik.data(), iv.data(), static_cast<float>(scale), o.data(), l.data(), p.data());
+void attention_forward(Ctx ctx, const msw_attention_args& a) {
+  const AttentionCall c = attention_call(ctx, a);
+  const kern::AttentionParams& p = c.problem.params;
+  F32In iq(a.q), ik(a.k), iv(a.v);
+  F32Out o(a.out, false), l(a.lse, false);
+  kern::attention_forward(p, c.problem.seqs.data(), static_cast<int64_t>(c.problem.seqs.size()), iq.data(), ik.data(),
+                          iv.data(), o.data(), l.data());
+  zero_uncovered(o.data(), c.q_rows, c.q_first, c.q_end, c.q_row);
+  zero_uncovered(l.data(), c.q_rows, c.q_first, c.q_end, p.q_heads);
   o.commit();
   l.commit();
-  p.commit();
 }
 
-void attention_backward(Ctx ctx, T q, T k, T v, T out, T lse, T probs, T dout, double scale, T dq, T dk, T dv) {
-  const kern::AttentionShape s = attention_shape(ctx, q, k, v);
-  require_shape(require(out, "out", ctx.device), "out", {s.batch, s.seq, s.q_heads, s.head_dim});
-  require_shape(require(dout, "dout", ctx.device), "dout", {s.batch, s.seq, s.q_heads, s.head_dim});
-  require_shape(require(lse, "lse", ctx.device), "lse", {s.batch, s.q_heads, s.seq});
-  if (probs) require_shape(require(probs, "probs", ctx.device), "probs", {s.batch, s.q_heads, s.seq, s.seq});
-  require_numel(require(dq, "dq", ctx.device), "dq", msw_tensor_numel(q), "the shape of q");
-  require_numel(require(dk, "dk", ctx.device), "dk", msw_tensor_numel(k), "the shape of k");
-  require_numel(require(dv, "dv", ctx.device), "dv", msw_tensor_numel(v), "the shape of v");
-  F32In iq(*q), ik(*k), iv(*v), io(*out), il(*lse), g(*dout);
-  F32InOpt ip(probs);
-  F32Out gq(*dq, false), gk(*dk, false), gv(*dv, false);
-  kern::attention_backward(s, iq.data(), ik.data(), iv.data(), io.data(), il.data(), ip.data(), g.data(),
-                        static_cast<float>(scale), gq.data(), gk.data(), gv.data());
+void attention_backward(Ctx ctx, const msw_attention_args& a) {
+  const AttentionCall c = attention_call(ctx, a);
+  const kern::AttentionParams& p = c.problem.params;
+  require_same_shape(require(&a.dout, "dout", ctx.device), "dout", a.q, "q");
+  require_same_shape(require(&a.dq, "dq", ctx.device), "dq", a.q, "q");
+  require_same_shape(require(&a.dk, "dk", ctx.device), "dk", a.k, "k");
+  require_same_shape(require(&a.dv, "dv", ctx.device), "dv", a.v, "v");
+  F32In iq(a.q), ik(a.k), iv(a.v), io(a.out), il(a.lse), g(a.dout);
+  F32Out gq(a.dq, false), gk(a.dk, false), gv(a.dv, false);
+  kern::attention_backward(p, c.problem.seqs.data(), static_cast<int64_t>(c.problem.seqs.size()), iq.data(), ik.data(),
+                           iv.data(), io.data(), il.data(), g.data(), gq.data(), gk.data(), gv.data());
+  zero_uncovered(gq.data(), c.q_rows, c.q_first, c.q_end, c.q_row);
+  zero_uncovered(gk.data(), c.kv_rows, c.kv_first, c.kv_end, c.kv_row);
+  zero_uncovered(gv.data(), c.kv_rows, c.kv_first, c.kv_end, c.kv_row);
   gq.commit();
   gk.commit();
   gv.commit();

@@ -1,59 +1,59 @@
 // The CPU implementation of every msw_ops_api entry: checks shapes and dtypes, stages the tensors as dense
-// float32 (tensor_args.hpp) and calls kernels/cpu. Each function throws OpError or std::exception; the table
-// in ops_api.cpp turns those into statuses naming the op.
+// float32 (tensor_args.hpp) and calls kernels/cpu. Each function receives the caller's args copied into a
+// zeroed struct of this host's size (members past the caller's struct_size read as zero, ops_api.cpp), and
+// throws OpError or std::exception; the table in ops_api.cpp turns those into statuses naming the op.
 #pragma once
 
 #include <megaswift/c/ops.h>
 
 namespace megaswift::host::ops::cpu_impl {
 
-using T = const msw_tensor*;
 using Ctx = const msw_exec_ctx&;
+using T = const msw_tensor*;
 
 // elementwise.cpp
-void fill(Ctx, T out, double value);
-void copy(Ctx, T src, T dst);
-void add(Ctx, T a, T b, T out);
-void accumulate(Ctx, T src, T dst);
-void scale(Ctx, T x, double s);
-void sum_squares(Ctx, T x, double* out);
+void fill(Ctx, const msw_fill_args&);
+void copy(Ctx, const msw_copy_args&);
+void add(Ctx, const msw_add_args&);
+void accumulate(Ctx, const msw_accumulate_args&);
+void scale(Ctx, const msw_scale_args&);
+void sum_squares(Ctx, const msw_sum_squares_args&);
 
 // dense.cpp
-void gemm(Ctx, int32_t trans_a, int32_t trans_b, double alpha, T a, T b, double beta, T c);
-void linear_forward(Ctx, T x, T weight, T bias, T y);
-void linear_backward(Ctx, T x, T weight, T dy, T dx, T dweight, T dbias, int32_t accumulate_dx);
+void gemm(Ctx, const msw_gemm_args&);
+void linear_forward(Ctx, const msw_linear_forward_args&);
+void linear_backward(Ctx, const msw_linear_backward_args&);
 
 // embedding.cpp
-void embedding_forward(Ctx, T ids, T table, T out);
-void embedding_backward(Ctx, T ids, T dout, T dtable);
+void embedding_forward(Ctx, const msw_embedding_forward_args&);
+void embedding_backward(Ctx, const msw_embedding_backward_args&);
 
 // norm.cpp
-void rmsnorm_forward(Ctx, T x, T weight, double eps, T y, T rstd);
-void rmsnorm_backward(Ctx, T x, T weight, T rstd, T dy, T dx, T dweight);
-void layernorm_forward(Ctx, T x, T weight, T bias, double eps, T y, T mean, T rstd);
-void layernorm_backward(Ctx, T x, T weight, T mean, T rstd, T dy, T dx, T dweight, T dbias);
+void rmsnorm_forward(Ctx, const msw_rmsnorm_forward_args&);
+void rmsnorm_backward(Ctx, const msw_rmsnorm_backward_args&);
+void layernorm_forward(Ctx, const msw_layernorm_forward_args&);
+void layernorm_backward(Ctx, const msw_layernorm_backward_args&);
 
 // rope.cpp
-void rope_rotary_dim(Ctx, const msw_rope_config* config, int64_t* out);
-void rope_tables(Ctx, const msw_rope_config* config, T positions, T cos, T sin);
-void rope_forward(Ctx, T x, T cos, T sin, T y);
-void rope_backward(Ctx, T dy, T cos, T sin, T dx);
+void rope_rotary_dim(Ctx, const msw_rope_rotary_dim_args&);
+void rope_tables(Ctx, const msw_rope_tables_args&);
+void rope_forward(Ctx, const msw_rope_args&);
+void rope_backward(Ctx, const msw_rope_args&);
 
 // attention.cpp
-void qkv_split_forward(Ctx, T qkv, T q, T k, T v);
-void qkv_split_backward(Ctx, T dq, T dk, T dv, T dqkv);
-void attention_forward(Ctx, T q, T k, T v, double scale, T out, T lse, T probs);
-void attention_backward(Ctx, T q, T k, T v, T out, T lse, T probs, T dout, double scale, T dq, T dk, T dv);
+void qkv_split_forward(Ctx, const msw_qkv_split_args&);
+void qkv_split_backward(Ctx, const msw_qkv_split_args&);
+void attention_forward(Ctx, const msw_attention_args&);
+void attention_backward(Ctx, const msw_attention_args&);
 
 // activation.cpp
-void swiglu_forward(Ctx, T x, T out);
-void swiglu_backward(Ctx, T x, T dout, T dx);
-void gelu_forward(Ctx, T x, T y, int32_t approximation);
-void gelu_backward(Ctx, T x, T dy, T dx, int32_t approximation);
+void swiglu_forward(Ctx, const msw_swiglu_args&);
+void swiglu_backward(Ctx, const msw_swiglu_args&);
+void gelu_forward(Ctx, const msw_gelu_args&);
+void gelu_backward(Ctx, const msw_gelu_args&);
 
 // loss.cpp
-void cross_entropy_forward(Ctx, T logits, T labels, int64_t ignore_index, T lse, T per_token_loss,
-                           msw_cross_entropy_result* out);
-void cross_entropy_backward(Ctx, T logits, T labels, T lse, int64_t ignore_index, double grad_scale, T dlogits);
+void cross_entropy_forward(Ctx, const msw_cross_entropy_args&);
+void cross_entropy_backward(Ctx, const msw_cross_entropy_args&);
 
 }  // namespace megaswift::host::ops::cpu_impl

@@ -37,10 +37,13 @@ GemmOperand operand(const msw_tensor& t) {
 
 }  // namespace
 
-void gemm(Ctx ctx, int32_t trans_a, int32_t trans_b, double alpha, T a, T b, double beta, T c) {
-  const auto& ta = require(a, "a", ctx.device);
-  const auto& tb = require(b, "b", ctx.device);
-  const auto& tc = require(c, "c", ctx.device);
+void gemm(Ctx ctx, const msw_gemm_args& args) {
+  const auto& ta = require(&args.a, "a", ctx.device);
+  const auto& tb = require(&args.b, "b", ctx.device);
+  const auto& tc = require(&args.c, "c", ctx.device);
+  const bool trans_a = args.trans_a != 0, trans_b = args.trans_b != 0;
+  const double alpha = args.alpha == 0.0 ? 1.0 : args.alpha;  // 0 is read as 1 (ops.h)
+  const double beta = args.beta;
   if (ta.ndim != 2 || tb.ndim != 2 || tc.ndim != 2)
     fail(MSW_STATUS_SHAPE_MISMATCH, "a, b and c must be 2-D, got a " + describe(ta) + ", b " + describe(tb) + ", c " +
                                         describe(tc));
@@ -69,9 +72,20 @@ struct LinearDims {
   int64_t rows, in, out;
 };
 
-LinearDims linear_dims(Ctx ctx, T x, T weight, T bias) {
-  const auto& tx = require(x, "x", ctx.device);
-  const auto& tw = require(weight, "weight", ctx.device);
+// fp8 operands need their scales applied inside the GEMM, which only the CUDA backend will do; the CPU
+// backend refuses the scales rather than silently computing with unscaled values.
+void refuse_fp8_scales(const msw_fp8_scales& s) {
+  const std::pair<const msw_tensor*, const char*> scales[] = {
+      {&s.x_scale, "fp8.x_scale"}, {&s.w_scale, "fp8.w_scale"}, {&s.y_scale, "fp8.y_scale"}, {&s.y_amax, "fp8.y_amax"}};
+  for (auto [t, name] : scales)
+    if (opt(*t))
+      fail(MSW_STATUS_UNSUPPORTED, std::string(name) + " is given, but the CPU backend has no fp8 GEMM: fp8 "
+                                                       "linear layers need the CUDA backend (use bf16 or f32 on CPU)");
+}
+
+LinearDims linear_dims(Ctx ctx, const msw_tensor& x, const msw_tensor& weight, const msw_tensor* bias) {
+  const auto& tx = require(&x, "x", ctx.device);
+  const auto& tw = require(&weight, "weight", ctx.device);
   if (tw.ndim != 2) fail(MSW_STATUS_SHAPE_MISMATCH, "weight is " + describe(tw) + ", expected (out_features, in_features)");
   LinearDims d{rows_of(tx), tw.shape[1], tw.shape[0]};
   if (last_dim(tx) != d.in)
@@ -82,32 +96,35 @@ LinearDims linear_dims(Ctx ctx, T x, T weight, T bias) {
 }
 }  // namespace
 
-void linear_forward(Ctx ctx, T x, T weight, T bias, T y) {
-  const LinearDims d = linear_dims(ctx, x, weight, bias);
-  const auto& ty = require(y, "y", ctx.device);
+void linear_forward(Ctx ctx, const msw_linear_forward_args& a) {
+  const LinearDims d = linear_dims(ctx, a.x, a.weight, opt(a.bias));
+  const auto& ty = require(&a.y, "y", ctx.device);
+  refuse_fp8_scales(a.fp8);
   if (last_dim(ty) != d.out || rows_of(ty) != d.rows)
     fail(MSW_STATUS_SHAPE_MISMATCH, "y is " + describe(ty) + ", expected " + std::to_string(d.rows) + " rows of " +
                                         std::to_string(d.out) + " (x rows, out_features)");
-  F32In in(*x), w(*weight);
-  F32InOpt b(bias);
+  F32In in(a.x), w(a.weight);
+  F32InOpt b(opt(a.bias));
   F32Out out(ty, false);
   k::linear_forward(in.data(), w.data(), b.data(), out.data(), d.rows, d.in, d.out);
   out.commit();
 }
 
-void linear_backward(Ctx ctx, T x, T weight, T dy, T dx, T dweight, T dbias, int32_t accumulate_dx) {
-  const LinearDims d = linear_dims(ctx, x, weight, nullptr);
-  const auto& tdy = require(dy, "dy", ctx.device);
+void linear_backward(Ctx ctx, const msw_linear_backward_args& a) {
+  const LinearDims d = linear_dims(ctx, a.x, a.weight, nullptr);
+  const auto& tdy = require(&a.dy, "dy", ctx.device);
+  refuse_fp8_scales(a.fp8);
   if (last_dim(tdy) != d.out || rows_of(tdy) != d.rows)
     fail(MSW_STATUS_SHAPE_MISMATCH, "dy is " + describe(tdy) + ", expected " + std::to_string(d.rows) + " rows of " +
                                         std::to_string(d.out));
+  const msw_tensor *dx = opt(a.dx), *dweight = opt(a.dweight), *dbias = opt(a.dbias);
   if (dx) require_numel(require(dx, "dx", ctx.device), "dx", d.rows * d.in, "the shape of x");
   if (dweight) require_numel(require(dweight, "dweight", ctx.device), "dweight", d.out * d.in, "the shape of weight");
   if (dbias) require_numel(require(dbias, "dbias", ctx.device), "dbias", d.out, "out_features");
-  F32In in(*x), w(*weight), g(tdy);
-  F32OutOpt gx(dx, accumulate_dx != 0), gw(dweight, true), gb(dbias, true);
+  F32In in(a.x), w(a.weight), g(tdy);
+  F32OutOpt gx(dx, a.accumulate_dx != 0), gw(dweight, true), gb(dbias, true);
   k::linear_backward(in.data(), w.data(), g.data(), d.rows, d.in, d.out, gx.data(), gw.data(), gb.data(),
-                     accumulate_dx != 0);
+                     a.accumulate_dx != 0);
   gx.commit();
   gw.commit();
   gb.commit();

@@ -1,7 +1,13 @@
+// Cross-entropy: per-row lse, the loss sum and the token count added to device scalars (no host read), and
+// the gradient scaled by a number or a device scalar.
 #include "host/ops/cpu_ops.hpp"
 #include "host/ops/tensor_args.hpp"
 
+#include "host/core/host_api.hpp"
+
 #include "kernels/cpu/cross_entropy.hpp"
+
+#include <vector>
 
 namespace megaswift::host::ops::cpu_impl {
 
@@ -12,41 +18,77 @@ struct CeDims {
   int64_t rows, vocab;
 };
 
-CeDims ce_dims(Ctx ctx, T logits, T labels, T lse) {
-  const auto& tl = require(logits, "logits", ctx.device);
-  require_index(labels, "labels", ctx.device);
+CeDims ce_dims(Ctx ctx, const msw_cross_entropy_args& a) {
+  const auto& tl = require(&a.logits, "logits", ctx.device);
+  require_index(&a.labels, "labels", ctx.device);
   CeDims d{rows_of(tl), last_dim(tl)};
-  require_numel(*labels, "labels", d.rows, "one label per row of logits " + describe(tl));
-  require_numel(require(lse, "lse", ctx.device), "lse", d.rows, "one value per row of logits");
+  require_numel(a.labels, "labels", d.rows, "one label per row of logits " + describe(tl));
+  require_numel(require(&a.lse, "lse", ctx.device), "lse", d.rows, "one value per row of logits");
   return d;
 }
-}  // namespace
 
-void cross_entropy_forward(Ctx ctx, T logits, T labels, int64_t ignore_index, T lse, T per_token_loss,
-                           msw_cross_entropy_result* out) {
-  if (!out) fail(MSW_STATUS_INVALID_ARGUMENT, "out is NULL");
-  const CeDims d = ce_dims(ctx, logits, labels, lse);
-  if (per_token_loss) require_numel(require(per_token_loss, "per_token_loss", ctx.device), "per_token_loss", d.rows, "one per row");
-  F32In x(*logits);
-  I64In y(*labels);
-  F32Out l(*lse, false);
-  F32OutOpt p(per_token_loss, false);
-  const auto r = k::cross_entropy_forward(x.data(), y.data(), d.rows, d.vocab, l.data(), p.data(), ignore_index);
-  l.commit();
-  p.commit();
-  out->loss = r.loss;
-  out->loss_sum = r.loss_sum;
-  out->count = r.count;
+// The vocab-parallel reduction needs collectives on tp_comm, which the CPU ops do not issue yet; a group of
+// one rank is the plain cross-entropy over the whole vocabulary.
+void refuse_vocab_parallel(const msw_cross_entropy_args& a) {
+  if (!a.tp_comm) return;
+  const msw_comm_api* comm = host_api().comm;
+  if (comm && comm->size && comm->size(a.tp_comm) == 1) return;
+  fail(MSW_STATUS_UNSUPPORTED, "vocab-parallel cross-entropy needs the parallel backend: tp_comm is given with " +
+                                   (comm && comm->size ? std::to_string(comm->size(a.tp_comm)) + " ranks"
+                                                       : std::string("no communicator table installed")) +
+                                   ", and the CPU ops do not all-reduce the max, the sum and the target logit yet "
+                                   "(gather the logits, or run with tensor parallelism 1)");
 }
 
-void cross_entropy_backward(Ctx ctx, T logits, T labels, T lse, int64_t ignore_index, double grad_scale, T dlogits) {
-  const CeDims d = ce_dims(ctx, logits, labels, lse);
-  require_numel(require(dlogits, "dlogits", ctx.device), "dlogits", d.rows * d.vocab, "the shape of logits");
-  F32In x(*logits), l(*lse);
-  I64In y(*labels);
-  F32Out g(*dlogits, false);
-  k::cross_entropy_backward(x.data(), y.data(), l.data(), d.rows, d.vocab, static_cast<float>(grad_scale), g.data(),
-                            ignore_index);
+// Labels as the kernel indexes them: relative to the first column of logits (vocab_start of this shard).
+struct Labels {
+  Labels(const msw_tensor& t, int64_t vocab_start, int64_t ignore_index) : in(t) {
+    ptr = in.data();
+    if (vocab_start == 0) return;
+    const int64_t n = msw_tensor_numel(&t);
+    shifted.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) shifted[i] = ptr[i] == ignore_index ? ignore_index : ptr[i] - vocab_start;
+    ptr = shifted.data();
+  }
+  I64In in;
+  std::vector<int64_t> shifted;
+  const int64_t* ptr = nullptr;
+};
+}  // namespace
+
+void cross_entropy_forward(Ctx ctx, const msw_cross_entropy_args& a) {
+  refuse_vocab_parallel(a);
+  const CeDims d = ce_dims(ctx, a);
+  const msw_tensor* per_token_loss = opt(a.per_token_loss);
+  const msw_tensor* loss_sum = opt(a.loss_sum);
+  const msw_tensor* count = opt(a.count);
+  if (per_token_loss)
+    require_numel(require(per_token_loss, "per_token_loss", ctx.device), "per_token_loss", d.rows, "one per row");
+  if (loss_sum) require_scalar(loss_sum, "loss_sum", ctx.device, {MSW_DTYPE_F32, MSW_DTYPE_F64});
+  if (count) require_scalar(count, "count", ctx.device, {MSW_DTYPE_I64});
+  F32In x(a.logits);
+  Labels y(a.labels, a.vocab_start, a.ignore_index);
+  F32Out l(a.lse, false);
+  F32OutOpt p(per_token_loss, false);
+  const auto r = k::cross_entropy_forward(x.data(), y.ptr, d.rows, d.vocab, l.data(), p.data(), a.ignore_index);
+  l.commit();
+  p.commit();
+  if (loss_sum) write_scalar(*loss_sum, read_scalar(*loss_sum) + r.loss_sum);
+  if (count) add_to_count(*count, r.count);
+}
+
+void cross_entropy_backward(Ctx ctx, const msw_cross_entropy_args& a) {
+  refuse_vocab_parallel(a);
+  const CeDims d = ce_dims(ctx, a);
+  require_numel(require(&a.dlogits, "dlogits", ctx.device), "dlogits", d.rows * d.vocab, "the shape of logits");
+  double grad_scale = a.grad_scale;
+  if (const msw_tensor* t = opt(a.grad_scale_tensor))
+    grad_scale = read_scalar(require_scalar(t, "grad_scale_tensor", ctx.device, {MSW_DTYPE_F32, MSW_DTYPE_F64}));
+  F32In x(a.logits), l(a.lse);
+  Labels y(a.labels, a.vocab_start, a.ignore_index);
+  F32Out g(a.dlogits, false);
+  k::cross_entropy_backward(x.data(), y.ptr, l.data(), d.rows, d.vocab, static_cast<float>(grad_scale), g.data(),
+                            a.ignore_index);
   g.commit();
 }
 

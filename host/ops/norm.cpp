@@ -1,7 +1,9 @@
+// RMSNorm (with Gemma's weight offset and an optional fused residual add) and LayerNorm.
 #include "host/ops/cpu_ops.hpp"
 #include "host/ops/tensor_args.hpp"
 
 #include "kernels/cpu/layernorm.hpp"
+#include "kernels/cpu/residual.hpp"
 #include "kernels/cpu/rmsnorm.hpp"
 
 namespace megaswift::host::ops::cpu_impl {
@@ -26,47 +28,69 @@ NormDims norm_dims(Ctx ctx, T x, T weight, std::initializer_list<std::pair<T, co
 }
 }  // namespace
 
-void rmsnorm_forward(Ctx ctx, T x, T weight, double eps, T y, T rstd) {
-  if (!y || !rstd) fail(MSW_STATUS_INVALID_ARGUMENT, "y and rstd must not be NULL");
-  const NormDims d = norm_dims(ctx, x, weight, {{y, "y"}}, {{rstd, "rstd"}});
-  F32In in(*x), w(*weight);
-  F32Out out(*y, false), r(*rstd, false);
-  k::rmsnorm_forward(in.data(), w.data(), out.data(), r.data(), d.rows, d.dim, static_cast<float>(eps));
+void rmsnorm_forward(Ctx ctx, const msw_rmsnorm_forward_args& a) {
+  const msw_tensor* residual = opt(a.residual);
+  const msw_tensor* x_out = opt(a.x_out);
+  const msw_tensor* x = &a.x;
+  if (residual) {
+    // Fused residual add: x_out = x + residual, stored in x_out's dtype, and the norm is taken of x_out as
+    // stored, exactly what the unfused add followed by the norm computes (and what backward sees as x).
+    const auto& tx = require(&a.x, "x", ctx.device);
+    require_numel(require(residual, "residual", ctx.device), "residual", msw_tensor_numel(&tx), "the shape of x");
+    if (!x_out)
+      fail(MSW_STATUS_INVALID_ARGUMENT, "residual is given but x_out is missing: the fused add writes x + residual there");
+    require_numel(require(x_out, "x_out", ctx.device), "x_out", msw_tensor_numel(&tx), "the shape of x");
+    {
+      F32In in(tx), r(*residual);
+      F32Out sum(*x_out, false);
+      k::residual_add(in.data(), r.data(), sum.data(), msw_tensor_numel(&tx));
+      sum.commit();
+    }
+    x = x_out;
+  } else if (x_out) {
+    fail(MSW_STATUS_INVALID_ARGUMENT, "x_out is given without residual: x_out receives x + residual of the fused add");
+  }
+  const NormDims d = norm_dims(ctx, x, &a.weight, {{&a.y, "y"}}, {{&a.rstd, "rstd"}});
+  F32In in(*x), w(a.weight);
+  F32Out out(a.y, false), r(a.rstd, false);
+  k::rmsnorm_forward(in.data(), w.data(), out.data(), r.data(), d.rows, d.dim, static_cast<float>(a.eps),
+                     static_cast<float>(a.weight_offset));
   out.commit();
   r.commit();
 }
 
-void rmsnorm_backward(Ctx ctx, T x, T weight, T rstd, T dy, T dx, T dweight) {
-  if (!rstd || !dy) fail(MSW_STATUS_INVALID_ARGUMENT, "rstd and dy must not be NULL");
-  const NormDims d = norm_dims(ctx, x, weight, {{dy, "dy"}, {dx, "dx"}}, {{rstd, "rstd"}});
+void rmsnorm_backward(Ctx ctx, const msw_rmsnorm_backward_args& a) {
+  const msw_tensor *dx = opt(a.dx), *dweight = opt(a.dweight);
+  const NormDims d = norm_dims(ctx, &a.x, &a.weight, {{&a.dy, "dy"}, {dx, "dx"}}, {{&a.rstd, "rstd"}});
   if (dweight) require_shape(require(dweight, "dweight", ctx.device), "dweight", {d.dim});
-  F32In in(*x), w(*weight), r(*rstd), g(*dy);
-  F32OutOpt gx(dx, false), gw(dweight, true);
-  k::rmsnorm_backward(in.data(), w.data(), r.data(), g.data(), gx.data(), gw.data(), d.rows, d.dim);
+  F32In in(a.x), w(a.weight), r(a.rstd), g(a.dy);
+  F32OutOpt gx(dx, a.accumulate_dx != 0), gw(dweight, true);
+  k::rmsnorm_backward(in.data(), w.data(), r.data(), g.data(), gx.data(), gw.data(), d.rows, d.dim,
+                      static_cast<float>(a.weight_offset), a.accumulate_dx != 0);
   gx.commit();
   gw.commit();
 }
 
-void layernorm_forward(Ctx ctx, T x, T weight, T bias, double eps, T y, T mean, T rstd) {
-  if (!y || !mean || !rstd) fail(MSW_STATUS_INVALID_ARGUMENT, "y, mean and rstd must not be NULL");
-  const NormDims d = norm_dims(ctx, x, weight, {{y, "y"}}, {{mean, "mean"}, {rstd, "rstd"}});
+void layernorm_forward(Ctx ctx, const msw_layernorm_forward_args& a) {
+  const msw_tensor* bias = opt(a.bias);
+  const NormDims d = norm_dims(ctx, &a.x, &a.weight, {{&a.y, "y"}}, {{&a.mean, "mean"}, {&a.rstd, "rstd"}});
   if (bias) require_shape(require(bias, "bias", ctx.device), "bias", {d.dim});
-  F32In in(*x), w(*weight);
+  F32In in(a.x), w(a.weight);
   F32InOpt b(bias);
-  F32Out out(*y, false), m(*mean, false), r(*rstd, false);
+  F32Out out(a.y, false), m(a.mean, false), r(a.rstd, false);
   k::layernorm_forward(in.data(), w.data(), b.data(), out.data(), m.data(), r.data(), d.rows, d.dim,
-                       static_cast<float>(eps));
+                       static_cast<float>(a.eps));
   out.commit();
   m.commit();
   r.commit();
 }
 
-void layernorm_backward(Ctx ctx, T x, T weight, T mean, T rstd, T dy, T dx, T dweight, T dbias) {
-  if (!mean || !rstd || !dy) fail(MSW_STATUS_INVALID_ARGUMENT, "mean, rstd and dy must not be NULL");
-  const NormDims d = norm_dims(ctx, x, weight, {{dy, "dy"}, {dx, "dx"}}, {{mean, "mean"}, {rstd, "rstd"}});
+void layernorm_backward(Ctx ctx, const msw_layernorm_backward_args& a) {
+  const msw_tensor *dx = opt(a.dx), *dweight = opt(a.dweight), *dbias = opt(a.dbias);
+  const NormDims d = norm_dims(ctx, &a.x, &a.weight, {{&a.dy, "dy"}, {dx, "dx"}}, {{&a.mean, "mean"}, {&a.rstd, "rstd"}});
   if (dweight) require_shape(require(dweight, "dweight", ctx.device), "dweight", {d.dim});
   if (dbias) require_shape(require(dbias, "dbias", ctx.device), "dbias", {d.dim});
-  F32In in(*x), w(*weight), m(*mean), r(*rstd), g(*dy);
+  F32In in(a.x), w(a.weight), m(a.mean), r(a.rstd), g(a.dy);
   F32OutOpt gx(dx, false), gw(dweight, true), gb(dbias, true);
   k::layernorm_backward(in.data(), w.data(), m.data(), r.data(), g.data(), gx.data(), gw.data(), gb.data(), d.rows,
                         d.dim);

@@ -1,5 +1,6 @@
 #include "host/ops/ops_api.hpp"
 
+#include "host/core/args.hpp"
 #include "host/core/status.hpp"
 #include "host/ops/cpu_ops.hpp"
 #include "host/ops/tensor_args.hpp"
@@ -24,23 +25,31 @@ const char* device_name(int32_t type) {
   }
 }
 
-// Runs one op: checks the context, picks the backend, and turns every failure into a status whose message
-// starts with the op's name.
-template <class F>
-msw_status* dispatch(const char* op, const msw_exec_ctx* ctx, F&& cpu) noexcept {
+// Where an op may run: `device` ops run on the device of ctx (only CPU has kernels so far); `host` ops
+// compute on the host whatever the device (rope_rotary_dim answers a question about a config).
+enum class Where { device, host };
+
+// Runs one op: checks the context, reads the args within the caller's struct_size, picks the backend, and
+// turns every failure into a status whose message starts with the op's name.
+template <class A>
+msw_status* dispatch(const char* op, const msw_exec_ctx* ctx, const A* args, size_t required, const char* last_required,
+                     void (*cpu)(const msw_exec_ctx&, const A&), Where where = Where::device) noexcept {
   auto error = [op](int32_t code, const std::string& message) {
     return status_new(code, (std::string("ops.") + op + ": " + message).c_str());
   };
   try {
     if (!ctx) return error(MSW_STATUS_INVALID_ARGUMENT, "ctx is NULL");
-    if (ctx->struct_size < sizeof(uint32_t) + sizeof(int32_t) + sizeof(msw_device))
+    if (ctx->struct_size < MSW_SIZE_THROUGH(msw_exec_ctx, device))
       return error(MSW_STATUS_INVALID_ARGUMENT, "ctx->struct_size " + std::to_string(ctx->struct_size) + " is too small");
-    if (ctx->device.type != MSW_DEVICE_CPU)
+    A a{};
+    if (ArgsError e = read_args(args, required, last_required, &a)) return error(e.code, e.message);
+    if (ArgsError e = check_extensions(a.next)) return error(e.code, e.message);
+    if (where == Where::device && ctx->device.type != MSW_DEVICE_CPU)
       return error(MSW_STATUS_UNSUPPORTED, std::string("no ") + device_name(ctx->device.type) +
                                                " implementation in this build (only the CPU backend exists so far)");
     if (ctx->num_threads >= 1 && ctx->num_threads != kernels::cpu::num_threads())
       kernels::cpu::set_num_threads(ctx->num_threads);
-    cpu();
+    cpu(*ctx, a);
     return nullptr;
   } catch (const ops::OpError& e) {
     return error(e.code, e.message);
@@ -55,87 +64,52 @@ msw_status* dispatch(const char* op, const msw_exec_ctx* ctx, F&& cpu) noexcept 
   }
 }
 
-using T = const msw_tensor*;
 using C = const msw_exec_ctx*;
+
+// One table entry: `last` is the last member the op cannot do without (its required tensors); a caller's
+// struct_size must cover it. Later members are optional and read as zero when the caller's struct ends
+// before them.
+#define MSW_OP_ENTRY(table, name, type, last, ...)                                                       \
+  table.name = [](C c, const type* args) {                                                               \
+    return dispatch<type>(#name, c, args, MSW_SIZE_THROUGH(type, last), #last, impl::name __VA_OPT__(, ) __VA_ARGS__); \
+  }
 
 msw_ops_api make_table() {
   msw_ops_api a{};
   a.struct_size = sizeof(msw_ops_api);
-  a.fill = [](C c, T out, double v) { return dispatch("fill", c, [&] { impl::fill(*c, out, v); }); };
-  a.copy = [](C c, T s, T d) { return dispatch("copy", c, [&] { impl::copy(*c, s, d); }); };
-  a.add = [](C c, T x, T y, T o) { return dispatch("add", c, [&] { impl::add(*c, x, y, o); }); };
-  a.accumulate = [](C c, T s, T d) { return dispatch("accumulate", c, [&] { impl::accumulate(*c, s, d); }); };
-  a.scale = [](C c, T x, double s) { return dispatch("scale", c, [&] { impl::scale(*c, x, s); }); };
-  a.sum_squares = [](C c, T x, double* o) { return dispatch("sum_squares", c, [&] { impl::sum_squares(*c, x, o); }); };
-  a.gemm = [](C c, int32_t ta, int32_t tb, double al, T x, T y, double be, T z) {
-    return dispatch("gemm", c, [&] { impl::gemm(*c, ta, tb, al, x, y, be, z); });
-  };
-  a.linear_forward = [](C c, T x, T w, T b, T y) {
-    return dispatch("linear_forward", c, [&] { impl::linear_forward(*c, x, w, b, y); });
-  };
-  a.linear_backward = [](C c, T x, T w, T dy, T dx, T dw, T db, int32_t acc) {
-    return dispatch("linear_backward", c, [&] { impl::linear_backward(*c, x, w, dy, dx, dw, db, acc); });
-  };
-  a.embedding_forward = [](C c, T ids, T t, T o) {
-    return dispatch("embedding_forward", c, [&] { impl::embedding_forward(*c, ids, t, o); });
-  };
-  a.embedding_backward = [](C c, T ids, T g, T dt) {
-    return dispatch("embedding_backward", c, [&] { impl::embedding_backward(*c, ids, g, dt); });
-  };
-  a.rmsnorm_forward = [](C c, T x, T w, double eps, T y, T r) {
-    return dispatch("rmsnorm_forward", c, [&] { impl::rmsnorm_forward(*c, x, w, eps, y, r); });
-  };
-  a.rmsnorm_backward = [](C c, T x, T w, T r, T dy, T dx, T dw) {
-    return dispatch("rmsnorm_backward", c, [&] { impl::rmsnorm_backward(*c, x, w, r, dy, dx, dw); });
-  };
-  a.layernorm_forward = [](C c, T x, T w, T b, double eps, T y, T m, T r) {
-    return dispatch("layernorm_forward", c, [&] { impl::layernorm_forward(*c, x, w, b, eps, y, m, r); });
-  };
-  a.layernorm_backward = [](C c, T x, T w, T m, T r, T dy, T dx, T dw, T db) {
-    return dispatch("layernorm_backward", c, [&] { impl::layernorm_backward(*c, x, w, m, r, dy, dx, dw, db); });
-  };
-  a.rope_rotary_dim = [](C c, const msw_rope_config* cfg, int64_t* o) {
-    return dispatch("rope_rotary_dim", c, [&] { impl::rope_rotary_dim(*c, cfg, o); });
-  };
-  a.rope_tables = [](C c, const msw_rope_config* cfg, T p, T co, T si) {
-    return dispatch("rope_tables", c, [&] { impl::rope_tables(*c, cfg, p, co, si); });
-  };
-  a.rope_forward = [](C c, T x, T co, T si, T y) {
-    return dispatch("rope_forward", c, [&] { impl::rope_forward(*c, x, co, si, y); });
-  };
-  a.rope_backward = [](C c, T dy, T co, T si, T dx) {
-    return dispatch("rope_backward", c, [&] { impl::rope_backward(*c, dy, co, si, dx); });
-  };
-  a.qkv_split_forward = [](C c, T qkv, T q, T k, T v) {
-    return dispatch("qkv_split_forward", c, [&] { impl::qkv_split_forward(*c, qkv, q, k, v); });
-  };
-  a.qkv_split_backward = [](C c, T dq, T dk, T dv, T dqkv) {
-    return dispatch("qkv_split_backward", c, [&] { impl::qkv_split_backward(*c, dq, dk, dv, dqkv); });
-  };
-  a.attention_forward = [](C c, T q, T k, T v, double s, T o, T l, T p) {
-    return dispatch("attention_forward", c, [&] { impl::attention_forward(*c, q, k, v, s, o, l, p); });
-  };
-  a.attention_backward = [](C c, T q, T k, T v, T o, T l, T p, T g, double s, T dq, T dk, T dv) {
-    return dispatch("attention_backward", c, [&] { impl::attention_backward(*c, q, k, v, o, l, p, g, s, dq, dk, dv); });
-  };
-  a.swiglu_forward = [](C c, T x, T o) { return dispatch("swiglu_forward", c, [&] { impl::swiglu_forward(*c, x, o); }); };
-  a.swiglu_backward = [](C c, T x, T g, T dx) {
-    return dispatch("swiglu_backward", c, [&] { impl::swiglu_backward(*c, x, g, dx); });
-  };
-  a.gelu_forward = [](C c, T x, T y, int32_t ap) {
-    return dispatch("gelu_forward", c, [&] { impl::gelu_forward(*c, x, y, ap); });
-  };
-  a.gelu_backward = [](C c, T x, T dy, T dx, int32_t ap) {
-    return dispatch("gelu_backward", c, [&] { impl::gelu_backward(*c, x, dy, dx, ap); });
-  };
-  a.cross_entropy_forward = [](C c, T lg, T lb, int64_t ig, T lse, T ptl, msw_cross_entropy_result* o) {
-    return dispatch("cross_entropy_forward", c, [&] { impl::cross_entropy_forward(*c, lg, lb, ig, lse, ptl, o); });
-  };
-  a.cross_entropy_backward = [](C c, T lg, T lb, T lse, int64_t ig, double gs, T dl) {
-    return dispatch("cross_entropy_backward", c, [&] { impl::cross_entropy_backward(*c, lg, lb, lse, ig, gs, dl); });
-  };
+  MSW_OP_ENTRY(a, fill, msw_fill_args, out);
+  MSW_OP_ENTRY(a, copy, msw_copy_args, dst);
+  MSW_OP_ENTRY(a, add, msw_add_args, out);
+  MSW_OP_ENTRY(a, accumulate, msw_accumulate_args, dst);
+  MSW_OP_ENTRY(a, scale, msw_scale_args, x);
+  MSW_OP_ENTRY(a, sum_squares, msw_sum_squares_args, out);
+  MSW_OP_ENTRY(a, gemm, msw_gemm_args, c);
+  MSW_OP_ENTRY(a, linear_forward, msw_linear_forward_args, y);
+  MSW_OP_ENTRY(a, linear_backward, msw_linear_backward_args, dy);
+  MSW_OP_ENTRY(a, embedding_forward, msw_embedding_forward_args, out);
+  MSW_OP_ENTRY(a, embedding_backward, msw_embedding_backward_args, dtable);
+  MSW_OP_ENTRY(a, rmsnorm_forward, msw_rmsnorm_forward_args, rstd);
+  MSW_OP_ENTRY(a, rmsnorm_backward, msw_rmsnorm_backward_args, dy);
+  MSW_OP_ENTRY(a, layernorm_forward, msw_layernorm_forward_args, rstd);
+  MSW_OP_ENTRY(a, layernorm_backward, msw_layernorm_backward_args, dy);
+  MSW_OP_ENTRY(a, rope_rotary_dim, msw_rope_rotary_dim_args, out, Where::host);
+  MSW_OP_ENTRY(a, rope_tables, msw_rope_tables_args, sin);
+  MSW_OP_ENTRY(a, rope_forward, msw_rope_args, y);
+  MSW_OP_ENTRY(a, rope_backward, msw_rope_args, y);
+  MSW_OP_ENTRY(a, qkv_split_forward, msw_qkv_split_args, v);
+  MSW_OP_ENTRY(a, qkv_split_backward, msw_qkv_split_args, v);
+  MSW_OP_ENTRY(a, attention_forward, msw_attention_args, lse);
+  MSW_OP_ENTRY(a, attention_backward, msw_attention_args, dv);
+  MSW_OP_ENTRY(a, swiglu_forward, msw_swiglu_args, out);
+  MSW_OP_ENTRY(a, swiglu_backward, msw_swiglu_args, dx);
+  MSW_OP_ENTRY(a, gelu_forward, msw_gelu_args, y);
+  MSW_OP_ENTRY(a, gelu_backward, msw_gelu_args, dx);
+  MSW_OP_ENTRY(a, cross_entropy_forward, msw_cross_entropy_args, lse);
+  MSW_OP_ENTRY(a, cross_entropy_backward, msw_cross_entropy_args, dlogits);
   return a;
 }
+
+#undef MSW_OP_ENTRY
 
 }  // namespace
 

@@ -10,8 +10,6 @@ namespace cpu = megaswift::kernels::cpu;
 
 void fail(int32_t code, const std::string& message) { throw OpError{code, message}; }
 
-namespace {
-
 const char* dtype_short(int32_t dtype) {
   switch (dtype) {
     case MSW_DTYPE_F32: return "f32";
@@ -23,9 +21,13 @@ const char* dtype_short(int32_t dtype) {
     case MSW_DTYPE_I32: return "i32";
     case MSW_DTYPE_I64: return "i64";
     case MSW_DTYPE_BOOL: return "bool";
+    case MSW_DTYPE_F8_E4M3: return "f8_e4m3";
+    case MSW_DTYPE_F8_E5M2: return "f8_e5m2";
     default: return "unknown-dtype";
   }
 }
+
+namespace {
 
 char* base_of(const msw_tensor& t) { return static_cast<char*>(t.data) + t.byte_offset; }
 
@@ -102,12 +104,21 @@ bool is_float_dtype(int32_t d) {
   return d == MSW_DTYPE_F32 || d == MSW_DTYPE_F16 || d == MSW_DTYPE_BF16 || d == MSW_DTYPE_F64;
 }
 
-const msw_tensor& require(const msw_tensor* t, const char* name, const msw_device& device, bool floating) {
+bool is_fp8_dtype(int32_t d) { return d == MSW_DTYPE_F8_E4M3 || d == MSW_DTYPE_F8_E5M2; }
+
+const msw_tensor& require(const msw_tensor* t, const char* name, const msw_device& device, bool floating,
+                          Strides strides) {
   if (!t) fail(MSW_STATUS_INVALID_ARGUMENT, std::string(name) + " is NULL");
+  if (msw_tensor_is_absent(t))
+    fail(MSW_STATUS_INVALID_ARGUMENT, std::string(name) + " is missing (the args struct holds it zeroed) but is required");
   if (t->ndim < 0 || t->ndim > MSW_MAX_DIMS)
     fail(MSW_STATUS_INVALID_ARGUMENT, std::string(name) + " has ndim " + std::to_string(t->ndim));
   if (msw_dtype_size(t->dtype) == 0)
     fail(MSW_STATUS_INVALID_ARGUMENT, std::string(name) + " has unknown dtype code " + std::to_string(t->dtype));
+  if (is_fp8_dtype(t->dtype))
+    fail(MSW_STATUS_UNSUPPORTED, std::string(name) + " is " + describe(*t) +
+                                     ": fp8 tensors are not supported by the CPU backend (fp8 needs the CUDA backend; "
+                                     "use bf16 or f32 on CPU)");
   if (floating && !is_float_dtype(t->dtype))
     fail(MSW_STATUS_SHAPE_MISMATCH, std::string(name) + " is " + describe(*t) + ", expected a floating-point tensor");
   if (t->device.type != device.type || t->device.id != device.id)
@@ -117,6 +128,11 @@ const msw_tensor& require(const msw_tensor* t, const char* name, const msw_devic
   for (int32_t i = 0; i < t->ndim; ++i)
     if (t->shape[i] < 0) fail(MSW_STATUS_INVALID_ARGUMENT, std::string(name) + " has a negative dimension");
   if (!t->data && msw_tensor_numel(t) > 0) fail(MSW_STATUS_INVALID_ARGUMENT, std::string(name) + " has no data");
+  if (strides == Strides::rows && t->ndim > 0 && t->shape[t->ndim - 1] > 1 && t->strides[t->ndim - 1] != 1)
+    fail(MSW_STATUS_INVALID_ARGUMENT, std::string(name) + " " + describe(*t) + " has stride " +
+                                          std::to_string(t->strides[t->ndim - 1]) +
+                                          " in its last dimension: ops take tensors whose last dimension is dense "
+                                          "(make a dense copy with ops.copy first)");
   return *t;
 }
 
@@ -142,6 +158,33 @@ void require_numel(const msw_tensor& t, const char* name, int64_t numel, const s
     fail(MSW_STATUS_SHAPE_MISMATCH, std::string(name) + " is " + describe(t) + " (" +
                                         std::to_string(msw_tensor_numel(&t)) + " elements), expected " +
                                         std::to_string(numel) + " elements (" + why + ")");
+}
+
+const msw_tensor& require_scalar(const msw_tensor* t, const char* name, const msw_device& device,
+                                 std::initializer_list<int32_t> dtypes) {
+  require(t, name, device, false);
+  std::string allowed;
+  bool ok = false;
+  for (int32_t d : dtypes) {
+    ok = ok || t->dtype == d;
+    allowed += (allowed.empty() ? "" : " or ") + std::string(dtype_short(d));
+  }
+  if (!ok) fail(MSW_STATUS_SHAPE_MISMATCH, std::string(name) + " is " + describe(*t) + ", expected a " + allowed + " scalar");
+  if (msw_tensor_numel(t) != 1)
+    fail(MSW_STATUS_SHAPE_MISMATCH, std::string(name) + " is " + describe(*t) + ", expected one element (a device scalar)");
+  return *t;
+}
+
+double read_scalar(const msw_tensor& t) {
+  const char* p = base_of(t);
+  return t.dtype == MSW_DTYPE_I64 ? static_cast<double>(load_int(p, t.dtype)) : load_float(p, t.dtype);
+}
+
+void write_scalar(const msw_tensor& t, double v) { store_float(base_of(t), t.dtype, v); }
+
+void add_to_count(const msw_tensor& t, int64_t v) {
+  char* p = base_of(t);
+  store_int(p, t.dtype, load_int(p, t.dtype) + v);
 }
 
 int64_t last_dim(const msw_tensor& t) { return t.ndim == 0 ? 1 : t.shape[t.ndim - 1]; }

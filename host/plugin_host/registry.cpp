@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <system_error>
 
@@ -20,6 +21,17 @@ std::vector<boost::dll::shared_library*>& loaded_libraries() {
 }
 
 std::string abi(uint32_t major, uint32_t minor) { return std::to_string(major) + "." + std::to_string(minor); }
+
+// Component `i` of the descriptor's array, whose records are component_size bytes (the plugin's
+// sizeof), read through the record's own struct_size: members it does not have read as zero.
+msw_component read_component(const msw_plugin_desc* desc, size_t i) {
+  const char* at = reinterpret_cast<const char*>(desc->components) + i * desc->component_size;
+  uint32_t record_size = 0;
+  std::memcpy(&record_size, at, sizeof(record_size));
+  msw_component c{};
+  std::memcpy(&c, at, std::min({static_cast<size_t>(record_size), desc->component_size, sizeof(c)}));
+  return c;
+}
 
 bool is_plugin_file_name(const std::filesystem::path& p) {
   std::string name = p.filename().string();
@@ -111,21 +123,41 @@ void PluginRegistry::register_library(const std::filesystem::path& path) {
   status_free(status);
 
   const std::string plugin_name = desc->name ? desc->name : "?";
-  if (desc->abi_major != MSW_ABI_MAJOR || desc->abi_minor > MSW_ABI_MINOR)
+  // The frozen head (struct_size .. version) is readable whatever the plugin's major.
+  if (desc->abi_major != MSW_ABI_MAJOR)
     throw HostError(MSW_STATUS_VERSION_MISMATCH,
                     where + ": plugin '" + plugin_name + "' was built for Megaswift ABI " +
                         abi(desc->abi_major, desc->abi_minor) + " but this host provides ABI " +
                         abi(MSW_ABI_MAJOR, MSW_ABI_MINOR) + "; rebuild the plugin against the SDK of this host");
-  if (desc->struct_size < offsetof(msw_plugin_desc, num_components) + sizeof(uint32_t) ||
-      (desc->num_components > 0 && !desc->components))
-    throw HostError(MSW_STATUS_INVALID_ARGUMENT, where + ": plugin '" + plugin_name + "' has a malformed descriptor");
+  if (desc->struct_size < offsetof(msw_plugin_desc, component_size) + sizeof(size_t))
+    throw HostError(MSW_STATUS_INVALID_ARGUMENT, where + ": plugin '" + plugin_name + "' has a descriptor of " +
+                                                     std::to_string(desc->struct_size) + " bytes, too short for ABI " +
+                                                     std::to_string(MSW_ABI_MAJOR) + ".x; rebuild it");
+  // The version rule (docs/abi.md): a plugin runs on every host minor from the one it targets on.
+  if (desc->target_minor > MSW_ABI_MINOR)
+    throw HostError(MSW_STATUS_VERSION_MISMATCH,
+                    where + ": plugin '" + plugin_name + "' targets Megaswift ABI " +
+                        abi(desc->abi_major, desc->target_minor) + " (built with SDK " +
+                        abi(desc->abi_major, desc->abi_minor) + ") but this host provides ABI " +
+                        abi(MSW_ABI_MAJOR, MSW_ABI_MINOR) + "; upgrade Megaswift, or rebuild the plugin with "
+                        "MSW_PLUGIN_TARGET_MINOR " + std::to_string(MSW_ABI_MINOR) + " or lower");
+  if (desc->target_minor > desc->abi_minor)
+    throw HostError(MSW_STATUS_INVALID_ARGUMENT,
+                    where + ": plugin '" + plugin_name + "' targets ABI minor " + std::to_string(desc->target_minor) +
+                        ", newer than the SDK it was built with (" + abi(desc->abi_major, desc->abi_minor) +
+                        "): its descriptor is malformed");
+  if (desc->component_count > 0 &&
+      (!desc->components || desc->component_size < offsetof(msw_component, vtable) + sizeof(void*)))
+    throw HostError(MSW_STATUS_INVALID_ARGUMENT, where + ": plugin '" + plugin_name + "' has a malformed descriptor "
+                                                     "(no components array, or component_size " +
+                                                     std::to_string(desc->component_size) + " too small)");
 
   // Validate every component before registering any, so a library is either fully in or fully out.
   std::vector<LoadedComponent> incoming;
-  for (uint32_t i = 0; i < desc->num_components; ++i) {
-    const msw_component& c = desc->components[i];
+  for (size_t i = 0; i < desc->component_count; ++i) {
+    const msw_component c = read_component(desc, i);
     const std::string cname = c.name ? c.name : "";
-    if (c.struct_size < sizeof(msw_component) || cname.empty() || !c.vtable)
+    if (c.struct_size < offsetof(msw_component, vtable) + sizeof(void*) || cname.empty() || !c.vtable)
       throw HostError(MSW_STATUS_INVALID_ARGUMENT,
                       where + ": component #" + std::to_string(i) + " of plugin '" + plugin_name + "' is malformed");
     auto kind = static_cast<msw_plugin_kind>(c.kind);
@@ -139,13 +171,28 @@ void PluginRegistry::register_library(const std::filesystem::path& path) {
       throw HostError(MSW_STATUS_INVALID_ARGUMENT,
                       where + ": " + kind_name(kind) + " component '" + cname + "' is already provided by " +
                           existing->library_path.string() + "; remove one of the two libraries");
-    incoming.push_back(LoadedComponent{kind, cname, c.version ? c.version : "", c.summary ? c.summary : "",
-                                       plugin_name, desc->version ? desc->version : "", path, desc->abi_major,
-                                       desc->abi_minor, c.vtable});
+    for (const auto& other : incoming)
+      if (other.kind == kind && other.name == cname)
+        throw HostError(MSW_STATUS_INVALID_ARGUMENT, where + ": plugin '" + plugin_name + "' lists " +
+                                                         kind_name(kind) + " component '" + cname + "' twice");
+    LoadedComponent loaded;
+    loaded.kind = kind;
+    loaded.name = cname;
+    loaded.version = c.version ? c.version : "";
+    loaded.summary = c.summary ? c.summary : "";
+    loaded.plugin_name = plugin_name;
+    loaded.plugin_version = desc->version ? desc->version : "";
+    loaded.library_path = path;
+    loaded.abi_major = desc->abi_major;
+    loaded.abi_minor = desc->abi_minor;
+    loaded.target_minor = desc->target_minor;
+    loaded.vtable = c.vtable;
+    incoming.push_back(std::move(loaded));
   }
   for (auto& c : incoming) {
-    spdlog::debug("loaded {}/{} {} from {} (ABI {}, host ABI {})", kind_name(c.kind), c.name, c.version,
-                  c.library_path.string(), abi(c.abi_major, c.abi_minor), abi(MSW_ABI_MAJOR, MSW_ABI_MINOR));
+    spdlog::debug("loaded {}/{} {} from {} (built with ABI {}, targets {}, host ABI {})", kind_name(c.kind), c.name,
+                  c.version, c.library_path.string(), abi(c.abi_major, c.abi_minor), abi(c.abi_major, c.target_minor),
+                  abi(MSW_ABI_MAJOR, MSW_ABI_MINOR));
     components_.push_back(std::move(c));
   }
   loaded_libraries().push_back(lib.release());

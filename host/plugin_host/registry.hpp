@@ -15,15 +15,16 @@
 namespace megaswift::host {
 
 struct LoadedComponent {
-  msw_plugin_kind kind;
+  msw_plugin_kind kind{};
   std::string name;
   std::string version;
   std::string summary;
   std::string plugin_name;
   std::string plugin_version;
   std::filesystem::path library_path;
-  uint32_t abi_major = 0;
+  uint32_t abi_major = 0;     // the SDK the plugin was built with
   uint32_t abi_minor = 0;
+  uint32_t target_minor = 0;  // the oldest host minor it runs on (MSW_PLUGIN_TARGET_MINOR)
   const void* vtable = nullptr;  // starts with the plugin's uint32_t struct_size
 };
 
@@ -59,7 +60,8 @@ class PluginRegistry {
   const std::vector<LoadedComponent>& all() const { return components_; }
   const std::vector<RefusedLibrary>& refused() const { return refused_; }
 
-  // The plugin's vtable copied into a zeroed VT: entries past the plugin's struct_size read as NULL.
+  // The plugin's vtable copied into a zeroed VT: entries past the plugin's struct_size (a plugin of an
+  // older minor) read as NULL.
   template <class VT>
   static VT vtable_copy(const LoadedComponent& c) {
     VT out{};

@@ -6,7 +6,7 @@
 
 namespace megaswift::kernels::cpu {
 
-void residual_add(const float* a, const float* b, float* out, int64_t n) {
+void residual_add(const float* a, const float* b, float* out, int64_t n, float alpha) {
   constexpr const char* op = "residual_add";
   detail::check_nonneg(op, "n", n);
   if (n == 0) return;
@@ -14,7 +14,7 @@ void residual_add(const float* a, const float* b, float* out, int64_t n) {
   detail::check_ptr(op, "b", b);
   detail::check_ptr(op, "out", out);
 #pragma omp parallel for simd schedule(static) num_threads(detail::threads_for(n))
-  for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+  for (int64_t i = 0; i < n; ++i) out[i] = a[i] + alpha * b[i];
 }
 
 void accumulate(float* dst, const float* src, int64_t n) {

@@ -17,7 +17,7 @@ void check_sizes(const char* op, int64_t rows, int64_t dim) {
 }  // namespace
 
 void rmsnorm_forward(const float* x, const float* weight, float* y, float* rstd, int64_t rows, int64_t dim,
-                     float eps) {
+                     float eps, float weight_offset) {
   constexpr const char* op = "rmsnorm_forward";
   check_sizes(op, rows, dim);
   if (rows == 0) return;
@@ -35,12 +35,12 @@ void rmsnorm_forward(const float* x, const float* weight, float* y, float* rstd,
     rstd[i] = r;
     float* yi = y + i * dim;
 #pragma omp simd
-    for (int64_t j = 0; j < dim; ++j) yi[j] = weight[j] * (xi[j] * r);
+    for (int64_t j = 0; j < dim; ++j) yi[j] = (weight_offset + weight[j]) * (xi[j] * r);
   }
 }
 
 void rmsnorm_backward(const float* x, const float* weight, const float* rstd, const float* dy, float* dx,
-                      float* dweight, int64_t rows, int64_t dim) {
+                      float* dweight, int64_t rows, int64_t dim, float weight_offset, bool accumulate_dx) {
   constexpr const char* op = "rmsnorm_backward";
   check_sizes(op, rows, dim);
   if (rows == 0) return;
@@ -67,13 +67,18 @@ void rmsnorm_backward(const float* x, const float* weight, const float* rstd, co
     const float* xi = x + i * dim;
     const float* dyi = dy + i * dim;
     const float r = rstd[i];
-    double dot = 0.0;  // sum_j weight*dy*xhat
+    double dot = 0.0;  // sum_j w'*dy*xhat
 #pragma omp simd reduction(+ : dot)
-    for (int64_t j = 0; j < dim; ++j) dot += static_cast<double>(weight[j] * dyi[j]) * (xi[j] * r);
+    for (int64_t j = 0; j < dim; ++j) dot += static_cast<double>((weight_offset + weight[j]) * dyi[j]) * (xi[j] * r);
     const float c = static_cast<float>(dot / static_cast<double>(dim));
     float* dxi = dx + i * dim;
+    if (accumulate_dx) {
 #pragma omp simd
-    for (int64_t j = 0; j < dim; ++j) dxi[j] = r * (weight[j] * dyi[j] - (xi[j] * r) * c);
+      for (int64_t j = 0; j < dim; ++j) dxi[j] += r * ((weight_offset + weight[j]) * dyi[j] - (xi[j] * r) * c);
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < dim; ++j) dxi[j] = r * ((weight_offset + weight[j]) * dyi[j] - (xi[j] * r) * c);
+    }
   }
 }
 

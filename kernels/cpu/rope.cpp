@@ -184,26 +184,25 @@ void rope_tables(const RopeConfig& c, const int64_t* positions, int64_t n_positi
 namespace {
 
 // sign = +1: forward rotation; -1: its transpose (backward).
-void rotate(const char* op, const float* in, float* out, const float* cos, const float* sin, int64_t batch,
-            int64_t seq, int64_t heads, int64_t head_dim, int64_t rotary_dim, bool tables_per_batch, float sign) {
-  detail::check_nonneg(op, "batch", batch);
-  detail::check_nonneg(op, "seq", seq);
+void rotate(const char* op, const float* in, float* out, const float* cos, const float* sin, int64_t tokens,
+            int64_t heads, int64_t head_dim, int64_t rotary_dim, int64_t rows_per_position, float sign) {
+  detail::check_nonneg(op, "tokens", tokens);
   detail::check_positive(op, "heads", heads);
   detail::check_positive(op, "head_dim", head_dim);
+  detail::check_positive(op, "rows_per_position", rows_per_position);
   if (rotary_dim < 2 || rotary_dim % 2 != 0 || rotary_dim > head_dim) {
     detail::fail(op, "rotary_dim must be even, >= 2 and <= head_dim " + std::to_string(head_dim) + ", got " +
                          std::to_string(rotary_dim));
   }
-  const int64_t rows = batch * seq;
-  if (rows == 0) return;
+  if (tokens == 0) return;
   detail::check_ptr(op, "input", in);
   detail::check_ptr(op, "output", out);
   detail::check_ptr(op, "cos", cos);
   detail::check_ptr(op, "sin", sin);
   const int64_t half = rotary_dim / 2;
-#pragma omp parallel for schedule(static) num_threads(detail::threads_for(rows * heads * head_dim))
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t table_row = tables_per_batch ? r : r % seq;
+#pragma omp parallel for schedule(static) num_threads(detail::threads_for(tokens * heads * head_dim))
+  for (int64_t r = 0; r < tokens; ++r) {
+    const int64_t table_row = r / rows_per_position;
     const float* c = cos + table_row * half;
     const float* s = sin + table_row * half;
     for (int64_t h = 0; h < heads; ++h) {
@@ -225,14 +224,14 @@ void rotate(const char* op, const float* in, float* out, const float* cos, const
 
 }  // namespace
 
-void rope_forward(const float* x, float* y, const float* cos, const float* sin, int64_t batch, int64_t seq,
-                  int64_t heads, int64_t head_dim, int64_t rotary_dim, bool tables_per_batch) {
-  rotate("rope_forward", x, y, cos, sin, batch, seq, heads, head_dim, rotary_dim, tables_per_batch, 1.0f);
+void rope_forward(const float* x, float* y, const float* cos, const float* sin, int64_t tokens, int64_t heads,
+                  int64_t head_dim, int64_t rotary_dim, int64_t rows_per_position) {
+  rotate("rope_forward", x, y, cos, sin, tokens, heads, head_dim, rotary_dim, rows_per_position, 1.0f);
 }
 
-void rope_backward(const float* dy, float* dx, const float* cos, const float* sin, int64_t batch, int64_t seq,
-                   int64_t heads, int64_t head_dim, int64_t rotary_dim, bool tables_per_batch) {
-  rotate("rope_backward", dy, dx, cos, sin, batch, seq, heads, head_dim, rotary_dim, tables_per_batch, -1.0f);
+void rope_backward(const float* dy, float* dx, const float* cos, const float* sin, int64_t tokens, int64_t heads,
+                   int64_t head_dim, int64_t rotary_dim, int64_t rows_per_position) {
+  rotate("rope_backward", dy, dx, cos, sin, tokens, heads, head_dim, rotary_dim, rows_per_position, -1.0f);
 }
 
 }  // namespace megaswift::kernels::cpu

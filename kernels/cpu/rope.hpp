@@ -21,12 +21,14 @@
 //
 //   forward:  for each head, with x1 = x[..., :d/2], x2 = x[..., d/2:d]:
 //             y1 = x1*cos - x2*sin,  y2 = x2*cos + x1*sin,  y[..., d:] = x[..., d:]
-//             x, y (B, T, H, D)   (q and k as they leave the QKV projection, heads contiguous)
+//             x, y (T, H, D): T tokens in the activation order ([S, B] flattened for [S, B, H, D]
+//             hidden states: token t is position t / B of batch row t % B), heads contiguous
 //   backward: the transpose of that rotation: dx1 = dy1*cos + dy2*sin, dx2 = dy2*cos - dy1*sin,
 //             pass-through channels copied. dx written (=).
-// Table rows: with tables_per_batch == false, token (b, t) uses row t (tables (T, d/2), positions
-// shared by the batch); with true, row b*T + t (tables (B*T, d/2), e.g. packed sequences).
-// y may alias x and dx may alias dy (in place).
+// Table rows: token t uses row t / rows_per_position. rows_per_position = B when the tables hold one
+// row per position shared by the B batch rows of an [S, B] order, 1 when they hold one row per token
+// (packed sequences, explicit position ids); tables then have T / rows_per_position rows.
+// y may alias x and dx may alias dy (in place). Tokens are spread over threads, each written by one.
 #pragma once
 
 #include <cstdint>
@@ -79,10 +81,10 @@ double rope_attention_factor(const RopeConfig& config);
 // Fills cos and sin (P, rotary_dim/2) for P positions (each >= 0).
 void rope_tables(const RopeConfig& config, const int64_t* positions, int64_t n_positions, float* cos, float* sin);
 
-void rope_forward(const float* x, float* y, const float* cos, const float* sin, int64_t batch, int64_t seq,
-                  int64_t heads, int64_t head_dim, int64_t rotary_dim, bool tables_per_batch = false);
+void rope_forward(const float* x, float* y, const float* cos, const float* sin, int64_t tokens, int64_t heads,
+                  int64_t head_dim, int64_t rotary_dim, int64_t rows_per_position = 1);
 
-void rope_backward(const float* dy, float* dx, const float* cos, const float* sin, int64_t batch, int64_t seq,
-                   int64_t heads, int64_t head_dim, int64_t rotary_dim, bool tables_per_batch = false);
+void rope_backward(const float* dy, float* dx, const float* cos, const float* sin, int64_t tokens, int64_t heads,
+                   int64_t head_dim, int64_t rotary_dim, int64_t rows_per_position = 1);
 
 }  // namespace megaswift::kernels::cpu

@@ -17,7 +17,7 @@ class ChatTemplate : public sdk::Template {
   const char* default_system() const override { return spec_.default_system ? spec_.default_system->c_str() : nullptr; }
   const std::vector<std::string>& stop_words() const override { return stop_words_; }
   const char* end_of_turn() const override { return spec_.end_of_turn.empty() ? nullptr : spec_.end_of_turn.c_str(); }
-  const char* model_types() const override { return spec_.model_types.c_str(); }
+  const char* const* model_types() const override { return spec_.model_types; }
 
  private:
   TemplateSpec spec_;

@@ -12,7 +12,12 @@ TemplateSpec named(std::string name) {
   return t;
 }
 
-const std::string kAnyModel = "*";
+// model_types arrays (NULL-terminated, static: template.h hands them out for the life of the process).
+constexpr const char* kAnyModel[] = {"*", nullptr};
+constexpr const char* kQwenTypes[] = {"qwen2", "qwen2_moe", nullptr};
+constexpr const char* kQwen2_5Types[] = {"qwen2", nullptr};
+constexpr const char* kQwen3Types[] = {"qwen3", "qwen3_moe", nullptr};
+constexpr const char* kLlamaTypes[] = {"llama", nullptr};
 const std::vector<std::string> kChatMlSpecials = {"<|im_start|>", "<|im_end|>"};
 const std::vector<std::string> kLlama3Specials = {"<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
                                                   "<|eot_id|>"};
@@ -35,13 +40,13 @@ TemplateSpec chatml(std::string name, std::optional<std::string> default_system)
 
 TemplateSpec qwen_spec() {
   TemplateSpec t = chatml("qwen", "You are a helpful assistant.");
-  t.model_types = "qwen2,qwen2_moe";
+  t.model_types = kQwenTypes;
   return t;
 }
 
 TemplateSpec qwen2_5_spec() {
   TemplateSpec t = chatml("qwen2_5", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.");
-  t.model_types = "qwen2";
+  t.model_types = kQwen2_5Types;
   return t;
 }
 
@@ -51,7 +56,7 @@ TemplateSpec qwen3_spec() {
   TemplateSpec t = chatml("qwen3", std::nullopt);
   t.is_thinking = true;
   t.non_thinking_prefix = "<think>\n\n</think>\n\n";
-  t.model_types = "qwen3,qwen3_moe";
+  t.model_types = kQwen3Types;
   return t;
 }
 
@@ -66,7 +71,7 @@ TemplateSpec llama3_spec() {
   t.chat_sep = p("<|eot_id|>");
   t.suffix = p("<|eot_id|>");
   t.end_of_turn = "<|eot_id|>";
-  t.model_types = "llama";
+  t.model_types = kLlamaTypes;
   return t;
 }
 

@@ -42,7 +42,7 @@ struct TemplateSpec {
   std::string non_thinking_prefix;
   std::string history_thinking_prefix;
   std::string end_of_turn;  // empty: turns end with the tokenizer's EOS token
-  std::string model_types;  // comma-separated HF model_type values, or "*"
+  const char* const* model_types = nullptr;  // HF model_type values, NULL-terminated static array; {"*"} for any
 
   bool supports_system() const { return !system_prefix.empty(); }
   // Every stop word generation should honour besides the tokenizer's EOS: stop_words plus the

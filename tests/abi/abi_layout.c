@@ -1,10 +1,13 @@
-/* Freezes the ABI: the offset of every member of every struct in sdk/include/megaswift/c/, and the size
- * of every struct, on LP64 Linux. A reorder, a removal or a type change of any member fails to compile.
- * Appending an entry to a table (a new minor) adds lines and updates that table's size line only;
- * tools/print_layout.py prints the lines for a header. Compiled as C11 so the headers stay C-clean. */
+/* Freezes ABI 2: the size of every struct and the offset of every member in sdk/include/megaswift/c/, and the
+ * value of every enumerator, on the one platform the ABI defines (64-bit little-endian LP64, natural alignment;
+ * docs/abi.md). A reorder, a removal or a type change of any member, or a renumbered code, fails to compile.
+ * A new minor only APPENDS: it adds lines and changes the size line of the structs it grows; the lines of
+ * the members that existed stay as they are. `tools/print_layout.py sdk/include --update tests/abi/abi_layout.c`
+ * rewrites every line below the marker; review its diff. Compiled as C11 so the headers stay C-clean. */
 #include <megaswift/c/abi.h>
 #include <megaswift/c/checkpoint.h>
 #include <megaswift/c/comm.h>
+#include <megaswift/c/dlpack.h>
 #include <megaswift/c/host.h>
 #include <megaswift/c/model.h>
 #include <megaswift/c/ops.h>
@@ -15,45 +18,170 @@
 #include <megaswift/c/tensor.h>
 #include <megaswift/c/tokenizer.h>
 
+#include "abi_2_0.h"
+
 #include <stddef.h>
 
-_Static_assert(MSW_ABI_MAJOR == 1, "ABI major changed: a new major needs a new frozen layout file");
+/* ---- the platform ---- */
+_Static_assert(sizeof(void*) == 8 && sizeof(long) == 8 && sizeof(size_t) == 8, "the ABI is LP64");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the ABI is little-endian");
+_Static_assert(sizeof(double) == 8 && _Alignof(double) == 8 && _Alignof(int64_t) == 8, "natural alignment");
+
+/* ---- versions and constants ---- */
+_Static_assert(MSW_ABI_MAJOR == 2, "ABI major changed: a new major needs a new frozen layout file");
+_Static_assert(MSW_ABI_MINOR >= 1, "the ABI minor never goes back");
+_Static_assert(MSW_PLUGIN_TARGET_MINOR == 0, "a plugin targets minor 0 unless it says otherwise");
 _Static_assert(MSW_MAX_DIMS == 8, "MSW_MAX_DIMS is part of the ABI");
-_Static_assert(MSW_OPTIMIZER_MAX_STATES == 4, "MSW_OPTIMIZER_MAX_STATES is part of the ABI");
-_Static_assert(MSW_DTYPE_F32 == 0 && MSW_DTYPE_F16 == 1 && MSW_DTYPE_BF16 == 2 && MSW_DTYPE_F64 == 3 &&
-                   MSW_DTYPE_I8 == 4 && MSW_DTYPE_U8 == 5 && MSW_DTYPE_I32 == 6 && MSW_DTYPE_I64 == 7 &&
-                   MSW_DTYPE_BOOL == 8,
-               "dtype codes are frozen");
-_Static_assert(MSW_DEVICE_CPU == 1 && MSW_DEVICE_CUDA == 2 && MSW_DEVICE_CUDA_HOST == 3, "DLPack device codes");
-_Static_assert(MSW_KIND_MODEL == 1 && MSW_KIND_PARALLEL == 2 && MSW_KIND_OPTIMIZER == 3 && MSW_KIND_TOKENIZER == 4 &&
-                   MSW_KIND_TEMPLATE == 5 && MSW_KIND_CHECKPOINT == 6,
-               "plugin kind codes are frozen");
-_Static_assert(MSW_STATUS_OK == 0 && MSW_STATUS_INVALID_ARGUMENT == 1 && MSW_STATUS_NOT_FOUND == 2 &&
-                   MSW_STATUS_IO == 3 && MSW_STATUS_UNSUPPORTED == 4 && MSW_STATUS_SHAPE_MISMATCH == 5 &&
-                   MSW_STATUS_OUT_OF_MEMORY == 6 && MSW_STATUS_VERSION_MISMATCH == 7 &&
-                   MSW_STATUS_NUMERICAL == 8 && MSW_STATUS_INTERNAL == 9,
-               "status codes are frozen");
+_Static_assert(MSW_EXT_REQUIRED == (int32_t)0x80000000u, "MSW_EXT_REQUIRED is bit 31 of an ext type");
 
 /* The permanent prefix of msw_host_api and the frozen head of msw_plugin_desc never move, even across
  * majors (plugin.h): a plugin of another major reads them to report why it does not load. */
 _Static_assert(offsetof(struct msw_host_api, log) == 56, "permanent prefix of msw_host_api moved");
 _Static_assert(offsetof(struct msw_plugin_desc, version) == 24, "frozen head of msw_plugin_desc moved");
 
-/* tensor.h: msw_device */
-_Static_assert(sizeof(struct msw_device) == 8, "msw_device size");
-_Static_assert(offsetof(struct msw_device, type) == 0, "msw_device.type moved");
-_Static_assert(offsetof(struct msw_device, id) == 4, "msw_device.id moved");
-/* tensor.h: msw_tensor */
-_Static_assert(sizeof(struct msw_tensor) == 160, "msw_tensor size");
-_Static_assert(offsetof(struct msw_tensor, data) == 0, "msw_tensor.data moved");
-_Static_assert(offsetof(struct msw_tensor, device) == 8, "msw_tensor.device moved");
-_Static_assert(offsetof(struct msw_tensor, dtype) == 16, "msw_tensor.dtype moved");
-_Static_assert(offsetof(struct msw_tensor, ndim) == 20, "msw_tensor.ndim moved");
-_Static_assert(offsetof(struct msw_tensor, shape) == 24, "msw_tensor.shape moved");
-_Static_assert(offsetof(struct msw_tensor, strides) == 88, "msw_tensor.strides moved");
-_Static_assert(offsetof(struct msw_tensor, byte_offset) == 152, "msw_tensor.byte_offset moved");
+/* What ABI 2.0 had: the structs that grew in 2.1 end here in a 2.0 plugin or host (abi_2_0.h). */
+_Static_assert(MSW_2_0_HOST_API_SIZE == 136, "msw_host_api of ABI 2.0");
+_Static_assert(MSW_2_0_MODEL_VTABLE_SIZE == 176, "msw_model_vtable of ABI 2.0");
+_Static_assert(MSW_2_0_ATTENTION_ARGS_SIZE == 1808, "msw_attention_args of ABI 2.0");
+
+/* DLPack (dlpack.h) against the DLPack specification's DLDevice, DLDataType and DLTensor: DLTensor is 48
+ * bytes with data at 0, device 8, ndim 16, dtype 20, shape 24, strides 32, byte_offset 40; the device and
+ * type codes are DLPack's (kDLCPU 1, kDLCUDA 2, kDLCUDAHost 3; kDLInt 0, kDLUInt 1, kDLFloat 2, kDLBfloat 4,
+ * kDLBool 6, kDLFloat8_e4m3fn 10, kDLFloat8_e5m2 12). The generated lines below check the same numbers;
+ * these say where they come from. */
+_Static_assert(sizeof(struct msw_dl_tensor) == 48, "DLTensor is 48 bytes");
+_Static_assert(offsetof(struct msw_dl_tensor, data) == 0 && offsetof(struct msw_dl_tensor, device) == 8 &&
+                   offsetof(struct msw_dl_tensor, ndim) == 16 && offsetof(struct msw_dl_tensor, dtype) == 20 &&
+                   offsetof(struct msw_dl_tensor, shape) == 24 && offsetof(struct msw_dl_tensor, strides) == 32 &&
+                   offsetof(struct msw_dl_tensor, byte_offset) == 40,
+               "DLTensor member offsets");
+_Static_assert(sizeof(struct msw_dl_device) == 8 && sizeof(struct msw_dl_dtype) == 4, "DLDevice and DLDataType");
+_Static_assert(MSW_DEVICE_CPU == 1 && MSW_DEVICE_CUDA == 2 && MSW_DEVICE_CUDA_HOST == 3, "DLDeviceType codes");
+_Static_assert(MSW_DL_INT == 0 && MSW_DL_UINT == 1 && MSW_DL_FLOAT == 2 && MSW_DL_BFLOAT == 4 && MSW_DL_BOOL == 6 &&
+                   MSW_DL_FLOAT8_E4M3FN == 10 && MSW_DL_FLOAT8_E5M2 == 12,
+               "DLDataTypeCode codes");
+
+/* ---- generated by tools/print_layout.py sdk/include ---- */
+/* abi.h: msw_ext */
+_Static_assert(sizeof(struct msw_ext) == 16, "msw_ext size");
+_Static_assert(offsetof(struct msw_ext, struct_size) == 0, "msw_ext.struct_size moved");
+_Static_assert(offsetof(struct msw_ext, type) == 4, "msw_ext.type moved");
+_Static_assert(offsetof(struct msw_ext, next) == 8, "msw_ext.next moved");
+/* checkpoint.h: msw_shard */
+_Static_assert(sizeof(struct msw_shard) == 312, "msw_shard size");
+_Static_assert(offsetof(struct msw_shard, struct_size) == 0, "msw_shard.struct_size moved");
+_Static_assert(offsetof(struct msw_shard, ndim) == 4, "msw_shard.ndim moved");
+_Static_assert(offsetof(struct msw_shard, key) == 8, "msw_shard.key moved");
+_Static_assert(offsetof(struct msw_shard, replica_id) == 16, "msw_shard.replica_id moved");
+_Static_assert(offsetof(struct msw_shard, reserved0) == 20, "msw_shard.reserved0 moved");
+_Static_assert(offsetof(struct msw_shard, global_shape) == 24, "msw_shard.global_shape moved");
+_Static_assert(offsetof(struct msw_shard, global_offset) == 88, "msw_shard.global_offset moved");
+_Static_assert(offsetof(struct msw_shard, data) == 152, "msw_shard.data moved");
+/* checkpoint.h: msw_tensor_info */
+_Static_assert(sizeof(struct msw_tensor_info) == 88, "msw_tensor_info size");
+_Static_assert(offsetof(struct msw_tensor_info, struct_size) == 0, "msw_tensor_info.struct_size moved");
+_Static_assert(offsetof(struct msw_tensor_info, dtype) == 4, "msw_tensor_info.dtype moved");
+_Static_assert(offsetof(struct msw_tensor_info, key) == 8, "msw_tensor_info.key moved");
+_Static_assert(offsetof(struct msw_tensor_info, ndim) == 16, "msw_tensor_info.ndim moved");
+_Static_assert(offsetof(struct msw_tensor_info, reserved0) == 20, "msw_tensor_info.reserved0 moved");
+_Static_assert(offsetof(struct msw_tensor_info, global_shape) == 24, "msw_tensor_info.global_shape moved");
+/* checkpoint.h: msw_save_args */
+_Static_assert(sizeof(struct msw_save_args) == 56, "msw_save_args size");
+_Static_assert(offsetof(struct msw_save_args, struct_size) == 0, "msw_save_args.struct_size moved");
+_Static_assert(offsetof(struct msw_save_args, reserved_hdr) == 4, "msw_save_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_save_args, next) == 8, "msw_save_args.next moved");
+_Static_assert(offsetof(struct msw_save_args, dir) == 16, "msw_save_args.dir moved");
+_Static_assert(offsetof(struct msw_save_args, common_state_json) == 24, "msw_save_args.common_state_json moved");
+_Static_assert(offsetof(struct msw_save_args, rank) == 32, "msw_save_args.rank moved");
+_Static_assert(offsetof(struct msw_save_args, world_size) == 36, "msw_save_args.world_size moved");
+_Static_assert(offsetof(struct msw_save_args, coordinator_rank) == 40, "msw_save_args.coordinator_rank moved");
+_Static_assert(offsetof(struct msw_save_args, async) == 44, "msw_save_args.async moved");
+_Static_assert(offsetof(struct msw_save_args, comm) == 48, "msw_save_args.comm moved");
+/* checkpoint.h: msw_open_args */
+_Static_assert(sizeof(struct msw_open_args) == 40, "msw_open_args size");
+_Static_assert(offsetof(struct msw_open_args, struct_size) == 0, "msw_open_args.struct_size moved");
+_Static_assert(offsetof(struct msw_open_args, reserved_hdr) == 4, "msw_open_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_open_args, next) == 8, "msw_open_args.next moved");
+_Static_assert(offsetof(struct msw_open_args, dir) == 16, "msw_open_args.dir moved");
+_Static_assert(offsetof(struct msw_open_args, rank) == 24, "msw_open_args.rank moved");
+_Static_assert(offsetof(struct msw_open_args, world_size) == 28, "msw_open_args.world_size moved");
+_Static_assert(offsetof(struct msw_open_args, comm) == 32, "msw_open_args.comm moved");
+/* checkpoint.h: msw_read_args */
+_Static_assert(sizeof(struct msw_read_args) == 192, "msw_read_args size");
+_Static_assert(offsetof(struct msw_read_args, struct_size) == 0, "msw_read_args.struct_size moved");
+_Static_assert(offsetof(struct msw_read_args, reserved_hdr) == 4, "msw_read_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_read_args, next) == 8, "msw_read_args.next moved");
+_Static_assert(offsetof(struct msw_read_args, key) == 16, "msw_read_args.key moved");
+_Static_assert(offsetof(struct msw_read_args, offset) == 24, "msw_read_args.offset moved");
+_Static_assert(offsetof(struct msw_read_args, out) == 32, "msw_read_args.out moved");
+/* checkpoint.h: msw_checkpoint_vtable */
+_Static_assert(sizeof(struct msw_checkpoint_vtable) == 112, "msw_checkpoint_vtable size");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, struct_size) == 0, "msw_checkpoint_vtable.struct_size moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, create) == 8, "msw_checkpoint_vtable.create moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, destroy) == 16, "msw_checkpoint_vtable.destroy moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, probe) == 24, "msw_checkpoint_vtable.probe moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, begin_save) == 32, "msw_checkpoint_vtable.begin_save moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, write_shards) == 40, "msw_checkpoint_vtable.write_shards moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, finish_save) == 48, "msw_checkpoint_vtable.finish_save moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, commit_save) == 56, "msw_checkpoint_vtable.commit_save moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, open) == 64, "msw_checkpoint_vtable.open moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, read_common) == 72, "msw_checkpoint_vtable.read_common moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, tensor_count) == 80, "msw_checkpoint_vtable.tensor_count moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, tensor_info) == 88, "msw_checkpoint_vtable.tensor_info moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, read_region) == 96, "msw_checkpoint_vtable.read_region moved");
+_Static_assert(offsetof(struct msw_checkpoint_vtable, reader_destroy) == 104, "msw_checkpoint_vtable.reader_destroy moved");
+/* comm.h: msw_comm_args */
+_Static_assert(sizeof(struct msw_comm_args) == 384, "msw_comm_args size");
+_Static_assert(offsetof(struct msw_comm_args, struct_size) == 0, "msw_comm_args.struct_size moved");
+_Static_assert(offsetof(struct msw_comm_args, reserved_hdr) == 4, "msw_comm_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_comm_args, next) == 8, "msw_comm_args.next moved");
+_Static_assert(offsetof(struct msw_comm_args, comm) == 16, "msw_comm_args.comm moved");
+_Static_assert(offsetof(struct msw_comm_args, input) == 24, "msw_comm_args.input moved");
+_Static_assert(offsetof(struct msw_comm_args, output) == 184, "msw_comm_args.output moved");
+_Static_assert(offsetof(struct msw_comm_args, op) == 344, "msw_comm_args.op moved");
+_Static_assert(offsetof(struct msw_comm_args, peer) == 348, "msw_comm_args.peer moved");
+_Static_assert(offsetof(struct msw_comm_args, stream) == 352, "msw_comm_args.stream moved");
+_Static_assert(offsetof(struct msw_comm_args, timeout_ms) == 360, "msw_comm_args.timeout_ms moved");
+_Static_assert(offsetof(struct msw_comm_args, send_counts) == 368, "msw_comm_args.send_counts moved");
+_Static_assert(offsetof(struct msw_comm_args, recv_counts) == 376, "msw_comm_args.recv_counts moved");
+/* comm.h: msw_comm_api */
+_Static_assert(sizeof(struct msw_comm_api) == 120, "msw_comm_api size");
+_Static_assert(offsetof(struct msw_comm_api, struct_size) == 0, "msw_comm_api.struct_size moved");
+_Static_assert(offsetof(struct msw_comm_api, reserved0) == 4, "msw_comm_api.reserved0 moved");
+_Static_assert(offsetof(struct msw_comm_api, rank) == 8, "msw_comm_api.rank moved");
+_Static_assert(offsetof(struct msw_comm_api, size) == 16, "msw_comm_api.size moved");
+_Static_assert(offsetof(struct msw_comm_api, all_reduce) == 24, "msw_comm_api.all_reduce moved");
+_Static_assert(offsetof(struct msw_comm_api, reduce_scatter) == 32, "msw_comm_api.reduce_scatter moved");
+_Static_assert(offsetof(struct msw_comm_api, all_gather) == 40, "msw_comm_api.all_gather moved");
+_Static_assert(offsetof(struct msw_comm_api, broadcast) == 48, "msw_comm_api.broadcast moved");
+_Static_assert(offsetof(struct msw_comm_api, all_to_all) == 56, "msw_comm_api.all_to_all moved");
+_Static_assert(offsetof(struct msw_comm_api, send) == 64, "msw_comm_api.send moved");
+_Static_assert(offsetof(struct msw_comm_api, recv) == 72, "msw_comm_api.recv moved");
+_Static_assert(offsetof(struct msw_comm_api, group_begin) == 80, "msw_comm_api.group_begin moved");
+_Static_assert(offsetof(struct msw_comm_api, group_end) == 88, "msw_comm_api.group_end moved");
+_Static_assert(offsetof(struct msw_comm_api, barrier) == 96, "msw_comm_api.barrier moved");
+_Static_assert(offsetof(struct msw_comm_api, wait) == 104, "msw_comm_api.wait moved");
+_Static_assert(offsetof(struct msw_comm_api, abort) == 112, "msw_comm_api.abort moved");
+/* dlpack.h: msw_dl_device */
+_Static_assert(sizeof(struct msw_dl_device) == 8, "msw_dl_device size");
+_Static_assert(offsetof(struct msw_dl_device, device_type) == 0, "msw_dl_device.device_type moved");
+_Static_assert(offsetof(struct msw_dl_device, device_id) == 4, "msw_dl_device.device_id moved");
+/* dlpack.h: msw_dl_dtype */
+_Static_assert(sizeof(struct msw_dl_dtype) == 4, "msw_dl_dtype size");
+_Static_assert(offsetof(struct msw_dl_dtype, code) == 0, "msw_dl_dtype.code moved");
+_Static_assert(offsetof(struct msw_dl_dtype, bits) == 1, "msw_dl_dtype.bits moved");
+_Static_assert(offsetof(struct msw_dl_dtype, lanes) == 2, "msw_dl_dtype.lanes moved");
+/* dlpack.h: msw_dl_tensor */
+_Static_assert(sizeof(struct msw_dl_tensor) == 48, "msw_dl_tensor size");
+_Static_assert(offsetof(struct msw_dl_tensor, data) == 0, "msw_dl_tensor.data moved");
+_Static_assert(offsetof(struct msw_dl_tensor, device) == 8, "msw_dl_tensor.device moved");
+_Static_assert(offsetof(struct msw_dl_tensor, ndim) == 16, "msw_dl_tensor.ndim moved");
+_Static_assert(offsetof(struct msw_dl_tensor, dtype) == 20, "msw_dl_tensor.dtype moved");
+_Static_assert(offsetof(struct msw_dl_tensor, shape) == 24, "msw_dl_tensor.shape moved");
+_Static_assert(offsetof(struct msw_dl_tensor, strides) == 32, "msw_dl_tensor.strides moved");
+_Static_assert(offsetof(struct msw_dl_tensor, byte_offset) == 40, "msw_dl_tensor.byte_offset moved");
 /* host.h: msw_exec_ctx */
-_Static_assert(sizeof(struct msw_exec_ctx) == 72, "msw_exec_ctx size");
+_Static_assert(sizeof(struct msw_exec_ctx) == 104, "msw_exec_ctx size");
 _Static_assert(offsetof(struct msw_exec_ctx, struct_size) == 0, "msw_exec_ctx.struct_size moved");
 _Static_assert(offsetof(struct msw_exec_ctx, num_threads) == 4, "msw_exec_ctx.num_threads moved");
 _Static_assert(offsetof(struct msw_exec_ctx, device) == 8, "msw_exec_ctx.device moved");
@@ -65,8 +193,38 @@ _Static_assert(offsetof(struct msw_exec_ctx, tp_comm) == 40, "msw_exec_ctx.tp_co
 _Static_assert(offsetof(struct msw_exec_ctx, cp_comm) == 48, "msw_exec_ctx.cp_comm moved");
 _Static_assert(offsetof(struct msw_exec_ctx, dp_comm) == 56, "msw_exec_ctx.dp_comm moved");
 _Static_assert(offsetof(struct msw_exec_ctx, pp_comm) == 64, "msw_exec_ctx.pp_comm moved");
+_Static_assert(offsetof(struct msw_exec_ctx, ep_comm) == 72, "msw_exec_ctx.ep_comm moved");
+_Static_assert(offsetof(struct msw_exec_ctx, dp_cp_comm) == 80, "msw_exec_ctx.dp_cp_comm moved");
+_Static_assert(offsetof(struct msw_exec_ctx, embd_comm) == 88, "msw_exec_ctx.embd_comm moved");
+_Static_assert(offsetof(struct msw_exec_ctx, tp_ep_comm) == 96, "msw_exec_ctx.tp_ep_comm moved");
+/* host.h: msw_alloc_args */
+_Static_assert(sizeof(struct msw_alloc_args) == 56, "msw_alloc_args size");
+_Static_assert(offsetof(struct msw_alloc_args, struct_size) == 0, "msw_alloc_args.struct_size moved");
+_Static_assert(offsetof(struct msw_alloc_args, reserved_hdr) == 4, "msw_alloc_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_alloc_args, next) == 8, "msw_alloc_args.next moved");
+_Static_assert(offsetof(struct msw_alloc_args, device) == 16, "msw_alloc_args.device moved");
+_Static_assert(offsetof(struct msw_alloc_args, bytes) == 24, "msw_alloc_args.bytes moved");
+_Static_assert(offsetof(struct msw_alloc_args, alignment) == 32, "msw_alloc_args.alignment moved");
+_Static_assert(offsetof(struct msw_alloc_args, stream) == 40, "msw_alloc_args.stream moved");
+_Static_assert(offsetof(struct msw_alloc_args, flags) == 48, "msw_alloc_args.flags moved");
+_Static_assert(offsetof(struct msw_alloc_args, reserved0) == 52, "msw_alloc_args.reserved0 moved");
+/* host.h: msw_free_args */
+_Static_assert(sizeof(struct msw_free_args) == 40, "msw_free_args size");
+_Static_assert(offsetof(struct msw_free_args, struct_size) == 0, "msw_free_args.struct_size moved");
+_Static_assert(offsetof(struct msw_free_args, reserved_hdr) == 4, "msw_free_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_free_args, next) == 8, "msw_free_args.next moved");
+_Static_assert(offsetof(struct msw_free_args, device) == 16, "msw_free_args.device moved");
+_Static_assert(offsetof(struct msw_free_args, ptr) == 24, "msw_free_args.ptr moved");
+_Static_assert(offsetof(struct msw_free_args, stream) == 32, "msw_free_args.stream moved");
+/* host.h: msw_custom_op */
+_Static_assert(sizeof(struct msw_custom_op) == 32, "msw_custom_op size");
+_Static_assert(offsetof(struct msw_custom_op, struct_size) == 0, "msw_custom_op.struct_size moved");
+_Static_assert(offsetof(struct msw_custom_op, device_type) == 4, "msw_custom_op.device_type moved");
+_Static_assert(offsetof(struct msw_custom_op, name) == 8, "msw_custom_op.name moved");
+_Static_assert(offsetof(struct msw_custom_op, summary) == 16, "msw_custom_op.summary moved");
+_Static_assert(offsetof(struct msw_custom_op, fn) == 24, "msw_custom_op.fn moved");
 /* host.h: msw_host_api */
-_Static_assert(sizeof(struct msw_host_api) == 136, "msw_host_api size");
+_Static_assert(sizeof(struct msw_host_api) == 208, "msw_host_api size");
 _Static_assert(offsetof(struct msw_host_api, struct_size) == 0, "msw_host_api.struct_size moved");
 _Static_assert(offsetof(struct msw_host_api, abi_major) == 4, "msw_host_api.abi_major moved");
 _Static_assert(offsetof(struct msw_host_api, abi_minor) == 8, "msw_host_api.abi_minor moved");
@@ -86,143 +244,157 @@ _Static_assert(offsetof(struct msw_host_api, progress_begin) == 104, "msw_host_a
 _Static_assert(offsetof(struct msw_host_api, progress_advance) == 112, "msw_host_api.progress_advance moved");
 _Static_assert(offsetof(struct msw_host_api, progress_end) == 120, "msw_host_api.progress_end moved");
 _Static_assert(offsetof(struct msw_host_api, get_extension) == 128, "msw_host_api.get_extension moved");
-/* plugin.h: msw_component */
-_Static_assert(sizeof(struct msw_component) == 40, "msw_component size");
-_Static_assert(offsetof(struct msw_component, struct_size) == 0, "msw_component.struct_size moved");
-_Static_assert(offsetof(struct msw_component, kind) == 4, "msw_component.kind moved");
-_Static_assert(offsetof(struct msw_component, name) == 8, "msw_component.name moved");
-_Static_assert(offsetof(struct msw_component, version) == 16, "msw_component.version moved");
-_Static_assert(offsetof(struct msw_component, summary) == 24, "msw_component.summary moved");
-_Static_assert(offsetof(struct msw_component, vtable) == 32, "msw_component.vtable moved");
-/* plugin.h: msw_plugin_desc */
-_Static_assert(sizeof(struct msw_plugin_desc) == 48, "msw_plugin_desc size");
-_Static_assert(offsetof(struct msw_plugin_desc, struct_size) == 0, "msw_plugin_desc.struct_size moved");
-_Static_assert(offsetof(struct msw_plugin_desc, abi_major) == 4, "msw_plugin_desc.abi_major moved");
-_Static_assert(offsetof(struct msw_plugin_desc, abi_minor) == 8, "msw_plugin_desc.abi_minor moved");
-_Static_assert(offsetof(struct msw_plugin_desc, name) == 16, "msw_plugin_desc.name moved");
-_Static_assert(offsetof(struct msw_plugin_desc, version) == 24, "msw_plugin_desc.version moved");
-_Static_assert(offsetof(struct msw_plugin_desc, components) == 32, "msw_plugin_desc.components moved");
-_Static_assert(offsetof(struct msw_plugin_desc, num_components) == 40, "msw_plugin_desc.num_components moved");
-/* comm.h: msw_comm_api */
-_Static_assert(sizeof(struct msw_comm_api) == 88, "msw_comm_api size");
-_Static_assert(offsetof(struct msw_comm_api, struct_size) == 0, "msw_comm_api.struct_size moved");
-_Static_assert(offsetof(struct msw_comm_api, rank) == 8, "msw_comm_api.rank moved");
-_Static_assert(offsetof(struct msw_comm_api, size) == 16, "msw_comm_api.size moved");
-_Static_assert(offsetof(struct msw_comm_api, all_reduce) == 24, "msw_comm_api.all_reduce moved");
-_Static_assert(offsetof(struct msw_comm_api, reduce_scatter) == 32, "msw_comm_api.reduce_scatter moved");
-_Static_assert(offsetof(struct msw_comm_api, all_gather) == 40, "msw_comm_api.all_gather moved");
-_Static_assert(offsetof(struct msw_comm_api, broadcast) == 48, "msw_comm_api.broadcast moved");
-_Static_assert(offsetof(struct msw_comm_api, send) == 56, "msw_comm_api.send moved");
-_Static_assert(offsetof(struct msw_comm_api, recv) == 64, "msw_comm_api.recv moved");
-_Static_assert(offsetof(struct msw_comm_api, barrier) == 72, "msw_comm_api.barrier moved");
-_Static_assert(offsetof(struct msw_comm_api, wait) == 80, "msw_comm_api.wait moved");
-/* parallel.h: msw_parallel_vtable */
-_Static_assert(sizeof(struct msw_parallel_vtable) == 128, "msw_parallel_vtable size");
-_Static_assert(offsetof(struct msw_parallel_vtable, struct_size) == 0, "msw_parallel_vtable.struct_size moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, create) == 8, "msw_parallel_vtable.create moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, destroy) == 16, "msw_parallel_vtable.destroy moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, world) == 24, "msw_parallel_vtable.world moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, split) == 32, "msw_parallel_vtable.split moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, comm_rank) == 40, "msw_parallel_vtable.comm_rank moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, comm_size) == 48, "msw_parallel_vtable.comm_size moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, all_reduce) == 56, "msw_parallel_vtable.all_reduce moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, reduce_scatter) == 64, "msw_parallel_vtable.reduce_scatter moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, all_gather) == 72, "msw_parallel_vtable.all_gather moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, broadcast) == 80, "msw_parallel_vtable.broadcast moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, send) == 88, "msw_parallel_vtable.send moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, recv) == 96, "msw_parallel_vtable.recv moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, barrier) == 104, "msw_parallel_vtable.barrier moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, wait) == 112, "msw_parallel_vtable.wait moved");
-_Static_assert(offsetof(struct msw_parallel_vtable, supports_device) == 120, "msw_parallel_vtable.supports_device moved");
-/* optimizer.h: msw_optimizer_param */
-_Static_assert(sizeof(struct msw_optimizer_param) == 968, "msw_optimizer_param size");
-_Static_assert(offsetof(struct msw_optimizer_param, param) == 0, "msw_optimizer_param.param moved");
-_Static_assert(offsetof(struct msw_optimizer_param, grad) == 160, "msw_optimizer_param.grad moved");
-_Static_assert(offsetof(struct msw_optimizer_param, state) == 320, "msw_optimizer_param.state moved");
-_Static_assert(offsetof(struct msw_optimizer_param, apply_weight_decay) == 960, "msw_optimizer_param.apply_weight_decay moved");
-_Static_assert(offsetof(struct msw_optimizer_param, reserved0) == 964, "msw_optimizer_param.reserved0 moved");
-/* optimizer.h: msw_optimizer_step_args */
-_Static_assert(sizeof(struct msw_optimizer_step_args) == 48, "msw_optimizer_step_args size");
-_Static_assert(offsetof(struct msw_optimizer_step_args, struct_size) == 0, "msw_optimizer_step_args.struct_size moved");
-_Static_assert(offsetof(struct msw_optimizer_step_args, reserved0) == 4, "msw_optimizer_step_args.reserved0 moved");
-_Static_assert(offsetof(struct msw_optimizer_step_args, step) == 8, "msw_optimizer_step_args.step moved");
-_Static_assert(offsetof(struct msw_optimizer_step_args, lr) == 16, "msw_optimizer_step_args.lr moved");
-_Static_assert(offsetof(struct msw_optimizer_step_args, weight_decay) == 24, "msw_optimizer_step_args.weight_decay moved");
-_Static_assert(offsetof(struct msw_optimizer_step_args, params) == 32, "msw_optimizer_step_args.params moved");
-_Static_assert(offsetof(struct msw_optimizer_step_args, count) == 40, "msw_optimizer_step_args.count moved");
-/* optimizer.h: msw_optimizer_vtable */
-_Static_assert(sizeof(struct msw_optimizer_vtable) == 48, "msw_optimizer_vtable size");
-_Static_assert(offsetof(struct msw_optimizer_vtable, struct_size) == 0, "msw_optimizer_vtable.struct_size moved");
-_Static_assert(offsetof(struct msw_optimizer_vtable, create) == 8, "msw_optimizer_vtable.create moved");
-_Static_assert(offsetof(struct msw_optimizer_vtable, destroy) == 16, "msw_optimizer_vtable.destroy moved");
-_Static_assert(offsetof(struct msw_optimizer_vtable, state_count) == 24, "msw_optimizer_vtable.state_count moved");
-_Static_assert(offsetof(struct msw_optimizer_vtable, state_name) == 32, "msw_optimizer_vtable.state_name moved");
-_Static_assert(offsetof(struct msw_optimizer_vtable, step) == 40, "msw_optimizer_vtable.step moved");
-/* checkpoint.h: msw_shard */
-_Static_assert(sizeof(struct msw_shard) == 304, "msw_shard size");
-_Static_assert(offsetof(struct msw_shard, key) == 0, "msw_shard.key moved");
-_Static_assert(offsetof(struct msw_shard, ndim) == 8, "msw_shard.ndim moved");
-_Static_assert(offsetof(struct msw_shard, replica_id) == 12, "msw_shard.replica_id moved");
-_Static_assert(offsetof(struct msw_shard, global_shape) == 16, "msw_shard.global_shape moved");
-_Static_assert(offsetof(struct msw_shard, global_offset) == 80, "msw_shard.global_offset moved");
-_Static_assert(offsetof(struct msw_shard, data) == 144, "msw_shard.data moved");
-/* checkpoint.h: msw_tensor_info */
-_Static_assert(sizeof(struct msw_tensor_info) == 80, "msw_tensor_info size");
-_Static_assert(offsetof(struct msw_tensor_info, key) == 0, "msw_tensor_info.key moved");
-_Static_assert(offsetof(struct msw_tensor_info, dtype) == 8, "msw_tensor_info.dtype moved");
-_Static_assert(offsetof(struct msw_tensor_info, ndim) == 12, "msw_tensor_info.ndim moved");
-_Static_assert(offsetof(struct msw_tensor_info, global_shape) == 16, "msw_tensor_info.global_shape moved");
-/* checkpoint.h: msw_checkpoint_vtable */
-_Static_assert(sizeof(struct msw_checkpoint_vtable) == 104, "msw_checkpoint_vtable size");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, struct_size) == 0, "msw_checkpoint_vtable.struct_size moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, create) == 8, "msw_checkpoint_vtable.create moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, destroy) == 16, "msw_checkpoint_vtable.destroy moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, probe) == 24, "msw_checkpoint_vtable.probe moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, begin_save) == 32, "msw_checkpoint_vtable.begin_save moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, write_shards) == 40, "msw_checkpoint_vtable.write_shards moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, finish_save) == 48, "msw_checkpoint_vtable.finish_save moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, open) == 56, "msw_checkpoint_vtable.open moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, read_common) == 64, "msw_checkpoint_vtable.read_common moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, tensor_count) == 72, "msw_checkpoint_vtable.tensor_count moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, tensor_info) == 80, "msw_checkpoint_vtable.tensor_info moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, read_region) == 88, "msw_checkpoint_vtable.read_region moved");
-_Static_assert(offsetof(struct msw_checkpoint_vtable, close) == 96, "msw_checkpoint_vtable.close moved");
-/* template.h: msw_template_segment */
-_Static_assert(sizeof(struct msw_template_segment) == 32, "msw_template_segment size");
-_Static_assert(offsetof(struct msw_template_segment, text_offset) == 0, "msw_template_segment.text_offset moved");
-_Static_assert(offsetof(struct msw_template_segment, text_size) == 8, "msw_template_segment.text_size moved");
-_Static_assert(offsetof(struct msw_template_segment, kind) == 16, "msw_template_segment.kind moved");
-_Static_assert(offsetof(struct msw_template_segment, loss_weight) == 20, "msw_template_segment.loss_weight moved");
-_Static_assert(offsetof(struct msw_template_segment, message_index) == 24, "msw_template_segment.message_index moved");
-_Static_assert(offsetof(struct msw_template_segment, reserved0) == 28, "msw_template_segment.reserved0 moved");
-/* template.h: msw_template_vtable */
-_Static_assert(sizeof(struct msw_template_vtable) == 72, "msw_template_vtable size");
-_Static_assert(offsetof(struct msw_template_vtable, struct_size) == 0, "msw_template_vtable.struct_size moved");
-_Static_assert(offsetof(struct msw_template_vtable, create) == 8, "msw_template_vtable.create moved");
-_Static_assert(offsetof(struct msw_template_vtable, destroy) == 16, "msw_template_vtable.destroy moved");
-_Static_assert(offsetof(struct msw_template_vtable, render) == 24, "msw_template_vtable.render moved");
-_Static_assert(offsetof(struct msw_template_vtable, default_system) == 32, "msw_template_vtable.default_system moved");
-_Static_assert(offsetof(struct msw_template_vtable, stop_word_count) == 40, "msw_template_vtable.stop_word_count moved");
-_Static_assert(offsetof(struct msw_template_vtable, stop_word) == 48, "msw_template_vtable.stop_word moved");
-_Static_assert(offsetof(struct msw_template_vtable, end_of_turn) == 56, "msw_template_vtable.end_of_turn moved");
-_Static_assert(offsetof(struct msw_template_vtable, model_types) == 64, "msw_template_vtable.model_types moved");
-/* tokenizer.h: msw_tokenizer_vtable */
-_Static_assert(sizeof(struct msw_tokenizer_vtable) == 120, "msw_tokenizer_vtable size");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, struct_size) == 0, "msw_tokenizer_vtable.struct_size moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, create) == 8, "msw_tokenizer_vtable.create moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, destroy) == 16, "msw_tokenizer_vtable.destroy moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, encode) == 24, "msw_tokenizer_vtable.encode moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, encode_batch) == 32, "msw_tokenizer_vtable.encode_batch moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, decode) == 40, "msw_tokenizer_vtable.decode moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, vocab_size) == 48, "msw_tokenizer_vtable.vocab_size moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, token_to_id) == 56, "msw_tokenizer_vtable.token_to_id moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, id_to_token) == 64, "msw_tokenizer_vtable.id_to_token moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, special_token_id) == 72, "msw_tokenizer_vtable.special_token_id moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, is_special) == 80, "msw_tokenizer_vtable.is_special moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_create) == 88, "msw_tokenizer_vtable.stream_create moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_destroy) == 96, "msw_tokenizer_vtable.stream_destroy moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_step) == 104, "msw_tokenizer_vtable.stream_step moved");
-_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_flush) == 112, "msw_tokenizer_vtable.stream_flush moved");
+_Static_assert(offsetof(struct msw_host_api, event_create) == 136, "msw_host_api.event_create moved");
+_Static_assert(offsetof(struct msw_host_api, event_destroy) == 144, "msw_host_api.event_destroy moved");
+_Static_assert(offsetof(struct msw_host_api, event_record) == 152, "msw_host_api.event_record moved");
+_Static_assert(offsetof(struct msw_host_api, stream_wait_event) == 160, "msw_host_api.stream_wait_event moved");
+_Static_assert(offsetof(struct msw_host_api, event_synchronize) == 168, "msw_host_api.event_synchronize moved");
+_Static_assert(offsetof(struct msw_host_api, stream_synchronize) == 176, "msw_host_api.stream_synchronize moved");
+_Static_assert(offsetof(struct msw_host_api, register_op) == 184, "msw_host_api.register_op moved");
+_Static_assert(offsetof(struct msw_host_api, find_op) == 192, "msw_host_api.find_op moved");
+_Static_assert(offsetof(struct msw_host_api, call_op) == 200, "msw_host_api.call_op moved");
+/* model.h: msw_param_info */
+_Static_assert(sizeof(struct msw_param_info) == 120, "msw_param_info size");
+_Static_assert(offsetof(struct msw_param_info, struct_size) == 0, "msw_param_info.struct_size moved");
+_Static_assert(offsetof(struct msw_param_info, ndim) == 4, "msw_param_info.ndim moved");
+_Static_assert(offsetof(struct msw_param_info, name) == 8, "msw_param_info.name moved");
+_Static_assert(offsetof(struct msw_param_info, shape) == 16, "msw_param_info.shape moved");
+_Static_assert(offsetof(struct msw_param_info, tp_split) == 80, "msw_param_info.tp_split moved");
+_Static_assert(offsetof(struct msw_param_info, tp_split_dim) == 84, "msw_param_info.tp_split_dim moved");
+_Static_assert(offsetof(struct msw_param_info, layer) == 88, "msw_param_info.layer moved");
+_Static_assert(offsetof(struct msw_param_info, parts) == 92, "msw_param_info.parts moved");
+_Static_assert(offsetof(struct msw_param_info, init) == 96, "msw_param_info.init moved");
+_Static_assert(offsetof(struct msw_param_info, weight_decay) == 100, "msw_param_info.weight_decay moved");
+_Static_assert(offsetof(struct msw_param_info, init_std) == 104, "msw_param_info.init_std moved");
+_Static_assert(offsetof(struct msw_param_info, requires_grad) == 112, "msw_param_info.requires_grad moved");
+_Static_assert(offsetof(struct msw_param_info, expert) == 116, "msw_param_info.expert moved");
+/* model.h: msw_hf_tensor */
+_Static_assert(sizeof(struct msw_hf_tensor) == 80, "msw_hf_tensor size");
+_Static_assert(offsetof(struct msw_hf_tensor, struct_size) == 0, "msw_hf_tensor.struct_size moved");
+_Static_assert(offsetof(struct msw_hf_tensor, ndim) == 4, "msw_hf_tensor.ndim moved");
+_Static_assert(offsetof(struct msw_hf_tensor, name) == 8, "msw_hf_tensor.name moved");
+_Static_assert(offsetof(struct msw_hf_tensor, shape) == 16, "msw_hf_tensor.shape moved");
+/* model.h: msw_hf_mapping */
+_Static_assert(sizeof(struct msw_hf_mapping) == 40, "msw_hf_mapping size");
+_Static_assert(offsetof(struct msw_hf_mapping, struct_size) == 0, "msw_hf_mapping.struct_size moved");
+_Static_assert(offsetof(struct msw_hf_mapping, transform) == 4, "msw_hf_mapping.transform moved");
+_Static_assert(offsetof(struct msw_hf_mapping, megatron_name) == 8, "msw_hf_mapping.megatron_name moved");
+_Static_assert(offsetof(struct msw_hf_mapping, hf) == 16, "msw_hf_mapping.hf moved");
+_Static_assert(offsetof(struct msw_hf_mapping, hf_count) == 24, "msw_hf_mapping.hf_count moved");
+_Static_assert(offsetof(struct msw_hf_mapping, hf_elem_size) == 32, "msw_hf_mapping.hf_elem_size moved");
+/* model.h: msw_model_info */
+_Static_assert(sizeof(struct msw_model_info) == 48, "msw_model_info size");
+_Static_assert(offsetof(struct msw_model_info, struct_size) == 0, "msw_model_info.struct_size moved");
+_Static_assert(offsetof(struct msw_model_info, activation_dtype) == 4, "msw_model_info.activation_dtype moved");
+_Static_assert(offsetof(struct msw_model_info, num_layers) == 8, "msw_model_info.num_layers moved");
+_Static_assert(offsetof(struct msw_model_info, hidden_size) == 16, "msw_model_info.hidden_size moved");
+_Static_assert(offsetof(struct msw_model_info, vocab_size) == 24, "msw_model_info.vocab_size moved");
+_Static_assert(offsetof(struct msw_model_info, padded_vocab_size) == 32, "msw_model_info.padded_vocab_size moved");
+_Static_assert(offsetof(struct msw_model_info, max_position_embeddings) == 40, "msw_model_info.max_position_embeddings moved");
+/* model.h: msw_model_caps */
+_Static_assert(sizeof(struct msw_model_caps) == 40, "msw_model_caps size");
+_Static_assert(offsetof(struct msw_model_caps, struct_size) == 0, "msw_model_caps.struct_size moved");
+_Static_assert(offsetof(struct msw_model_caps, reserved0) == 4, "msw_model_caps.reserved0 moved");
+_Static_assert(offsetof(struct msw_model_caps, flags) == 8, "msw_model_caps.flags moved");
+_Static_assert(offsetof(struct msw_model_caps, activation_dtypes) == 16, "msw_model_caps.activation_dtypes moved");
+_Static_assert(offsetof(struct msw_model_caps, max_tensor_parallel) == 24, "msw_model_caps.max_tensor_parallel moved");
+_Static_assert(offsetof(struct msw_model_caps, max_context_parallel) == 32, "msw_model_caps.max_context_parallel moved");
+/* model.h: msw_model_shape */
+_Static_assert(sizeof(struct msw_model_shape) == 32, "msw_model_shape size");
+_Static_assert(offsetof(struct msw_model_shape, struct_size) == 0, "msw_model_shape.struct_size moved");
+_Static_assert(offsetof(struct msw_model_shape, packed) == 4, "msw_model_shape.packed moved");
+_Static_assert(offsetof(struct msw_model_shape, batch_size) == 8, "msw_model_shape.batch_size moved");
+_Static_assert(offsetof(struct msw_model_shape, seq_len) == 16, "msw_model_shape.seq_len moved");
+_Static_assert(offsetof(struct msw_model_shape, max_seqlen) == 24, "msw_model_shape.max_seqlen moved");
+/* model.h: msw_model_memory */
+_Static_assert(sizeof(struct msw_model_memory) == 56, "msw_model_memory size");
+_Static_assert(offsetof(struct msw_model_memory, struct_size) == 0, "msw_model_memory.struct_size moved");
+_Static_assert(offsetof(struct msw_model_memory, reserved0) == 4, "msw_model_memory.reserved0 moved");
+_Static_assert(offsetof(struct msw_model_memory, embedding_saved) == 8, "msw_model_memory.embedding_saved moved");
+_Static_assert(offsetof(struct msw_model_memory, head_saved) == 16, "msw_model_memory.head_saved moved");
+_Static_assert(offsetof(struct msw_model_memory, workspace) == 24, "msw_model_memory.workspace moved");
+_Static_assert(offsetof(struct msw_model_memory, layer_saved) == 32, "msw_model_memory.layer_saved moved");
+_Static_assert(offsetof(struct msw_model_memory, kv_bytes_per_token) == 40, "msw_model_memory.kv_bytes_per_token moved");
+_Static_assert(offsetof(struct msw_model_memory, layer_count) == 48, "msw_model_memory.layer_count moved");
+/* model.h: msw_model_batch */
+_Static_assert(sizeof(struct msw_model_batch) == 856, "msw_model_batch size");
+_Static_assert(offsetof(struct msw_model_batch, struct_size) == 0, "msw_model_batch.struct_size moved");
+_Static_assert(offsetof(struct msw_model_batch, packed) == 4, "msw_model_batch.packed moved");
+_Static_assert(offsetof(struct msw_model_batch, batch_size) == 8, "msw_model_batch.batch_size moved");
+_Static_assert(offsetof(struct msw_model_batch, seq_len) == 16, "msw_model_batch.seq_len moved");
+_Static_assert(offsetof(struct msw_model_batch, input_ids) == 24, "msw_model_batch.input_ids moved");
+_Static_assert(offsetof(struct msw_model_batch, position_ids) == 184, "msw_model_batch.position_ids moved");
+_Static_assert(offsetof(struct msw_model_batch, labels) == 344, "msw_model_batch.labels moved");
+_Static_assert(offsetof(struct msw_model_batch, cu_seqlens) == 504, "msw_model_batch.cu_seqlens moved");
+_Static_assert(offsetof(struct msw_model_batch, num_sequences) == 664, "msw_model_batch.num_sequences moved");
+_Static_assert(offsetof(struct msw_model_batch, max_seqlen) == 672, "msw_model_batch.max_seqlen moved");
+_Static_assert(offsetof(struct msw_model_batch, global_seq_len) == 680, "msw_model_batch.global_seq_len moved");
+_Static_assert(offsetof(struct msw_model_batch, cp_rank) == 688, "msw_model_batch.cp_rank moved");
+_Static_assert(offsetof(struct msw_model_batch, cp_size) == 692, "msw_model_batch.cp_size moved");
+_Static_assert(offsetof(struct msw_model_batch, cu_seqlens_global) == 696, "msw_model_batch.cu_seqlens_global moved");
+/* model.h: msw_model_call */
+_Static_assert(sizeof(struct msw_model_call) == 2184, "msw_model_call size");
+_Static_assert(offsetof(struct msw_model_call, struct_size) == 0, "msw_model_call.struct_size moved");
+_Static_assert(offsetof(struct msw_model_call, reserved_hdr) == 4, "msw_model_call.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_model_call, next) == 8, "msw_model_call.next moved");
+_Static_assert(offsetof(struct msw_model_call, batch) == 16, "msw_model_call.batch moved");
+_Static_assert(offsetof(struct msw_model_call, layer) == 24, "msw_model_call.layer moved");
+_Static_assert(offsetof(struct msw_model_call, params) == 32, "msw_model_call.params moved");
+_Static_assert(offsetof(struct msw_model_call, param_count) == 40, "msw_model_call.param_count moved");
+_Static_assert(offsetof(struct msw_model_call, grads) == 48, "msw_model_call.grads moved");
+_Static_assert(offsetof(struct msw_model_call, grad_count) == 56, "msw_model_call.grad_count moved");
+_Static_assert(offsetof(struct msw_model_call, saved) == 64, "msw_model_call.saved moved");
+_Static_assert(offsetof(struct msw_model_call, workspace) == 224, "msw_model_call.workspace moved");
+_Static_assert(offsetof(struct msw_model_call, input) == 384, "msw_model_call.input moved");
+_Static_assert(offsetof(struct msw_model_call, output) == 544, "msw_model_call.output moved");
+_Static_assert(offsetof(struct msw_model_call, d_output) == 704, "msw_model_call.d_output moved");
+_Static_assert(offsetof(struct msw_model_call, d_input) == 864, "msw_model_call.d_input moved");
+_Static_assert(offsetof(struct msw_model_call, logits) == 1024, "msw_model_call.logits moved");
+_Static_assert(offsetof(struct msw_model_call, loss_sum) == 1184, "msw_model_call.loss_sum moved");
+_Static_assert(offsetof(struct msw_model_call, token_count) == 1344, "msw_model_call.token_count moved");
+_Static_assert(offsetof(struct msw_model_call, aux_loss) == 1504, "msw_model_call.aux_loss moved");
+_Static_assert(offsetof(struct msw_model_call, loss_scale) == 1664, "msw_model_call.loss_scale moved");
+_Static_assert(offsetof(struct msw_model_call, loss_scale_tensor) == 1672, "msw_model_call.loss_scale_tensor moved");
+_Static_assert(offsetof(struct msw_model_call, aux_loss_scale) == 1832, "msw_model_call.aux_loss_scale moved");
+_Static_assert(offsetof(struct msw_model_call, rng_offset) == 1840, "msw_model_call.rng_offset moved");
+_Static_assert(offsetof(struct msw_model_call, recompute) == 1848, "msw_model_call.recompute moved");
+_Static_assert(offsetof(struct msw_model_call, training) == 1852, "msw_model_call.training moved");
+_Static_assert(offsetof(struct msw_model_call, kv_cache) == 1856, "msw_model_call.kv_cache moved");
+_Static_assert(offsetof(struct msw_model_call, cache_seqlens) == 2016, "msw_model_call.cache_seqlens moved");
+_Static_assert(offsetof(struct msw_model_call, cache_capacity) == 2176, "msw_model_call.cache_capacity moved");
+/* model.h: msw_model_memory_args */
+_Static_assert(sizeof(struct msw_model_memory_args) == 32, "msw_model_memory_args size");
+_Static_assert(offsetof(struct msw_model_memory_args, struct_size) == 0, "msw_model_memory_args.struct_size moved");
+_Static_assert(offsetof(struct msw_model_memory_args, reserved_hdr) == 4, "msw_model_memory_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_model_memory_args, next) == 8, "msw_model_memory_args.next moved");
+_Static_assert(offsetof(struct msw_model_memory_args, shape) == 16, "msw_model_memory_args.shape moved");
+_Static_assert(offsetof(struct msw_model_memory_args, recompute_full) == 24, "msw_model_memory_args.recompute_full moved");
+_Static_assert(offsetof(struct msw_model_memory_args, reserved0) == 28, "msw_model_memory_args.reserved0 moved");
+/* model.h: msw_model_vtable */
+_Static_assert(sizeof(struct msw_model_vtable) == 184, "msw_model_vtable size");
+_Static_assert(offsetof(struct msw_model_vtable, struct_size) == 0, "msw_model_vtable.struct_size moved");
+_Static_assert(offsetof(struct msw_model_vtable, hf_model_types) == 8, "msw_model_vtable.hf_model_types moved");
+_Static_assert(offsetof(struct msw_model_vtable, config_from_hf) == 16, "msw_model_vtable.config_from_hf moved");
+_Static_assert(offsetof(struct msw_model_vtable, create) == 24, "msw_model_vtable.create moved");
+_Static_assert(offsetof(struct msw_model_vtable, destroy) == 32, "msw_model_vtable.destroy moved");
+_Static_assert(offsetof(struct msw_model_vtable, describe) == 40, "msw_model_vtable.describe moved");
+_Static_assert(offsetof(struct msw_model_vtable, capabilities) == 48, "msw_model_vtable.capabilities moved");
+_Static_assert(offsetof(struct msw_model_vtable, config_json) == 56, "msw_model_vtable.config_json moved");
+_Static_assert(offsetof(struct msw_model_vtable, config_to_hf) == 64, "msw_model_vtable.config_to_hf moved");
+_Static_assert(offsetof(struct msw_model_vtable, param_count) == 72, "msw_model_vtable.param_count moved");
+_Static_assert(offsetof(struct msw_model_vtable, param_info) == 80, "msw_model_vtable.param_info moved");
+_Static_assert(offsetof(struct msw_model_vtable, hf_mapping_count) == 88, "msw_model_vtable.hf_mapping_count moved");
+_Static_assert(offsetof(struct msw_model_vtable, hf_mapping) == 96, "msw_model_vtable.hf_mapping moved");
+_Static_assert(offsetof(struct msw_model_vtable, hf_to_megatron) == 104, "msw_model_vtable.hf_to_megatron moved");
+_Static_assert(offsetof(struct msw_model_vtable, megatron_to_hf) == 112, "msw_model_vtable.megatron_to_hf moved");
+_Static_assert(offsetof(struct msw_model_vtable, memory) == 120, "msw_model_vtable.memory moved");
+_Static_assert(offsetof(struct msw_model_vtable, embedding_forward) == 128, "msw_model_vtable.embedding_forward moved");
+_Static_assert(offsetof(struct msw_model_vtable, embedding_backward) == 136, "msw_model_vtable.embedding_backward moved");
+_Static_assert(offsetof(struct msw_model_vtable, layer_forward) == 144, "msw_model_vtable.layer_forward moved");
+_Static_assert(offsetof(struct msw_model_vtable, layer_backward) == 152, "msw_model_vtable.layer_backward moved");
+_Static_assert(offsetof(struct msw_model_vtable, head_forward) == 160, "msw_model_vtable.head_forward moved");
+_Static_assert(offsetof(struct msw_model_vtable, head_backward) == 168, "msw_model_vtable.head_backward moved");
+_Static_assert(offsetof(struct msw_model_vtable, layer_decode) == 176, "msw_model_vtable.layer_decode moved");
 /* ops.h: msw_rope_config */
 _Static_assert(sizeof(struct msw_rope_config) == 120, "msw_rope_config size");
 _Static_assert(offsetof(struct msw_rope_config, struct_size) == 0, "msw_rope_config.struct_size moved");
@@ -242,120 +414,515 @@ _Static_assert(offsetof(struct msw_rope_config, mscale_all_dim) == 96, "msw_rope
 _Static_assert(offsetof(struct msw_rope_config, attention_factor) == 104, "msw_rope_config.attention_factor moved");
 _Static_assert(offsetof(struct msw_rope_config, has_attention_factor) == 112, "msw_rope_config.has_attention_factor moved");
 _Static_assert(offsetof(struct msw_rope_config, truncate) == 116, "msw_rope_config.truncate moved");
-/* ops.h: msw_cross_entropy_result */
-_Static_assert(sizeof(struct msw_cross_entropy_result) == 24, "msw_cross_entropy_result size");
-_Static_assert(offsetof(struct msw_cross_entropy_result, loss) == 0, "msw_cross_entropy_result.loss moved");
-_Static_assert(offsetof(struct msw_cross_entropy_result, loss_sum) == 8, "msw_cross_entropy_result.loss_sum moved");
-_Static_assert(offsetof(struct msw_cross_entropy_result, count) == 16, "msw_cross_entropy_result.count moved");
+/* ops.h: msw_fill_args */
+_Static_assert(sizeof(struct msw_fill_args) == 184, "msw_fill_args size");
+_Static_assert(offsetof(struct msw_fill_args, struct_size) == 0, "msw_fill_args.struct_size moved");
+_Static_assert(offsetof(struct msw_fill_args, reserved_hdr) == 4, "msw_fill_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_fill_args, next) == 8, "msw_fill_args.next moved");
+_Static_assert(offsetof(struct msw_fill_args, out) == 16, "msw_fill_args.out moved");
+_Static_assert(offsetof(struct msw_fill_args, value) == 176, "msw_fill_args.value moved");
+/* ops.h: msw_copy_args */
+_Static_assert(sizeof(struct msw_copy_args) == 336, "msw_copy_args size");
+_Static_assert(offsetof(struct msw_copy_args, struct_size) == 0, "msw_copy_args.struct_size moved");
+_Static_assert(offsetof(struct msw_copy_args, reserved_hdr) == 4, "msw_copy_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_copy_args, next) == 8, "msw_copy_args.next moved");
+_Static_assert(offsetof(struct msw_copy_args, src) == 16, "msw_copy_args.src moved");
+_Static_assert(offsetof(struct msw_copy_args, dst) == 176, "msw_copy_args.dst moved");
+/* ops.h: msw_add_args */
+_Static_assert(sizeof(struct msw_add_args) == 504, "msw_add_args size");
+_Static_assert(offsetof(struct msw_add_args, struct_size) == 0, "msw_add_args.struct_size moved");
+_Static_assert(offsetof(struct msw_add_args, reserved_hdr) == 4, "msw_add_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_add_args, next) == 8, "msw_add_args.next moved");
+_Static_assert(offsetof(struct msw_add_args, a) == 16, "msw_add_args.a moved");
+_Static_assert(offsetof(struct msw_add_args, b) == 176, "msw_add_args.b moved");
+_Static_assert(offsetof(struct msw_add_args, out) == 336, "msw_add_args.out moved");
+_Static_assert(offsetof(struct msw_add_args, alpha) == 496, "msw_add_args.alpha moved");
+/* ops.h: msw_accumulate_args */
+_Static_assert(sizeof(struct msw_accumulate_args) == 336, "msw_accumulate_args size");
+_Static_assert(offsetof(struct msw_accumulate_args, struct_size) == 0, "msw_accumulate_args.struct_size moved");
+_Static_assert(offsetof(struct msw_accumulate_args, reserved_hdr) == 4, "msw_accumulate_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_accumulate_args, next) == 8, "msw_accumulate_args.next moved");
+_Static_assert(offsetof(struct msw_accumulate_args, src) == 16, "msw_accumulate_args.src moved");
+_Static_assert(offsetof(struct msw_accumulate_args, dst) == 176, "msw_accumulate_args.dst moved");
+/* ops.h: msw_scale_args */
+_Static_assert(sizeof(struct msw_scale_args) == 344, "msw_scale_args size");
+_Static_assert(offsetof(struct msw_scale_args, struct_size) == 0, "msw_scale_args.struct_size moved");
+_Static_assert(offsetof(struct msw_scale_args, reserved_hdr) == 4, "msw_scale_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_scale_args, next) == 8, "msw_scale_args.next moved");
+_Static_assert(offsetof(struct msw_scale_args, x) == 16, "msw_scale_args.x moved");
+_Static_assert(offsetof(struct msw_scale_args, s) == 176, "msw_scale_args.s moved");
+_Static_assert(offsetof(struct msw_scale_args, scale_tensor) == 184, "msw_scale_args.scale_tensor moved");
+/* ops.h: msw_sum_squares_args */
+_Static_assert(sizeof(struct msw_sum_squares_args) == 344, "msw_sum_squares_args size");
+_Static_assert(offsetof(struct msw_sum_squares_args, struct_size) == 0, "msw_sum_squares_args.struct_size moved");
+_Static_assert(offsetof(struct msw_sum_squares_args, reserved_hdr) == 4, "msw_sum_squares_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_sum_squares_args, next) == 8, "msw_sum_squares_args.next moved");
+_Static_assert(offsetof(struct msw_sum_squares_args, x) == 16, "msw_sum_squares_args.x moved");
+_Static_assert(offsetof(struct msw_sum_squares_args, out) == 176, "msw_sum_squares_args.out moved");
+_Static_assert(offsetof(struct msw_sum_squares_args, accumulate) == 336, "msw_sum_squares_args.accumulate moved");
+_Static_assert(offsetof(struct msw_sum_squares_args, reserved0) == 340, "msw_sum_squares_args.reserved0 moved");
+/* ops.h: msw_gemm_args */
+_Static_assert(sizeof(struct msw_gemm_args) == 520, "msw_gemm_args size");
+_Static_assert(offsetof(struct msw_gemm_args, struct_size) == 0, "msw_gemm_args.struct_size moved");
+_Static_assert(offsetof(struct msw_gemm_args, reserved_hdr) == 4, "msw_gemm_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_gemm_args, next) == 8, "msw_gemm_args.next moved");
+_Static_assert(offsetof(struct msw_gemm_args, a) == 16, "msw_gemm_args.a moved");
+_Static_assert(offsetof(struct msw_gemm_args, b) == 176, "msw_gemm_args.b moved");
+_Static_assert(offsetof(struct msw_gemm_args, c) == 336, "msw_gemm_args.c moved");
+_Static_assert(offsetof(struct msw_gemm_args, trans_a) == 496, "msw_gemm_args.trans_a moved");
+_Static_assert(offsetof(struct msw_gemm_args, trans_b) == 500, "msw_gemm_args.trans_b moved");
+_Static_assert(offsetof(struct msw_gemm_args, alpha) == 504, "msw_gemm_args.alpha moved");
+_Static_assert(offsetof(struct msw_gemm_args, beta) == 512, "msw_gemm_args.beta moved");
+/* ops.h: msw_fp8_scales */
+_Static_assert(sizeof(struct msw_fp8_scales) == 640, "msw_fp8_scales size");
+_Static_assert(offsetof(struct msw_fp8_scales, x_scale) == 0, "msw_fp8_scales.x_scale moved");
+_Static_assert(offsetof(struct msw_fp8_scales, w_scale) == 160, "msw_fp8_scales.w_scale moved");
+_Static_assert(offsetof(struct msw_fp8_scales, y_scale) == 320, "msw_fp8_scales.y_scale moved");
+_Static_assert(offsetof(struct msw_fp8_scales, y_amax) == 480, "msw_fp8_scales.y_amax moved");
+/* ops.h: msw_linear_forward_args */
+_Static_assert(sizeof(struct msw_linear_forward_args) == 1296, "msw_linear_forward_args size");
+_Static_assert(offsetof(struct msw_linear_forward_args, struct_size) == 0, "msw_linear_forward_args.struct_size moved");
+_Static_assert(offsetof(struct msw_linear_forward_args, reserved_hdr) == 4, "msw_linear_forward_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_linear_forward_args, next) == 8, "msw_linear_forward_args.next moved");
+_Static_assert(offsetof(struct msw_linear_forward_args, x) == 16, "msw_linear_forward_args.x moved");
+_Static_assert(offsetof(struct msw_linear_forward_args, weight) == 176, "msw_linear_forward_args.weight moved");
+_Static_assert(offsetof(struct msw_linear_forward_args, bias) == 336, "msw_linear_forward_args.bias moved");
+_Static_assert(offsetof(struct msw_linear_forward_args, y) == 496, "msw_linear_forward_args.y moved");
+_Static_assert(offsetof(struct msw_linear_forward_args, fp8) == 656, "msw_linear_forward_args.fp8 moved");
+/* ops.h: msw_linear_backward_args */
+_Static_assert(sizeof(struct msw_linear_backward_args) == 1624, "msw_linear_backward_args size");
+_Static_assert(offsetof(struct msw_linear_backward_args, struct_size) == 0, "msw_linear_backward_args.struct_size moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, reserved_hdr) == 4, "msw_linear_backward_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, next) == 8, "msw_linear_backward_args.next moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, x) == 16, "msw_linear_backward_args.x moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, weight) == 176, "msw_linear_backward_args.weight moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, dy) == 336, "msw_linear_backward_args.dy moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, dx) == 496, "msw_linear_backward_args.dx moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, dweight) == 656, "msw_linear_backward_args.dweight moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, dbias) == 816, "msw_linear_backward_args.dbias moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, accumulate_dx) == 976, "msw_linear_backward_args.accumulate_dx moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, reserved0) == 980, "msw_linear_backward_args.reserved0 moved");
+_Static_assert(offsetof(struct msw_linear_backward_args, fp8) == 984, "msw_linear_backward_args.fp8 moved");
+/* ops.h: msw_embedding_forward_args */
+_Static_assert(sizeof(struct msw_embedding_forward_args) == 512, "msw_embedding_forward_args size");
+_Static_assert(offsetof(struct msw_embedding_forward_args, struct_size) == 0, "msw_embedding_forward_args.struct_size moved");
+_Static_assert(offsetof(struct msw_embedding_forward_args, reserved_hdr) == 4, "msw_embedding_forward_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_embedding_forward_args, next) == 8, "msw_embedding_forward_args.next moved");
+_Static_assert(offsetof(struct msw_embedding_forward_args, ids) == 16, "msw_embedding_forward_args.ids moved");
+_Static_assert(offsetof(struct msw_embedding_forward_args, table) == 176, "msw_embedding_forward_args.table moved");
+_Static_assert(offsetof(struct msw_embedding_forward_args, out) == 336, "msw_embedding_forward_args.out moved");
+_Static_assert(offsetof(struct msw_embedding_forward_args, vocab_start) == 496, "msw_embedding_forward_args.vocab_start moved");
+_Static_assert(offsetof(struct msw_embedding_forward_args, vocab_parallel) == 504, "msw_embedding_forward_args.vocab_parallel moved");
+_Static_assert(offsetof(struct msw_embedding_forward_args, reserved0) == 508, "msw_embedding_forward_args.reserved0 moved");
+/* ops.h: msw_embedding_backward_args */
+_Static_assert(sizeof(struct msw_embedding_backward_args) == 512, "msw_embedding_backward_args size");
+_Static_assert(offsetof(struct msw_embedding_backward_args, struct_size) == 0, "msw_embedding_backward_args.struct_size moved");
+_Static_assert(offsetof(struct msw_embedding_backward_args, reserved_hdr) == 4, "msw_embedding_backward_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_embedding_backward_args, next) == 8, "msw_embedding_backward_args.next moved");
+_Static_assert(offsetof(struct msw_embedding_backward_args, ids) == 16, "msw_embedding_backward_args.ids moved");
+_Static_assert(offsetof(struct msw_embedding_backward_args, dout) == 176, "msw_embedding_backward_args.dout moved");
+_Static_assert(offsetof(struct msw_embedding_backward_args, dtable) == 336, "msw_embedding_backward_args.dtable moved");
+_Static_assert(offsetof(struct msw_embedding_backward_args, vocab_start) == 496, "msw_embedding_backward_args.vocab_start moved");
+_Static_assert(offsetof(struct msw_embedding_backward_args, vocab_parallel) == 504, "msw_embedding_backward_args.vocab_parallel moved");
+_Static_assert(offsetof(struct msw_embedding_backward_args, reserved0) == 508, "msw_embedding_backward_args.reserved0 moved");
+/* ops.h: msw_rmsnorm_forward_args */
+_Static_assert(sizeof(struct msw_rmsnorm_forward_args) == 992, "msw_rmsnorm_forward_args size");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, struct_size) == 0, "msw_rmsnorm_forward_args.struct_size moved");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, reserved_hdr) == 4, "msw_rmsnorm_forward_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, next) == 8, "msw_rmsnorm_forward_args.next moved");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, x) == 16, "msw_rmsnorm_forward_args.x moved");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, weight) == 176, "msw_rmsnorm_forward_args.weight moved");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, y) == 336, "msw_rmsnorm_forward_args.y moved");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, rstd) == 496, "msw_rmsnorm_forward_args.rstd moved");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, eps) == 656, "msw_rmsnorm_forward_args.eps moved");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, weight_offset) == 664, "msw_rmsnorm_forward_args.weight_offset moved");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, residual) == 672, "msw_rmsnorm_forward_args.residual moved");
+_Static_assert(offsetof(struct msw_rmsnorm_forward_args, x_out) == 832, "msw_rmsnorm_forward_args.x_out moved");
+/* ops.h: msw_rmsnorm_backward_args */
+_Static_assert(sizeof(struct msw_rmsnorm_backward_args) == 992, "msw_rmsnorm_backward_args size");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, struct_size) == 0, "msw_rmsnorm_backward_args.struct_size moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, reserved_hdr) == 4, "msw_rmsnorm_backward_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, next) == 8, "msw_rmsnorm_backward_args.next moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, x) == 16, "msw_rmsnorm_backward_args.x moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, weight) == 176, "msw_rmsnorm_backward_args.weight moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, rstd) == 336, "msw_rmsnorm_backward_args.rstd moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, dy) == 496, "msw_rmsnorm_backward_args.dy moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, dx) == 656, "msw_rmsnorm_backward_args.dx moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, dweight) == 816, "msw_rmsnorm_backward_args.dweight moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, weight_offset) == 976, "msw_rmsnorm_backward_args.weight_offset moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, accumulate_dx) == 984, "msw_rmsnorm_backward_args.accumulate_dx moved");
+_Static_assert(offsetof(struct msw_rmsnorm_backward_args, reserved0) == 988, "msw_rmsnorm_backward_args.reserved0 moved");
+/* ops.h: msw_layernorm_forward_args */
+_Static_assert(sizeof(struct msw_layernorm_forward_args) == 984, "msw_layernorm_forward_args size");
+_Static_assert(offsetof(struct msw_layernorm_forward_args, struct_size) == 0, "msw_layernorm_forward_args.struct_size moved");
+_Static_assert(offsetof(struct msw_layernorm_forward_args, reserved_hdr) == 4, "msw_layernorm_forward_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_layernorm_forward_args, next) == 8, "msw_layernorm_forward_args.next moved");
+_Static_assert(offsetof(struct msw_layernorm_forward_args, x) == 16, "msw_layernorm_forward_args.x moved");
+_Static_assert(offsetof(struct msw_layernorm_forward_args, weight) == 176, "msw_layernorm_forward_args.weight moved");
+_Static_assert(offsetof(struct msw_layernorm_forward_args, bias) == 336, "msw_layernorm_forward_args.bias moved");
+_Static_assert(offsetof(struct msw_layernorm_forward_args, y) == 496, "msw_layernorm_forward_args.y moved");
+_Static_assert(offsetof(struct msw_layernorm_forward_args, mean) == 656, "msw_layernorm_forward_args.mean moved");
+_Static_assert(offsetof(struct msw_layernorm_forward_args, rstd) == 816, "msw_layernorm_forward_args.rstd moved");
+_Static_assert(offsetof(struct msw_layernorm_forward_args, eps) == 976, "msw_layernorm_forward_args.eps moved");
+/* ops.h: msw_layernorm_backward_args */
+_Static_assert(sizeof(struct msw_layernorm_backward_args) == 1296, "msw_layernorm_backward_args size");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, struct_size) == 0, "msw_layernorm_backward_args.struct_size moved");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, reserved_hdr) == 4, "msw_layernorm_backward_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, next) == 8, "msw_layernorm_backward_args.next moved");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, x) == 16, "msw_layernorm_backward_args.x moved");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, weight) == 176, "msw_layernorm_backward_args.weight moved");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, mean) == 336, "msw_layernorm_backward_args.mean moved");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, rstd) == 496, "msw_layernorm_backward_args.rstd moved");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, dy) == 656, "msw_layernorm_backward_args.dy moved");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, dx) == 816, "msw_layernorm_backward_args.dx moved");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, dweight) == 976, "msw_layernorm_backward_args.dweight moved");
+_Static_assert(offsetof(struct msw_layernorm_backward_args, dbias) == 1136, "msw_layernorm_backward_args.dbias moved");
+/* ops.h: msw_rope_rotary_dim_args */
+_Static_assert(sizeof(struct msw_rope_rotary_dim_args) == 32, "msw_rope_rotary_dim_args size");
+_Static_assert(offsetof(struct msw_rope_rotary_dim_args, struct_size) == 0, "msw_rope_rotary_dim_args.struct_size moved");
+_Static_assert(offsetof(struct msw_rope_rotary_dim_args, reserved_hdr) == 4, "msw_rope_rotary_dim_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_rope_rotary_dim_args, next) == 8, "msw_rope_rotary_dim_args.next moved");
+_Static_assert(offsetof(struct msw_rope_rotary_dim_args, config) == 16, "msw_rope_rotary_dim_args.config moved");
+_Static_assert(offsetof(struct msw_rope_rotary_dim_args, out) == 24, "msw_rope_rotary_dim_args.out moved");
+/* ops.h: msw_rope_tables_args */
+_Static_assert(sizeof(struct msw_rope_tables_args) == 504, "msw_rope_tables_args size");
+_Static_assert(offsetof(struct msw_rope_tables_args, struct_size) == 0, "msw_rope_tables_args.struct_size moved");
+_Static_assert(offsetof(struct msw_rope_tables_args, reserved_hdr) == 4, "msw_rope_tables_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_rope_tables_args, next) == 8, "msw_rope_tables_args.next moved");
+_Static_assert(offsetof(struct msw_rope_tables_args, config) == 16, "msw_rope_tables_args.config moved");
+_Static_assert(offsetof(struct msw_rope_tables_args, positions) == 24, "msw_rope_tables_args.positions moved");
+_Static_assert(offsetof(struct msw_rope_tables_args, cos) == 184, "msw_rope_tables_args.cos moved");
+_Static_assert(offsetof(struct msw_rope_tables_args, sin) == 344, "msw_rope_tables_args.sin moved");
+/* ops.h: msw_rope_args */
+_Static_assert(sizeof(struct msw_rope_args) == 664, "msw_rope_args size");
+_Static_assert(offsetof(struct msw_rope_args, struct_size) == 0, "msw_rope_args.struct_size moved");
+_Static_assert(offsetof(struct msw_rope_args, reserved_hdr) == 4, "msw_rope_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_rope_args, next) == 8, "msw_rope_args.next moved");
+_Static_assert(offsetof(struct msw_rope_args, x) == 16, "msw_rope_args.x moved");
+_Static_assert(offsetof(struct msw_rope_args, cos) == 176, "msw_rope_args.cos moved");
+_Static_assert(offsetof(struct msw_rope_args, sin) == 336, "msw_rope_args.sin moved");
+_Static_assert(offsetof(struct msw_rope_args, y) == 496, "msw_rope_args.y moved");
+_Static_assert(offsetof(struct msw_rope_args, rows_per_position) == 656, "msw_rope_args.rows_per_position moved");
+/* ops.h: msw_qkv_split_args */
+_Static_assert(sizeof(struct msw_qkv_split_args) == 656, "msw_qkv_split_args size");
+_Static_assert(offsetof(struct msw_qkv_split_args, struct_size) == 0, "msw_qkv_split_args.struct_size moved");
+_Static_assert(offsetof(struct msw_qkv_split_args, reserved_hdr) == 4, "msw_qkv_split_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_qkv_split_args, next) == 8, "msw_qkv_split_args.next moved");
+_Static_assert(offsetof(struct msw_qkv_split_args, qkv) == 16, "msw_qkv_split_args.qkv moved");
+_Static_assert(offsetof(struct msw_qkv_split_args, q) == 176, "msw_qkv_split_args.q moved");
+_Static_assert(offsetof(struct msw_qkv_split_args, k) == 336, "msw_qkv_split_args.k moved");
+_Static_assert(offsetof(struct msw_qkv_split_args, v) == 496, "msw_qkv_split_args.v moved");
+/* ops.h: msw_attention_args */
+_Static_assert(sizeof(struct msw_attention_args) == 1824, "msw_attention_args size");
+_Static_assert(offsetof(struct msw_attention_args, struct_size) == 0, "msw_attention_args.struct_size moved");
+_Static_assert(offsetof(struct msw_attention_args, reserved_hdr) == 4, "msw_attention_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_attention_args, next) == 8, "msw_attention_args.next moved");
+_Static_assert(offsetof(struct msw_attention_args, layout) == 16, "msw_attention_args.layout moved");
+_Static_assert(offsetof(struct msw_attention_args, causal) == 20, "msw_attention_args.causal moved");
+_Static_assert(offsetof(struct msw_attention_args, q) == 24, "msw_attention_args.q moved");
+_Static_assert(offsetof(struct msw_attention_args, k) == 184, "msw_attention_args.k moved");
+_Static_assert(offsetof(struct msw_attention_args, v) == 344, "msw_attention_args.v moved");
+_Static_assert(offsetof(struct msw_attention_args, out) == 504, "msw_attention_args.out moved");
+_Static_assert(offsetof(struct msw_attention_args, lse) == 664, "msw_attention_args.lse moved");
+_Static_assert(offsetof(struct msw_attention_args, dout) == 824, "msw_attention_args.dout moved");
+_Static_assert(offsetof(struct msw_attention_args, dq) == 984, "msw_attention_args.dq moved");
+_Static_assert(offsetof(struct msw_attention_args, dk) == 1144, "msw_attention_args.dk moved");
+_Static_assert(offsetof(struct msw_attention_args, dv) == 1304, "msw_attention_args.dv moved");
+_Static_assert(offsetof(struct msw_attention_args, cu_seqlens_q) == 1464, "msw_attention_args.cu_seqlens_q moved");
+_Static_assert(offsetof(struct msw_attention_args, cu_seqlens_kv) == 1624, "msw_attention_args.cu_seqlens_kv moved");
+_Static_assert(offsetof(struct msw_attention_args, max_seqlen_q) == 1784, "msw_attention_args.max_seqlen_q moved");
+_Static_assert(offsetof(struct msw_attention_args, max_seqlen_kv) == 1792, "msw_attention_args.max_seqlen_kv moved");
+_Static_assert(offsetof(struct msw_attention_args, scale) == 1800, "msw_attention_args.scale moved");
+_Static_assert(offsetof(struct msw_attention_args, window_left) == 1808, "msw_attention_args.window_left moved");
+_Static_assert(offsetof(struct msw_attention_args, softcap) == 1816, "msw_attention_args.softcap moved");
+/* ops.h: msw_swiglu_args */
+_Static_assert(sizeof(struct msw_swiglu_args) == 656, "msw_swiglu_args size");
+_Static_assert(offsetof(struct msw_swiglu_args, struct_size) == 0, "msw_swiglu_args.struct_size moved");
+_Static_assert(offsetof(struct msw_swiglu_args, reserved_hdr) == 4, "msw_swiglu_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_swiglu_args, next) == 8, "msw_swiglu_args.next moved");
+_Static_assert(offsetof(struct msw_swiglu_args, x) == 16, "msw_swiglu_args.x moved");
+_Static_assert(offsetof(struct msw_swiglu_args, out) == 176, "msw_swiglu_args.out moved");
+_Static_assert(offsetof(struct msw_swiglu_args, dout) == 336, "msw_swiglu_args.dout moved");
+_Static_assert(offsetof(struct msw_swiglu_args, dx) == 496, "msw_swiglu_args.dx moved");
+/* ops.h: msw_gelu_args */
+_Static_assert(sizeof(struct msw_gelu_args) == 664, "msw_gelu_args size");
+_Static_assert(offsetof(struct msw_gelu_args, struct_size) == 0, "msw_gelu_args.struct_size moved");
+_Static_assert(offsetof(struct msw_gelu_args, reserved_hdr) == 4, "msw_gelu_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_gelu_args, next) == 8, "msw_gelu_args.next moved");
+_Static_assert(offsetof(struct msw_gelu_args, x) == 16, "msw_gelu_args.x moved");
+_Static_assert(offsetof(struct msw_gelu_args, y) == 176, "msw_gelu_args.y moved");
+_Static_assert(offsetof(struct msw_gelu_args, dy) == 336, "msw_gelu_args.dy moved");
+_Static_assert(offsetof(struct msw_gelu_args, dx) == 496, "msw_gelu_args.dx moved");
+_Static_assert(offsetof(struct msw_gelu_args, approximation) == 656, "msw_gelu_args.approximation moved");
+_Static_assert(offsetof(struct msw_gelu_args, reserved0) == 660, "msw_gelu_args.reserved0 moved");
+/* ops.h: msw_cross_entropy_args */
+_Static_assert(sizeof(struct msw_cross_entropy_args) == 1328, "msw_cross_entropy_args size");
+_Static_assert(offsetof(struct msw_cross_entropy_args, struct_size) == 0, "msw_cross_entropy_args.struct_size moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, reserved_hdr) == 4, "msw_cross_entropy_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, next) == 8, "msw_cross_entropy_args.next moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, logits) == 16, "msw_cross_entropy_args.logits moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, labels) == 176, "msw_cross_entropy_args.labels moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, ignore_index) == 336, "msw_cross_entropy_args.ignore_index moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, lse) == 344, "msw_cross_entropy_args.lse moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, per_token_loss) == 504, "msw_cross_entropy_args.per_token_loss moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, loss_sum) == 664, "msw_cross_entropy_args.loss_sum moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, count) == 824, "msw_cross_entropy_args.count moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, grad_scale) == 984, "msw_cross_entropy_args.grad_scale moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, grad_scale_tensor) == 992, "msw_cross_entropy_args.grad_scale_tensor moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, dlogits) == 1152, "msw_cross_entropy_args.dlogits moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, tp_comm) == 1312, "msw_cross_entropy_args.tp_comm moved");
+_Static_assert(offsetof(struct msw_cross_entropy_args, vocab_start) == 1320, "msw_cross_entropy_args.vocab_start moved");
 /* ops.h: msw_ops_api */
 _Static_assert(sizeof(struct msw_ops_api) == 240, "msw_ops_api size");
 _Static_assert(offsetof(struct msw_ops_api, struct_size) == 0, "msw_ops_api.struct_size moved");
 _Static_assert(offsetof(struct msw_ops_api, reserved0) == 4, "msw_ops_api.reserved0 moved");
-_Static_assert(offsetof(struct msw_ops_api, fill) == 8, "msw_ops_api.fill moved");
-_Static_assert(offsetof(struct msw_ops_api, copy) == 16, "msw_ops_api.copy moved");
-_Static_assert(offsetof(struct msw_ops_api, add) == 24, "msw_ops_api.add moved");
-_Static_assert(offsetof(struct msw_ops_api, accumulate) == 32, "msw_ops_api.accumulate moved");
-_Static_assert(offsetof(struct msw_ops_api, scale) == 40, "msw_ops_api.scale moved");
-_Static_assert(offsetof(struct msw_ops_api, sum_squares) == 48, "msw_ops_api.sum_squares moved");
-_Static_assert(offsetof(struct msw_ops_api, gemm) == 56, "msw_ops_api.gemm moved");
-_Static_assert(offsetof(struct msw_ops_api, linear_forward) == 64, "msw_ops_api.linear_forward moved");
-_Static_assert(offsetof(struct msw_ops_api, linear_backward) == 72, "msw_ops_api.linear_backward moved");
-_Static_assert(offsetof(struct msw_ops_api, embedding_forward) == 80, "msw_ops_api.embedding_forward moved");
-_Static_assert(offsetof(struct msw_ops_api, embedding_backward) == 88, "msw_ops_api.embedding_backward moved");
-_Static_assert(offsetof(struct msw_ops_api, rmsnorm_forward) == 96, "msw_ops_api.rmsnorm_forward moved");
-_Static_assert(offsetof(struct msw_ops_api, rmsnorm_backward) == 104, "msw_ops_api.rmsnorm_backward moved");
-_Static_assert(offsetof(struct msw_ops_api, layernorm_forward) == 112, "msw_ops_api.layernorm_forward moved");
-_Static_assert(offsetof(struct msw_ops_api, layernorm_backward) == 120, "msw_ops_api.layernorm_backward moved");
-_Static_assert(offsetof(struct msw_ops_api, rope_rotary_dim) == 128, "msw_ops_api.rope_rotary_dim moved");
-_Static_assert(offsetof(struct msw_ops_api, rope_tables) == 136, "msw_ops_api.rope_tables moved");
-_Static_assert(offsetof(struct msw_ops_api, rope_forward) == 144, "msw_ops_api.rope_forward moved");
-_Static_assert(offsetof(struct msw_ops_api, rope_backward) == 152, "msw_ops_api.rope_backward moved");
-_Static_assert(offsetof(struct msw_ops_api, qkv_split_forward) == 160, "msw_ops_api.qkv_split_forward moved");
-_Static_assert(offsetof(struct msw_ops_api, qkv_split_backward) == 168, "msw_ops_api.qkv_split_backward moved");
-_Static_assert(offsetof(struct msw_ops_api, attention_forward) == 176, "msw_ops_api.attention_forward moved");
-_Static_assert(offsetof(struct msw_ops_api, attention_backward) == 184, "msw_ops_api.attention_backward moved");
-_Static_assert(offsetof(struct msw_ops_api, swiglu_forward) == 192, "msw_ops_api.swiglu_forward moved");
-_Static_assert(offsetof(struct msw_ops_api, swiglu_backward) == 200, "msw_ops_api.swiglu_backward moved");
-_Static_assert(offsetof(struct msw_ops_api, gelu_forward) == 208, "msw_ops_api.gelu_forward moved");
-_Static_assert(offsetof(struct msw_ops_api, gelu_backward) == 216, "msw_ops_api.gelu_backward moved");
-_Static_assert(offsetof(struct msw_ops_api, cross_entropy_forward) == 224, "msw_ops_api.cross_entropy_forward moved");
-_Static_assert(offsetof(struct msw_ops_api, cross_entropy_backward) == 232, "msw_ops_api.cross_entropy_backward moved");
-/* model.h: msw_param_info */
-_Static_assert(sizeof(struct msw_param_info) == 112, "msw_param_info size");
-_Static_assert(offsetof(struct msw_param_info, name) == 0, "msw_param_info.name moved");
-_Static_assert(offsetof(struct msw_param_info, ndim) == 8, "msw_param_info.ndim moved");
-_Static_assert(offsetof(struct msw_param_info, tp_split) == 12, "msw_param_info.tp_split moved");
-_Static_assert(offsetof(struct msw_param_info, shape) == 16, "msw_param_info.shape moved");
-_Static_assert(offsetof(struct msw_param_info, tp_split_dim) == 80, "msw_param_info.tp_split_dim moved");
-_Static_assert(offsetof(struct msw_param_info, layer) == 84, "msw_param_info.layer moved");
-_Static_assert(offsetof(struct msw_param_info, parts) == 88, "msw_param_info.parts moved");
-_Static_assert(offsetof(struct msw_param_info, init) == 92, "msw_param_info.init moved");
-_Static_assert(offsetof(struct msw_param_info, init_std) == 96, "msw_param_info.init_std moved");
-_Static_assert(offsetof(struct msw_param_info, weight_decay) == 104, "msw_param_info.weight_decay moved");
-_Static_assert(offsetof(struct msw_param_info, reserved0) == 108, "msw_param_info.reserved0 moved");
-/* model.h: msw_hf_mapping */
-_Static_assert(sizeof(struct msw_hf_mapping) == 320, "msw_hf_mapping size");
-_Static_assert(offsetof(struct msw_hf_mapping, megatron_name) == 0, "msw_hf_mapping.megatron_name moved");
-_Static_assert(offsetof(struct msw_hf_mapping, transform) == 8, "msw_hf_mapping.transform moved");
-_Static_assert(offsetof(struct msw_hf_mapping, num_hf) == 12, "msw_hf_mapping.num_hf moved");
-_Static_assert(offsetof(struct msw_hf_mapping, hf_names) == 16, "msw_hf_mapping.hf_names moved");
-_Static_assert(offsetof(struct msw_hf_mapping, hf_ndim) == 48, "msw_hf_mapping.hf_ndim moved");
-/* model.h: msw_model_info */
-_Static_assert(sizeof(struct msw_model_info) == 48, "msw_model_info size");
-_Static_assert(offsetof(struct msw_model_info, struct_size) == 0, "msw_model_info.struct_size moved");
-_Static_assert(offsetof(struct msw_model_info, activation_dtype) == 4, "msw_model_info.activation_dtype moved");
-_Static_assert(offsetof(struct msw_model_info, num_layers) == 8, "msw_model_info.num_layers moved");
-_Static_assert(offsetof(struct msw_model_info, hidden_size) == 16, "msw_model_info.hidden_size moved");
-_Static_assert(offsetof(struct msw_model_info, vocab_size) == 24, "msw_model_info.vocab_size moved");
-_Static_assert(offsetof(struct msw_model_info, padded_vocab_size) == 32, "msw_model_info.padded_vocab_size moved");
-_Static_assert(offsetof(struct msw_model_info, max_position_embeddings) == 40, "msw_model_info.max_position_embeddings moved");
-/* model.h: msw_model_shape */
-_Static_assert(sizeof(struct msw_model_shape) == 24, "msw_model_shape size");
-_Static_assert(offsetof(struct msw_model_shape, struct_size) == 0, "msw_model_shape.struct_size moved");
-_Static_assert(offsetof(struct msw_model_shape, reserved0) == 4, "msw_model_shape.reserved0 moved");
-_Static_assert(offsetof(struct msw_model_shape, batch_size) == 8, "msw_model_shape.batch_size moved");
-_Static_assert(offsetof(struct msw_model_shape, seq_len) == 16, "msw_model_shape.seq_len moved");
-/* model.h: msw_model_memory */
-_Static_assert(sizeof(struct msw_model_memory) == 40, "msw_model_memory size");
-_Static_assert(offsetof(struct msw_model_memory, struct_size) == 0, "msw_model_memory.struct_size moved");
-_Static_assert(offsetof(struct msw_model_memory, reserved0) == 4, "msw_model_memory.reserved0 moved");
-_Static_assert(offsetof(struct msw_model_memory, embedding_saved) == 8, "msw_model_memory.embedding_saved moved");
-_Static_assert(offsetof(struct msw_model_memory, layer_saved) == 16, "msw_model_memory.layer_saved moved");
-_Static_assert(offsetof(struct msw_model_memory, head_saved) == 24, "msw_model_memory.head_saved moved");
-_Static_assert(offsetof(struct msw_model_memory, workspace) == 32, "msw_model_memory.workspace moved");
-/* model.h: msw_model_batch */
-_Static_assert(sizeof(struct msw_model_batch) == 504, "msw_model_batch size");
-_Static_assert(offsetof(struct msw_model_batch, struct_size) == 0, "msw_model_batch.struct_size moved");
-_Static_assert(offsetof(struct msw_model_batch, reserved0) == 4, "msw_model_batch.reserved0 moved");
-_Static_assert(offsetof(struct msw_model_batch, batch_size) == 8, "msw_model_batch.batch_size moved");
-_Static_assert(offsetof(struct msw_model_batch, seq_len) == 16, "msw_model_batch.seq_len moved");
-_Static_assert(offsetof(struct msw_model_batch, input_ids) == 24, "msw_model_batch.input_ids moved");
-_Static_assert(offsetof(struct msw_model_batch, position_ids) == 184, "msw_model_batch.position_ids moved");
-_Static_assert(offsetof(struct msw_model_batch, labels) == 344, "msw_model_batch.labels moved");
-/* model.h: msw_model_loss */
-_Static_assert(sizeof(struct msw_model_loss) == 16, "msw_model_loss size");
-_Static_assert(offsetof(struct msw_model_loss, loss_sum) == 0, "msw_model_loss.loss_sum moved");
-_Static_assert(offsetof(struct msw_model_loss, token_count) == 8, "msw_model_loss.token_count moved");
-/* model.h: msw_model_vtable */
-_Static_assert(sizeof(struct msw_model_vtable) == 168, "msw_model_vtable size");
-_Static_assert(offsetof(struct msw_model_vtable, struct_size) == 0, "msw_model_vtable.struct_size moved");
-_Static_assert(offsetof(struct msw_model_vtable, hf_model_types) == 8, "msw_model_vtable.hf_model_types moved");
-_Static_assert(offsetof(struct msw_model_vtable, config_from_hf) == 16, "msw_model_vtable.config_from_hf moved");
-_Static_assert(offsetof(struct msw_model_vtable, create) == 24, "msw_model_vtable.create moved");
-_Static_assert(offsetof(struct msw_model_vtable, destroy) == 32, "msw_model_vtable.destroy moved");
-_Static_assert(offsetof(struct msw_model_vtable, describe) == 40, "msw_model_vtable.describe moved");
-_Static_assert(offsetof(struct msw_model_vtable, config_json) == 48, "msw_model_vtable.config_json moved");
-_Static_assert(offsetof(struct msw_model_vtable, config_to_hf) == 56, "msw_model_vtable.config_to_hf moved");
-_Static_assert(offsetof(struct msw_model_vtable, param_count) == 64, "msw_model_vtable.param_count moved");
-_Static_assert(offsetof(struct msw_model_vtable, param_info) == 72, "msw_model_vtable.param_info moved");
-_Static_assert(offsetof(struct msw_model_vtable, hf_mapping_count) == 80, "msw_model_vtable.hf_mapping_count moved");
-_Static_assert(offsetof(struct msw_model_vtable, hf_mapping) == 88, "msw_model_vtable.hf_mapping moved");
-_Static_assert(offsetof(struct msw_model_vtable, hf_to_megatron) == 96, "msw_model_vtable.hf_to_megatron moved");
-_Static_assert(offsetof(struct msw_model_vtable, megatron_to_hf) == 104, "msw_model_vtable.megatron_to_hf moved");
-_Static_assert(offsetof(struct msw_model_vtable, memory) == 112, "msw_model_vtable.memory moved");
-_Static_assert(offsetof(struct msw_model_vtable, embedding_forward) == 120, "msw_model_vtable.embedding_forward moved");
-_Static_assert(offsetof(struct msw_model_vtable, embedding_backward) == 128, "msw_model_vtable.embedding_backward moved");
-_Static_assert(offsetof(struct msw_model_vtable, layer_forward) == 136, "msw_model_vtable.layer_forward moved");
-_Static_assert(offsetof(struct msw_model_vtable, layer_backward) == 144, "msw_model_vtable.layer_backward moved");
-_Static_assert(offsetof(struct msw_model_vtable, head_forward) == 152, "msw_model_vtable.head_forward moved");
-_Static_assert(offsetof(struct msw_model_vtable, head_backward) == 160, "msw_model_vtable.head_backward moved");
+/* optimizer.h: msw_optimizer_param */
+_Static_assert(sizeof(struct msw_optimizer_param) == 352, "msw_optimizer_param size");
+_Static_assert(offsetof(struct msw_optimizer_param, struct_size) == 0, "msw_optimizer_param.struct_size moved");
+_Static_assert(offsetof(struct msw_optimizer_param, apply_weight_decay) == 4, "msw_optimizer_param.apply_weight_decay moved");
+_Static_assert(offsetof(struct msw_optimizer_param, param) == 8, "msw_optimizer_param.param moved");
+_Static_assert(offsetof(struct msw_optimizer_param, grad) == 168, "msw_optimizer_param.grad moved");
+_Static_assert(offsetof(struct msw_optimizer_param, states) == 328, "msw_optimizer_param.states moved");
+_Static_assert(offsetof(struct msw_optimizer_param, state_count) == 336, "msw_optimizer_param.state_count moved");
+_Static_assert(offsetof(struct msw_optimizer_param, lr_mult) == 344, "msw_optimizer_param.lr_mult moved");
+/* optimizer.h: msw_optimizer_step_args */
+_Static_assert(sizeof(struct msw_optimizer_step_args) == 384, "msw_optimizer_step_args size");
+_Static_assert(offsetof(struct msw_optimizer_step_args, struct_size) == 0, "msw_optimizer_step_args.struct_size moved");
+_Static_assert(offsetof(struct msw_optimizer_step_args, reserved_hdr) == 4, "msw_optimizer_step_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_optimizer_step_args, next) == 8, "msw_optimizer_step_args.next moved");
+_Static_assert(offsetof(struct msw_optimizer_step_args, step) == 16, "msw_optimizer_step_args.step moved");
+_Static_assert(offsetof(struct msw_optimizer_step_args, lr) == 24, "msw_optimizer_step_args.lr moved");
+_Static_assert(offsetof(struct msw_optimizer_step_args, weight_decay) == 32, "msw_optimizer_step_args.weight_decay moved");
+_Static_assert(offsetof(struct msw_optimizer_step_args, params) == 40, "msw_optimizer_step_args.params moved");
+_Static_assert(offsetof(struct msw_optimizer_step_args, count) == 48, "msw_optimizer_step_args.count moved");
+_Static_assert(offsetof(struct msw_optimizer_step_args, param_size) == 56, "msw_optimizer_step_args.param_size moved");
+_Static_assert(offsetof(struct msw_optimizer_step_args, grad_scale) == 64, "msw_optimizer_step_args.grad_scale moved");
+_Static_assert(offsetof(struct msw_optimizer_step_args, found_inf) == 224, "msw_optimizer_step_args.found_inf moved");
+/* optimizer.h: msw_optimizer_vtable */
+_Static_assert(sizeof(struct msw_optimizer_vtable) == 48, "msw_optimizer_vtable size");
+_Static_assert(offsetof(struct msw_optimizer_vtable, struct_size) == 0, "msw_optimizer_vtable.struct_size moved");
+_Static_assert(offsetof(struct msw_optimizer_vtable, create) == 8, "msw_optimizer_vtable.create moved");
+_Static_assert(offsetof(struct msw_optimizer_vtable, destroy) == 16, "msw_optimizer_vtable.destroy moved");
+_Static_assert(offsetof(struct msw_optimizer_vtable, state_count) == 24, "msw_optimizer_vtable.state_count moved");
+_Static_assert(offsetof(struct msw_optimizer_vtable, state_name) == 32, "msw_optimizer_vtable.state_name moved");
+_Static_assert(offsetof(struct msw_optimizer_vtable, step) == 40, "msw_optimizer_vtable.step moved");
+/* parallel.h: msw_parallel_vtable */
+_Static_assert(sizeof(struct msw_parallel_vtable) == 160, "msw_parallel_vtable size");
+_Static_assert(offsetof(struct msw_parallel_vtable, struct_size) == 0, "msw_parallel_vtable.struct_size moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, create) == 8, "msw_parallel_vtable.create moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, destroy) == 16, "msw_parallel_vtable.destroy moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, world) == 24, "msw_parallel_vtable.world moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, split) == 32, "msw_parallel_vtable.split moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, comm_rank) == 40, "msw_parallel_vtable.comm_rank moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, comm_size) == 48, "msw_parallel_vtable.comm_size moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, all_reduce) == 56, "msw_parallel_vtable.all_reduce moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, reduce_scatter) == 64, "msw_parallel_vtable.reduce_scatter moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, all_gather) == 72, "msw_parallel_vtable.all_gather moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, broadcast) == 80, "msw_parallel_vtable.broadcast moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, all_to_all) == 88, "msw_parallel_vtable.all_to_all moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, send) == 96, "msw_parallel_vtable.send moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, recv) == 104, "msw_parallel_vtable.recv moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, group_begin) == 112, "msw_parallel_vtable.group_begin moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, group_end) == 120, "msw_parallel_vtable.group_end moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, barrier) == 128, "msw_parallel_vtable.barrier moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, wait) == 136, "msw_parallel_vtable.wait moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, abort) == 144, "msw_parallel_vtable.abort moved");
+_Static_assert(offsetof(struct msw_parallel_vtable, supports_device) == 152, "msw_parallel_vtable.supports_device moved");
+/* plugin.h: msw_component */
+_Static_assert(sizeof(struct msw_component) == 40, "msw_component size");
+_Static_assert(offsetof(struct msw_component, struct_size) == 0, "msw_component.struct_size moved");
+_Static_assert(offsetof(struct msw_component, kind) == 4, "msw_component.kind moved");
+_Static_assert(offsetof(struct msw_component, name) == 8, "msw_component.name moved");
+_Static_assert(offsetof(struct msw_component, version) == 16, "msw_component.version moved");
+_Static_assert(offsetof(struct msw_component, summary) == 24, "msw_component.summary moved");
+_Static_assert(offsetof(struct msw_component, vtable) == 32, "msw_component.vtable moved");
+/* plugin.h: msw_plugin_desc */
+_Static_assert(sizeof(struct msw_plugin_desc) == 64, "msw_plugin_desc size");
+_Static_assert(offsetof(struct msw_plugin_desc, struct_size) == 0, "msw_plugin_desc.struct_size moved");
+_Static_assert(offsetof(struct msw_plugin_desc, abi_major) == 4, "msw_plugin_desc.abi_major moved");
+_Static_assert(offsetof(struct msw_plugin_desc, abi_minor) == 8, "msw_plugin_desc.abi_minor moved");
+_Static_assert(offsetof(struct msw_plugin_desc, name) == 16, "msw_plugin_desc.name moved");
+_Static_assert(offsetof(struct msw_plugin_desc, version) == 24, "msw_plugin_desc.version moved");
+_Static_assert(offsetof(struct msw_plugin_desc, target_minor) == 32, "msw_plugin_desc.target_minor moved");
+_Static_assert(offsetof(struct msw_plugin_desc, reserved0) == 36, "msw_plugin_desc.reserved0 moved");
+_Static_assert(offsetof(struct msw_plugin_desc, components) == 40, "msw_plugin_desc.components moved");
+_Static_assert(offsetof(struct msw_plugin_desc, component_count) == 48, "msw_plugin_desc.component_count moved");
+_Static_assert(offsetof(struct msw_plugin_desc, component_size) == 56, "msw_plugin_desc.component_size moved");
+/* template.h: msw_template_segment */
+_Static_assert(sizeof(struct msw_template_segment) == 32, "msw_template_segment size");
+_Static_assert(offsetof(struct msw_template_segment, struct_size) == 0, "msw_template_segment.struct_size moved");
+_Static_assert(offsetof(struct msw_template_segment, kind) == 4, "msw_template_segment.kind moved");
+_Static_assert(offsetof(struct msw_template_segment, text_offset) == 8, "msw_template_segment.text_offset moved");
+_Static_assert(offsetof(struct msw_template_segment, text_size) == 16, "msw_template_segment.text_size moved");
+_Static_assert(offsetof(struct msw_template_segment, loss_weight) == 24, "msw_template_segment.loss_weight moved");
+_Static_assert(offsetof(struct msw_template_segment, message_index) == 28, "msw_template_segment.message_index moved");
+/* template.h: msw_render_args */
+_Static_assert(sizeof(struct msw_render_args) == 88, "msw_render_args size");
+_Static_assert(offsetof(struct msw_render_args, struct_size) == 0, "msw_render_args.struct_size moved");
+_Static_assert(offsetof(struct msw_render_args, reserved_hdr) == 4, "msw_render_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_render_args, next) == 8, "msw_render_args.next moved");
+_Static_assert(offsetof(struct msw_render_args, conversation_json) == 16, "msw_render_args.conversation_json moved");
+_Static_assert(offsetof(struct msw_render_args, options_json) == 24, "msw_render_args.options_json moved");
+_Static_assert(offsetof(struct msw_render_args, segments) == 32, "msw_render_args.segments moved");
+_Static_assert(offsetof(struct msw_render_args, segment_capacity) == 40, "msw_render_args.segment_capacity moved");
+_Static_assert(offsetof(struct msw_render_args, segment_size) == 48, "msw_render_args.segment_size moved");
+_Static_assert(offsetof(struct msw_render_args, segment_count) == 56, "msw_render_args.segment_count moved");
+_Static_assert(offsetof(struct msw_render_args, text) == 64, "msw_render_args.text moved");
+_Static_assert(offsetof(struct msw_render_args, text_capacity) == 72, "msw_render_args.text_capacity moved");
+_Static_assert(offsetof(struct msw_render_args, text_needed) == 80, "msw_render_args.text_needed moved");
+/* template.h: msw_template_vtable */
+_Static_assert(sizeof(struct msw_template_vtable) == 72, "msw_template_vtable size");
+_Static_assert(offsetof(struct msw_template_vtable, struct_size) == 0, "msw_template_vtable.struct_size moved");
+_Static_assert(offsetof(struct msw_template_vtable, create) == 8, "msw_template_vtable.create moved");
+_Static_assert(offsetof(struct msw_template_vtable, destroy) == 16, "msw_template_vtable.destroy moved");
+_Static_assert(offsetof(struct msw_template_vtable, render) == 24, "msw_template_vtable.render moved");
+_Static_assert(offsetof(struct msw_template_vtable, default_system) == 32, "msw_template_vtable.default_system moved");
+_Static_assert(offsetof(struct msw_template_vtable, stop_word_count) == 40, "msw_template_vtable.stop_word_count moved");
+_Static_assert(offsetof(struct msw_template_vtable, stop_word) == 48, "msw_template_vtable.stop_word moved");
+_Static_assert(offsetof(struct msw_template_vtable, end_of_turn) == 56, "msw_template_vtable.end_of_turn moved");
+_Static_assert(offsetof(struct msw_template_vtable, model_types) == 64, "msw_template_vtable.model_types moved");
+/* tensor.h: msw_device */
+_Static_assert(sizeof(struct msw_device) == 8, "msw_device size");
+_Static_assert(offsetof(struct msw_device, type) == 0, "msw_device.type moved");
+_Static_assert(offsetof(struct msw_device, id) == 4, "msw_device.id moved");
+/* tensor.h: msw_tensor */
+_Static_assert(sizeof(struct msw_tensor) == 160, "msw_tensor size");
+_Static_assert(offsetof(struct msw_tensor, data) == 0, "msw_tensor.data moved");
+_Static_assert(offsetof(struct msw_tensor, device) == 8, "msw_tensor.device moved");
+_Static_assert(offsetof(struct msw_tensor, dtype) == 16, "msw_tensor.dtype moved");
+_Static_assert(offsetof(struct msw_tensor, ndim) == 20, "msw_tensor.ndim moved");
+_Static_assert(offsetof(struct msw_tensor, shape) == 24, "msw_tensor.shape moved");
+_Static_assert(offsetof(struct msw_tensor, strides) == 88, "msw_tensor.strides moved");
+_Static_assert(offsetof(struct msw_tensor, byte_offset) == 152, "msw_tensor.byte_offset moved");
+/* tokenizer.h: msw_tokenizer_vtable */
+_Static_assert(sizeof(struct msw_tokenizer_vtable) == 128, "msw_tokenizer_vtable size");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, struct_size) == 0, "msw_tokenizer_vtable.struct_size moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, probe) == 8, "msw_tokenizer_vtable.probe moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, create) == 16, "msw_tokenizer_vtable.create moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, destroy) == 24, "msw_tokenizer_vtable.destroy moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, encode) == 32, "msw_tokenizer_vtable.encode moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, encode_batch) == 40, "msw_tokenizer_vtable.encode_batch moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, decode) == 48, "msw_tokenizer_vtable.decode moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, vocab_size) == 56, "msw_tokenizer_vtable.vocab_size moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, token_to_id) == 64, "msw_tokenizer_vtable.token_to_id moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, id_to_token) == 72, "msw_tokenizer_vtable.id_to_token moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, special_token_id) == 80, "msw_tokenizer_vtable.special_token_id moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, is_special) == 88, "msw_tokenizer_vtable.is_special moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_create) == 96, "msw_tokenizer_vtable.stream_create moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_destroy) == 104, "msw_tokenizer_vtable.stream_destroy moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_step) == 112, "msw_tokenizer_vtable.stream_step moved");
+_Static_assert(offsetof(struct msw_tokenizer_vtable, stream_flush) == 120, "msw_tokenizer_vtable.stream_flush moved");
+/* abi.h: enum msw_status_code */
+_Static_assert(MSW_STATUS_OK == 0, "MSW_STATUS_OK changed");
+_Static_assert(MSW_STATUS_INVALID_ARGUMENT == 1, "MSW_STATUS_INVALID_ARGUMENT changed");
+_Static_assert(MSW_STATUS_NOT_FOUND == 2, "MSW_STATUS_NOT_FOUND changed");
+_Static_assert(MSW_STATUS_IO == 3, "MSW_STATUS_IO changed");
+_Static_assert(MSW_STATUS_UNSUPPORTED == 4, "MSW_STATUS_UNSUPPORTED changed");
+_Static_assert(MSW_STATUS_SHAPE_MISMATCH == 5, "MSW_STATUS_SHAPE_MISMATCH changed");
+_Static_assert(MSW_STATUS_OUT_OF_MEMORY == 6, "MSW_STATUS_OUT_OF_MEMORY changed");
+_Static_assert(MSW_STATUS_VERSION_MISMATCH == 7, "MSW_STATUS_VERSION_MISMATCH changed");
+_Static_assert(MSW_STATUS_NUMERICAL == 8, "MSW_STATUS_NUMERICAL changed");
+_Static_assert(MSW_STATUS_INTERNAL == 9, "MSW_STATUS_INTERNAL changed");
+_Static_assert(MSW_STATUS_TIMEOUT == 10, "MSW_STATUS_TIMEOUT changed");
+_Static_assert(MSW_STATUS_ABORTED == 11, "MSW_STATUS_ABORTED changed");
+/* abi.h: enum msw_plugin_kind */
+_Static_assert(MSW_KIND_MODEL == 1, "MSW_KIND_MODEL changed");
+_Static_assert(MSW_KIND_PARALLEL == 2, "MSW_KIND_PARALLEL changed");
+_Static_assert(MSW_KIND_OPTIMIZER == 3, "MSW_KIND_OPTIMIZER changed");
+_Static_assert(MSW_KIND_TOKENIZER == 4, "MSW_KIND_TOKENIZER changed");
+_Static_assert(MSW_KIND_TEMPLATE == 5, "MSW_KIND_TEMPLATE changed");
+_Static_assert(MSW_KIND_CHECKPOINT == 6, "MSW_KIND_CHECKPOINT changed");
+/* abi.h: enum msw_log_level */
+_Static_assert(MSW_LOG_TRACE == 0, "MSW_LOG_TRACE changed");
+_Static_assert(MSW_LOG_DEBUG == 1, "MSW_LOG_DEBUG changed");
+_Static_assert(MSW_LOG_INFO == 2, "MSW_LOG_INFO changed");
+_Static_assert(MSW_LOG_WARN == 3, "MSW_LOG_WARN changed");
+_Static_assert(MSW_LOG_ERROR == 4, "MSW_LOG_ERROR changed");
+_Static_assert(MSW_LOG_CRITICAL == 5, "MSW_LOG_CRITICAL changed");
+/* comm.h: enum msw_reduce_op */
+_Static_assert(MSW_REDUCE_SUM == 0, "MSW_REDUCE_SUM changed");
+_Static_assert(MSW_REDUCE_AVG == 1, "MSW_REDUCE_AVG changed");
+_Static_assert(MSW_REDUCE_MAX == 2, "MSW_REDUCE_MAX changed");
+_Static_assert(MSW_REDUCE_MIN == 3, "MSW_REDUCE_MIN changed");
+/* dlpack.h: enum (anonymous) */
+_Static_assert(MSW_DL_INT == 0, "MSW_DL_INT changed");
+_Static_assert(MSW_DL_UINT == 1, "MSW_DL_UINT changed");
+_Static_assert(MSW_DL_FLOAT == 2, "MSW_DL_FLOAT changed");
+_Static_assert(MSW_DL_BFLOAT == 4, "MSW_DL_BFLOAT changed");
+_Static_assert(MSW_DL_BOOL == 6, "MSW_DL_BOOL changed");
+_Static_assert(MSW_DL_FLOAT8_E4M3FN == 10, "MSW_DL_FLOAT8_E4M3FN changed");
+_Static_assert(MSW_DL_FLOAT8_E5M2 == 12, "MSW_DL_FLOAT8_E5M2 changed");
+/* host.h: enum (anonymous) */
+_Static_assert(MSW_ALLOC_ZERO == 1, "MSW_ALLOC_ZERO changed");
+_Static_assert(MSW_ALLOC_PERSISTENT == 2, "MSW_ALLOC_PERSISTENT changed");
+/* model.h: enum msw_model_part */
+_Static_assert(MSW_MODEL_PART_EMBEDDING == 0, "MSW_MODEL_PART_EMBEDDING changed");
+_Static_assert(MSW_MODEL_PART_LAYER == 1, "MSW_MODEL_PART_LAYER changed");
+_Static_assert(MSW_MODEL_PART_HEAD == 2, "MSW_MODEL_PART_HEAD changed");
+/* model.h: enum msw_param_init */
+_Static_assert(MSW_INIT_NORMAL == 0, "MSW_INIT_NORMAL changed");
+_Static_assert(MSW_INIT_ONES == 1, "MSW_INIT_ONES changed");
+_Static_assert(MSW_INIT_ZEROS == 2, "MSW_INIT_ZEROS changed");
+/* model.h: enum msw_tp_split */
+_Static_assert(MSW_TP_REPLICATED == 0, "MSW_TP_REPLICATED changed");
+_Static_assert(MSW_TP_CONTIGUOUS == 1, "MSW_TP_CONTIGUOUS changed");
+_Static_assert(MSW_TP_GLU == 2, "MSW_TP_GLU changed");
+/* model.h: enum msw_hf_transform */
+_Static_assert(MSW_HF_IDENTITY == 0, "MSW_HF_IDENTITY changed");
+_Static_assert(MSW_HF_QKV == 1, "MSW_HF_QKV changed");
+_Static_assert(MSW_HF_GLU == 2, "MSW_HF_GLU changed");
+_Static_assert(MSW_HF_PAD_ROWS == 3, "MSW_HF_PAD_ROWS changed");
+_Static_assert(MSW_HF_CONCAT == 4, "MSW_HF_CONCAT changed");
+_Static_assert(MSW_HF_PLUGIN == 5, "MSW_HF_PLUGIN changed");
+/* model.h: enum (anonymous) */
+_Static_assert(MSW_CAP_TENSOR_PARALLEL == 1, "MSW_CAP_TENSOR_PARALLEL changed");
+_Static_assert(MSW_CAP_SEQUENCE_PARALLEL == 2, "MSW_CAP_SEQUENCE_PARALLEL changed");
+_Static_assert(MSW_CAP_CONTEXT_PARALLEL == 4, "MSW_CAP_CONTEXT_PARALLEL changed");
+_Static_assert(MSW_CAP_PIPELINE_PARALLEL == 8, "MSW_CAP_PIPELINE_PARALLEL changed");
+_Static_assert(MSW_CAP_PACKED_SEQUENCES == 16, "MSW_CAP_PACKED_SEQUENCES changed");
+_Static_assert(MSW_CAP_RECOMPUTE_SELECTIVE == 32, "MSW_CAP_RECOMPUTE_SELECTIVE changed");
+_Static_assert(MSW_CAP_RECOMPUTE_FULL == 64, "MSW_CAP_RECOMPUTE_FULL changed");
+_Static_assert(MSW_CAP_DECODE == 128, "MSW_CAP_DECODE changed");
+_Static_assert(MSW_CAP_EXPERT_PARALLEL == 256, "MSW_CAP_EXPERT_PARALLEL changed");
+/* ops.h: enum msw_rope_scaling */
+_Static_assert(MSW_ROPE_NONE == 0, "MSW_ROPE_NONE changed");
+_Static_assert(MSW_ROPE_LINEAR == 1, "MSW_ROPE_LINEAR changed");
+_Static_assert(MSW_ROPE_DYNAMIC == 2, "MSW_ROPE_DYNAMIC changed");
+_Static_assert(MSW_ROPE_LLAMA3 == 3, "MSW_ROPE_LLAMA3 changed");
+_Static_assert(MSW_ROPE_YARN == 4, "MSW_ROPE_YARN changed");
+/* ops.h: enum msw_gelu_approximation */
+_Static_assert(MSW_GELU_EXACT == 0, "MSW_GELU_EXACT changed");
+_Static_assert(MSW_GELU_TANH == 1, "MSW_GELU_TANH changed");
+/* ops.h: enum msw_attention_layout */
+_Static_assert(MSW_ATTN_SBHD == 0, "MSW_ATTN_SBHD changed");
+_Static_assert(MSW_ATTN_THD == 1, "MSW_ATTN_THD changed");
+/* template.h: enum msw_template_segment_kind */
+_Static_assert(MSW_TEMPLATE_SEGMENT_TEXT == 0, "MSW_TEMPLATE_SEGMENT_TEXT changed");
+_Static_assert(MSW_TEMPLATE_SEGMENT_SPECIAL == 1, "MSW_TEMPLATE_SEGMENT_SPECIAL changed");
+_Static_assert(MSW_TEMPLATE_SEGMENT_BOS == 2, "MSW_TEMPLATE_SEGMENT_BOS changed");
+_Static_assert(MSW_TEMPLATE_SEGMENT_EOS == 3, "MSW_TEMPLATE_SEGMENT_EOS changed");
+/* tensor.h: enum msw_dtype */
+_Static_assert(MSW_DTYPE_F32 == 0, "MSW_DTYPE_F32 changed");
+_Static_assert(MSW_DTYPE_F16 == 1, "MSW_DTYPE_F16 changed");
+_Static_assert(MSW_DTYPE_BF16 == 2, "MSW_DTYPE_BF16 changed");
+_Static_assert(MSW_DTYPE_F64 == 3, "MSW_DTYPE_F64 changed");
+_Static_assert(MSW_DTYPE_I8 == 4, "MSW_DTYPE_I8 changed");
+_Static_assert(MSW_DTYPE_U8 == 5, "MSW_DTYPE_U8 changed");
+_Static_assert(MSW_DTYPE_I32 == 6, "MSW_DTYPE_I32 changed");
+_Static_assert(MSW_DTYPE_I64 == 7, "MSW_DTYPE_I64 changed");
+_Static_assert(MSW_DTYPE_BOOL == 8, "MSW_DTYPE_BOOL changed");
+_Static_assert(MSW_DTYPE_F8_E4M3 == 9, "MSW_DTYPE_F8_E4M3 changed");
+_Static_assert(MSW_DTYPE_F8_E5M2 == 10, "MSW_DTYPE_F8_E5M2 changed");
+/* tensor.h: enum msw_device_type */
+_Static_assert(MSW_DEVICE_CPU == 1, "MSW_DEVICE_CPU changed");
+_Static_assert(MSW_DEVICE_CUDA == 2, "MSW_DEVICE_CUDA changed");
+_Static_assert(MSW_DEVICE_CUDA_HOST == 3, "MSW_DEVICE_CUDA_HOST changed");
+/* tokenizer.h: enum (anonymous) */
+_Static_assert(MSW_TOKENIZER_SPLIT_SPECIAL_TOKENS == 1, "MSW_TOKENIZER_SPLIT_SPECIAL_TOKENS changed");
+/* tokenizer.h: enum (anonymous) */
+_Static_assert(MSW_TOKENIZER_SKIP_SPECIAL_TOKENS == 1, "MSW_TOKENIZER_SKIP_SPECIAL_TOKENS changed");
+/* tokenizer.h: enum msw_tokenizer_special */
+_Static_assert(MSW_TOKENIZER_BOS == 0, "MSW_TOKENIZER_BOS changed");
+_Static_assert(MSW_TOKENIZER_EOS == 1, "MSW_TOKENIZER_EOS changed");
+_Static_assert(MSW_TOKENIZER_PAD == 2, "MSW_TOKENIZER_PAD changed");
+_Static_assert(MSW_TOKENIZER_UNK == 3, "MSW_TOKENIZER_UNK changed");

@@ -1,8 +1,10 @@
-// A plugin written with the header-only C++ layer: a MEGASWIFT_PLUGIN-generated entry symbol (which
-// checks the host's ABI) around an optimizer whose step throws for a negative learning rate, so the
-// tests see an exception turned into a status.
+// A plugin written with the header-only C++ layer but its own vtable: a MEGASWIFT_PLUGIN-generated entry
+// symbol (which checks the host's ABI) around trampolines written by hand with guard(), create_instance
+// and OptimizerStep::read, as an author who does not derive from sdk::Optimizer would. Its step throws
+// for a negative learning rate.
 #include <megaswift/c/optimizer.h>
 #include <megaswift/sdk/object.hpp>
+#include <megaswift/sdk/optimizer.hpp>
 #include <megaswift/sdk/plugin.hpp>
 
 #include <string>
@@ -14,12 +16,13 @@ class ScaleOptimizer {
  public:
   explicit ScaleOptimizer(std::string_view) {}
   void step(const msw_optimizer_step_args& args) {
-    if (args.lr < 0)
+    const auto s = megaswift::sdk::OptimizerStep::read(args, 0);
+    if (s.lr < 0)
       throw megaswift::sdk::Error(MSW_STATUS_INVALID_ARGUMENT,
-                                  "scale_opt: learning rate " + std::to_string(args.lr) + " is negative");
-    for (size_t i = 0; i < args.count; ++i) {
-      auto* w = static_cast<float*>(args.params[i].param.data);
-      for (int64_t j = 0; j < msw_tensor_numel(&args.params[i].param); ++j) w[j] *= static_cast<float>(1.0 - args.lr);
+                                  "scale_opt: learning rate " + std::to_string(s.lr) + " is negative");
+    for (const auto& p : s.params) {
+      auto* w = megaswift::sdk::data_as<float>(p.param, MSW_DTYPE_F32, "scale_opt param");
+      for (int64_t j = 0; j < msw_tensor_numel(&p.param); ++j) w[j] *= static_cast<float>(1.0 - s.lr);
     }
   }
 };

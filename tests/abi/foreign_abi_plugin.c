@@ -7,7 +7,8 @@ static const msw_optimizer_vtable never_called = {sizeof(msw_optimizer_vtable), 
 static const msw_component components[] = {
     {sizeof(msw_component), MSW_KIND_OPTIMIZER, "future_opt", "9.0.0", "built for another ABI", &never_called},
 };
-static const msw_plugin_desc desc = {sizeof(msw_plugin_desc), MSW_ABI_MAJOR + 1, 0, "future_opt", "9.0.0", components, 1};
+static const msw_plugin_desc desc = {sizeof(msw_plugin_desc), MSW_ABI_MAJOR + 1, 0, "future_opt", "9.0.0",
+                                     0, 0, components, 1, sizeof(msw_component)};
 
 MSW_EXPORT const msw_plugin_desc* msw_plugin_entry(const msw_host_api* host, msw_status** status) {
   (void)host;

@@ -18,7 +18,7 @@ static const msw_component components[] = {
     {sizeof(msw_component), MSW_KIND_OPTIMIZER, "incomplete_opt", "0.1.0", "missing step", &vt},
 };
 static const msw_plugin_desc desc = {sizeof(msw_plugin_desc), MSW_ABI_MAJOR, MSW_ABI_MINOR, "incomplete_opt", "0.1.0",
-                                     components, 1};
+                                     0, 0, components, 1, sizeof(msw_component)};
 
 MSW_EXPORT const msw_plugin_desc* msw_plugin_entry(const msw_host_api* host, msw_status** status) {
   (void)host;

@@ -10,11 +10,15 @@ namespace ops_ref {
 
 using Vec = std::vector<double>;
 
-// out (N, C) = table[ids]
-inline Vec embedding(const std::vector<int64_t>& ids, const Vec& table, int64_t dim) {
-  Vec out(ids.size() * dim);
-  for (size_t i = 0; i < ids.size(); ++i)
-    for (int64_t j = 0; j < dim; ++j) out[i * dim + j] = table[ids[i] * dim + j];
+// out (N, C) = table[ids - vocab_start], zero rows for ids outside [vocab_start, vocab_start + V)
+inline Vec embedding(const std::vector<int64_t>& ids, const Vec& table, int64_t dim, int64_t vocab_start = 0) {
+  const auto vocab = static_cast<int64_t>(table.size()) / dim;
+  Vec out(ids.size() * dim, 0.0);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const int64_t row = ids[i] - vocab_start;
+    if (row < 0 || row >= vocab) continue;
+    for (int64_t j = 0; j < dim; ++j) out[i * dim + j] = table[row * dim + j];
+  }
   return out;
 }
 
@@ -30,8 +34,9 @@ inline Vec linear(const Vec& x, const Vec& w, const Vec& b, int64_t m, int64_t k
   return y;
 }
 
-// y (R, C) = w * x / sqrt(mean(x^2) + eps)
-inline Vec rmsnorm(const Vec& x, const Vec& w, int64_t rows, int64_t dim, double eps, Vec* rstd = nullptr) {
+// y (R, C) = (offset + w) * x / sqrt(mean(x^2) + eps)
+inline Vec rmsnorm(const Vec& x, const Vec& w, int64_t rows, int64_t dim, double eps, Vec* rstd = nullptr,
+                   double offset = 0.0) {
   Vec y(rows * dim);
   if (rstd) rstd->assign(rows, 0.0);
   for (int64_t i = 0; i < rows; ++i) {
@@ -39,7 +44,7 @@ inline Vec rmsnorm(const Vec& x, const Vec& w, int64_t rows, int64_t dim, double
     for (int64_t j = 0; j < dim; ++j) ss += x[i * dim + j] * x[i * dim + j];
     const double r = 1.0 / std::sqrt(ss / dim + eps);
     if (rstd) (*rstd)[i] = r;
-    for (int64_t j = 0; j < dim; ++j) y[i * dim + j] = w[j] * x[i * dim + j] * r;
+    for (int64_t j = 0; j < dim; ++j) y[i * dim + j] = (offset + w[j]) * x[i * dim + j] * r;
   }
   return y;
 }

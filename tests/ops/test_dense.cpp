@@ -38,6 +38,27 @@ TEST_CASE("embedding forward gathers rows and backward scatter-adds repeated ids
   }
 }
 
+TEST_CASE("embedding of a vocab shard gives zero rows for ids outside it and skips them backward") {
+  const int64_t vocab = 5, dim = 3, start = 10;
+  const std::vector<int64_t> ids = {9, 10, 14, 15, 12, 10, 0};
+  const int64_t n = static_cast<int64_t>(ids.size());
+  FVec table = random_floats(vocab * dim), out(n * dim, 7.0f);
+  cpu::embedding_forward(ids.data(), n, table.data(), vocab, dim, out.data(), start, true);
+  check_close("shard forward", out, ops_ref::embedding(ids, to_double(table), dim, start), 1e-12, 1e-12);
+  FVec g = random_floats(n * dim), dtable0 = prefill(vocab * dim), dtable = dtable0;
+  cpu::embedding_backward(ids.data(), n, g.data(), vocab, dim, dtable.data(), start, true);
+  Vec want = to_double(dtable0);
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids[i] < start || ids[i] >= start + vocab) continue;
+    for (int64_t j = 0; j < dim; ++j) want[(ids[i] - start) * dim + j] += g[i * dim + j];
+  }
+  check_close("shard backward", dtable, want, 1e-7, 1e-7);
+  // Without the shard flag an id outside the table is an error naming the shard's range.
+  CHECK_THROWS_WITH_AS(cpu::embedding_forward(ids.data(), n, table.data(), vocab, dim, out.data(), start, false),
+                       doctest::Contains("token id 9 at position 0 is outside the vocabulary [10, 15)"),
+                       std::invalid_argument);
+}
+
 TEST_CASE("embedding rejects a token id outside the vocabulary and names it") {
   std::vector<int64_t> ids{0, 5};
   FVec table(4 * 2), out(2 * 2);
@@ -113,6 +134,30 @@ TEST_CASE("rmsnorm forward matches the reference and saves rstd and backward wri
   }
 }
 
+TEST_CASE("rmsnorm with a weight offset uses (offset + w) forward and backward and can accumulate dx") {
+  for (auto [rows, dim] : {std::pair{3, 7}, {300, 5}}) {
+    CAPTURE(rows);
+    CAPTURE(dim);
+    const float eps = 1e-6f, offset = 1.0f;
+    // Gemma's zero-centred weights: small values around 0, so (1 + w) and w differ a lot.
+    FVec x = random_floats(rows * dim, -2.0f, 2.0f), w = random_floats(dim, -0.3f, 0.3f);
+    FVec y(rows * dim), rstd(rows);
+    cpu::rmsnorm_forward(x.data(), w.data(), y.data(), rstd.data(), rows, dim, eps, offset);
+    Vec want_rstd;
+    check_close("forward", y, ops_ref::rmsnorm(to_double(x), to_double(w), rows, dim, eps, &want_rstd, offset));
+    check_close("rstd", rstd, want_rstd);
+
+    FVec g = random_floats(rows * dim);
+    FVec dx0 = prefill(rows * dim), dx = dx0, dw0 = prefill(dim), dw = dw0;
+    cpu::rmsnorm_backward(x.data(), w.data(), rstd.data(), g.data(), dx.data(), dw.data(), rows, dim, offset, true);
+    Vec xd = to_double(x), wd = to_double(w);
+    const Vec gd = to_double(g);
+    auto loss = [&] { return dot(gd, ops_ref::rmsnorm(xd, wd, rows, dim, eps, nullptr, offset)); };
+    check_gradient("x (accumulated)", xd, minus(dx, dx0), loss, 400, 1e-4, 1e-3);
+    check_gradient("weight", wd, minus(dw, dw0), loss);
+  }
+}
+
 TEST_CASE("layernorm forward matches the reference and backward writes dx and accumulates dweight and dbias") {
   for (auto [rows, dim] : {std::pair{1, 2}, {3, 7}, {17, 3}, {7, 17}, {300, 5}}) {
     CAPTURE(rows);
@@ -175,6 +220,9 @@ TEST_CASE("residual add and accumulate and scale are element-wise and allow out 
   CHECK(a == out);
   cpu::scale(a.data(), 17, 0.5f);
   for (int i = 0; i < 17; ++i) CHECK(a[i] == out[i] * 0.5f);
+  FVec scaled(17);
+  cpu::residual_add(out.data(), b.data(), scaled.data(), 17, -0.25f);
+  for (int i = 0; i < 17; ++i) CHECK(scaled[i] == out[i] + -0.25f * b[i]);
 }
 
 TEST_CASE("sum of squares is accurate in double and propagates non-finite values") {

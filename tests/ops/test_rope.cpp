@@ -13,6 +13,7 @@
 #include <kernels/cpu/rope.hpp>
 
 #include "reference_attention.hpp"
+#include "ops_table_support.hpp"
 #include "test_paths.hpp"
 #include "test_support.hpp"
 
@@ -114,18 +115,18 @@ TEST_CASE("rope config errors name the field and unknown rope types list the sup
   CHECK_THROWS_WITH_AS(cpu::rope_validate(c), doctest::Contains("must be even"), std::invalid_argument);
 }
 
-TEST_CASE("rope rotation (full or partial rotary with shared or per-batch tables) matches the reference and backward is its transpose") {
+TEST_CASE("rope rotation (full or partial rotary, one table row per position or per token) matches the reference and backward is its transpose") {
   struct Case {
-    int64_t B, T, H, D, rot;
-    bool per_batch;
+    int64_t S, B, H, D, rot;
+    bool per_token;  // tables with one row per token (rows_per_position 1) instead of one per position (B)
   };
-  for (const Case& k : {Case{1, 1, 1, 2, 2, false}, Case{2, 3, 3, 8, 8, false}, Case{1, 7, 2, 17, 10, true}, Case{2, 3, 1, 7, 4, false},
-                        Case{2, 17, 1, 12, 6, false}, Case{3, 5, 2, 10, 4, true}}) {
+  for (const Case& k : {Case{1, 1, 1, 2, 2, false}, Case{3, 2, 3, 8, 8, false}, Case{7, 1, 2, 17, 10, true},
+                        Case{3, 2, 1, 7, 4, false}, Case{17, 2, 1, 12, 6, false}, Case{5, 3, 2, 10, 4, true}}) {
+    CAPTURE(k.S);
     CAPTURE(k.B);
-    CAPTURE(k.T);
     CAPTURE(k.D);
     CAPTURE(k.rot);
-    CAPTURE(k.per_batch);
+    CAPTURE(k.per_token);
     cpu::RopeConfig cfg;
     cfg.head_dim = k.D;
     // int(D * factor) must land on rot exactly: aim half a channel above it unless everything rotates.
@@ -134,29 +135,60 @@ TEST_CASE("rope rotation (full or partial rotary with shared or per-batch tables
     cfg.factor = 4.0;
     cfg.original_max_position_embeddings = 64;
     REQUIRE(cpu::rope_rotary_dim(cfg) == k.rot);
-    const int64_t n_rows = k.per_batch ? k.B * k.T : k.T;
+    const int64_t T = k.S * k.B, rpp = k.per_token ? 1 : k.B, n_rows = T / rpp;
     std::vector<int64_t> pos(n_rows);
     for (auto& p : pos) p = random_int(0, 300);
     const int64_t half = k.rot / 2;
     FVec cos(n_rows * half), sin(n_rows * half);
     cpu::rope_tables(cfg, pos.data(), n_rows, cos.data(), sin.data());
 
-    FVec x = random_floats(k.B * k.T * k.H * k.D), y(x.size());
-    cpu::rope_forward(x.data(), y.data(), cos.data(), sin.data(), k.B, k.T, k.H, k.D, k.rot, k.per_batch);
+    FVec x = random_floats(T * k.H * k.D), y(x.size());
+    cpu::rope_forward(x.data(), y.data(), cos.data(), sin.data(), T, k.H, k.D, k.rot, rpp);
     const Vec cd = to_double(cos), sd = to_double(sin);
-    check_close("rope forward", y, ops_ref::rope(to_double(x), cd, sd, k.B, k.T, k.H, k.D, k.rot, k.per_batch));
+    check_close("rope forward", y, ops_ref::rope(to_double(x), cd, sd, T, k.H, k.D, k.rot, rpp));
 
     FVec g = random_floats(x.size()), dx(x.size());
-    cpu::rope_backward(g.data(), dx.data(), cos.data(), sin.data(), k.B, k.T, k.H, k.D, k.rot, k.per_batch);
+    cpu::rope_backward(g.data(), dx.data(), cos.data(), sin.data(), T, k.H, k.D, k.rot, rpp);
     Vec xd = to_double(x);
     const Vec gd = to_double(g);
-    check_gradient("x", xd, dx, [&] { return dot(gd, ops_ref::rope(xd, cd, sd, k.B, k.T, k.H, k.D, k.rot, k.per_batch)); });
+    check_gradient("x", xd, dx, [&] { return dot(gd, ops_ref::rope(xd, cd, sd, T, k.H, k.D, k.rot, rpp)); });
 
     FVec inplace = x;
-    cpu::rope_forward(inplace.data(), inplace.data(), cos.data(), sin.data(), k.B, k.T, k.H, k.D, k.rot, k.per_batch);
+    cpu::rope_forward(inplace.data(), inplace.data(), cos.data(), sin.data(), T, k.H, k.D, k.rot, rpp);
     CHECK(inplace == y);
     FVec ginplace = g;
-    cpu::rope_backward(ginplace.data(), ginplace.data(), cos.data(), sin.data(), k.B, k.T, k.H, k.D, k.rot, k.per_batch);
+    cpu::rope_backward(ginplace.data(), ginplace.data(), cos.data(), sin.data(), T, k.H, k.D, k.rot, rpp);
     CHECK(ginplace == dx);
   }
+}
+
+TEST_CASE("rope through the table: [S, B] activations with one row per position equal per-token tables") {
+  const int64_t S = 6, B = 3, H = 2, D = 8;
+  msw_rope_config cfg{};
+  cfg.struct_size = sizeof cfg;
+  cfg.theta = 10000.0;
+  cfg.head_dim = D;
+  cfg.partial_rotary_factor = 1.0;
+  cfg.factor = 1.0;
+  auto ops = ops_table::ops();
+  REQUIRE(ops.rope_rotary_dim(cfg) == D);
+  // One row per position (S rows, shared by the batch rows) and one row per token ([S, B] order: token t
+  // is position t / B).
+  std::vector<int64_t> positions(S * B);
+  for (int64_t t = 0; t < S * B; ++t) positions[t] = t / B;
+  FVec cs(S * D / 2), sn(S * D / 2), ct(S * B * D / 2), st(S * B * D / 2);
+  ops.rope_tables(cfg, nullptr, ops_table::f32(cs, {S, D / 2}), ops_table::f32(sn, {S, D / 2}));
+  const msw_tensor pt = ops_table::i64(positions, {S * B});
+  ops.rope_tables(cfg, &pt, ops_table::f32(ct, {S * B, D / 2}), ops_table::f32(st, {S * B, D / 2}));
+  FVec x = random_floats(S * B * H * D), y_shared(x.size()), y_token(x.size());
+  const msw_tensor tx = ops_table::f32(x, {S, B, H, D});
+  ops.rope_forward(tx, ops_table::f32(cs, {S, D / 2}), ops_table::f32(sn, {S, D / 2}), ops_table::f32(y_shared, {S, B, H, D}), B);
+  ops.rope_forward(tx, ops_table::f32(ct, {S * B, D / 2}), ops_table::f32(st, {S * B, D / 2}),
+                   ops_table::f32(y_token, {S, B, H, D}), 1);
+  CHECK(y_shared == y_token);
+  check_close("rope forward", y_shared, ops_ref::rope(to_double(x), to_double(cs), to_double(sn), S * B, H, D, D, B));
+  // Tables whose row count does not fit tokens / rows_per_position are refused, naming the rule.
+  CHECK_THROWS_WITH(ops.rope_forward(tx, ops_table::f32(ct, {S * B, D / 2}), ops_table::f32(st, {S * B, D / 2}),
+                                     ops_table::f32(y_token, {S, B, H, D}), B),
+                    doctest::Contains("the tables need tokens / rows_per_position rows"));
 }

@@ -93,6 +93,12 @@ TEST_CASE("linear and embedding and norms give bit-identical results with 1 or 2
     cpu::rmsnorm_backward(x.data(), nw.data(), rstd.data(), gx.data(), dx.data(), dw.data(), m, k);
     return std::vector<FVec>{y, rstd, dx, dw};
   });
+  same_for_any_thread_count("rmsnorm with weight offset and accumulated dx", [&] {
+    FVec y(m * k), rstd(m), dx(m * k, 0.5f), dw(k, 0.1f);
+    cpu::rmsnorm_forward(x.data(), nw.data(), y.data(), rstd.data(), m, k, 1e-6f, 1.0f);
+    cpu::rmsnorm_backward(x.data(), nw.data(), rstd.data(), gx.data(), dx.data(), dw.data(), m, k, 1.0f, true);
+    return std::vector<FVec>{y, rstd, dx, dw};
+  });
   same_for_any_thread_count("layernorm", [&] {
     FVec y(m * k), mean(m), rstd(m), dx(m * k), dw(k, 0.1f), db(k, 0.2f);
     cpu::layernorm_forward(x.data(), nw.data(), nb.data(), y.data(), mean.data(), rstd.data(), m, k, 1e-5f);
@@ -105,16 +111,34 @@ TEST_CASE("linear and embedding and norms give bit-identical results with 1 or 2
   });
 }
 
-TEST_CASE("attention and rope give bit-identical results with 1 or 2 or 3 threads") {
-  const int64_t B = 2, T = 150, Hq = 4, Hkv = 2, D = 16;
-  const cpu::AttentionShape shape{B, T, Hq, Hkv, D};
-  const FVec q = random_floats(B * T * Hq * D), k = random_floats(B * T * Hkv * D), v = random_floats(B * T * Hkv * D),
-             g = random_floats(B * T * Hq * D);
-  same_for_any_thread_count("attention", [&] {
-    FVec out(q.size()), lse(B * Hq * T), dq(q.size()), dk(k.size()), dv(v.size());
-    cpu::attention_forward(shape, q.data(), k.data(), v.data(), 0.25f, out.data(), lse.data());
-    cpu::attention_backward(shape, q.data(), k.data(), v.data(), out.data(), lse.data(), nullptr, g.data(), 0.25f,
-                            dq.data(), dk.data(), dv.data());
+TEST_CASE("attention (SBHD with a KV cache, window, softcap; THD) and rope give bit-identical results with 1 or 2 or 3 threads") {
+  const int64_t B = 2, T = 150, Sq = 130, Hq = 4, Hkv = 2, D = 16;
+  const FVec k = random_floats(T * B * Hkv * D), v = random_floats(T * B * Hkv * D);
+  for (auto [window, softcap] : {std::pair{int64_t{0}, 0.0f}, std::pair{int64_t{40}, 3.0f}}) {
+    cpu::AttentionProblem pr = cpu::attention_sbhd(B, Sq, T, Hq, Hkv, D);
+    pr.params.scale = 0.25f;
+    pr.params.window_left = window;
+    pr.params.softcap = softcap;
+    const FVec q = random_floats(Sq * B * Hq * D), g = random_floats(Sq * B * Hq * D);
+    same_for_any_thread_count("SBHD attention", [&] {
+      FVec out(q.size()), lse(Sq * B * Hq), dq(q.size()), dk(k.size()), dv(v.size());
+      const auto n = static_cast<int64_t>(pr.seqs.size());
+      cpu::attention_forward(pr.params, pr.seqs.data(), n, q.data(), k.data(), v.data(), out.data(), lse.data());
+      cpu::attention_backward(pr.params, pr.seqs.data(), n, q.data(), k.data(), v.data(), out.data(), lse.data(),
+                              g.data(), dq.data(), dk.data(), dv.data());
+      return std::vector<FVec>{out, lse, dq, dk, dv};
+    });
+  }
+  // THD over the same key buffer seen as T*B packed tokens: sequences of uneven lengths.
+  const std::vector<int32_t> cu = {0, 70, 71, 200, 300};
+  cpu::AttentionProblem thd = cpu::attention_thd(cu.data(), cu.data(), 4, Hq, Hkv, D);
+  thd.params.scale = 0.25f;
+  const FVec q = random_floats(T * B * Hq * D), g = random_floats(q.size());
+  same_for_any_thread_count("THD attention", [&] {
+    FVec out(q.size()), lse(T * B * Hq), dq(q.size()), dk(k.size()), dv(v.size());
+    cpu::attention_forward(thd.params, thd.seqs.data(), 4, q.data(), k.data(), v.data(), out.data(), lse.data());
+    cpu::attention_backward(thd.params, thd.seqs.data(), 4, q.data(), k.data(), v.data(), out.data(), lse.data(),
+                            g.data(), dq.data(), dk.data(), dv.data());
     return std::vector<FVec>{out, lse, dq, dk, dv};
   });
   cpu::RopeConfig cfg;
@@ -127,8 +151,8 @@ TEST_CASE("attention and rope give bit-identical results with 1 or 2 or 3 thread
   same_for_any_thread_count("rope", [&] {
     FVec cos(T * D / 2), sin(T * D / 2), y(q.size()), dx(q.size());
     cpu::rope_tables(cfg, pos.data(), T, cos.data(), sin.data());
-    cpu::rope_forward(q.data(), y.data(), cos.data(), sin.data(), B, T, Hq, D, D);
-    cpu::rope_backward(g.data(), dx.data(), cos.data(), sin.data(), B, T, Hq, D, D);
+    cpu::rope_forward(q.data(), y.data(), cos.data(), sin.data(), T * B, Hq, D, D, B);
+    cpu::rope_backward(g.data(), dx.data(), cos.data(), sin.data(), T * B, Hq, D, D, B);
     return std::vector<FVec>{cos, sin, y, dx};
   });
 }

@@ -1,6 +1,7 @@
 // Every fixture model (built by tests/fixtures/make_model_fixtures.py with HF transformers) loaded through its
 // model plugin and run on the CPU in fp32: logits, loss and every parameter gradient must match transformers,
-// and the HF -> Megatron -> HF mapping must reproduce every tensor bit for bit.
+// and the HF -> Megatron -> HF mapping must reproduce every tensor bit for bit. The references are [B, S, ...]
+// (HF's order); Megaswift's activations and logits are [S, B, ...], so logits are compared by (b, s, v).
 #include "parity_support.hpp"
 
 #include <doctest/doctest.h>
@@ -34,10 +35,14 @@ void check_parity(const std::string& name, const std::string& expected_plugin) {
   batch.labels = test::read_values<int64_t>(ref, "labels");
   const host::ForwardResult r = runner.forward_backward(batch, true);
 
-  const auto logits = test::read_values<float>(ref, "logits");
+  const auto logits = test::read_values<float>(ref, "logits");  // [B, S, V]
   REQUIRE(r.logits.size() == logits.size());
+  const int64_t B = batch.batch_size, S = batch.seq_len, V = r.vocab;
   double max_diff = 0;
-  for (size_t i = 0; i < logits.size(); ++i) max_diff = std::max(max_diff, std::abs(double(r.logits[i]) - logits[i]));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t s = 0; s < S; ++s)
+      for (int64_t v = 0; v < V; ++v)
+        max_diff = std::max(max_diff, std::abs(double(r.logit(b, s, v)) - logits[static_cast<size_t>((b * S + s) * V + v)]));
   MESSAGE(name << ": logits max |diff| = " << max_diff);
   CHECK(max_diff < 1e-4);
 

@@ -42,21 +42,31 @@ class Lion final : public megaswift::sdk::Optimizer {
   int32_t state_count() const override { return 1; }
   const char* state_name(int32_t index) const override { return index == 0 ? "exp_avg" : nullptr; }
 
-  void step(const msw_exec_ctx&, const msw_optimizer_step_args& args) override {
-    const float lr = static_cast<float>(args.lr);
-    for (size_t i = 0; i < args.count; ++i) {
-      const msw_optimizer_param& p = args.params[i];
+  // CPU, fp32. found_inf (fp16 loss scaling) skips the step; grad_scale unscales the gradients first;
+  // lr_mult scales the learning rate per parameter.
+  void step(const msw_exec_ctx&, const megaswift::sdk::OptimizerStep& s) override {
+    if (megaswift::sdk::cpu_step_skipped(s)) return;
+    const float grad_mult = static_cast<float>(megaswift::sdk::cpu_grad_multiplier(s));
+    for (const auto& p : s.params) {
       megaswift::sdk::require_cpu_contiguous(p.param, "lion param");
+      megaswift::sdk::require_cpu_contiguous(p.grad, "lion grad");
+      megaswift::sdk::require_cpu_contiguous(p.state(0), "lion exp_avg");
+      const int64_t n = msw_tensor_numel(&p.param);
+      if (msw_tensor_numel(&p.grad) != n || msw_tensor_numel(&p.state(0)) != n)
+        throw megaswift::sdk::Error(MSW_STATUS_SHAPE_MISMATCH, "lion: param " + megaswift::sdk::shape_string(p.param) +
+                                                                   ", grad " + megaswift::sdk::shape_string(p.grad) +
+                                                                   " and exp_avg must have the same size");
       float* w = megaswift::sdk::data_as<float>(p.param, MSW_DTYPE_F32, "lion param");
       const float* g = megaswift::sdk::data_as<float>(p.grad, MSW_DTYPE_F32, "lion grad");
-      float* m = megaswift::sdk::data_as<float>(p.state[0], MSW_DTYPE_F32, "lion exp_avg");
-      const float decay = p.apply_weight_decay ? static_cast<float>(args.weight_decay) : 0.0f;
-      const int64_t n = msw_tensor_numel(&p.param);
+      float* m = megaswift::sdk::data_as<float>(p.state(0), MSW_DTYPE_F32, "lion exp_avg");
+      const float lr = static_cast<float>(s.lr * p.lr_mult);
+      const float decay = p.apply_weight_decay ? static_cast<float>(s.weight_decay) : 0.0f;
       for (int64_t j = 0; j < n; ++j) {
-        float c = static_cast<float>(beta1_) * m[j] + static_cast<float>(1 - beta1_) * g[j];
+        const float gj = grad_mult * g[j];
+        float c = static_cast<float>(beta1_) * m[j] + static_cast<float>(1 - beta1_) * gj;
         float sign = static_cast<float>((c > 0) - (c < 0));
         w[j] -= lr * (sign + decay * w[j]);
-        m[j] = static_cast<float>(beta2_) * m[j] + static_cast<float>(1 - beta2_) * g[j];
+        m[j] = static_cast<float>(beta2_) * m[j] + static_cast<float>(1 - beta2_) * gj;
       }
     }
   }

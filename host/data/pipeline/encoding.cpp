@@ -1,23 +1,38 @@
 #include "host/data/pipeline/encoding.hpp"
 
 #include "host/core/host_api.hpp"
+#include "host/core/status.hpp"
 #include "host/data/pipeline/error.hpp"
 #include "host/plugin_host/registry.hpp"
+#include "host/plugin_host/tokenizer_choice.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace megaswift::data {
 
 Encoding::Encoding(const host::PluginRegistry& registry, const std::filesystem::path& model_dir,
                    const std::string& template_name, EncoderOptions options)
     : template_name_(template_name), options_(std::move(options)) {
-  const auto& tok = registry.require(MSW_KIND_TOKENIZER, "hf_bpe");
+  // The tokenizer plugin that reads the directory best (its probe), not a fixed name.
+  host::TokenizerChoice choice;
+  try {
+    choice = host::choose_tokenizer(registry, model_dir);
+  } catch (const host::HostError& e) {
+    throw DataPipelineError(std::string("--model: ") + e.what() + ". Megaswift does not download models; pass a "
+                            "local directory with the model's tokenizer files (tokenizer.json and "
+                            "tokenizer_config.json for Hugging Face models), e.g. the full download from the hub");
+  }
+  const host::LoadedComponent& tok = *choice.component;
+  tokenizer_name_ = tok.name;
+  spdlog::debug("data: tokenizer '{}' for {} ({})", tok.name, model_dir.string(), choice.why);
   try {
     tokenizer_ = std::make_unique<sdk::TokenizerHandle>(host::PluginRegistry::vtable_copy<msw_tokenizer_vtable>(tok),
                                                         host::host_api(),
                                                         nlohmann::json{{"model_dir", model_dir.string()}}.dump());
   } catch (const std::exception& e) {
-    throw DataPipelineError("the tokenizer of " + model_dir.string() + " cannot be loaded: " + e.what());
+    throw DataPipelineError("the tokenizer of " + model_dir.string() + " cannot be loaded by tokenizer plugin '" +
+                            tok.name + "' (" + tok.library_path.string() + "): " + e.what());
   }
   const auto& tmpl = registry.require(MSW_KIND_TEMPLATE, template_name);
   try {

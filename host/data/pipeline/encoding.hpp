@@ -19,9 +19,10 @@ namespace megaswift::data {
 
 class Encoding {
  public:
-  // Creates the hf_bpe tokenizer on `model_dir` (tokenizer.json + tokenizer_config.json) and the template plugin
-  // `template_name` from the registry. Throws DataPipelineError naming the model directory or the template when a
-  // plugin refuses, and TemplateMismatch when the two do not fit together.
+  // Creates the tokenizer of `model_dir` with the tokenizer plugin whose probe scores the directory highest
+  // (hf_bpe for a Hugging Face tokenizer.json) and the template plugin `template_name` from the registry. Throws
+  // DataPipelineError naming the model directory or the template when no plugin accepts the directory or a plugin
+  // refuses, and TemplateMismatch when the two do not fit together.
   Encoding(const host::PluginRegistry& registry, const std::filesystem::path& model_dir,
            const std::string& template_name, EncoderOptions options);
   Encoding(const Encoding&) = delete;
@@ -32,9 +33,11 @@ class Encoding {
   const SampleEncoder& encoder() const { return *encoder_; }
   const EncoderOptions& options() const { return options_; }
   const std::string& template_name() const { return template_name_; }
+  const std::string& tokenizer_name() const { return tokenizer_name_; }  // the tokenizer component chosen
 
  private:
   std::string template_name_;
+  std::string tokenizer_name_;
   EncoderOptions options_;
   std::unique_ptr<sdk::TokenizerHandle> tokenizer_;
   std::unique_ptr<sdk::TemplateHandle> template_;

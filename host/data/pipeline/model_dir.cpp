@@ -64,11 +64,6 @@ ModelDirectory open_model_directory(const std::string& model) {
   }
   ModelDirectory out;
   out.dir = fs::path(model);
-  if (!fs::is_regular_file(out.dir / "tokenizer.json", ec))
-    throw DataPipelineError("--model " + model + " has no tokenizer.json, which the data pipeline needs to "
-                            "tokenize the datasets. Megaswift does not download models; pass a local directory "
-                            "with the model's tokenizer.json (and tokenizer_config.json), e.g. the full download of "
-                            "the model from the hub");
   const fs::path config_file = out.dir / "config.json";
   out.config = fs::is_regular_file(config_file, ec) ? read_config(config_file) : nlohmann::json::object();
   if (auto it = out.config.find("model_type"); it != out.config.end() && it->is_string())

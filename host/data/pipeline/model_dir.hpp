@@ -23,7 +23,8 @@ struct ModelDirectory {
 };
 
 // Reads `model` (the --model value). Throws DataPipelineError when it is not a directory (Megaswift does not
-// download models), when it has no tokenizer.json, or when config.json is not valid JSON.
+// download models) or when config.json is not valid JSON. Whether its tokenizer files can be read is the
+// tokenizer plugins' call (Encoding asks the registry).
 ModelDirectory open_model_directory(const std::string& model);
 
 // True when `model` names an existing directory (a hub id such as "Qwen/Qwen2.5-7B-Instruct" usually does not).

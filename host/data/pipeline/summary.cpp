@@ -141,6 +141,7 @@ json to_json(const DataSummary& s) {
                         {"val_rows", d.val_rows},
                         {"warnings", d.warnings}});
   return json{{"model_dir", s.model_dir},
+              {"tokenizer", s.tokenizer_name},
               {"template", s.template_name},
               {"template_reason", s.template_reason},
               {"max_length", s.max_length ? json(*s.max_length) : json(nullptr)},
@@ -177,8 +178,8 @@ std::string describe(const SplitSummary& s) {
 }
 
 void log_summary(const DataSummary& s) {
-  spdlog::info("data: template '{}' ({}), tokenizer {}/tokenizer.json, max_length {}, truncation_strategy {}{}",
-               s.template_name, s.template_reason, s.model_dir,
+  spdlog::info("data: template '{}' ({}), tokenizer '{}' on {}, max_length {}, truncation_strategy {}{}",
+               s.template_name, s.template_reason, s.tokenizer_name, s.model_dir,
                s.max_length ? std::to_string(*s.max_length) : std::string("none"), s.truncation_strategy,
                s.lazy ? ", lazy tokenization" : ", " + std::to_string(s.num_proc) + " tokenizing threads");
   std::size_t read = 0, usable = 0;

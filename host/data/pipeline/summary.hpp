@@ -55,6 +55,7 @@ struct SplitSummary {
 
 struct DataSummary {
   std::string model_dir;
+  std::string tokenizer_name;  // the tokenizer component the registry chose for model_dir
   std::string template_name;
   std::string template_reason;
   std::optional<std::size_t> max_length;  // the effective limit (--max_length or the model's max_model_len)

@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace megaswift::data {
 namespace {
 
@@ -71,11 +73,14 @@ TrainingData build_training_data(const config::ParsedArgs& args, const host::Plu
                  enc_options.max_length ? std::to_string(*enc_options.max_length) : std::string("(none)"),
                  (model.dir / "config.json").string());
   auto encoding = std::make_shared<const Encoding>(registry, model.dir, choice.name, enc_options);
-  if (const char* types = encoding->chat_template().model_types();
-      types && std::string(types) != "*" && !model.model_type.empty() &&
-      ("," + std::string(types) + ",").find("," + model.model_type + ",") == std::string::npos)
-    spdlog::warn("template '{}' is meant for model_type {}, but {} is '{}': check --template", choice.name, types,
+  if (const std::vector<std::string> types = encoding->chat_template().model_types();
+      !types.empty() && !model.model_type.empty() && std::find(types.begin(), types.end(), "*") == types.end() &&
+      std::find(types.begin(), types.end(), model.model_type) == types.end()) {
+    std::string listed;
+    for (const auto& t : types) listed += (listed.empty() ? "" : ", ") + t;
+    spdlog::warn("template '{}' is meant for model_type {}, but {} is '{}': check --template", choice.name, listed,
                  model.dir.string(), model.model_type);
+  }
 
   datasets::TrainValRows rows = datasets::load_train_val(strings(args, "dataset"), strings(args, "val_dataset"),
                                                          args.get<double>("split_dataset_ratio"),
@@ -85,6 +90,7 @@ TrainingData build_training_data(const config::ParsedArgs& args, const host::Plu
   out.encoding = encoding;
   DataSummary& summary = out.summary;
   summary.model_dir = model.dir.string();
+  summary.tokenizer_name = encoding->tokenizer_name();
   summary.template_name = choice.name;
   summary.template_reason = choice.why;
   summary.max_length = enc_options.max_length;

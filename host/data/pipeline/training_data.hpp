@@ -39,8 +39,9 @@ struct TrainingData {
 
 // Reads from `args` (of megatron pt or sft, after config::resolve_derived_defaults): model, template, system,
 // max_length, truncation_strategy, loss_scale, dataset, val_dataset, split_dataset_ratio, data_seed (seed),
-// columns, strict, model_name, model_author, dataset_num_proc, lazy_tokenize. The tokenizer is the hf_bpe plugin on
-// --model, a local Hugging Face directory; --max_length unset means the model's max_model_len from config.json.
+// columns, strict, model_name, model_author, dataset_num_proc, lazy_tokenize. The tokenizer is the tokenizer plugin
+// whose probe accepts --model, a local Hugging Face directory (hf_bpe for tokenizer.json); --max_length unset means
+// the model's max_model_len from config.json.
 // Throws DataPipelineError (no usable model directory, no template), datasets::DatasetError (a dataset cannot be
 // read, no training row left), TemplateMismatch (template and tokenizer do not fit), host::HostError (a plugin is
 // missing).

@@ -53,6 +53,34 @@ TokenizerFiles TokenizerFiles::from_config(std::string_view config_json) {
   return files;
 }
 
+int32_t probe_model_dir(const std::filesystem::path& dir) {
+  const std::filesystem::path file = dir / "tokenizer.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return 0;
+  Json root;
+  try {
+    root = read_json(file.string(), "tokenizer.json");
+  } catch (const Error&) {
+    return 0;
+  }
+  const Json* model = root.is_object() && root.contains("model") ? &root["model"] : nullptr;
+  if (!model || !model->is_object() || !model->contains("type") || (*model)["type"] != "BPE") return 0;
+  // The vocabulary and merges are the slow part; the pipeline parts around them decide whether this plugin
+  // reads the file. A BPE file with a part it cannot read still scores a little, so that when nothing else
+  // claims it, create() explains what is missing.
+  try {
+    Field f(root, file.string(), "");
+    if (f.get("truncation")) return kProbePartly;
+    if (auto n = f.get("normalizer")) make_normalizer(*n);
+    Json null_json;
+    PreTokenizer pre(f.get("pre_tokenizer") ? *f.get("pre_tokenizer") : Field(null_json, f.file(), "pre_tokenizer"));
+    if (auto d = f.get("decoder")) make_decoder(*d);
+  } catch (const std::exception&) {
+    return kProbePartly;
+  }
+  return kProbeReads;
+}
+
 HfTokenizer::HfTokenizer(const TokenizerFiles& files) {
   Json root = read_json(files.tokenizer_json, "tokenizer.json");
   Field f(root, files.tokenizer_json, "");

@@ -10,6 +10,7 @@
 #include "pre_tokenizer.hpp"
 #include "string_map.hpp"
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,13 @@ struct TokenizerFiles {
 };
 
 enum class Special { kBos = 0, kEos = 1, kPad = 2, kUnk = 3 };
+
+// The plugin's probe (megaswift/c/tokenizer.h): how well this pipeline reads `dir`. kProbeReads for a
+// tokenizer.json whose model is BPE and whose normalizer, pre-tokenizer and decoder it supports,
+// kProbePartly for a BPE tokenizer.json with a part it does not support, 0 without a BPE tokenizer.json.
+inline constexpr int32_t kProbeReads = 100;
+inline constexpr int32_t kProbePartly = 10;
+int32_t probe_model_dir(const std::filesystem::path& dir);
 
 class HfTokenizer {
  public:

@@ -19,6 +19,8 @@ class HfBpeStream final : public megaswift::sdk::TokenizerStream {
 class HfBpe final : public megaswift::sdk::Tokenizer {
  public:
   explicit HfBpe(std::string_view config_json) : tok_(hf_bpe::TokenizerFiles::from_config(config_json)) {}
+  // 100 for a Hugging Face tokenizer.json with a BPE model this plugin reads, 0 without one.
+  static int32_t probe(std::string_view model_dir) { return hf_bpe::probe_model_dir(std::string(model_dir)); }
 
   std::vector<int32_t> encode(std::string_view text, uint32_t flags) const override {
     return tok_.encode(text, (flags & MSW_TOKENIZER_SPLIT_SPECIAL_TOKENS) != 0);

@@ -1,6 +1,9 @@
 // One forward+backward step of a ~20M-parameter Qwen2-shaped model (random init) on the CPU, timed.
 //
-//   msw_bench_cpu_step [--config qwen2_20m.json] [--threads N] [--steps K] [--warmup W] [--recompute selective|none]
+//   msw_bench_cpu_step [--config qwen2_20m.json] [--threads N] [--steps K] [--warmup W]
+//                      [--recompute none|selective|full] [--packed]
+//
+// --packed runs the same tokens as one THD batch (the rows packed one after the other).
 //
 // The config is an HF config.json plus bench_batch_size / bench_seq_len; torch_step.py reads the same file
 // and builds the same model in plain PyTorch. Prints one JSON line: {"impl": "megaswift", "median_s": ...}.
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   std::string config_path = std::string(MSW_BENCH_DIR) + "/qwen2_20m.json";
   int threads = 0, steps = 5, warmup = 1;
   std::string recompute = "none";
+  bool packed = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -40,8 +44,9 @@ int main(int argc, char** argv) {
     else if (a == "--steps") steps = std::stoi(next());
     else if (a == "--warmup") warmup = std::stoi(next());
     else if (a == "--recompute") recompute = next();
+    else if (a == "--packed") packed = true;
     else {
-      std::cerr << "unknown flag " << a << "; flags: --config --threads --steps --warmup --recompute\n";
+      std::cerr << "unknown flag " << a << "; flags: --config --threads --steps --warmup --recompute --packed\n";
       return 2;
     }
   }
@@ -56,21 +61,23 @@ int main(int argc, char** argv) {
     host::RunnerOptions options;
     options.num_threads = threads;
     options.seed = 1234;
-    options.config_overrides_json = nlohmann::json{{"recompute_granularity", recompute}}.dump();
+    options.layout.recompute = recompute;
+    options.layout.packed = packed;
     host::ModelRunner runner = host::ModelRunner::from_hf_config(registry, cfg.dump(), options);
 
-    host::Batch batch;
-    batch.batch_size = b;
-    batch.seq_len = s;
+    std::vector<host::Batch::Row> rows(static_cast<size_t>(b));
     uint64_t x = 88172645463325252ull;  // xorshift: fixed tokens, no dependence on a library's generator
-    for (int64_t i = 0; i < b * s; ++i) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      batch.input_ids.push_back(static_cast<int64_t>(x % static_cast<uint64_t>(vocab)));
+    for (auto& row : rows) {
+      for (int64_t i = 0; i < s; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        row.input_ids.push_back(static_cast<int64_t>(x % static_cast<uint64_t>(vocab)));
+      }
+      row.labels.assign(row.input_ids.begin() + 1, row.input_ids.end());
+      row.labels.push_back(-100);
     }
-    batch.labels.assign(batch.input_ids.begin() + 1, batch.input_ids.end());
-    batch.labels.push_back(-100);
+    const host::Batch batch = packed ? host::Batch::pack(rows) : host::Batch::pad(rows);
 
     std::vector<double> times;
     double loss = 0;
@@ -88,6 +95,7 @@ int main(int argc, char** argv) {
                                 {"batch", b},
                                 {"seq", s},
                                 {"recompute", recompute},
+                                {"packed", packed},
                                 {"loss", loss},
                                 {"median_s", times[times.size() / 2]},
                                 {"min_s", times.front()},

@@ -59,15 +59,19 @@ int main(int argc, char** argv) {
     });
   }
   {
-    const cpu::AttentionShape s{B, T, Hq, Hkv, D};
+    // SBHD (T, B, heads, D), as Megatron lays out activations.
+    cpu::AttentionProblem pr = cpu::attention_sbhd(B, T, T, Hq, Hkv, D);
+    pr.params.scale = 1.0f / std::sqrt(static_cast<float>(D));
+    const auto n = static_cast<int64_t>(pr.seqs.size());
     auto q = random_floats(M * Hq * D), k = random_floats(M * Hkv * D), v = random_floats(M * Hkv * D),
          g = random_floats(M * Hq * D);
     std::vector<float> o(q.size()), lse(B * Hq * T), dq(q.size()), dk(k.size()), dv(v.size());
-    const float sc = 1.0f / std::sqrt(static_cast<float>(D));
-    time_it("attention fwd", [&] { cpu::attention_forward(s, q.data(), k.data(), v.data(), sc, o.data(), lse.data()); });
+    time_it("attention fwd", [&] {
+      cpu::attention_forward(pr.params, pr.seqs.data(), n, q.data(), k.data(), v.data(), o.data(), lse.data());
+    });
     time_it("attention bwd (recompute)", [&] {
-      cpu::attention_backward(s, q.data(), k.data(), v.data(), o.data(), lse.data(), nullptr, g.data(), sc, dq.data(),
-                              dk.data(), dv.data());
+      cpu::attention_backward(pr.params, pr.seqs.data(), n, q.data(), k.data(), v.data(), o.data(), lse.data(),
+                              g.data(), dq.data(), dk.data(), dv.data());
     });
     cpu::RopeConfig cfg;
     cfg.head_dim = D;
@@ -75,7 +79,7 @@ int main(int argc, char** argv) {
     for (int64_t t = 0; t < T; ++t) pos[t] = t;
     std::vector<float> cs(T * D / 2), sn(T * D / 2);
     cpu::rope_tables(cfg, pos.data(), T, cs.data(), sn.data());
-    time_it("rope fwd (q)", [&] { cpu::rope_forward(q.data(), o.data(), cs.data(), sn.data(), B, T, Hq, D, D); });
+    time_it("rope fwd (q)", [&] { cpu::rope_forward(q.data(), o.data(), cs.data(), sn.data(), M, Hq, D, D, B); });
   }
   {
     auto x = random_floats(M * C), w = random_floats(C), g = random_floats(M * C);

@@ -2,6 +2,8 @@
 // ones, and checks exit codes and messages.
 #include "run_command.hpp"
 
+#include <megaswift/c/abi.h>
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -102,6 +104,11 @@ TEST_CASE("megatron plugins lists the first-party components with kind, name, ve
   CHECK(r.status == 0);
   CHECK(contains(r.output, "KIND"));
   CHECK(contains(r.output, "ABI"));
+  // The ABI column: the SDK a plugin was built with / the oldest host it runs on (its target minor).
+  const std::string abi = std::to_string(MSW_ABI_MAJOR) + "." + std::to_string(MSW_ABI_MINOR) + "/" +
+                          std::to_string(MSW_ABI_MAJOR) + ".0";
+  CHECK(contains(r.output, "hf_bpe        0.1.0     " + abi));
+  CHECK(contains(r.output, "this host: " + std::to_string(MSW_ABI_MAJOR) + "." + std::to_string(MSW_ABI_MINOR)));
 }
 
 TEST_CASE("megatron plugins --format json is valid JSON with a components array") {
@@ -110,4 +117,5 @@ TEST_CASE("megatron plugins --format json is valid JSON with a components array"
   CHECK(r.status == 0);
   CHECK(contains(r.output, "\"components\""));
   CHECK(contains(r.output, "\"refused\""));
+  CHECK(contains(r.output, "\"target_abi\": \"" + std::to_string(MSW_ABI_MAJOR) + ".0\""));
 }

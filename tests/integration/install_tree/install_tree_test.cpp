@@ -1,6 +1,8 @@
 // Runs the installed programs the way a user on another machine would and checks what the tree holds.
 #include "run_command.hpp"
 
+#include <megaswift/c/abi.h>
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -71,6 +73,8 @@ TEST_CASE("the installed megatron lists its plugins from <exe>/../lib/megaswift/
 TEST_CASE("the tree holds the SDK headers and CMake package but no host headers") {
   CHECK(fs::exists(kPrefix / "include" / "megaswift" / "c" / "plugin.h"));
   CHECK(fs::exists(kPrefix / "include" / "megaswift" / "sdk" / "plugin.hpp"));
+  CHECK(fs::exists(kPrefix / "include" / "megaswift" / "c" / "dlpack.h"));
+  CHECK(fs::exists(kPrefix / "include" / "megaswift" / "sdk" / "buffer.hpp"));
   CHECK(fs::exists(kPrefix / "lib" / "cmake" / "MegaswiftSDK" / "MegaswiftSDKConfig.cmake"));
   CHECK_FALSE(fs::exists(kPrefix / "include" / "host"));
 }
@@ -101,5 +105,8 @@ TEST_CASE("the out-of-tree example plugin builds against the installed SDK alone
   Result list = run(quoted(kPrefix / "bin" / "megatron") + " plugins --plugin_path " + quoted(build));
   INFO(list.output);
   CHECK(list.status == 0);
-  CHECK(std::regex_search(list.output, std::regex(R"(optimizer\s+lion\s+1\.0\.0\s+1\.0)")));
+  // ABI column: built with this SDK, runs on every host of the major from minor 0 (its target).
+  CHECK(std::regex_search(list.output, std::regex(R"(optimizer\s+lion\s+1\.0\.0\s+)" + std::to_string(MSW_ABI_MAJOR) +
+                                                  "\\." + std::to_string(MSW_ABI_MINOR) + "/" +
+                                                  std::to_string(MSW_ABI_MAJOR) + "\\.0\\s")));
 }

@@ -47,11 +47,12 @@ TEST_CASE("megatron sft with a hub id skips data preparation and says why") {
   CHECK_FALSE(contains(r.output, "tokenizing"));
 }
 
-TEST_CASE("megatron pt with a local directory that has no tokenizer.json fails naming the fix") {
+TEST_CASE("megatron pt with a local directory that no tokenizer plugin reads fails naming the fix") {
   auto dir = megaswift::test::make_model_dir("cli-no-tokenizer", {{"model_type", "qwen2"}}, false);
   auto r = megatron("pt --model '" + dir.string() + "' --dataset megaswift/pt-corpus --train_iters 10");
   INFO(r.output);
   CHECK(r.status == kFailed);
-  CHECK(contains(r.output, "has no tokenizer.json"));
+  CHECK(contains(r.output, "no tokenizer plugin reads the model directory"));
+  CHECK(contains(r.output, "hf_bpe 0"));
   CHECK(contains(r.output, "Megaswift does not download models; pass a local directory"));
 }

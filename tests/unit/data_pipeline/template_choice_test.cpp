@@ -4,6 +4,7 @@
 #include "host/data/pipeline/error.hpp"
 #include "host/data/pipeline/model_dir.hpp"
 #include "host/data/pipeline/template_choice.hpp"
+#include "host/data/pipeline/training_data.hpp"
 
 #include <doctest/doctest.h>
 
@@ -65,17 +66,30 @@ TEST_CASE("an unknown model_type without --template is an error that asks for --
   CHECK_THROWS_WITH_AS(pick("/models/mystery", ""), doctest::Contains("--template"), data::DataPipelineError);
 }
 
-TEST_CASE("a model directory without tokenizer.json is an error naming the directory and the fix") {
+TEST_CASE("a model directory no tokenizer plugin reads is an error naming the directory, its files and the plugins") {
   auto dir = test::make_model_dir("no-tokenizer", {{"model_type", "qwen2"}}, /*with_tokenizer=*/false);
+  CHECK(data::open_model_directory(dir.string()).model_type == "qwen2");  // the directory itself is fine
+  auto args = test::parse_args(Command::sft, {"--model", dir.string(), "--dataset", "swift/self-cognition#5"});
   try {
-    data::open_model_directory(dir.string());
+    data::build_training_data(args, test::plugins());
     FAIL("expected DataPipelineError");
   } catch (const data::DataPipelineError& e) {
     const std::string m = e.what();
-    CHECK(m.find(dir.string()) != std::string::npos);
-    CHECK(m.find("no tokenizer.json") != std::string::npos);
+    INFO(m);
+    CHECK(m.find("no tokenizer plugin reads the model directory " + dir.string()) != std::string::npos);
+    CHECK(m.find("no tokenizer files") != std::string::npos);
+    CHECK(m.find("tokenizer plugins loaded: hf_bpe 0") != std::string::npos);
     CHECK(m.find("Megaswift does not download models; pass a local directory") != std::string::npos);
   }
+}
+
+TEST_CASE("the tokenizer is the plugin the registry chooses for the model directory") {
+  auto args = test::parse_args(Command::sft, {"--model", test::qwen_model_dir().string(), "--dataset",
+                                              "swift/self-cognition#5", "--split_dataset_ratio", "0"});
+  auto d = data::build_training_data(args, test::plugins());
+  CHECK(d.encoding->tokenizer_name() == "hf_bpe");
+  CHECK(d.summary.tokenizer_name == "hf_bpe");
+  CHECK(data::to_json(d.summary)["tokenizer"] == "hf_bpe");
 }
 
 TEST_CASE("a hub id that is not a local directory is an error that says models are not downloaded") {

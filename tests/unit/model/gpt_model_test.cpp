@@ -1,5 +1,6 @@
 // The shared GPT decoder's parameter table (Megatron names, TP split, init rule, weight decay, parts), its
-// HF layout transforms checked element by element against the documented layouts, and its memory plan.
+// HF layout transforms checked element by element against the documented layouts, its records, its
+// capabilities and its memory plan (per layer, full recompute, no whole-batch logits).
 #include <megaswift/nn/gpt_model.hpp>
 
 #include <doctest/doctest.h>
@@ -131,7 +132,7 @@ TEST_CASE("tied embeddings: no output_layer, the word embedding is read by the e
   CHECK_FALSE(t.count("output_layer.weight"));
   CHECK(t.at("embedding.word_embeddings.weight").parts ==
         ((1u << MSW_MODEL_PART_EMBEDDING) | (1u << MSW_MODEL_PART_HEAD)));
-  for (int64_t i = 0; i < m.hf_mapping_count(); ++i) CHECK(std::string(m.hf_mapping(i).hf_names[0]) != "lm_head.weight");
+  for (int64_t i = 0; i < m.hf_mapping_count(); ++i) CHECK(std::string(m.hf_mapping(i).hf[0].name) != "lm_head.weight");
 }
 
 TEST_CASE("q, k, v rows are interleaved per query group into linear_qkv, and back") {
@@ -146,7 +147,7 @@ TEST_CASE("q, k, v rows are interleaved per query group into linear_qkv, and bac
   for (int64_t r = 0; r < 2 * D; ++r) std::fill_n(k.begin() + r * H, H, 2000.0f + r);
   for (int64_t r = 0; r < 2 * D; ++r) std::fill_n(v.begin() + r * H, H, 3000.0f + r);
   msw_tensor hf[3] = {cpu(q, {4 * D, H}), cpu(k, {2 * D, H}), cpu(v, {2 * D, H})};
-  m.hf_to_megatron(idx, hf, cpu(fused, {8 * D, H}));
+  m.hf_to_megatron(idx, hf, 3, cpu(fused, {8 * D, H}));
   // Group g holds query heads 2g, 2g+1 (16 rows), then key head g, then value head g (8 rows each).
   for (int64_t g = 0; g < 2; ++g) {
     const int64_t base = g * 4 * D;
@@ -156,7 +157,7 @@ TEST_CASE("q, k, v rows are interleaved per query group into linear_qkv, and bac
   }
   std::vector<float> q2(q.size()), k2(k.size()), v2(v.size());
   msw_tensor back[3] = {cpu(q2, {4 * D, H}), cpu(k2, {2 * D, H}), cpu(v2, {2 * D, H})};
-  m.megatron_to_hf(idx, cpu(fused, {8 * D, H}), back);
+  m.megatron_to_hf(idx, cpu(fused, {8 * D, H}), back, 3);
   CHECK(q2 == q);
   CHECK(k2 == k);
   CHECK(v2 == v);
@@ -169,7 +170,7 @@ TEST_CASE("gate and up are stacked [gate; up] into linear_fc1") {
   std::iota(gate.begin(), gate.end(), 0.0f);
   std::iota(up.begin(), up.end(), 10000.0f);
   msw_tensor hf[2] = {cpu(gate, {24, 16}), cpu(up, {24, 16})};
-  m.hf_to_megatron(idx, hf, cpu(fc1, {48, 16}));
+  m.hf_to_megatron(idx, hf, 2, cpu(fc1, {48, 16}));
   CHECK(std::equal(gate.begin(), gate.end(), fc1.begin()));
   CHECK(std::equal(up.begin(), up.end(), fc1.begin() + 24 * 16));
 }
@@ -181,15 +182,15 @@ TEST_CASE("a padded vocabulary pads the embedding with zero rows and export drop
   const nn::GptModel m = model(j);
   const int64_t idx = mapping_index(m, "embedding.word_embeddings.weight");
   CHECK(m.hf_mapping(idx).transform == MSW_HF_PAD_ROWS);
-  CHECK(m.hf_mapping(idx).hf_shape[0][0] == 30);
+  CHECK(m.hf_mapping(idx).hf[0].shape[0] == 30);
   std::vector<float> hf_values(30 * 16, 1.5f), padded(32 * 16, -7.0f), back(30 * 16);
   msw_tensor hf[1] = {cpu(hf_values, {30, 16})};
-  m.hf_to_megatron(idx, hf, cpu(padded, {32, 16}));
+  m.hf_to_megatron(idx, hf, 1, cpu(padded, {32, 16}));
   CHECK(padded[29 * 16] == 1.5f);
   CHECK(padded[30 * 16] == 0.0f);
   CHECK(padded[32 * 16 - 1] == 0.0f);
   msw_tensor out[1] = {cpu(back, {30, 16})};
-  m.megatron_to_hf(idx, cpu(padded, {32, 16}), out);
+  m.megatron_to_hf(idx, cpu(padded, {32, 16}), out, 1);
   CHECK(back == hf_values);
 }
 
@@ -198,23 +199,85 @@ TEST_CASE("a Megatron tensor of the wrong shape is refused by name") {
   const int64_t idx = mapping_index(m, "decoder.final_layernorm.weight");
   std::vector<float> a(16), b(15);
   msw_tensor hf[1] = {cpu(a, {16})};
-  CHECK_THROWS_WITH_AS(m.hf_to_megatron(idx, hf, cpu(b, {15})), doctest::Contains("decoder.final_layernorm.weight is (15)"),
+  CHECK_THROWS_WITH_AS(m.hf_to_megatron(idx, hf, 1, cpu(b, {15})),
+                       doctest::Contains("decoder.final_layernorm.weight is (15)"), sdk::Error);
+  CHECK_THROWS_WITH_AS(m.hf_to_megatron(idx, hf, 2, cpu(a, {16})), doctest::Contains("made of 1 HF tensors but 2"),
                        sdk::Error);
 }
 
-TEST_CASE("the memory plan grows with the batch and keeping softmax probabilities costs B*heads*S*S floats") {
+TEST_CASE("records carry struct_size; mappings list their HF tensors as (pointer, count, element size)") {
+  const nn::GptModel m = model(tiny());
+  const msw_param_info p = m.param_info(0);
+  CHECK(p.struct_size == sizeof(msw_param_info));
+  CHECK(p.requires_grad == 1);
+  CHECK(p.expert == -1);
+  const msw_hf_mapping r = m.hf_mapping(mapping_index(m, "decoder.layers.0.self_attention.linear_qkv.weight"));
+  CHECK(r.struct_size == sizeof(msw_hf_mapping));
+  REQUIRE(r.hf_count == 3);
+  CHECK(r.hf_elem_size == sizeof(msw_hf_tensor));
+  CHECK(std::string(r.hf[2].name) == "model.layers.0.self_attn.v_proj.weight");
+  CHECK(r.hf[2].struct_size == sizeof(msw_hf_tensor));
+  CHECK(r.hf[2].ndim == 2);
+  CHECK(r.hf[2].shape[0] == 2 * 8);
+}
+
+TEST_CASE("the decoder declares packed sequences, both recompute modes and fp32 activations, and nothing it cannot run") {
+  const msw_model_caps c = model(tiny()).capabilities();
+  CHECK(c.struct_size == sizeof(msw_model_caps));
+  CHECK((c.flags & MSW_CAP_PACKED_SEQUENCES));
+  CHECK((c.flags & MSW_CAP_RECOMPUTE_SELECTIVE));
+  CHECK((c.flags & MSW_CAP_RECOMPUTE_FULL));
+  for (uint64_t missing : {MSW_CAP_TENSOR_PARALLEL, MSW_CAP_SEQUENCE_PARALLEL, MSW_CAP_CONTEXT_PARALLEL,
+                           MSW_CAP_PIPELINE_PARALLEL, MSW_CAP_DECODE, MSW_CAP_EXPERT_PARALLEL})
+    CHECK_FALSE((c.flags & missing));
+  CHECK(c.activation_dtypes == (uint64_t{1} << MSW_DTYPE_F32));
+}
+
+TEST_CASE("the memory plan: one saved size per layer, growing with the batch, and no whole-batch logits in the head") {
+  const nn::GptModel m = model(tiny(3));
+  const msw_model_shape s{sizeof(msw_model_shape), 0, 2, 16, 0};
+  const sdk::ModelMemory a = m.memory(s, false);
+  CHECK(a.embedding_saved == 0);
+  REQUIRE(a.layer_saved.size() == 3);
+  REQUIRE(a.kv_bytes_per_token.size() == 3);
+  for (uint64_t l : a.layer_saved) CHECK(l == a.layer_saved[0]);  // identical layers
+  CHECK(a.layer_saved[0] > 0);
+  CHECK(a.kv_bytes_per_token[0] == 0);
+  CHECK(a.workspace > 0);
+  // The head keeps the normed hidden state and the log-sum-exp, not the (T, V) logits.
+  CHECK(a.head_saved < uint64_t(2 * 16) * (16 + 4) * 4 + 3 * 256);
+  const msw_model_shape s2{sizeof(msw_model_shape), 0, 4, 16, 0};
+  CHECK(m.memory(s2, false).layer_saved[0] > a.layer_saved[0]);
+}
+
+TEST_CASE("under full recompute the layers keep nothing and the workspace holds one layer's saved tensors") {
+  const nn::GptModel m = model(tiny(2));
+  const msw_model_shape s{sizeof(msw_model_shape), 0, 2, 16, 0};
+  const sdk::ModelMemory kept = m.memory(s, false), full = m.memory(s, true);
+  for (uint64_t l : full.layer_saved) CHECK(l == 0);
+  CHECK(full.workspace >= kept.layer_saved[0]);
+  CHECK(full.workspace > kept.workspace);
+  CHECK(full.head_saved == kept.head_saved);
+}
+
+TEST_CASE("selective recompute keeps what none keeps: attention never keeps its probabilities") {
   json j = tiny();
   const nn::GptModel selective = model(j);
   j["recompute_granularity"] = "none";
-  const nn::GptModel keep = model(j);
-  msw_model_shape s{sizeof(msw_model_shape), 0, 2, 16};
-  const msw_model_memory a = selective.memory(s);
-  CHECK(a.embedding_saved == 0);
-  CHECK(a.layer_saved > 0);
-  CHECK(a.head_saved >= 2 * 16 * 32 * 4);  // the logits
-  CHECK(a.workspace > 0);
-  const msw_model_memory b = keep.memory(s);
-  CHECK(b.layer_saved >= a.layer_saved + 2 * 4 * 16 * 16 * 4);
-  msw_model_shape s2{sizeof(msw_model_shape), 0, 4, 16};
-  CHECK(selective.memory(s2).layer_saved > a.layer_saved);
+  const nn::GptModel none = model(j);
+  const msw_model_shape s{sizeof(msw_model_shape), 0, 2, 64, 0};
+  CHECK(selective.memory(s, false).layer_saved == none.memory(s, false).layer_saved);
+  // Linear in S: no (S, S) term.
+  const msw_model_shape s2{sizeof(msw_model_shape), 0, 2, 128, 0};
+  const double ratio = double(none.memory(s2, false).layer_saved[0]) / double(none.memory(s, false).layer_saved[0]);
+  CHECK(ratio == doctest::Approx(2.0).epsilon(0.02));
+}
+
+TEST_CASE("a packed shape plans the same layer bytes as one row of the same tokens") {
+  const nn::GptModel m = model(tiny());
+  const msw_model_shape packed{sizeof(msw_model_shape), 1, 1, 32, 12};
+  const msw_model_shape row{sizeof(msw_model_shape), 0, 1, 32, 0};
+  CHECK(m.memory(packed, false).layer_saved == m.memory(row, false).layer_saved);
+  const msw_model_shape bad{sizeof(msw_model_shape), 1, 2, 32, 12};
+  CHECK_THROWS_WITH_AS(m.memory(bad, false), doctest::Contains("batch_size 1"), sdk::Error);
 }

@@ -148,6 +148,40 @@ TEST_CASE("a non-SiLU activation is refused by name") {
   CHECK(error_of(hf, qwen2()).find("hidden_act \"gelu\"") != std::string::npos);
 }
 
+TEST_CASE("a family that accepts gelu_pytorch_tanh gets a gated gelu_tanh MLP, written back as the same hidden_act") {
+  static const char* const acts[] = {"gelu_pytorch_tanh", nullptr};
+  nn::HfFamily gemma_like = llama();
+  gemma_like.hidden_acts = acts;
+  json hf = qwen2_5_small();
+  hf["model_type"] = "llama";
+  hf["hidden_act"] = "gelu_pytorch_tanh";
+  const nn::TransformerConfig c = nn::transformer_config_from_hf(hf, gemma_like);
+  CHECK(c.gated_linear_unit);
+  CHECK(c.activation_func == "gelu_tanh");
+  CHECK_FALSE(c.swiglu());
+  CHECK(nn::hf_config_from_transformer(c, gemma_like)["hidden_act"] == "gelu_pytorch_tanh");
+  CHECK(nn::to_json(nn::transformer_config_from_json(nn::to_json(c))) == nn::to_json(c));
+  // The family that does not list it still refuses it, listing what it runs.
+  CHECK(error_of(hf, llama()).find("its gated MLP supports silu, swish") != std::string::npos);
+}
+
+TEST_CASE("hidden_activation wins over hidden_act, and a family's customize hook runs before validation") {
+  static const char* const acts[] = {"gelu_pytorch_tanh", nullptr};
+  nn::HfFamily f = llama();
+  f.hidden_acts = acts;
+  f.customize = [](const json& hf, nn::TransformerConfig& c) {
+    c.untie_embeddings_and_output_weights = !hf.value("tie_word_embeddings", true);  // a family tied by default
+  };
+  json hf = qwen2_5_small();
+  hf["model_type"] = "llama";
+  hf.erase("tie_word_embeddings");
+  hf["hidden_act"] = "gelu";
+  hf["hidden_activation"] = "gelu_pytorch_tanh";
+  const nn::TransformerConfig c = nn::transformer_config_from_hf(hf, f);
+  CHECK(c.activation_func == "gelu_tanh");
+  CHECK(c.tied());
+}
+
 TEST_CASE("heads that do not group evenly over kv heads are refused") {
   json hf = qwen2_5_small();
   hf["num_key_value_heads"] = 3;

@@ -1,5 +1,6 @@
 // The model runner's bookkeeping around the plugin: deterministic from-scratch init, gradient accumulation,
-// position ids, recompute settings, buffer-size checks and refusals.
+// position ids, recompute settings, frozen parameters, buffer-size checks and refusals (bad buffers, and
+// layouts the plugin's capabilities do not cover).
 #include "host/core/host_api.hpp"
 #include "host/core/status.hpp"
 #include "host/model/init.hpp"
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 
@@ -119,24 +121,54 @@ TEST_CASE("explicit position ids 0..S-1 equal the default, shifted positions cha
   CHECK(shifted.loss() == doctest::Approx(base.loss()).epsilon(0.05));  // same model, nearby positions
 }
 
-TEST_CASE("keeping the softmax (recompute none) gives the gradients of selective recompute") {
-  auto sel = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), opts());
-  auto keep = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(),
-                                                opts(1234, R"({"recompute_granularity": "none"})"));
-  CHECK(keep.memory(2, 8).layer_saved > sel.memory(2, 8).layer_saved);
-  sel.forward_backward(batch());
-  keep.forward_backward(batch());
-  for (size_t i = 0; i < sel.params().size(); ++i) {
-    const auto& a = sel.params()[i];
-    const auto& b = keep.params()[i];
-    double num = 0, den = 0;
-    for (int64_t k = 0; k < a.numel(); ++k) {
-      num += std::pow(double(a.grads()[k]) - b.grads()[k], 2);
-      den += std::pow(double(a.grads()[k]), 2);
-    }
-    CAPTURE(a.name);
-    CHECK(std::sqrt(num) <= 1e-5 * std::sqrt(den));
+static double relative_error(const host::Parameter& a, const host::Parameter& b) {
+  double num = 0, den = 0;
+  for (int64_t k = 0; k < a.numel(); ++k) {
+    num += std::pow(double(a.grads()[k]) - b.grads()[k], 2);
+    den += std::pow(double(b.grads()[k]), 2);
   }
+  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+TEST_CASE("full recompute keeps no layer activations and gives exactly the gradients of no recompute") {
+  auto none = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), opts());
+  host::RunnerOptions o = opts();
+  o.layout.recompute = "full";
+  auto full = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), o);
+  CHECK(json::parse(full.transformer_config())["recompute_granularity"] == "full");
+  for (uint64_t l : full.memory(2, 8, false, 0, true).layer_saved) CHECK(l == 0);
+  const auto a = none.forward_backward(batch());
+  const auto b = full.forward_backward(batch());
+  CHECK(a.loss_sum == b.loss_sum);
+  for (size_t i = 0; i < none.params().size(); ++i) {
+    CAPTURE(none.params()[i].name);
+    CHECK(std::memcmp(none.params()[i].grads(), full.params()[i].grads(), none.params()[i].numel() * 4) == 0);
+  }
+}
+
+TEST_CASE("a frozen parameter's gradient stays zero while every other gradient matches the unfrozen run") {
+  const std::string frozen = "decoder.layers.0.self_attention.linear_qkv.weight";
+  auto all = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), opts());
+  host::RunnerOptions o = opts();
+  o.frozen = {frozen, "decoder.layers.1.mlp.linear_fc1.layer_norm_weight"};
+  auto some = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), o);
+  CHECK_FALSE(some.param(frozen).requires_grad);
+  all.forward_backward(batch());
+  some.forward_backward(batch());
+  for (size_t i = 0; i < all.params().size(); ++i) {
+    const auto& p = some.params()[i];
+    CAPTURE(p.name);
+    if (!p.requires_grad) {
+      for (int64_t k = 0; k < p.numel(); ++k) REQUIRE(p.grads()[k] == 0.0f);
+      continue;
+    }
+    CHECK(relative_error(p, all.params()[i]) <= 1e-6);
+  }
+  // Unfreezing takes effect at the next backward.
+  some.set_requires_grad(frozen, true);
+  some.zero_grads();
+  some.forward_backward(batch());
+  CHECK(relative_error(some.param(frozen), all.param(frozen)) <= 1e-6);
 }
 
 TEST_CASE("a sequence longer than the sliding window is refused with the limit") {
@@ -158,13 +190,7 @@ TEST_CASE("a saved buffer smaller than memory() reports is refused, naming what 
     out.data = d;
     out.device = {MSW_DEVICE_CPU, 0};
     out.dtype = dt;
-    out.ndim = static_cast<int32_t>(s.size());
-    int64_t st = 1;
-    for (int i = out.ndim - 1; i >= 0; --i) {
-      out.shape[i] = s[i];
-      out.strides[i] = st;
-      st *= s[i];
-    }
+    msw_tensor_set_dense_shape(&out, static_cast<int32_t>(s.size()), s.data());
     return out;
   };
   msw_model_batch mb{};
@@ -175,14 +201,217 @@ TEST_CASE("a saved buffer smaller than memory() reports is refused, naming what 
   std::vector<msw_tensor> params;
   for (const auto& p : r.params())
     if (p.info.layer == 0) params.push_back(p.value);
-  const msw_tensor xt = t(h.data(), MSW_DTYPE_F32, {1, 4, 32}), yt = t(y.data(), MSW_DTYPE_F32, {1, 4, 32});
-  const msw_tensor st = t(saved.data(), MSW_DTYPE_U8, {64}), wt = t(ws.data(), MSW_DTYPE_U8, {(int64_t)ws.size()});
-  msw_status* s = vt.layer_forward(r.instance().self(), &r.exec_ctx(), 0, &mb, params.data(), &xt, &st, &wt, &yt);
+  msw_model_call c{};
+  c.struct_size = sizeof(c);
+  c.batch = &mb;
+  c.layer = 0;
+  c.params = params.data();
+  c.param_count = params.size();
+  c.input = t(h.data(), MSW_DTYPE_F32, {4, 1, 32});
+  c.output = t(y.data(), MSW_DTYPE_F32, {4, 1, 32});
+  c.saved = t(saved.data(), MSW_DTYPE_U8, {64});
+  c.workspace = t(ws.data(), MSW_DTYPE_U8, {(int64_t)ws.size()});
+  msw_status* s = vt.layer_forward(r.instance().self(), &r.exec_ctx(), &c);
   REQUIRE(s);
   const std::string message = host::host_api().status_message(s);
   host::host_api().status_free(s);
-  CHECK(message.find("layer saved buffer holds 64 bytes") != std::string::npos);
+  CHECK(message.find("saved buffer holds") != std::string::npos);
   CHECK(message.find("msw_model_vtable.memory") != std::string::npos);
+
+  // A hidden state in the old [B, S, H] order of a B > 1 batch is refused with the expected [S, B, H] shape.
+  const auto x2 = batch(2, 4);
+  std::vector<float> h2(8 * 32), y2(8 * 32);
+  mb.batch_size = 2;
+  mb.input_ids = t(const_cast<int64_t*>(x2.input_ids.data()), MSW_DTYPE_I64, {2, 4});
+  c.input = t(h2.data(), MSW_DTYPE_F32, {2, 4, 32});
+  c.output = t(y2.data(), MSW_DTYPE_F32, {4, 2, 32});
+  s = vt.layer_forward(r.instance().self(), &r.exec_ctx(), &c);
+  REQUIRE(s);
+  const std::string m2 = host::host_api().status_message(s);
+  host::host_api().status_free(s);
+  CHECK(m2.find("expected dense float32 [S, B, H] = (4, 2, 32)") != std::string::npos);
+}
+
+TEST_CASE("a call written by an older minor (a smaller msw_model_call) reads the missing members as zero") {
+  auto r = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), opts());
+  const auto& vt = r.instance().vt();
+  const auto x = batch(1, 4);
+  std::vector<char> ws(r.memory(1, 4).workspace);
+  std::vector<float> hidden(4 * 32, 7.0f);
+  msw_model_batch mb{};
+  mb.struct_size = sizeof(mb);
+  mb.batch_size = 1;
+  mb.seq_len = 4;
+  mb.input_ids.data = const_cast<int64_t*>(x.input_ids.data());
+  mb.input_ids.device = {MSW_DEVICE_CPU, 0};
+  mb.input_ids.dtype = MSW_DTYPE_I64;
+  const int64_t ids_shape[2] = {1, 4};
+  msw_tensor_set_dense_shape(&mb.input_ids, 2, ids_shape);
+  std::vector<msw_tensor> params;
+  for (const auto& p : r.params())
+    if (p.info.parts & (1u << MSW_MODEL_PART_EMBEDDING)) params.push_back(p.value);
+  msw_model_call c{};
+  c.batch = &mb;
+  c.params = params.data();
+  c.param_count = params.size();
+  c.workspace.data = ws.data();
+  c.workspace.device = {MSW_DEVICE_CPU, 0};
+  c.workspace.dtype = MSW_DTYPE_U8;
+  const int64_t ws_shape[1] = {static_cast<int64_t>(ws.size())};
+  msw_tensor_set_dense_shape(&c.workspace, 1, ws_shape);
+  c.output.data = hidden.data();
+  c.output.device = {MSW_DEVICE_CPU, 0};
+  c.output.dtype = MSW_DTYPE_F32;
+  const int64_t h_shape[3] = {4, 1, 32};
+  msw_tensor_set_dense_shape(&c.output, 3, h_shape);
+  // Garbage past the older caller's size: the plugin must not read it.
+  std::memset(&c.d_output, 0xff, sizeof(msw_model_call) - offsetof(msw_model_call, d_output));
+  c.struct_size = offsetof(msw_model_call, d_output);
+  msw_status* s = vt.embedding_forward(r.instance().self(), &r.exec_ctx(), &c);
+  CHECK(s == nullptr);
+  if (s) {
+    MESSAGE(host::host_api().status_message(s));
+    host::host_api().status_free(s);
+  }
+  const auto& table = r.param("embedding.word_embeddings.weight");
+  CHECK(hidden[0] == table.values()[x.input_ids[0] * 32]);
+}
+
+TEST_CASE("a record a caller of an older minor sized smaller is written only within its struct_size") {
+  auto r = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), opts());
+  const auto& vt = r.instance().vt();
+  msw_param_info info;
+  std::memset(&info, 0xab, sizeof(info));
+  info.struct_size = offsetof(msw_param_info, requires_grad);  // before requires_grad and expert existed
+  REQUIRE(vt.param_info(r.instance().self(), 0, &info) == nullptr);
+  CHECK(std::string(info.name) == r.params()[0].name);
+  CHECK(info.struct_size == offsetof(msw_param_info, requires_grad));
+  int32_t untouched;
+  std::memset(&untouched, 0xab, sizeof(untouched));
+  CHECK(info.requires_grad == untouched);
+  CHECK(info.expert == untouched);
+}
+
+TEST_CASE("--tensor_model_parallel_size 2 is refused naming the plugin and the capability tensor_parallel") {
+  host::RunnerOptions o = opts();
+  o.layout.tensor_parallel = 2;
+  CHECK_THROWS_WITH_AS(host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), o),
+                       doctest::Contains("model plugin 'qwen2' cannot run --tensor_model_parallel_size 2: it does not "
+                                         "declare the capability tensor_parallel; run with "
+                                         "--tensor_model_parallel_size 1"),
+                       host::HostError);
+}
+
+TEST_CASE("--context_parallel_size 2 is refused naming the plugin and the capability context_parallel") {
+  host::RunnerOptions o = opts();
+  o.layout.context_parallel = 2;
+  CHECK_THROWS_WITH_AS(host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), o),
+                       doctest::Contains("model plugin 'qwen2' cannot run --context_parallel_size 2: it does not "
+                                         "declare the capability context_parallel; run with --context_parallel_size 1"),
+                       host::HostError);
+}
+
+TEST_CASE("every layout flag maps to its capability; a declared capability passes the check") {
+  msw_model_caps none{};
+  none.struct_size = sizeof(none);
+  auto error = [](const msw_model_caps& caps, const host::ParallelLayout& l) -> std::string {
+    try {
+      host::check_layout("fake", caps, MSW_DTYPE_F32, l);
+    } catch (const host::HostError& e) {
+      CHECK(e.code() == MSW_STATUS_UNSUPPORTED);
+      return e.what();
+    }
+    return "";
+  };
+  host::ParallelLayout sp, pp, packed, sel, full;
+  sp.sequence_parallel = true;
+  pp.pipeline_parallel = 4;
+  packed.packed = true;
+  sel.recompute = "selective";
+  full.recompute = "full";
+  CHECK(error(none, sp).find("--sequence_parallel: it does not declare the capability sequence_parallel") != std::string::npos);
+  CHECK(error(none, pp).find("--pipeline_model_parallel_size 4: it does not declare the capability pipeline_parallel") !=
+        std::string::npos);
+  CHECK(error(none, packed).find("capability packed_sequences") != std::string::npos);
+  CHECK(error(none, sel).find("capability recompute_selective") != std::string::npos);
+  CHECK(error(none, full).find("capability recompute_full") != std::string::npos);
+  CHECK(error(none, host::ParallelLayout{}) == "");
+
+  msw_model_caps tp = none;
+  tp.flags = MSW_CAP_TENSOR_PARALLEL | MSW_CAP_CONTEXT_PARALLEL;
+  tp.max_tensor_parallel = 4;
+  host::ParallelLayout tp2;
+  tp2.tensor_parallel = 2;
+  tp2.context_parallel = 2;
+  CHECK(error(tp, tp2) == "");
+  tp2.tensor_parallel = 8;
+  CHECK(error(tp, tp2).find("it runs at most 4 tensor-parallel ranks") != std::string::npos);
+  msw_model_caps bf16_only = none;
+  bf16_only.activation_dtypes = uint64_t{1} << MSW_DTYPE_BF16;
+  CHECK(error(bf16_only, host::ParallelLayout{}).find("does not accept activations") != std::string::npos);
+}
+
+// The qwen2 plugin's vtable with capabilities that declare nothing (a plugin that cannot run packed batches).
+static msw_status* no_capabilities(const void*, msw_model_caps* out) {
+  const uint32_t size = out->struct_size;
+  std::memset(reinterpret_cast<char*>(out) + sizeof(uint32_t), 0, size - sizeof(uint32_t));
+  return nullptr;
+}
+
+TEST_CASE("a packed batch is refused by a plugin that does not declare packed_sequences") {
+  host::ModelComponent c = host::select_model_component(registry(), "qwen2");
+  msw_model_vtable vt = c.vtable;
+  vt.capabilities = no_capabilities;
+  const host::ModelComponent limited = host::model_component_of("limited", &vt);
+  const std::string config = host::transformer_config_from_hf(c, tiny_qwen2().dump(), "config.json");
+  auto r = host::ModelRunner::from_component(limited, config, opts());
+  const auto packed = host::Batch::pack({{{1, 2, 3}, {2, 3, -100}}, {{4, 5}, {5, -100}}});
+  CHECK_THROWS_WITH_AS(r.forward(packed), doctest::Contains("model plugin 'limited' cannot run packed sequences"),
+                       host::HostError);
+  host::RunnerOptions o = opts();
+  o.layout.packed = true;
+  CHECK_THROWS_WITH_AS(host::ModelRunner::from_component(limited, config, o),
+                       doctest::Contains("does not declare the capability packed_sequences"), host::HostError);
+}
+
+TEST_CASE("Batch::pack concatenates rows with restarting positions; Batch::pad right-pads with ignored labels") {
+  const std::vector<host::Batch::Row> rows = {{{1, 2, 3}, {2, 3, -100}}, {{4, 5}, {5, -100}}};
+  const host::Batch p = host::Batch::pack(rows);
+  CHECK(p.packed);
+  CHECK(p.batch_size == 1);
+  CHECK(p.seq_len == 5);
+  CHECK(p.input_ids == std::vector<int64_t>{1, 2, 3, 4, 5});
+  CHECK(p.labels == std::vector<int64_t>{2, 3, -100, 5, -100});
+  CHECK(p.position_ids == std::vector<int64_t>{0, 1, 2, 0, 1});
+  CHECK(p.cu_seqlens == std::vector<int32_t>{0, 3, 5});
+  CHECK(p.max_seqlen == 3);
+  const host::Batch d = host::Batch::pad(rows, 9);
+  CHECK_FALSE(d.packed);
+  CHECK(d.batch_size == 2);
+  CHECK(d.seq_len == 3);
+  CHECK(d.input_ids == std::vector<int64_t>{1, 2, 3, 4, 5, 9});
+  CHECK(d.labels == std::vector<int64_t>{2, 3, -100, 5, -100, -100});
+}
+
+TEST_CASE("a packed batch without position ids derives them from cu_seqlens") {
+  auto r = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), opts());
+  std::vector<host::Batch::Row> rows;
+  for (int64_t len : {5, 3, 6}) {
+    host::Batch::Row row;
+    for (int64_t t = 0; t < len; ++t) {
+      row.input_ids.push_back((len * 13 + t * 7) % 64);
+      row.labels.push_back(t + 1 < len ? (len + t * 5) % 64 : -100);
+    }
+    rows.push_back(row);
+  }
+  host::Batch with = host::Batch::pack(rows);
+  const auto a = r.forward(with, true);
+  host::Batch without = with;
+  without.position_ids.clear();
+  const auto b = r.forward(without, true);
+  CHECK(a.logits == b.logits);
+  CHECK(a.loss_sum == b.loss_sum);
+  CHECK(a.token_count == 4 + 2 + 5);  // every label but the last of each row
 }
 
 TEST_CASE("backward without a forward, or without labels, is refused") {

@@ -2,9 +2,13 @@
 // (research/user-needs.md sections 3-4). Trained text is shown in [[...]].
 #include "template_plugin.hpp"
 
+#include "host/core/host_api.hpp"
+#include "host/core/status.hpp"
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -227,8 +231,9 @@ TEST_CASE("stop words and the end-of-turn token follow ms-swift's registrations"
   CHECK(std::string(make_template("llama3")->end_of_turn()) == "<|eot_id|>");
   CHECK(make_template("default")->stop_words().empty());
   CHECK(make_template("default")->end_of_turn() == nullptr);
-  CHECK(std::string(make_template("qwen3")->model_types()) == "qwen3,qwen3_moe");
-  CHECK(std::string(make_template("generative")->model_types()) == "*");
+  CHECK(make_template("qwen3")->model_types() == std::vector<std::string>{"qwen3", "qwen3_moe"});
+  CHECK(make_template("llama3")->model_types() == std::vector<std::string>{"llama"});
+  CHECK(make_template("generative")->model_types() == std::vector<std::string>{"*"});
 }
 
 TEST_CASE("segments tile the rendered text and name the message they come from") {
@@ -287,27 +292,152 @@ TEST_CASE("bad options are refused naming the key") {
   CHECK(render_error("qwen", c, R"({"loss_scale": "last_round+ignore_empty_think"})") == MSW_STATUS_OK);
 }
 
-TEST_CASE("render reports the sizes it needs and writes nothing into buffers that are too small") {
-  const msw_template_vtable& vt = megaswift::test::template_vtable("qwen");
+namespace {
+
+// render() through the raw C entry: args of the caller's struct_size, records of `segment_size` bytes.
+struct RawRender {
+  explicit RawRender(const char* name) : vt(megaswift::test::template_vtable(name)) {
+    REQUIRE(vt.create("{}", &self) == nullptr);
+  }
+  ~RawRender() { vt.destroy(self); }
+  msw_status* operator()(const std::string& conversation, void* segments, size_t capacity, size_t segment_size,
+                         char* text, size_t text_capacity, uint32_t args_size = sizeof(msw_render_args)) {
+    msw_render_args a{};
+    a.struct_size = args_size;
+    a.conversation_json = conversation.c_str();
+    a.options_json = nullptr;
+    a.segments = static_cast<msw_template_segment*>(segments);
+    a.segment_capacity = capacity;
+    a.segment_size = segment_size;
+    a.segment_count = &count;
+    a.text = text;
+    a.text_capacity = text_capacity;
+    a.text_needed = &text_needed;
+    return vt.render(self, &a);
+  }
+  const msw_template_vtable& vt;
   void* self = nullptr;
-  REQUIRE(vt.create("{}", &self) == nullptr);
+  size_t count = 0, text_needed = 0;
+};
+
+}  // namespace
+
+TEST_CASE("render reports the sizes it needs (text with its NUL) and writes nothing into buffers that are too small") {
+  RawRender render("qwen");
   const std::string c = conv({{"user", "Q"}, {"assistant", "A"}});
-  size_t count = 0, size = 0;
-  REQUIRE(vt.render(self, c.c_str(), "{}", nullptr, 0, &count, nullptr, 0, &size) == nullptr);
+  REQUIRE(render(c, nullptr, 0, sizeof(msw_template_segment), nullptr, 0) == nullptr);
+  const size_t count = render.count, needed = render.text_needed;
   CHECK(count > 0);
-  CHECK(size > 0);
+  CHECK(needed > 1);
   std::vector<msw_template_segment> segs(count);
-  std::string text(size - 1, '#');  // one byte short
-  size_t count2 = 0, size2 = 0;
-  REQUIRE(vt.render(self, c.c_str(), "{}", segs.data(), segs.size(), &count2, text.data(), text.size(), &size2) ==
-          nullptr);
-  CHECK(count2 == count);
-  CHECK(size2 == size);
-  CHECK(text == std::string(size - 1, '#'));
-  text.resize(size);
-  REQUIRE(vt.render(self, c.c_str(), nullptr, segs.data(), segs.size(), &count2, text.data(), text.size(), &size2) ==
-          nullptr);
+  std::string text(needed - 1, '#');  // room for the text but not its NUL
+  REQUIRE(render(c, segs.data(), segs.size(), sizeof(msw_template_segment), text.data(), text.size()) == nullptr);
+  CHECK(render.count == count);
+  CHECK(render.text_needed == needed);
+  CHECK(text == std::string(needed - 1, '#'));
+  CHECK(segs[0].struct_size == 0);
+  text.assign(needed, '#');
+  REQUIRE(render(c, segs.data(), segs.size(), sizeof(msw_template_segment), text.data(), text.size()) == nullptr);
+  CHECK(text.back() == '\0');
   CHECK(text.starts_with("<|im_start|>system\nYou are a helpful assistant."));
   CHECK(segs.back().loss_weight == 1.0f);
-  vt.destroy(self);
+  CHECK(segs[0].struct_size == sizeof(msw_template_segment));
+}
+
+TEST_CASE("render writes records of the caller's segment_size and zeroes what it does not know") {
+  RawRender render("qwen");
+  const std::string c = conv({{"user", "Q"}, {"assistant", "A"}});
+  REQUIRE(render(c, nullptr, 0, sizeof(msw_template_segment), nullptr, 0) == nullptr);
+  const size_t count = render.count;
+  std::vector<msw_template_segment> expected(count);
+  std::string text(render.text_needed, '\0');
+  REQUIRE(render(c, expected.data(), count, sizeof(msw_template_segment), text.data(), text.size()) == nullptr);
+
+  // A newer host's records, 16 bytes longer: the plugin fills its members, zeroes the rest, and walks the
+  // array by the caller's size.
+  struct Longer {
+    msw_template_segment s;
+    uint64_t future[2];
+  };
+  std::vector<Longer> longer(count + 1);
+  std::memset(longer.data(), 0xAB, longer.size() * sizeof(Longer));
+  REQUIRE(render(c, longer.data(), count, sizeof(Longer), text.data(), text.size()) == nullptr);
+  for (size_t i = 0; i < count; ++i) {
+    INFO("segment " << i);
+    CHECK(longer[i].s.struct_size == sizeof(msw_template_segment));
+    CHECK(longer[i].s.kind == expected[i].kind);
+    CHECK(longer[i].s.text_offset == expected[i].text_offset);
+    CHECK(longer[i].s.text_size == expected[i].text_size);
+    CHECK(longer[i].s.loss_weight == expected[i].loss_weight);
+    CHECK(longer[i].future[0] == 0);
+    CHECK(longer[i].future[1] == 0);
+  }
+  CHECK(longer[count].s.struct_size == 0xABABABABu);  // past segment_capacity: untouched
+
+  // A record size too small for the members every segment has is refused, naming both sizes.
+  msw_status* s = render(c, longer.data(), count, 8, text.data(), text.size());
+  REQUIRE(s != nullptr);
+  CHECK(s->code == MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(std::string(s->message).find("segment_size 8") != std::string::npos);
+  megaswift::host::status_free(s);
+}
+
+TEST_CASE("render reads its args through the caller's struct_size") {
+  RawRender render("qwen");
+  const std::string c = conv({{"user", "Q"}, {"assistant", "A"}});
+  msw_status* s = render(c, nullptr, 0, sizeof(msw_template_segment), nullptr, 0, 16);
+  REQUIRE(s != nullptr);
+  CHECK(s->code == MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(std::string(s->message).find("args.struct_size 16") != std::string::npos);
+  megaswift::host::status_free(s);
+}
+
+namespace {
+
+// A fake template plugin whose render writes one TEXT segment with the struct_size and extent the test sets,
+// to pin down how the host-side reader (TemplateHandle) treats what a plugin wrote.
+uint32_t g_fake_struct_size = sizeof(msw_template_segment);
+uint64_t g_fake_text_size = 2;
+msw_status* fake_create(const char*, void** self) {
+  static int instance;
+  *self = &instance;
+  return nullptr;
+}
+void fake_destroy(void*) {}
+msw_status* fake_render(const void*, const msw_render_args* a) {
+  *a->segment_count = 1;
+  *a->text_needed = 3;
+  if (a->segment_capacity >= 1 && a->text_capacity >= 3) {
+    msw_template_segment s{};
+    s.struct_size = g_fake_struct_size;
+    s.kind = MSW_TEMPLATE_SEGMENT_TEXT;
+    s.text_size = g_fake_text_size;
+    s.loss_weight = 1;
+    std::memcpy(a->segments, &s, sizeof s);
+    std::memcpy(a->text, "hi", 3);
+  }
+  return nullptr;
+}
+const char* fake_none(const void*) { return nullptr; }
+size_t fake_count(const void*) { return 0; }
+const char* fake_word(const void*, size_t) { return nullptr; }
+const char* const* fake_types(const void*) { return nullptr; }
+
+}  // namespace
+
+TEST_CASE("the host refuses segment records too short for a 2.0 record or pointing outside the text") {
+  msw_template_vtable vt{sizeof(msw_template_vtable), fake_create, fake_destroy, fake_render, fake_none,
+                         fake_count,                  fake_word,   fake_none,    fake_types};
+  megaswift::sdk::TemplateHandle handle(vt, megaswift::host::host_api(), "{}");
+  g_fake_struct_size = sizeof(msw_template_segment);
+  g_fake_text_size = 2;
+  CHECK(handle.render("{}").text() == "hi");
+  CHECK(handle.model_types().empty());  // NULL: the template does not say
+
+  g_fake_struct_size = 12;
+  CHECK_THROWS_WITH_AS(handle.render("{}"), doctest::Contains("segment with struct_size 12"), Error);
+  g_fake_struct_size = sizeof(msw_template_segment);
+  g_fake_text_size = 5;
+  CHECK_THROWS_WITH_AS(handle.render("{}"), doctest::Contains("outside its text"), Error);
+  g_fake_text_size = 2;
 }

@@ -18,25 +18,31 @@
 
 MSW_EXTERN_C_BEGIN
 
-#define MSW_OPTIMIZER_MAX_STATES 4
-
-/* One parameter shard: all tensors have the same shape and device, and are fp32. */
+/* One parameter shard: all tensors have the same shape and device, and are fp32. A record: arrays of it
+ * travel with their element size. */
 typedef struct msw_optimizer_param {
-  msw_tensor param;                            /* main weights, updated in place */
-  msw_tensor grad;                             /* read only */
-  msw_tensor state[MSW_OPTIMIZER_MAX_STATES];  /* state_count() entries, updated in place */
-  int32_t apply_weight_decay;                  /* 0 for norms and biases, as Megatron */
-  int32_t reserved0;
+  uint32_t struct_size;
+  int32_t apply_weight_decay;      /* 0 for norms and biases, as Megatron */
+  msw_tensor param;                /* main weights, updated in place */
+  msw_tensor grad;                 /* read only */
+  msw_tensor* states;              /* state_count() tensors, updated in place */
+  size_t state_count;
+  double lr_mult;                  /* per-parameter learning-rate multiplier; 0 is read as 1 */
 } msw_optimizer_param;
 
 typedef struct msw_optimizer_step_args {
-  uint32_t struct_size;
-  int32_t reserved0;
-  int64_t step;        /* 1-based step number (bias correction) */
-  double lr;           /* learning rate of this step, after warmup/decay */
-  double weight_decay; /* this step's weight decay */
-  const msw_optimizer_param* params; /* array of count, borrowed for the call */
+  MSW_ARGS_HEADER;
+  int64_t step;                    /* 1-based step number (bias correction) */
+  double lr;                       /* learning rate of this step, after warmup/decay */
+  double weight_decay;             /* this step's weight decay */
+  const msw_optimizer_param* params; /* array of count records of param_size bytes, borrowed for the call */
   size_t count;
+  size_t param_size;
+  /* Optional device scalars: gradients are multiplied by grad_scale[0] first (unscaling and clipping in
+   * one pass), and when found_inf[0] != 0 the step changes nothing (fp16 loss scaling) - both without a
+   * host read. */
+  msw_tensor grad_scale;
+  msw_tensor found_inf;
 } msw_optimizer_step_args;
 
 typedef struct msw_optimizer_vtable {
@@ -46,7 +52,7 @@ typedef struct msw_optimizer_vtable {
   msw_status* (*create)(const char* config_json, void** out_self);
   /* REQUIRED. */
   void (*destroy)(void* self);
-  /* REQUIRED. Number of state tensors per parameter (0..MSW_OPTIMIZER_MAX_STATES). */
+  /* REQUIRED. Number of state tensors per parameter. */
   int32_t (*state_count)(const void* self);
   /* REQUIRED. Name of state `index` for checkpoints; static string owned by the plugin. */
   const char* (*state_name)(const void* self, int32_t index);

@@ -1,10 +1,12 @@
 /* Parallel plugins (kind MSW_KIND_PARALLEL): the communication engine behind --distributed_backend.
  * First-party: `nccl` (GPUs, across nodes) and `gloo` (CPUs). The host builds Megatron's rank layout
- * (tensor fastest, then context, data, pipeline) by splitting the world communicator, and exposes
- * the groups to other plugins through msw_comm_api (comm.h), which forwards to this vtable.
+ * (tensor fastest, then context, expert/data, pipeline) by splitting the world communicator into every
+ * group msw_exec_ctx names, and exposes the groups to other plugins through msw_comm_api (comm.h), which
+ * forwards to this vtable.
  *
- * Plugin communicators are opaque `void*` owned by the plugin instance: they stay valid until
- * `destroy` of the instance that made them. All collectives follow comm.h's contract.
+ * Plugin communicators are opaque `void*` owned by the plugin instance: they stay valid until `destroy`
+ * of the instance that made them. Every operation follows comm.h's contract (args structs, requests,
+ * grouping, timeouts, abort); in the args, `comm` is the plugin's own communicator pointer.
  */
 #ifndef MEGASWIFT_C_PARALLEL_H
 #define MEGASWIFT_C_PARALLEL_H
@@ -21,8 +23,8 @@ typedef struct msw_parallel_vtable {
   uint32_t struct_size;
   /* REQUIRED. config_json: {"rank": int, "world_size": int, "local_rank": int, "master_addr": str,
    * "master_port": int, "timeout_minutes": int, "device": {"type": int, "id": int}}. Joins the world:
-   * returns only when every rank has joined or the timeout passed (then an error naming the ranks
-   * that are missing when the backend can tell). The instance is owned by the caller until destroy. */
+   * returns only when every rank has joined or the timeout passed (then MSW_STATUS_TIMEOUT naming the
+   * ranks that are missing when the backend can tell). The instance is owned by the caller until destroy. */
   msw_status* (*create)(const char* config_json, void** out_self);
   /* REQUIRED. Frees the instance and every communicator it made. */
   void (*destroy)(void* self);
@@ -34,17 +36,21 @@ typedef struct msw_parallel_vtable {
   /* REQUIRED. Rank and size of a communicator made by this instance. */
   int32_t (*comm_rank)(const void* comm);
   int32_t (*comm_size)(const void* comm);
-  /* REQUIRED. Collectives, with comm.h's semantics; requests are owned by the caller until wait. */
-  msw_status* (*all_reduce)(void* comm, msw_tensor* inout, int32_t op, void* stream, void** out_request);
-  msw_status* (*reduce_scatter)(void* comm, const msw_tensor* input, msw_tensor* output, int32_t op,
-                                void* stream, void** out_request);
-  msw_status* (*all_gather)(void* comm, const msw_tensor* input, msw_tensor* output, void* stream,
-                            void** out_request);
-  msw_status* (*broadcast)(void* comm, msw_tensor* inout, int32_t root, void* stream, void** out_request);
-  msw_status* (*send)(void* comm, const msw_tensor* input, int32_t peer, void* stream, void** out_request);
-  msw_status* (*recv)(void* comm, msw_tensor* output, int32_t peer, void* stream, void** out_request);
-  msw_status* (*barrier)(void* comm);
-  msw_status* (*wait)(void* request);
+  /* REQUIRED. Collectives, with comm.h's semantics (args->comm is this plugin's communicator);
+   * requests are owned by the caller until wait. */
+  msw_status* (*all_reduce)(const msw_comm_args* args, void** out_request);
+  msw_status* (*reduce_scatter)(const msw_comm_args* args, void** out_request);
+  msw_status* (*all_gather)(const msw_comm_args* args, void** out_request);
+  msw_status* (*broadcast)(const msw_comm_args* args, void** out_request);
+  msw_status* (*all_to_all)(const msw_comm_args* args, void** out_request);
+  msw_status* (*send)(const msw_comm_args* args, void** out_request);
+  msw_status* (*recv)(const msw_comm_args* args, void** out_request);
+  msw_status* (*group_begin)(void* comm);
+  msw_status* (*group_end)(void* comm);
+  msw_status* (*barrier)(void* comm, int64_t timeout_ms);
+  msw_status* (*wait)(void* request, int64_t timeout_ms);
+  /* REQUIRED. comm.h's abort. */
+  void (*abort)(void* comm);
   /* OPTIONAL. 1 when the backend can move tensors of this msw_device_type (NULL: CPU only). */
   int32_t (*supports_device)(int32_t device_type);
 } msw_parallel_vtable;
@@ -60,10 +66,14 @@ static inline const char* msw_parallel_vtable_missing_required(const msw_paralle
   if (!vt->reduce_scatter) return "reduce_scatter";
   if (!vt->all_gather) return "all_gather";
   if (!vt->broadcast) return "broadcast";
+  if (!vt->all_to_all) return "all_to_all";
   if (!vt->send) return "send";
   if (!vt->recv) return "recv";
+  if (!vt->group_begin) return "group_begin";
+  if (!vt->group_end) return "group_end";
   if (!vt->barrier) return "barrier";
   if (!vt->wait) return "wait";
+  if (!vt->abort) return "abort";
   return 0;
 }
 

@@ -5,14 +5,18 @@
  * MEGASWIFT_PLUGIN_PATH (':'-separated), <exe>/../lib/megaswift/plugins. Libraries are never
  * unloaded, so any pointer a plugin hands out may live until the process exits.
  *
- * Loading:
- *   1. The host calls msw_plugin_entry(host, &status). The plugin checks the host's ABI (the
- *      permanent prefix of msw_host_api): it refuses a host whose major differs from its own or whose
- *      minor is older than its own, by returning NULL and setting *status to a message naming both
- *      versions.
+ * Loading, and the version rule (docs/abi.md):
+ *   1. The host calls msw_plugin_entry(host, &status). The plugin reads the permanent prefix of
+ *      msw_host_api and refuses a host whose major differs from its own, or whose minor is older than
+ *      the minor the plugin TARGETS (MSW_PLUGIN_TARGET_MINOR, default 0: the plugin uses nothing newer
+ *      than x.0 unconditionally), by returning NULL and setting *status to a message naming both
+ *      versions. A plugin compiled against a newer minor than the host's, but targeting one the host
+ *      has, loads; it checks MSW_HOST_HAS before using an entry of a newer minor than it targets.
  *   2. Otherwise the plugin returns its static descriptor. The host refuses a descriptor whose
- *      abi_major differs from its own or whose abi_minor is newer, naming both versions; it then
- *      refuses a component whose (kind, name) another library already registered.
+ *      abi_major differs from its own or whose target_minor is newer than its own minor, naming both
+ *      versions; it then refuses a component whose (kind, name) another library already registered.
+ *      It reads the plugin's vtables and records through their struct_size, so a plugin compiled
+ *      against an older minor simply lacks the newer members (read as zero/NULL).
  *   The first five members of msw_plugin_desc are frozen across majors so step 2 can always read
  *   them.
  */
@@ -42,13 +46,22 @@ typedef struct msw_plugin_desc {
   /* ---- frozen across majors ---- */
   uint32_t struct_size;
   uint32_t abi_major; /* MSW_ABI_MAJOR the plugin was compiled against */
-  uint32_t abi_minor; /* MSW_ABI_MINOR the plugin was compiled against */
+  uint32_t abi_minor; /* MSW_ABI_MINOR the plugin was compiled against (the sizes of its structs) */
   const char* name;   /* library name, e.g. "qwen2" */
   const char* version;
   /* ---- end of frozen part ---- */
-  const msw_component* components; /* array of num_components, static */
-  uint32_t num_components;
+  uint32_t target_minor;            /* the oldest host minor the plugin runs on (MSW_PLUGIN_TARGET_MINOR) */
+  uint32_t reserved0;
+  const msw_component* components;  /* component_count records of component_size bytes, static */
+  size_t component_count;
+  size_t component_size;
 } msw_plugin_desc;
+
+/* The minor a plugin needs at run time; define it before including the SDK to use entries of a later
+ * minor unconditionally (e.g. `#define MSW_PLUGIN_TARGET_MINOR 1` for msw_host_api.register_op). */
+#ifndef MSW_PLUGIN_TARGET_MINOR
+#define MSW_PLUGIN_TARGET_MINOR 0
+#endif
 
 #define MSW_PLUGIN_ENTRY_SYMBOL "msw_plugin_entry"
 

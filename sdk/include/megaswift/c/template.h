@@ -74,14 +74,29 @@ typedef enum msw_template_segment_kind {
   MSW_TEMPLATE_SEGMENT_EOS = 3
 } msw_template_segment_kind;
 
+/* A record: arrays of it travel with their element size. */
 typedef struct msw_template_segment {
+  uint32_t struct_size;
+  int32_t kind;          /* msw_template_segment_kind */
   uint64_t text_offset;  /* byte offset of this segment's text in the text buffer */
   uint64_t text_size;    /* bytes; 0 for BOS and EOS */
-  int32_t kind;          /* msw_template_segment_kind */
   float loss_weight;     /* 0: no loss (labels -100); > 0: trained on, with this weight (1 normally) */
   int32_t message_index; /* the conversation message this text comes from; -1 for template text */
-  int32_t reserved0;     /* 0 */
 } msw_template_segment;
+
+/* Arguments and results of render(). */
+typedef struct msw_render_args {
+  MSW_ARGS_HEADER;
+  const char* conversation_json;
+  const char* options_json;        /* may be NULL */
+  msw_template_segment* segments;  /* segment_capacity records of segment_size bytes (the caller's sizeof) */
+  size_t segment_capacity;
+  size_t segment_size;
+  size_t* segment_count;           /* always set on success */
+  char* text;                      /* text_capacity bytes; the rendered text, NUL-terminated */
+  size_t text_capacity;
+  size_t* text_needed;             /* bytes including the NUL, always set on success */
+} msw_render_args;
 
 typedef struct msw_template_vtable {
   uint32_t struct_size;
@@ -91,17 +106,11 @@ typedef struct msw_template_vtable {
   /* REQUIRED. */
   void (*destroy)(void* self);
   /* REQUIRED. Renders one conversation. Safe to call from several threads at once on one instance.
-   *
-   * Buffer protocol: on success the plugin always sets *segment_count and *text_size to what the
-   * result needs. When both fit (segment_count <= segment_capacity, text_size <= text_capacity) it
-   * also fills segments[0..count) and text[0..size) (the rendered text, not NUL-terminated; the
-   * segments tile it in order). When either does not fit it writes nothing into the buffers and still
-   * returns NULL: the caller grows its buffers and calls again. Buffers may be NULL when their
-   * capacity is 0. The caller owns both buffers. On failure (a malformed conversation or options) it
-   * returns a status naming the message and the fix, and leaves the out-parameters untouched. */
-  msw_status* (*render)(const void* self, const char* conversation_json, const char* options_json,
-                        msw_template_segment* segments, size_t segment_capacity, size_t* segment_count,
-                        char* text, size_t text_capacity, size_t* text_size);
+   * MSW buffer protocol for both buffers together: on success the plugin always sets *segment_count and
+   * *text_needed; it fills the segments and the text only when both fit, else it writes nothing and still
+   * succeeds, and the caller grows its buffers and calls again. On failure (a malformed conversation or
+   * options) it returns a status naming the message and the fix, and leaves the out-parameters untouched. */
+  msw_status* (*render)(const void* self, const msw_render_args* args);
   /* REQUIRED. The template's own default system prompt, or NULL when it has none. Owned by the
    * instance, valid until destroy. */
   const char* (*default_system)(const void* self);
@@ -113,9 +122,10 @@ typedef struct msw_template_vtable {
   /* REQUIRED. The token text that ends an assistant turn ("<|im_end|>", "<|eot_id|>"), or NULL when
    * the turn ends with the tokenizer's EOS token. Owned by the instance, valid until destroy. */
   const char* (*end_of_turn)(const void* self);
-  /* REQUIRED. The Hugging Face config.json model_type values this template is meant for, comma
-   * separated (e.g. "qwen3,qwen3_moe"), or "*" for any model. Static, valid for the process. */
-  const char* (*model_types)(const void* self);
+  /* REQUIRED. The Hugging Face config.json model_type values this template is meant for, a
+   * NULL-terminated array (as msw_model_vtable.hf_model_types), or {"*", NULL} for any model. Static,
+   * valid for the process. */
+  const char* const* (*model_types)(const void* self);
 } msw_template_vtable;
 
 static inline const char* msw_template_vtable_missing_required(const msw_template_vtable* vt) {

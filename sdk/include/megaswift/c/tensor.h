@@ -1,7 +1,16 @@
-/* The tensor descriptor that crosses the boundary: plain data in the layout of DLPack's DLTensor
- * (device type codes are DLPack's), so a descriptor converts to and from PyTorch with no copy.
+/* The tensor descriptor that crosses the boundary.
+ *
+ * DLPack: msw_tensor is NOT binary-compatible with DLPack's DLTensor (it holds its shape and strides
+ * inline, up to MSW_MAX_DIMS, so a descriptor is a value that needs no second allocation, and its
+ * dtype is one code instead of (code, bits, lanes)). It carries the same information: device type
+ * codes ARE DLPack's, strides are in elements as in DLPack, byte_offset means the same. dlpack.h
+ * converts both ways with no copy of the data, so PyTorch, JAX or CuPy tensors cross unchanged.
+ *
  * A descriptor never owns memory: storage belongs to the host (msw_host_api.alloc) or to the object
- * that handed the descriptor out, and the function that receives one says how long it may be kept. */
+ * that handed the descriptor out, and the function that receives one says how long it may be kept.
+ *
+ * Stream semantics (CUDA; see host.h): a tensor passed to a call that enqueues work on a stream must
+ * stay valid until that stream has passed the work, not merely until the call returns. */
 #ifndef MEGASWIFT_C_TENSOR_H
 #define MEGASWIFT_C_TENSOR_H
 
@@ -23,7 +32,9 @@ typedef enum msw_dtype {
   MSW_DTYPE_U8 = 5,
   MSW_DTYPE_I32 = 6,
   MSW_DTYPE_I64 = 7,
-  MSW_DTYPE_BOOL = 8
+  MSW_DTYPE_BOOL = 8,
+  MSW_DTYPE_F8_E4M3 = 9, /* OCP FP8 E4M3 (finite-only "fn" variant, max 448), as torch.float8_e4m3fn */
+  MSW_DTYPE_F8_E5M2 = 10 /* OCP FP8 E5M2 (with inf/nan), as torch.float8_e5m2 */
 } msw_dtype;
 
 /* DLPack device type codes. */
@@ -54,10 +65,21 @@ static inline size_t msw_dtype_size(int32_t dtype) {
     case MSW_DTYPE_F64: case MSW_DTYPE_I64: return 8;
     case MSW_DTYPE_F32: case MSW_DTYPE_I32: return 4;
     case MSW_DTYPE_F16: case MSW_DTYPE_BF16: return 2;
-    case MSW_DTYPE_I8: case MSW_DTYPE_U8: case MSW_DTYPE_BOOL: return 1;
+    case MSW_DTYPE_I8: case MSW_DTYPE_U8: case MSW_DTYPE_BOOL:
+    case MSW_DTYPE_F8_E4M3: case MSW_DTYPE_F8_E5M2: return 1;
     default: return 0;
   }
 }
+
+/* 1 for the floating-point dtypes (F32, F16, BF16, F64, F8_*). */
+static inline int msw_dtype_is_float(int32_t dtype) {
+  return dtype == MSW_DTYPE_F32 || dtype == MSW_DTYPE_F16 || dtype == MSW_DTYPE_BF16 || dtype == MSW_DTYPE_F64 ||
+         dtype == MSW_DTYPE_F8_E4M3 || dtype == MSW_DTYPE_F8_E5M2;
+}
+
+/* A tensor that is absent (an optional argument left out): data == NULL and ndim == 0. Args structs
+ * hold optional tensors by value, so a zeroed member means "not given". */
+static inline int msw_tensor_is_absent(const msw_tensor* t) { return t == 0 || (t->data == 0 && t->ndim == 0); }
 
 /* Number of elements (1 for a scalar). */
 static inline int64_t msw_tensor_numel(const msw_tensor* t) {

@@ -7,12 +7,12 @@
  * String::from_utf8_lossy and the WHATWG TextDecoder do), so decode(encode(x)) gives back that
  * repaired text.
  *
- * Output buffers follow one protocol, called "fill and report" below: the caller passes a buffer
- * and its capacity (in elements); the plugin writes min(needed, capacity) elements and always sets
- * *out_needed to the full count. The call succeeds either way; when *out_needed > capacity the
- * output was cut and the caller calls again with a buffer of *out_needed elements (the C++ layer in
- * megaswift/sdk/tokenizer.hpp does this). For encode, a capacity of (text bytes + 16) ids is enough
- * for any valid UTF-8 text that normalization does not lengthen, which is nearly all text.
+ * Output buffers follow the MSW buffer protocol (abi.h): the callee always sets *out_needed to the
+ * full size (elements for ids, bytes including a terminating NUL for text) and writes only when the
+ * whole result fits; otherwise it writes nothing and succeeds, and the caller calls again with a larger
+ * buffer (the C++ layer in megaswift/sdk/tokenizer.hpp does this). For encode, a capacity of (text
+ * bytes + 16) ids is enough for any valid UTF-8 text that normalization does not lengthen, which is
+ * nearly all text.
  *
  * Threading: an instance is immutable after create. encode, decode, encode_batch and the lookups
  * may be called concurrently from any number of threads on one instance. A stream decoder belongs
@@ -57,6 +57,11 @@ typedef struct msw_tokenizer_stream msw_tokenizer_stream;
 typedef struct msw_tokenizer_vtable {
   uint32_t struct_size;
 
+  /* OPTIONAL. How well this plugin reads the tokenizer files in `model_dir` (tokenizer.json,
+   * tokenizer_config.json, tokenizer.model, ...): 0 (not at all) to 100. The host picks the plugin with
+   * the highest score for a model directory; a plugin without probe is chosen only by name. */
+  int32_t (*probe)(const char* model_dir);
+
   /* REQUIRED. config_json: {"model_dir": "<dir with tokenizer.json and tokenizer_config.json>"} or
    * {"tokenizer_json": "<path>", "tokenizer_config_json": "<path, optional>"}. A missing or malformed
    * file is an error naming the file and the field. The instance is owned by the caller until
@@ -66,20 +71,20 @@ typedef struct msw_tokenizer_vtable {
   void (*destroy)(void* self);
 
   /* REQUIRED. Tokenizes `text` (`len` bytes) without adding bos/eos (templates add those):
-   * the ids of HF's tokenizer.encode(text, add_special_tokens=False). Fill and report into
-   * `ids` (capacity elements, may be NULL when capacity is 0). */
+   * the ids of HF's tokenizer.encode(text, add_special_tokens=False). MSW buffer protocol into
+   * `ids` (capacity elements). */
   msw_status* (*encode)(const void* self, const char* text, size_t len, uint32_t flags, int32_t* ids,
                         size_t capacity, size_t* out_needed);
 
   /* REQUIRED. Tokenizes `count` texts on up to `num_threads` threads (<= 0 means 1). The ids of text
    * i go to ids[offsets[i] .. offsets[i+1]). `offsets` is caller-provided with count + 1 elements and
-   * always filled completely; ids is fill and report with the total count. Results equal encode's. */
+   * filled whenever ids is (the same protocol: both only when the total fits). Results equal encode's. */
   msw_status* (*encode_batch)(const void* self, const char* const* texts, const size_t* lens, size_t count,
                               uint32_t flags, int32_t num_threads, int32_t* ids, size_t capacity,
                               size_t* offsets, size_t* out_needed);
 
-  /* REQUIRED. Writes the UTF-8 text of `count` ids into `text`, fill and report in bytes (no
-   * terminator). Ids without a token (e.g. padding rows of an embedding table larger than the
+  /* REQUIRED. Writes the UTF-8 text of `count` ids into `text`, NUL-terminated, MSW buffer protocol
+   * (*out_needed counts the NUL). Ids without a token (e.g. padding rows of an embedding table larger than the
    * vocabulary) produce no text, as in HF tokenizers. */
   msw_status* (*decode)(const void* self, const int32_t* ids, size_t count, uint32_t flags, char* text,
                         size_t capacity, size_t* out_needed);

@@ -1,177 +1,223 @@
-// Self-attention sublayer of a GPT decoder: fused QKV projection (optional bias), per-head q/k RMSNorm (Qwen3),
-// rotary embedding (every msw_rope_scaling variant), causal GQA attention with float32 softmax, and the output
-// projection. Input is the normed hidden state (T, H) with T = B*S; output is the projection (T, H), before
-// the residual add.
+// Self-attention of a GPT decoder (Megatron-Core's SelfAttention with its submodules): fused QKV projection
+// (optional bias), per-head q/k norms (qk_layernorm, Qwen3), the position embedding (RoPE), causal GQA
+// attention with float32 softmax through ops.attention_forward/backward, and the output projection.
+// Input: the normed hidden state (T, H) in activation order; output: the projection (T, H), before the
+// residual add.
 //
-// Kept for backward (Saved): q and k after RoPE, v, the attention output, the softmax log-sum-exp, and with
-// qk-norm the pre-norm q/k and their rstd; the softmax probabilities too unless recompute is selective.
-// Workspace: the QKV projection output and the RoPE tables in forward; gradients in backward.
+// Core attention runs in the SBHD layout, or THD for a packed batch (sequences of cu_seqlens). It keeps no
+// probabilities: backward recomputes them from the log-sum-exp (flash semantics), so selective recompute
+// costs nothing extra here.
+//
+// Saved for backward: q and k after RoPE, v, the attention output and its log-sum-exp, and with q/k norms
+// the pre-norm q/k and the norms' saved tensors. Workspace: the QKV projection and the RoPE tables in
+// forward; the gradients in backward.
 #pragma once
 
-#include <megaswift/nn/arena.hpp>
+#include <megaswift/nn/layer_spec.hpp>
 #include <megaswift/nn/linear.hpp>
-#include <megaswift/sdk/ops.hpp>
+#include <megaswift/nn/rope.hpp>
 
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace megaswift::nn {
 
-struct SelfAttention {
-  int64_t hidden = 0;
-  int64_t q_heads = 0;
-  int64_t kv_heads = 0;
-  int64_t head_dim = 0;
-  bool qkv_bias = false;
-  bool proj_bias = false;
-  bool qk_norm = false;
-  double qk_norm_eps = 1e-6;
-  msw_rope_config rope{};
-  bool keep_probs = false;                // false = selective recompute of the softmax in backward
-  std::optional<int64_t> sliding_window;  // refused when the sequence is longer
-
-  struct Params {
-    const msw_tensor* qkv_weight = nullptr;
-    const msw_tensor* qkv_bias = nullptr;
-    const msw_tensor* q_norm = nullptr;
-    const msw_tensor* k_norm = nullptr;
-    const msw_tensor* proj_weight = nullptr;
-    const msw_tensor* proj_bias = nullptr;
-  };
-
-  struct Saved {
-    msw_tensor q{}, k{}, v{};           // (B, S, heads, D), q and k after RoPE
-    msw_tensor q_pre{}, k_pre{};        // qk-norm inputs (B, S, heads, D)
-    msw_tensor q_rstd{}, k_rstd{};      // qk-norm statistics (B*S*heads)
-    msw_tensor ctx{};                   // attention output (B, S, Hq, D)
-    msw_tensor lse{};                   // (B, Hq, S)
-    msw_tensor probs{};                 // (B, Hq, S, S) when keep_probs
-  };
-
-  Linear qkv_linear() const { return {hidden, qkv_width(), qkv_bias, TpRole::column}; }
-  Linear proj_linear() const { return {q_heads * head_dim, hidden, proj_bias, TpRole::row}; }
-  int64_t qkv_width() const { return (q_heads + 2 * kv_heads) * head_dim; }
-
-  Saved declare_saved(Arena& a, int64_t b, int64_t s) const {
-    Saved r;
-    r.q = a.f32({b, s, q_heads, head_dim});
-    r.k = a.f32({b, s, kv_heads, head_dim});
-    r.v = a.f32({b, s, kv_heads, head_dim});
-    if (qk_norm) {
-      r.q_pre = a.f32({b, s, q_heads, head_dim});
-      r.k_pre = a.f32({b, s, kv_heads, head_dim});
-      r.q_rstd = a.f32({b * s * q_heads});
-      r.k_rstd = a.f32({b * s * kv_heads});
+class SelfAttention : public Module {
+ public:
+  SelfAttention(ModuleContext& c, const ModelSpec& spec) {
+    const TransformerConfig& cfg = c.config();
+    hidden_ = cfg.hidden_size;
+    q_heads_ = cfg.num_attention_heads;
+    kv_heads_ = cfg.num_query_groups;
+    head_dim_ = cfg.kv_channels;
+    sliding_window_ = cfg.sliding_window;
+    const int64_t H = hidden_, D = head_dim_, qw = q_heads_ * D, kvw = kv_heads_ * D;
+    qkv_weight_ = c.matrix(c.megatron("self_attention.linear_qkv.weight"), {qkv_width(), H}, MSW_TP_CONTIGUOUS, 0,
+                           c.init_std(), MSW_HF_QKV,
+                           {c.hf("self_attn.q_proj.weight"), c.hf("self_attn.k_proj.weight"), c.hf("self_attn.v_proj.weight")},
+                           {{qw, H}, {kvw, H}, {kvw, H}});
+    if (cfg.add_qkv_bias)
+      qkv_bias_ = c.vector(c.megatron("self_attention.linear_qkv.bias"), qkv_width(), MSW_TP_CONTIGUOUS, MSW_INIT_ZEROS,
+                           MSW_HF_QKV,
+                           {c.hf("self_attn.q_proj.bias"), c.hf("self_attn.k_proj.bias"), c.hf("self_attn.v_proj.bias")},
+                           {{qw}, {kvw}, {kvw}});
+    if (cfg.qk_layernorm) {
+      q_norm_ = spec.q_layernorm(c, {D, q_heads_, cfg.norm_epsilon, c.megatron("self_attention.q_layernorm.weight"),
+                                     c.hf("self_attn.q_norm.weight")});
+      k_norm_ = spec.k_layernorm(c, {D, kv_heads_, cfg.norm_epsilon, c.megatron("self_attention.k_layernorm.weight"),
+                                     c.hf("self_attn.k_norm.weight")});
     }
-    r.ctx = a.f32({b, s, q_heads, head_dim});
-    r.lse = a.f32({b, q_heads, s});
-    if (keep_probs) r.probs = a.f32({b, q_heads, s, s});
-    return r;
+    proj_weight_ = c.matrix(c.megatron("self_attention.linear_proj.weight"), {H, qw}, MSW_TP_CONTIGUOUS, 1,
+                            c.output_init_std(), MSW_HF_IDENTITY, {c.hf("self_attn.o_proj.weight")}, {{H, qw}});
+    if (cfg.add_bias_linear)
+      proj_bias_ = c.vector(c.megatron("self_attention.linear_proj.bias"), H, MSW_TP_REPLICATED, MSW_INIT_ZEROS,
+                            MSW_HF_IDENTITY, {c.hf("self_attn.o_proj.bias")}, {{H}});
+    rope_ = spec.position_embedding(c);
   }
 
-  struct Tables {
-    msw_tensor cos{}, sin{};
-  };
-  // RoPE tables: S rows when every sequence starts at 0, B*S rows for explicit position ids.
-  Tables declare_tables(Arena& a, int64_t b, int64_t s, bool per_token) const {
-    const int64_t half = rotary_dim() / 2;
-    const int64_t rows = per_token ? b * s : s;
-    return {a.f32({rows, half}), a.f32({rows, half})};
+  int64_t qkv_width() const { return (q_heads_ + 2 * kv_heads_) * head_dim_; }
+  // The softmax scale of q.k; Gemma 2-style plugins override it (query_pre_attn_scalar).
+  virtual double softmax_scale() const { return 1.0 / std::sqrt(static_cast<double>(head_dim_)); }
+
+  uint64_t saved_bytes(const Geometry& g) const override {
+    return planned_bytes([&](Arena& a) { declare_saved(a, g); });
+  }
+  uint64_t workspace_bytes(const Geometry& g) const override {
+    const uint64_t rope = rope_->workspace_bytes(g);
+    const uint64_t norms = q_norm_ ? std::max(q_norm_->workspace_bytes(g), k_norm_->workspace_bytes(g)) : 0;
+    const uint64_t fwd = planned_bytes([&](Arena& a) {
+      declare_forward(a, g);
+      a.reserve(std::max(rope, norms));
+    });
+    const uint64_t bwd = planned_bytes([&](Arena& a) {
+      declare_backward(a, g);
+      a.reserve(std::max(rope, norms));
+    });
+    return std::max(fwd, bwd);
   }
 
-  struct ForwardScratch {
-    msw_tensor qkv{};
-    Tables tables;
-  };
-  ForwardScratch declare_forward(Arena& a, int64_t b, int64_t s, bool per_token) const {
-    ForwardScratch r;
-    r.qkv = a.f32({b * s, qkv_width()});
-    r.tables = declare_tables(a, b, s, per_token);
-    return r;
-  }
-
-  struct BackwardScratch {
-    msw_tensor dctx{}, dq{}, dk{}, dv{}, dqkv{};
-    Tables tables;
-  };
-  BackwardScratch declare_backward(Arena& a, int64_t b, int64_t s, bool per_token) const {
-    BackwardScratch r;
-    r.dctx = a.f32({b, s, q_heads, head_dim});
-    r.dq = a.f32({b, s, q_heads, head_dim});
-    r.dk = a.f32({b, s, kv_heads, head_dim});
-    r.dv = a.f32({b, s, kv_heads, head_dim});
-    r.dqkv = a.f32({b * s, qkv_width()});
-    r.tables = declare_tables(a, b, s, per_token);
-    return r;
-  }
-
-  // x (B*S, H) normed input -> out (B*S, H). positions: I64 (B, S) or NULL for 0..S-1.
-  void forward(const sdk::Ops& ops, int64_t b, int64_t s, const msw_tensor* positions, const msw_tensor& x,
-               const Params& p, const Saved& sv, Arena& ws, const msw_tensor& out) const {
-    check_window(s);
+  void forward(const Step& st, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& y) const override {
+    check_window(st.geo);
+    const Saved sv = declare_saved(saved, st.geo);
     const uint64_t mark = ws.mark();
-    ForwardScratch sc = declare_forward(ws, b, s, positions != nullptr);
-    qkv_linear().forward(ops, x, *p.qkv_weight, p.qkv_bias, sc.qkv);
-    if (qk_norm) {
-      ops.qkv_split_forward(sc.qkv, sv.q_pre, sv.k_pre, sv.v);
-      ops.rmsnorm_forward(sv.q_pre, *p.q_norm, qk_norm_eps, sv.q, sv.q_rstd);
-      ops.rmsnorm_forward(sv.k_pre, *p.k_norm, qk_norm_eps, sv.k, sv.k_rstd);
+    const Forward sc = declare_forward(ws, st.geo);
+    const Params& p = st.params;
+    qkv().forward(st.ops, x, p[qkv_weight_], p.opt(qkv_bias_), sc.qkv);
+    if (q_norm_) {
+      st.ops.qkv_split_forward(sc.qkv, sv.q_pre, sv.k_pre, sv.v);
+      Arena qn = sv.q_norm, kn = sv.k_norm;
+      q_norm_->forward(st, qn, ws, sv.q_pre, sv.q);
+      k_norm_->forward(st, kn, ws, sv.k_pre, sv.k);
     } else {
-      ops.qkv_split_forward(sc.qkv, sv.q, sv.k, sv.v);
+      st.ops.qkv_split_forward(sc.qkv, sv.q, sv.k, sv.v);
     }
-    fill_tables(ops, positions, sc.tables);
-    ops.rope_forward(sv.q, sc.tables.cos, sc.tables.sin, sv.q);
-    ops.rope_forward(sv.k, sc.tables.cos, sc.tables.sin, sv.k);
-    ops.attention_forward(sv.q, sv.k, sv.v, scale(), sv.ctx, sv.lse, keep_probs ? &sv.probs : nullptr);
-    proj_linear().forward(ops, sdk::reshape(sv.ctx, {b * s, q_heads * head_dim}), *p.proj_weight, p.proj_bias, out);
+    rope_->forward(st, ws, sv.q, sv.k);
+    msw_attention_args a = attention_args(st.geo, sv);
+    st.ops.attention_forward(a);
+    proj().forward(st.ops, rows_view(sv.ctx, st.geo.t(), q_heads_ * head_dim_), p[proj_weight_], p.opt(proj_bias_), y);
     ws.release(mark);
   }
 
-  // dout (B*S, H) -> dx (B*S, H) written (or added with accumulate_dx); grads (same layout as Params, entries
-  // may be NULL) accumulate.
-  void backward(const sdk::Ops& ops, int64_t b, int64_t s, const msw_tensor* positions, const msw_tensor& x,
-                const Params& p, const Saved& sv, Arena& ws, const msw_tensor& dout, const msw_tensor& dx,
-                const Params& g, bool accumulate_dx = false) const {
+  void backward(const Step& st, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& dy, const msw_tensor& dx,
+                bool accumulate_dx) const override {
+    const Saved sv = declare_saved(saved, st.geo);
     const uint64_t mark = ws.mark();
-    BackwardScratch sc = declare_backward(ws, b, s, positions != nullptr);
-    const msw_tensor ctx2d = sdk::reshape(sv.ctx, {b * s, q_heads * head_dim});
-    const msw_tensor dctx2d = sdk::reshape(sc.dctx, {b * s, q_heads * head_dim});
-    proj_linear().backward(ops, ctx2d, *p.proj_weight, dout, &dctx2d, g.proj_weight, g.proj_bias);
-    ops.attention_backward(sv.q, sv.k, sv.v, sv.ctx, sv.lse, keep_probs ? &sv.probs : nullptr, sc.dctx, scale(), sc.dq,
-                           sc.dk, sc.dv);
-    fill_tables(ops, positions, sc.tables);
-    ops.rope_backward(sc.dq, sc.tables.cos, sc.tables.sin, sc.dq);
-    ops.rope_backward(sc.dk, sc.tables.cos, sc.tables.sin, sc.dk);
-    if (qk_norm) {
-      ops.rmsnorm_backward(sv.q_pre, *p.q_norm, sv.q_rstd, sc.dq, &sc.dq, g.q_norm);
-      ops.rmsnorm_backward(sv.k_pre, *p.k_norm, sv.k_rstd, sc.dk, &sc.dk, g.k_norm);
+    const Backward sc = declare_backward(ws, st.geo);
+    const Params& p = st.params;
+    const int64_t t = st.geo.t();
+    const msw_tensor dctx = rows_view(sc.dctx, t, q_heads_ * head_dim_);
+    proj().backward(st.ops, rows_view(sv.ctx, t, q_heads_ * head_dim_), p[proj_weight_], dy, &dctx,
+                    p.grad(proj_weight_), p.grad(proj_bias_));
+    msw_attention_args a = attention_args(st.geo, sv);
+    a.dout = in_layout(sc.dctx, st.geo);  // gradients in the layout of q, k, v
+    a.dq = in_layout(sc.dq, st.geo);
+    a.dk = in_layout(sc.dk, st.geo);
+    a.dv = in_layout(sc.dv, st.geo);
+    st.ops.attention_backward(a);
+    rope_->backward(st, ws, sc.dq, sc.dk);
+    if (q_norm_) {
+      Arena qn = sv.q_norm, kn = sv.k_norm;
+      q_norm_->backward(st, qn, ws, sv.q_pre, sc.dq, sc.dq_pre, false);
+      k_norm_->backward(st, kn, ws, sv.k_pre, sc.dk, sc.dk_pre, false);
+      st.ops.qkv_split_backward(sc.dq_pre, sc.dk_pre, sc.dv, sc.dqkv);
+    } else {
+      st.ops.qkv_split_backward(sc.dq, sc.dk, sc.dv, sc.dqkv);
     }
-    ops.qkv_split_backward(sc.dq, sc.dk, sc.dv, sc.dqkv);
-    qkv_linear().backward(ops, x, *p.qkv_weight, sc.dqkv, &dx, g.qkv_weight, g.qkv_bias, accumulate_dx);
+    qkv().backward(st.ops, x, p[qkv_weight_], sc.dqkv, &dx, p.grad(qkv_weight_), p.grad(qkv_bias_), accumulate_dx);
     ws.release(mark);
   }
 
-  double scale() const { return 1.0 / std::sqrt(static_cast<double>(head_dim)); }
+ protected:
+  struct Saved {
+    msw_tensor q{}, k{}, v{};      // (T, heads, D), q and k after RoPE
+    msw_tensor q_pre{}, k_pre{};   // q/k norm inputs (T, heads, D)
+    Arena q_norm, k_norm;          // the q/k norms' saved regions
+    msw_tensor ctx{};              // attention output (T, Hq, D)
+    msw_tensor lse{};              // (T * Hq): (S, B, Hq) for SBHD, (T, Hq) for THD
+  };
+  struct Forward {
+    msw_tensor qkv{};
+  };
+  struct Backward {
+    msw_tensor dctx{}, dq{}, dk{}, dv{}, dq_pre{}, dk_pre{}, dqkv{};
+  };
 
- private:
-  // The kernels' rule (int(head_dim * partial_rotary_factor)); computed here so memory planning needs no
-  // ops table. rope_tables checks the table shape against the kernels' own value.
-  int64_t rotary_dim() const {
-    return static_cast<int64_t>(static_cast<double>(head_dim) * rope.partial_rotary_factor);
+  Linear qkv() const { return {hidden_, qkv_width(), qkv_bias_ != kNoParam, TpRole::column}; }
+  Linear proj() const { return {q_heads_ * head_dim_, hidden_, proj_bias_ != kNoParam, TpRole::row}; }
+
+  Saved declare_saved(Arena& a, const Geometry& g) const {
+    const int64_t t = g.t();
+    Saved r;
+    r.q = a.f32({t, q_heads_, head_dim_});
+    r.k = a.f32({t, kv_heads_, head_dim_});
+    r.v = a.f32({t, kv_heads_, head_dim_});
+    if (q_norm_) {
+      r.q_pre = a.f32({t, q_heads_, head_dim_});
+      r.k_pre = a.f32({t, kv_heads_, head_dim_});
+      r.q_norm = a.sub(q_norm_->saved_bytes(g), "q_layernorm saved");
+      r.k_norm = a.sub(k_norm_->saved_bytes(g), "k_layernorm saved");
+    }
+    r.ctx = a.f32({t, q_heads_, head_dim_});
+    r.lse = a.f32({t * q_heads_});
+    return r;
+  }
+  Forward declare_forward(Arena& a, const Geometry& g) const { return {a.f32({g.t(), qkv_width()})}; }
+  Backward declare_backward(Arena& a, const Geometry& g) const {
+    const int64_t t = g.t();
+    Backward r;
+    r.dctx = a.f32({t, q_heads_, head_dim_});
+    r.dq = a.f32({t, q_heads_, head_dim_});
+    r.dk = a.f32({t, kv_heads_, head_dim_});
+    r.dv = a.f32({t, kv_heads_, head_dim_});
+    if (q_norm_) {
+      r.dq_pre = a.f32({t, q_heads_, head_dim_});
+      r.dk_pre = a.f32({t, kv_heads_, head_dim_});
+    }
+    r.dqkv = a.f32({t, qkv_width()});
+    return r;
   }
 
-  void fill_tables(const sdk::Ops& ops, const msw_tensor* positions, const Tables& t) const {
-    ops.rope_tables(rope, positions, t.cos, t.sin);
+  // (T, heads, D) in the attention layout: as it is for THD, viewed as (S, B, heads, D) for SBHD.
+  static msw_tensor in_layout(const msw_tensor& t, const Geometry& g) {
+    return g.packed ? t : sdk::reshape(t, {g.s, g.b, t.shape[1], t.shape[2]});
   }
 
-  void check_window(int64_t s) const {
-    if (sliding_window && s > *sliding_window)
-      throw sdk::Error(MSW_STATUS_UNSUPPORTED, "sequence length " + std::to_string(s) + " exceeds the model's sliding_window " +
-                                                   std::to_string(*sliding_window) +
-                                                   ": sliding-window attention is not supported yet, so sequences must fit in the window; use --max_length <= " +
-                                                   std::to_string(*sliding_window));
+  msw_attention_args attention_args(const Geometry& g, const Saved& sv) const {
+    msw_attention_args a{};
+    a.causal = 1;
+    a.scale = softmax_scale();
+    a.layout = g.packed ? MSW_ATTN_THD : MSW_ATTN_SBHD;
+    a.q = in_layout(sv.q, g);
+    a.k = in_layout(sv.k, g);
+    a.v = in_layout(sv.v, g);
+    a.out = in_layout(sv.ctx, g);
+    if (g.packed) {
+      a.lse = sdk::reshape(sv.lse, {g.t(), q_heads_});
+      a.cu_seqlens_q = g.cu_seqlens;  // cu_seqlens_kv absent: the same
+    } else {
+      a.lse = sdk::reshape(sv.lse, {g.s, g.b, q_heads_});
+    }
+    a.max_seqlen_q = g.longest();
+    a.max_seqlen_kv = g.longest();
+    return a;
   }
+
+  void check_window(const Geometry& g) const {
+    if (sliding_window_ && g.longest() > *sliding_window_)
+      throw sdk::Error(MSW_STATUS_UNSUPPORTED,
+                       "sequence length " + std::to_string(g.longest()) + " exceeds the model's sliding_window " +
+                           std::to_string(*sliding_window_) +
+                           ": sliding-window attention is not supported yet, so sequences must fit in the window; use "
+                           "--max_length <= " + std::to_string(*sliding_window_));
+  }
+
+  int64_t hidden_ = 0, q_heads_ = 0, kv_heads_ = 0, head_dim_ = 0;
+  std::optional<int64_t> sliding_window_;
+  ParamId qkv_weight_ = kNoParam, qkv_bias_ = kNoParam, proj_weight_ = kNoParam, proj_bias_ = kNoParam;
+  std::unique_ptr<Norm> q_norm_, k_norm_;
+  std::unique_ptr<PositionEmbedding> rope_;
 };
 
 }  // namespace megaswift::nn

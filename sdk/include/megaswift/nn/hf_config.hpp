@@ -16,7 +16,27 @@ struct HfFamily {
   bool qkv_bias_always = false;
   bool qk_layernorm = false;        // Qwen3's q_norm / k_norm
   const char* architecture = "";    // architectures[0] written by to_hf_config, e.g. "Qwen2ForCausalLM"
+  // The HF hidden_act values the family's gated MLP runs (NULL-terminated; NULL = {"silu", "swish"}).
+  // Known values: silu, swish, gelu (erf), gelu_pytorch_tanh; the MLP of the plugin's layer spec must
+  // implement the activation it accepts (nn::Mlp runs silu with the ops table's swiglu).
+  const char* const* hidden_acts = nullptr;
+  // Family rules the common keys do not cover (defaults that differ, extra fields), applied after them and
+  // before validation. May be NULL.
+  void (*customize)(const nlohmann::json& hf, TransformerConfig& c) = nullptr;
 };
+
+// The transformer config's activation_func for an HF hidden_act; empty when it has none.
+inline std::string activation_func_of_hf(const std::string& hidden_act) {
+  if (hidden_act == "silu" || hidden_act == "swish") return "silu";
+  if (hidden_act == "gelu") return "gelu";
+  if (hidden_act == "gelu_pytorch_tanh") return "gelu_tanh";
+  return "";
+}
+inline const char* hf_hidden_act_of(const std::string& activation_func) {
+  if (activation_func == "gelu") return "gelu";
+  if (activation_func == "gelu_tanh") return "gelu_pytorch_tanh";
+  return "silu";
+}
 
 namespace detail {
 
@@ -74,12 +94,23 @@ inline TransformerConfig transformer_config_from_hf(const nlohmann::json& hf, co
     throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, what_s + ": llama3 rope scaling needs original_max_position_embeddings");
   c.rotary_percent = optional<double>(hf, "partial_rotary_factor", 1.0, what);
 
-  const std::string act = optional<std::string>(hf, "hidden_act", "silu", what);
-  if (act != "silu" && act != "swish")
-    throw sdk::Error(MSW_STATUS_UNSUPPORTED, what_s + ": hidden_act \"" + act +
-                                                 "\" is not supported by the " + family.plugin +
-                                                 " model plugin (its gated MLP supports silu)");
-  c.swiglu = true;
+  // Gemma's configs name the MLP's activation hidden_activation (preferred when set), the others hidden_act.
+  const std::string act = hf.contains("hidden_activation") && !hf["hidden_activation"].is_null()
+                              ? required<std::string>(hf, "hidden_activation", what)
+                              : optional<std::string>(hf, "hidden_act", "silu", what);
+  static const char* const silu_only[] = {"silu", "swish", nullptr};
+  const char* const* accepted = family.hidden_acts ? family.hidden_acts : silu_only;
+  bool ok = false;
+  std::string list;
+  for (const char* const* a = accepted; *a; ++a) {
+    ok = ok || act == *a;
+    list += (list.empty() ? "" : ", ") + std::string(*a);
+  }
+  if (!ok || activation_func_of_hf(act).empty())
+    throw sdk::Error(MSW_STATUS_UNSUPPORTED, what_s + ": hidden_act \"" + act + "\" is not supported by the " +
+                                                 family.plugin + " model plugin (its gated MLP supports " + list + ")");
+  c.gated_linear_unit = true;
+  c.activation_func = activation_func_of_hf(act);
 
   const bool attention_bias = optional<bool>(hf, "attention_bias", false, what);
   const bool mlp_bias = optional<bool>(hf, "mlp_bias", false, what);
@@ -108,6 +139,7 @@ inline TransformerConfig transformer_config_from_hf(const nlohmann::json& hf, co
   if (window_on && hf.contains("sliding_window") && !hf["sliding_window"].is_null())
     c.sliding_window = required<int64_t>(hf, "sliding_window", what);
 
+  if (family.customize) family.customize(hf, c);
   // Validate the combination through the transformer config parser (one set of rules).
   return transformer_config_from_json(to_json(c));
 }
@@ -128,7 +160,7 @@ inline nlohmann::json hf_config_from_transformer(const TransformerConfig& c, con
       {"num_attention_heads", c.num_attention_heads},
       {"num_key_value_heads", c.num_query_groups},
       {"head_dim", c.kv_channels},
-      {"hidden_act", "silu"},
+      {"hidden_act", hf_hidden_act_of(c.activation_func)},
       {"max_position_embeddings", c.max_position_embeddings},
       {"rms_norm_eps", c.norm_epsilon},
       {"rope_theta", c.rotary_base},

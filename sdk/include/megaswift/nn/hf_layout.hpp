@@ -5,6 +5,7 @@
 //            [q rows of g's n heads | k rows of head g | v rows of head g]   (research/formats.md 5.2)
 //   GLU      gate (F, X...), up (F, X...) -> [gate; up] (2F, X...)
 //   PAD_ROWS (V, X...) -> (Vpad, X...) with zero rows appended; the inverse drops them
+//   CONCAT   t_0 (r_0, X...), ..., t_n (r_n, X...) -> (sum r_i, X...) in order
 //   IDENTITY a copy
 // X is whatever follows the row dimension (the hidden size for weights, nothing for biases).
 #pragma once
@@ -50,16 +51,25 @@ inline void check_shape(const msw_tensor& t, const int64_t* shape, int32_t ndim,
 
 }  // namespace detail
 
-// Megatron tensor `megatron` <-> the mapping's HF tensors `hf`, in the direction `to_megatron`.
-// `q_heads_per_group` and `head_dim` describe QKV rows; the record's shapes are checked first.
-inline void apply_hf_layout(const msw_hf_mapping& m, const msw_tensor* hf, const msw_tensor& megatron, bool to_megatron,
-                            int64_t q_heads_per_group, int64_t head_dim) {
+// Record `i` of a mapping's HF tensor array, walked with the writer's element size.
+inline const msw_hf_tensor& hf_tensor_record(const msw_hf_mapping& m, size_t i) {
+  return *reinterpret_cast<const msw_hf_tensor*>(reinterpret_cast<const char*>(m.hf) + i * m.hf_elem_size);
+}
+
+// Megatron tensor `megatron` <-> the mapping's HF tensors `hf` (hf_count of them), in the direction
+// `to_megatron`. `q_heads_per_group` and `head_dim` describe QKV rows; the record's shapes are checked first.
+inline void apply_hf_layout(const msw_hf_mapping& m, const msw_tensor* hf, size_t hf_count, const msw_tensor& megatron,
+                            bool to_megatron, int64_t q_heads_per_group, int64_t head_dim) {
   using namespace detail;
   const std::string name = m.megatron_name;
+  if (hf_count != m.hf_count)
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, name + " is made of " + std::to_string(m.hf_count) +
+                                                      " HF tensors but " + std::to_string(hf_count) + " were passed");
   sdk::require_cpu_contiguous(megatron, name.c_str());
-  for (int32_t i = 0; i < m.num_hf; ++i) {
-    check_dense(hf[i], megatron, std::string(m.hf_names[i]));
-    check_shape(hf[i], m.hf_shape[i], m.hf_ndim[i], std::string(m.hf_names[i]));
+  for (size_t i = 0; i < m.hf_count; ++i) {
+    const msw_hf_tensor& r = hf_tensor_record(m, i);
+    check_dense(hf[i], megatron, std::string(r.name));
+    check_shape(hf[i], r.shape, r.ndim, std::string(r.name));
   }
   char* out = bytes_of(megatron);
   const size_t row = row_bytes(megatron);
@@ -89,6 +99,21 @@ inline void apply_hf_layout(const msw_hf_mapping& m, const msw_tensor* hf, const
       } else {
         std::memcpy(bytes_of(hf[0]), out, half);
         std::memcpy(bytes_of(hf[1]), out + half, half);
+      }
+      return;
+    }
+    case MSW_HF_CONCAT: {
+      int64_t rows = 0;
+      for (size_t i = 0; i < m.hf_count; ++i) rows += rows_of(hf[i]);
+      if (rows != rows_of(megatron))
+        throw sdk::Error(MSW_STATUS_SHAPE_MISMATCH, name + " has " + std::to_string(rows_of(megatron)) +
+                                                        " rows but its HF tensors have " + std::to_string(rows));
+      size_t offset = 0;
+      for (size_t i = 0; i < m.hf_count; ++i) {
+        const size_t n = row * static_cast<size_t>(rows_of(hf[i]));
+        if (to_megatron) std::memcpy(out + offset, bytes_of(hf[i]), n);
+        else std::memcpy(bytes_of(hf[i]), out + offset, n);
+        offset += n;
       }
       return;
     }

@@ -1,43 +1,62 @@
-// RMSNorm / LayerNorm over the last dimension, and what it keeps for backward.
+// Normalization modules over the last dimension: RMSNorm, optionally zero-centred ((1 + w) * x / rms(x),
+// Gemma's), and what they keep for backward (the rstd of every row).
 #pragma once
 
-#include <megaswift/nn/arena.hpp>
-#include <megaswift/sdk/ops.hpp>
+#include <megaswift/nn/module.hpp>
+
+#include <memory>
+#include <string>
 
 namespace megaswift::nn {
 
-enum class NormKind { rms, layer };
-
-struct Norm {
-  NormKind kind = NormKind::rms;
+// Where a norm sits: its width, how many rows each token has (1 for the hidden state, heads for a per-head
+// q/k norm), its epsilon, and the Megatron and HF names of its weight.
+struct NormSite {
   int64_t dim = 0;
-  double eps = 1e-5;
+  int64_t rows_per_token = 1;
+  double eps = 1e-6;
+  std::string megatron_weight;
+  std::string hf_weight;
+};
 
-  struct Saved {
-    msw_tensor rstd{};  // (rows) F32
-    msw_tensor mean{};  // (rows) F32, LayerNorm only
-  };
+// The interface of a norm: a Module whose output has the input's shape.
+class Norm : public Module {
+ public:
+  virtual ParamId weight() const = 0;
+};
 
-  Saved declare(Arena& saved, int64_t rows) const {
-    Saved s;
-    s.rstd = saved.f32({rows});
-    if (kind == NormKind::layer) s.mean = saved.f32({rows});
-    return s;
+// y = (weight_offset + w) * x / rms(x). weight_offset 1 is Gemma's zero-centred norm: its weight is
+// initialised to zeros (HF's init of those weights), so every norm starts as the plain x / rms(x).
+class RmsNorm : public Norm {
+ public:
+  RmsNorm(ModuleContext& c, const NormSite& site, double weight_offset = 0.0)
+      : site_(site), weight_offset_(weight_offset) {
+    weight_ = c.vector(site.megatron_weight, site.dim, MSW_TP_REPLICATED, weight_offset != 0.0 ? MSW_INIT_ZEROS : MSW_INIT_ONES,
+                       MSW_HF_IDENTITY, {site.hf_weight}, {{site.dim}});
   }
 
-  void forward(const sdk::Ops& ops, const msw_tensor& x, const msw_tensor& weight, const msw_tensor* bias,
-               const msw_tensor& y, const Saved& s) const {
-    if (kind == NormKind::rms) ops.rmsnorm_forward(x, weight, eps, y, s.rstd);
-    else ops.layernorm_forward(x, weight, bias, eps, y, s.mean, s.rstd);
+  ParamId weight() const override { return weight_; }
+  double weight_offset() const { return weight_offset_; }
+
+  uint64_t saved_bytes(const Geometry& g) const override {
+    return planned_bytes([&](Arena& a) { declare(a, g); });
+  }
+  void forward(const Step& st, Arena& saved, Arena&, const msw_tensor& x, const msw_tensor& y) const override {
+    const msw_tensor rstd = declare(saved, st.geo);
+    st.ops.rmsnorm_forward(x, st.params[weight_], site_.eps, y, rstd, weight_offset_);
+  }
+  void backward(const Step& st, Arena& saved, Arena&, const msw_tensor& x, const msw_tensor& dy, const msw_tensor& dx,
+                bool accumulate_dx) const override {
+    const msw_tensor rstd = declare(saved, st.geo);
+    st.ops.rmsnorm_backward(x, st.params[weight_], rstd, dy, &dx, st.params.grad(weight_), weight_offset_, accumulate_dx);
   }
 
-  // dx written; dweight, dbias accumulate; NULL skips.
-  void backward(const sdk::Ops& ops, const msw_tensor& x, const msw_tensor& weight, const Saved& s,
-                const msw_tensor& dy, const msw_tensor* dx, const msw_tensor* dweight,
-                const msw_tensor* dbias = nullptr) const {
-    if (kind == NormKind::rms) ops.rmsnorm_backward(x, weight, s.rstd, dy, dx, dweight);
-    else ops.layernorm_backward(x, weight, s.mean, s.rstd, dy, dx, dweight, dbias);
-  }
+ private:
+  msw_tensor declare(Arena& a, const Geometry& g) const { return a.f32({g.t() * site_.rows_per_token}); }
+
+  NormSite site_;
+  double weight_offset_;
+  ParamId weight_ = kNoParam;
 };
 
 }  // namespace megaswift::nn

@@ -43,7 +43,10 @@ struct TransformerConfig {
   RopeScalingConfig rope_scaling;
   std::string normalization = "RMSNorm";  // RMSNorm or LayerNorm
   double norm_epsilon = 1e-5;
-  bool swiglu = true;                   // gated SiLU MLP; false = GELU MLP
+  // The MLP: Megatron's --swiglu is gated_linear_unit with silu. activation_func: silu, gelu (erf) or
+  // gelu_tanh (PyTorch's approximate="tanh", HF's gelu_pytorch_tanh).
+  bool gated_linear_unit = true;
+  std::string activation_func = "silu";
   bool add_qkv_bias = false;
   bool add_bias_linear = false;         // biases of linear_proj, linear_fc1, linear_fc2
   bool qk_layernorm = false;
@@ -52,13 +55,16 @@ struct TransformerConfig {
   int64_t padded_vocab_size = 0;        // rows of the embedding and the output layer
   double init_method_std = 0.02;
   std::optional<int64_t> sliding_window;  // attention window; sequences longer than it are refused
-  std::string recompute_granularity = "selective";  // selective: attention softmax recomputed in backward; none
+  // none, selective or full. Attention keeps no probabilities (flash semantics), so selective keeps what
+  // none keeps; full makes the host call layer_forward again before layer_backward.
+  std::string recompute_granularity = "selective";
 
   int64_t head_dim() const { return kv_channels; }
   int64_t q_width() const { return num_attention_heads * kv_channels; }
   int64_t kv_width() const { return num_query_groups * kv_channels; }
   int64_t qkv_width() const { return q_width() + 2 * kv_width(); }
   bool tied() const { return !untie_embeddings_and_output_weights; }
+  bool swiglu() const { return gated_linear_unit && activation_func == "silu"; }
 };
 
 namespace detail {
@@ -169,7 +175,9 @@ inline nlohmann::json to_json(const TransformerConfig& c) {
       {"rope_scaling", rope_scaling_to_json(c.rope_scaling)},
       {"normalization", c.normalization},
       {"norm_epsilon", c.norm_epsilon},
-      {"swiglu", c.swiglu},
+      {"swiglu", c.swiglu()},
+      {"gated_linear_unit", c.gated_linear_unit},
+      {"activation_func", c.activation_func},
       {"add_qkv_bias", c.add_qkv_bias},
       {"add_bias_linear", c.add_bias_linear},
       {"qk_layernorm", c.qk_layernorm},
@@ -223,7 +231,17 @@ inline TransformerConfig transformer_config_from_json(const nlohmann::json& j) {
     throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: normalization must be RMSNorm or LayerNorm, got \"" +
                                                       c.normalization + "\"");
   c.norm_epsilon = required<double>(j, "norm_epsilon", what);
-  c.swiglu = optional<bool>(j, "swiglu", true, what);
+  // --swiglu wins (Megatron sets gated_linear_unit and silu from it); otherwise the two explicit fields.
+  if (optional<bool>(j, "swiglu", !j.contains("gated_linear_unit") && !j.contains("activation_func"), what)) {
+    c.gated_linear_unit = true;
+    c.activation_func = "silu";
+  } else {
+    c.gated_linear_unit = optional<bool>(j, "gated_linear_unit", false, what);
+    c.activation_func = optional<std::string>(j, "activation_func", "gelu", what);
+  }
+  if (c.activation_func != "silu" && c.activation_func != "gelu" && c.activation_func != "gelu_tanh")
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: activation_func must be silu, gelu or gelu_tanh, "
+                                                  "got \"" + c.activation_func + "\"");
   c.add_qkv_bias = optional<bool>(j, "add_qkv_bias", false, what);
   c.add_bias_linear = optional<bool>(j, "add_bias_linear", false, what);
   c.qk_layernorm = optional<bool>(j, "qk_layernorm", false, what);

@@ -1,6 +1,6 @@
 // C++ layer for model plugins: derive from Model, construct from the transformer config JSON text, provide
 // two static functions for part 1, and register with model_component<T>(). See megaswift/c/model.h for the
-// contract (ownership, the host-allocated saved/workspace buffers, gradient accumulation).
+// contract (ownership, the host-allocated saved/workspace buffers, gradient accumulation, [S, B, H]).
 //
 //   class MyModel : public megaswift::sdk::Model {
 //    public:
@@ -8,224 +8,277 @@
 //     static const char* const* hf_model_types();                      // {"my_type", nullptr}
 //     static std::string config_from_hf(std::string_view hf_config);   // HF config.json -> transformer config
 //     ... the pure virtual methods below ...
+//     // optional (ABI 2.1): void layer_decode(const msw_exec_ctx&, const msw_model_call&);
 //   };
 //   MEGASWIFT_PLUGIN("mine", "0.1.0", megaswift::sdk::model_component<MyModel>("mine", "0.1.0", "My models"))
 //
-// megaswift/nn/gpt_model.hpp implements every method for Llama-style decoders.
+// megaswift/nn/gpt_model.hpp implements every method for Llama-style decoders, built from a layer spec
+// (megaswift/nn/layer_spec.hpp) whose submodules a plugin may replace.
+//
+// The trampolines generated here:
+//   - catch every exception (guard), also in the entries that return no status: param_count and
+//     hf_mapping_count return -1 and hf_model_types an empty list, with the reason logged through the host;
+//   - read records and args structs written by a caller of another minor through their struct_size (the
+//     members past it are read as zero), and write records only within the caller's struct_size;
+//   - wire layer_decode only when T declares it, and refuse MSW_CAP_DECODE without it.
 #pragma once
 
 #include <megaswift/c/model.h>
+#include <megaswift/sdk/buffer.hpp>
 #include <megaswift/sdk/object.hpp>
 #include <megaswift/sdk/plugin.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace megaswift::sdk {
+
+// What memory() reports for one batch shape (msw_model_memory without the caller's arrays).
+struct ModelMemory {
+  uint64_t embedding_saved = 0;
+  uint64_t head_saved = 0;
+  uint64_t workspace = 0;
+  std::vector<uint64_t> layer_saved;         // one entry per layer
+  std::vector<uint64_t> kv_bytes_per_token;  // one entry per layer (0: the layer keeps no KV cache)
+};
 
 class Model {
  public:
   virtual ~Model() = default;
 
-  // part 1
+  // ---- part 1 ----
   virtual msw_model_info describe() const = 0;
+  virtual msw_model_caps capabilities() const = 0;
   virtual const std::string& config_json() const = 0;
   virtual std::string config_to_hf() const {
     throw Error(MSW_STATUS_UNSUPPORTED, "this model plugin cannot write an HF config.json");
   }
 
-  // part 2
+  // ---- part 2 ----
   virtual int64_t param_count() const = 0;
   virtual msw_param_info param_info(int64_t index) const = 0;
   virtual int64_t hf_mapping_count() const = 0;
+  // The record's strings and msw_hf_tensor array are the instance's (valid until destroy).
   virtual msw_hf_mapping hf_mapping(int64_t index) const = 0;
-  virtual void hf_to_megatron(int64_t index, const msw_tensor* hf, const msw_tensor& out) const = 0;
-  virtual void megatron_to_hf(int64_t index, const msw_tensor& megatron, const msw_tensor* hf) const = 0;
+  virtual void hf_to_megatron(int64_t index, const msw_tensor* hf, size_t hf_count, const msw_tensor& out) const = 0;
+  virtual void megatron_to_hf(int64_t index, const msw_tensor& megatron, const msw_tensor* hf, size_t hf_count) const = 0;
 
-  // part 3
-  virtual msw_model_memory memory(const msw_model_shape& shape) const = 0;
-  virtual void embedding_forward(const msw_exec_ctx& ctx, const msw_model_batch& batch, const msw_tensor* params,
-                                 const msw_tensor& saved, const msw_tensor& workspace, const msw_tensor& hidden) = 0;
-  virtual void embedding_backward(const msw_exec_ctx& ctx, const msw_model_batch& batch, const msw_tensor* params,
-                                  const msw_tensor& saved, const msw_tensor& workspace, const msw_tensor& d_hidden,
-                                  const msw_tensor* grads) = 0;
-  virtual void layer_forward(const msw_exec_ctx& ctx, int64_t layer, const msw_model_batch& batch,
-                             const msw_tensor* params, const msw_tensor& x, const msw_tensor& saved,
-                             const msw_tensor& workspace, const msw_tensor& y) = 0;
-  virtual void layer_backward(const msw_exec_ctx& ctx, int64_t layer, const msw_model_batch& batch,
-                              const msw_tensor* params, const msw_tensor& x, const msw_tensor& saved,
-                              const msw_tensor& workspace, const msw_tensor& dy, const msw_tensor& dx,
-                              const msw_tensor* grads) = 0;
-  virtual msw_model_loss head_forward(const msw_exec_ctx& ctx, const msw_model_batch& batch, const msw_tensor* params,
-                                      const msw_tensor& hidden, const msw_tensor& saved, const msw_tensor& workspace,
-                                      const msw_tensor* logits) = 0;
-  virtual void head_backward(const msw_exec_ctx& ctx, const msw_model_batch& batch, const msw_tensor* params,
-                             const msw_tensor& hidden, const msw_tensor& saved, const msw_tensor& workspace,
-                             double loss_scale, const msw_tensor& d_hidden, const msw_tensor* grads) = 0;
+  // ---- part 3 ----
+  // recompute_full: the layers run under full recompute (model.h, msw_model_memory_args).
+  virtual ModelMemory memory(const msw_model_shape& shape, bool recompute_full) const = 0;
+  // `call` and `*call.batch` are full-size copies: members the caller's minor lacks read as zero.
+  virtual void embedding_forward(const msw_exec_ctx& ctx, const msw_model_call& call) = 0;
+  virtual void embedding_backward(const msw_exec_ctx& ctx, const msw_model_call& call) = 0;
+  virtual void layer_forward(const msw_exec_ctx& ctx, const msw_model_call& call) = 0;
+  virtual void layer_backward(const msw_exec_ctx& ctx, const msw_model_call& call) = 0;
+  virtual void head_forward(const msw_exec_ctx& ctx, const msw_model_call& call) = 0;
+  virtual void head_backward(const msw_exec_ctx& ctx, const msw_model_call& call) = 0;
 };
 
 namespace detail {
 
-// The buffer protocol of model.h: *needed = size with NUL; writes only when it fits.
-inline void write_text(const std::string& text, char* out, size_t capacity, size_t* needed) {
-  if (!needed) throw Error(MSW_STATUS_INVALID_ARGUMENT, "needed is NULL");
-  *needed = text.size() + 1;
-  if (out && capacity >= *needed) std::memcpy(out, text.c_str(), *needed);
+// Copies record `value` into the caller's `out`, whose struct_size is the caller's sizeof: members past it
+// are not written (an older caller), members the caller has past ours are zeroed (a newer caller).
+// out->struct_size itself is left as the caller set it.
+template <class R>
+void write_record(R* out, const R& value, const char* what) {
+  if (!out) throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": the output record is NULL");
+  const size_t caller = out->struct_size;
+  if (caller < sizeof(uint32_t))
+    throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": the output record's struct_size is " +
+                                                 std::to_string(caller) + "; set it to sizeof the record before the call");
+  const size_t n = std::min(caller, sizeof(R));
+  char* dst = reinterpret_cast<char*>(out);
+  std::memcpy(dst + sizeof(uint32_t), reinterpret_cast<const char*>(&value) + sizeof(uint32_t), n - sizeof(uint32_t));
+  if (caller > sizeof(R)) std::memset(dst + sizeof(R), 0, caller - sizeof(R));
 }
 
-// A zero-byte buffer stands in for a NULL saved/workspace pointer (a part that keeps nothing).
-inline const msw_tensor& buffer_or_empty(const msw_tensor* t) {
-  static const msw_tensor empty = [] {
-    msw_tensor e{};
-    e.dtype = MSW_DTYPE_U8;
-    e.ndim = 1;
-    e.device = {MSW_DEVICE_CPU, 0};
-    return e;
-  }();
-  return t ? *t : empty;
+// A full-size copy of a record or args struct a caller of any minor wrote: members past its struct_size are
+// zero. The copy's struct_size is ours.
+template <class R>
+R read_record(const R* in, const char* what) {
+  if (!in) throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + " is NULL");
+  if (in->struct_size < sizeof(uint32_t))
+    throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + " has struct_size " + std::to_string(in->struct_size) +
+                                                 "; set it to sizeof the struct");
+  R r{};
+  std::memcpy(&r, in, std::min<size_t>(in->struct_size, sizeof(R)));
+  r.struct_size = sizeof(R);
+  return r;
 }
 
-inline void require_args(const void* a, const void* b, const char* what) {
-  if (!a || !b) throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": a required argument is NULL");
+// A model call with its batch, both read through their struct_size; call.batch points at `batch`.
+struct CallCopy {
+  msw_model_call call{};
+  msw_model_batch batch{};
+  CallCopy(const msw_exec_ctx* ctx, const msw_model_call* in, const char* entry) {
+    if (!ctx) throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(entry) + ": ctx is NULL");
+    call = read_record(in, (std::string(entry) + ": call").c_str());
+    batch = read_record(call.batch, (std::string(entry) + ": call->batch").c_str());
+    call.batch = &batch;
+  }
+  CallCopy(const CallCopy&) = delete;
+  CallCopy& operator=(const CallCopy&) = delete;
+};
+
+template <class T>
+const T& const_self(const void* self) {
+  if (!self) throw Error(MSW_STATUS_INVALID_ARGUMENT, "method called on a NULL instance");
+  return *static_cast<const T*>(self);
 }
+
+template <class T, class = void>
+struct has_layer_decode : std::false_type {};
+template <class T>
+struct has_layer_decode<T, std::void_t<decltype(std::declval<T&>().layer_decode(std::declval<const msw_exec_ctx&>(),
+                                                                              std::declval<const msw_model_call&>()))>>
+    : std::true_type {};
 
 template <class T>
 struct ModelTrampolines {
-  static const char* const* hf_model_types() noexcept { return T::hf_model_types(); }
+  static const char* const* hf_model_types() noexcept {
+    static const char* const none[] = {nullptr};
+    const char* const* types =
+        guard_value<const char* const*>(none, "model hf_model_types", [] { return T::hf_model_types(); });
+    return types ? types : none;
+  }
   static msw_status* config_from_hf(const char* hf, char* out, size_t capacity, size_t* needed) noexcept {
     return guard([&] {
       if (!hf) throw Error(MSW_STATUS_INVALID_ARGUMENT, "config_from_hf: hf_config_json is NULL");
-      write_text(T::config_from_hf(hf), out, capacity, needed);
+      write_text(T::config_from_hf(hf), out, capacity, needed, "config_from_hf");
     });
   }
   static msw_status* describe(const void* self, msw_model_info* out) noexcept {
+    return guard([&] { write_record(out, const_self<T>(self).describe(), "describe"); });
+  }
+  static msw_status* capabilities(const void* self, msw_model_caps* out) noexcept {
     return guard([&] {
-      require_args(self, out, "describe");
-      *out = static_cast<const T*>(self)->describe();
+      msw_model_caps caps = const_self<T>(self).capabilities();
+      if ((caps.flags & MSW_CAP_DECODE) && !has_layer_decode<T>::value)
+        throw Error(MSW_STATUS_INTERNAL, "the model declares MSW_CAP_DECODE but its class has no layer_decode");
+      write_record(out, caps, "capabilities");
     });
   }
-  static const char* config_json(const void* self) noexcept {
-    return self ? static_cast<const T*>(self)->config_json().c_str() : "";
+  static msw_status* config_json(const void* self, char* out, size_t capacity, size_t* needed) noexcept {
+    return guard([&] { write_text(const_self<T>(self).config_json(), out, capacity, needed, "config_json"); });
   }
   static msw_status* config_to_hf(const void* self, char* out, size_t capacity, size_t* needed) noexcept {
-    return guard([&] {
-      require_args(self, needed, "config_to_hf");
-      write_text(static_cast<const T*>(self)->config_to_hf(), out, capacity, needed);
-    });
+    return guard([&] { write_text(const_self<T>(self).config_to_hf(), out, capacity, needed, "config_to_hf"); });
   }
   static int64_t param_count(const void* self) noexcept {
-    return self ? static_cast<const T*>(self)->param_count() : 0;
+    return guard_value<int64_t>(-1, "model param_count", [&] { return const_self<T>(self).param_count(); });
   }
   static msw_status* param_info(const void* self, int64_t index, msw_param_info* out) noexcept {
-    return guard([&] {
-      require_args(self, out, "param_info");
-      *out = static_cast<const T*>(self)->param_info(index);
-    });
+    return guard([&] { write_record(out, const_self<T>(self).param_info(index), "param_info"); });
   }
   static int64_t hf_mapping_count(const void* self) noexcept {
-    return self ? static_cast<const T*>(self)->hf_mapping_count() : 0;
+    return guard_value<int64_t>(-1, "model hf_mapping_count", [&] { return const_self<T>(self).hf_mapping_count(); });
   }
   static msw_status* hf_mapping(const void* self, int64_t index, msw_hf_mapping* out) noexcept {
+    return guard([&] { write_record(out, const_self<T>(self).hf_mapping(index), "hf_mapping"); });
+  }
+  static msw_status* hf_to_megatron(const void* self, int64_t index, const msw_tensor* hf, size_t hf_count,
+                                    const msw_tensor* out) noexcept {
     return guard([&] {
-      require_args(self, out, "hf_mapping");
-      *out = static_cast<const T*>(self)->hf_mapping(index);
+      if ((!hf && hf_count) || !out) throw Error(MSW_STATUS_INVALID_ARGUMENT, "hf_to_megatron: a tensor argument is NULL");
+      const_self<T>(self).hf_to_megatron(index, hf, hf_count, *out);
     });
   }
-  static msw_status* hf_to_megatron(const void* self, int64_t index, const msw_tensor* hf, const msw_tensor* out) noexcept {
+  static msw_status* megatron_to_hf(const void* self, int64_t index, const msw_tensor* megatron, const msw_tensor* hf,
+                                    size_t hf_count) noexcept {
     return guard([&] {
-      require_args(self, hf, "hf_to_megatron");
-      require_args(out, out, "hf_to_megatron");
-      static_cast<const T*>(self)->hf_to_megatron(index, hf, *out);
+      if ((!hf && hf_count) || !megatron)
+        throw Error(MSW_STATUS_INVALID_ARGUMENT, "megatron_to_hf: a tensor argument is NULL");
+      const_self<T>(self).megatron_to_hf(index, *megatron, hf, hf_count);
     });
   }
-  static msw_status* megatron_to_hf(const void* self, int64_t index, const msw_tensor* megatron,
-                                    const msw_tensor* hf) noexcept {
+  static msw_status* memory(const void* self, const msw_model_memory_args* args, msw_model_memory* out) noexcept {
     return guard([&] {
-      require_args(self, megatron, "megatron_to_hf");
-      require_args(hf, hf, "megatron_to_hf");
-      static_cast<const T*>(self)->megatron_to_hf(index, *megatron, hf);
+      const msw_model_memory_args a = read_record(args, "memory: args");
+      const msw_model_shape shape = read_record(a.shape, "memory: args->shape");
+      const ModelMemory m = const_self<T>(self).memory(shape, a.recompute_full != 0);
+      if (!out) throw Error(MSW_STATUS_INVALID_ARGUMENT, "memory: out is NULL");
+      // The arrays are the caller's: read where they are before writing the scalars.
+      const msw_model_memory in = read_record(out, "memory: out");
+      if (in.layer_count < m.layer_saved.size() || (!in.layer_saved && !m.layer_saved.empty()))
+        throw Error(MSW_STATUS_INVALID_ARGUMENT, "memory: out->layer_saved must hold num_layers (" +
+                                                     std::to_string(m.layer_saved.size()) + ") entries, got " +
+                                                     std::to_string(in.layer_count));
+      std::copy(m.layer_saved.begin(), m.layer_saved.end(), in.layer_saved);
+      if (in.kv_bytes_per_token) std::copy(m.kv_bytes_per_token.begin(), m.kv_bytes_per_token.end(), in.kv_bytes_per_token);
+      msw_model_memory r = in;
+      r.embedding_saved = m.embedding_saved;
+      r.head_saved = m.head_saved;
+      r.workspace = m.workspace;
+      write_record(out, r, "memory");
     });
   }
-  static msw_status* memory(const void* self, const msw_model_shape* shape, msw_model_memory* out) noexcept {
+  // One trampoline per compute entry: the call is read through its struct_size first. (An enum rather than
+  // a member pointer: T's methods may be declared in a base class such as nn::GptModel.)
+  enum class Entry { embedding_forward, embedding_backward, layer_forward, layer_backward, head_forward, head_backward,
+                     layer_decode };
+  template <Entry E>
+  static msw_status* compute(void* self, const msw_exec_ctx* ctx, const msw_model_call* call) noexcept {
     return guard([&] {
-      require_args(self, shape, "memory");
-      require_args(out, out, "memory");
-      *out = static_cast<const T*>(self)->memory(*shape);
+      const CallCopy c(ctx, call, entry_name(E));
+      T& m = self_cast<T>(self);
+      if constexpr (E == Entry::embedding_forward) m.embedding_forward(*ctx, c.call);
+      if constexpr (E == Entry::embedding_backward) m.embedding_backward(*ctx, c.call);
+      if constexpr (E == Entry::layer_forward) m.layer_forward(*ctx, c.call);
+      if constexpr (E == Entry::layer_backward) m.layer_backward(*ctx, c.call);
+      if constexpr (E == Entry::head_forward) m.head_forward(*ctx, c.call);
+      if constexpr (E == Entry::head_backward) m.head_backward(*ctx, c.call);
+      if constexpr (E == Entry::layer_decode) m.layer_decode(*ctx, c.call);
     });
   }
-  static msw_status* embedding_forward(void* self, const msw_exec_ctx* ctx, const msw_model_batch* batch,
-                                       const msw_tensor* params, const msw_tensor* saved, const msw_tensor* ws,
-                                       const msw_tensor* hidden) noexcept {
-    return guard([&] {
-      require_args(ctx, batch, "embedding_forward");
-      require_args(params, hidden, "embedding_forward");
-      self_cast<T>(self).embedding_forward(*ctx, *batch, params, buffer_or_empty(saved), buffer_or_empty(ws), *hidden);
-    });
-  }
-  static msw_status* embedding_backward(void* self, const msw_exec_ctx* ctx, const msw_model_batch* batch,
-                                        const msw_tensor* params, const msw_tensor* saved, const msw_tensor* ws,
-                                        const msw_tensor* d_hidden, const msw_tensor* grads) noexcept {
-    return guard([&] {
-      require_args(ctx, batch, "embedding_backward");
-      require_args(params, d_hidden, "embedding_backward");
-      self_cast<T>(self).embedding_backward(*ctx, *batch, params, buffer_or_empty(saved), buffer_or_empty(ws),
-                                            *d_hidden, grads);
-    });
-  }
-  static msw_status* layer_forward(void* self, const msw_exec_ctx* ctx, int64_t layer, const msw_model_batch* batch,
-                                   const msw_tensor* params, const msw_tensor* x, const msw_tensor* saved,
-                                   const msw_tensor* ws, const msw_tensor* y) noexcept {
-    return guard([&] {
-      require_args(ctx, batch, "layer_forward");
-      require_args(params, x, "layer_forward");
-      require_args(y, y, "layer_forward");
-      self_cast<T>(self).layer_forward(*ctx, layer, *batch, params, *x, buffer_or_empty(saved), buffer_or_empty(ws), *y);
-    });
-  }
-  static msw_status* layer_backward(void* self, const msw_exec_ctx* ctx, int64_t layer, const msw_model_batch* batch,
-                                    const msw_tensor* params, const msw_tensor* x, const msw_tensor* saved,
-                                    const msw_tensor* ws, const msw_tensor* dy, const msw_tensor* dx,
-                                    const msw_tensor* grads) noexcept {
-    return guard([&] {
-      require_args(ctx, batch, "layer_backward");
-      require_args(params, x, "layer_backward");
-      require_args(dy, dx, "layer_backward");
-      self_cast<T>(self).layer_backward(*ctx, layer, *batch, params, *x, buffer_or_empty(saved), buffer_or_empty(ws),
-                                        *dy, *dx, grads);
-    });
-  }
-  static msw_status* head_forward(void* self, const msw_exec_ctx* ctx, const msw_model_batch* batch,
-                                  const msw_tensor* params, const msw_tensor* hidden, const msw_tensor* saved,
-                                  const msw_tensor* ws, const msw_tensor* logits, msw_model_loss* loss) noexcept {
-    return guard([&] {
-      require_args(ctx, batch, "head_forward");
-      require_args(params, hidden, "head_forward");
-      msw_model_loss l = self_cast<T>(self).head_forward(*ctx, *batch, params, *hidden, buffer_or_empty(saved),
-                                                         buffer_or_empty(ws), logits);
-      if (loss) *loss = l;
-    });
-  }
-  static msw_status* head_backward(void* self, const msw_exec_ctx* ctx, const msw_model_batch* batch,
-                                   const msw_tensor* params, const msw_tensor* hidden, const msw_tensor* saved,
-                                   const msw_tensor* ws, double loss_scale, const msw_tensor* d_hidden,
-                                   const msw_tensor* grads) noexcept {
-    return guard([&] {
-      require_args(ctx, batch, "head_backward");
-      require_args(params, hidden, "head_backward");
-      require_args(d_hidden, d_hidden, "head_backward");
-      self_cast<T>(self).head_backward(*ctx, *batch, params, *hidden, buffer_or_empty(saved), buffer_or_empty(ws),
-                                       loss_scale, *d_hidden, grads);
-    });
+  static constexpr const char* entry_name(Entry e) {
+    switch (e) {
+      case Entry::embedding_forward: return "embedding_forward";
+      case Entry::embedding_backward: return "embedding_backward";
+      case Entry::layer_forward: return "layer_forward";
+      case Entry::layer_backward: return "layer_backward";
+      case Entry::head_forward: return "head_forward";
+      case Entry::head_backward: return "head_backward";
+      case Entry::layer_decode: return "layer_decode";
+    }
+    return "model compute call";
   }
 
-  static constexpr msw_model_vtable vtable = {
-      sizeof(msw_model_vtable), hf_model_types,     config_from_hf,     create_instance<T>, destroy_instance<T>,
-      describe,                 config_json,        config_to_hf,       param_count,        param_info,
-      hf_mapping_count,         hf_mapping,         hf_to_megatron,     megatron_to_hf,     memory,
-      embedding_forward,        embedding_backward, layer_forward,      layer_backward,     head_forward,
-      head_backward};
+  static const msw_model_vtable& vtable() {
+    static const msw_model_vtable vt = [] {
+      msw_model_vtable v{};
+      v.struct_size = sizeof(msw_model_vtable);
+      v.hf_model_types = hf_model_types;
+      v.config_from_hf = config_from_hf;
+      v.create = create_instance<T>;
+      v.destroy = destroy_instance<T>;
+      v.describe = describe;
+      v.capabilities = capabilities;
+      v.config_json = config_json;
+      v.config_to_hf = config_to_hf;
+      v.param_count = param_count;
+      v.param_info = param_info;
+      v.hf_mapping_count = hf_mapping_count;
+      v.hf_mapping = hf_mapping;
+      v.hf_to_megatron = hf_to_megatron;
+      v.megatron_to_hf = megatron_to_hf;
+      v.memory = memory;
+      v.embedding_forward = compute<Entry::embedding_forward>;
+      v.embedding_backward = compute<Entry::embedding_backward>;
+      v.layer_forward = compute<Entry::layer_forward>;
+      v.layer_backward = compute<Entry::layer_backward>;
+      v.head_forward = compute<Entry::head_forward>;
+      v.head_backward = compute<Entry::head_backward>;
+      if constexpr (has_layer_decode<T>::value) v.layer_decode = compute<Entry::layer_decode>;
+      return v;
+    }();
+    return vt;
+  }
 };
 
 }  // namespace detail
@@ -233,7 +286,7 @@ struct ModelTrampolines {
 template <class T>
 msw_component model_component(const char* name, const char* version, const char* summary) {
   static_assert(std::is_base_of_v<Model, T>, "T must derive from megaswift::sdk::Model");
-  return make_component(MSW_KIND_MODEL, name, version, summary, &detail::ModelTrampolines<T>::vtable);
+  return make_component(MSW_KIND_MODEL, name, version, summary, &detail::ModelTrampolines<T>::vtable());
 }
 
 }  // namespace megaswift::sdk

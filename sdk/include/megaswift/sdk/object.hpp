@@ -10,6 +10,7 @@
 
 #include <megaswift/sdk/status.hpp>
 
+#include <exception>
 #include <memory>
 #include <string_view>
 
@@ -24,15 +25,29 @@ msw_status* create_instance(const char* config_json, void** out_self) noexcept {
   });
 }
 
+// A destructor declared noexcept(false) may throw; it must not cross the C boundary either.
 template <class T>
 void destroy_instance(void* self) noexcept {
-  delete static_cast<T*>(self);
+  try {
+    delete static_cast<T*>(self);
+  } catch (const std::exception& e) {
+    detail::log_swallowed("destroy", e.what());
+  } catch (...) {
+    detail::log_swallowed("destroy", "an exception that is not a std::exception");
+  }
 }
 
 template <class T>
 T& self_cast(void* self) {
   if (!self) throw Error(MSW_STATUS_INVALID_ARGUMENT, "method called on a NULL instance");
   return *static_cast<T*>(self);
+}
+
+// The same for the entries that take `const void* self`.
+template <class T>
+const T& self_cast_const(const void* self) {
+  if (!self) throw Error(MSW_STATUS_INVALID_ARGUMENT, "method called on a NULL instance");
+  return *static_cast<const T*>(self);
 }
 
 }  // namespace megaswift::sdk

@@ -59,113 +59,287 @@ class Ops {
   const msw_exec_ctx& ctx() const { return *ctx_; }
   const msw_ops_api& api() const { return *api_; }
 
-  void fill(const msw_tensor& out, double value) const { check(api_->fill(ctx_, &out, value)); }
-  void copy(const msw_tensor& src, const msw_tensor& dst) const { check(api_->copy(ctx_, &src, &dst)); }
-  void add(const msw_tensor& a, const msw_tensor& b, const msw_tensor& out) const {
-    check(api_->add(ctx_, &a, &b, &out));
+  // ---- memory and element-wise ----
+  void fill(const msw_tensor& out, double value) const {
+    auto a = args<msw_fill_args>();
+    a.out = out;
+    a.value = value;
+    check(api_->fill(ctx_, &a));
   }
-  void accumulate(const msw_tensor& src, const msw_tensor& dst) const { check(api_->accumulate(ctx_, &src, &dst)); }
-  void scale(const msw_tensor& x, double s) const { check(api_->scale(ctx_, &x, s)); }
-  double sum_squares(const msw_tensor& x) const {
-    double out = 0;
-    check(api_->sum_squares(ctx_, &x, &out));
-    return out;
+  void copy(const msw_tensor& src, const msw_tensor& dst) const {
+    auto a = args<msw_copy_args>();
+    a.src = src;
+    a.dst = dst;
+    check(api_->copy(ctx_, &a));
+  }
+  // out = a + alpha * b
+  void add(const msw_tensor& x, const msw_tensor& y, const msw_tensor& out, double alpha = 1.0) const {
+    auto a = args<msw_add_args>();
+    a.a = x;
+    a.b = y;
+    a.out = out;
+    a.alpha = alpha;
+    check(api_->add(ctx_, &a));
+  }
+  void accumulate(const msw_tensor& src, const msw_tensor& dst) const {
+    auto a = args<msw_accumulate_args>();
+    a.src = src;
+    a.dst = dst;
+    check(api_->accumulate(ctx_, &a));
+  }
+  void scale(const msw_tensor& x, double s) const {
+    auto a = args<msw_scale_args>();
+    a.x = x;
+    a.s = s;
+    check(api_->scale(ctx_, &a));
+  }
+  // x *= scale_tensor[0] (a device scalar).
+  void scale_by(const msw_tensor& x, const msw_tensor& scale_tensor) const {
+    auto a = args<msw_scale_args>();
+    a.x = x;
+    a.s = 1.0;
+    a.scale_tensor = scale_tensor;
+    check(api_->scale(ctx_, &a));
+  }
+  // out[0] (+)= sum of x^2; out is an F32/F64 scalar on the device.
+  void sum_squares(const msw_tensor& x, const msw_tensor& out, bool accumulate = false) const {
+    auto a = args<msw_sum_squares_args>();
+    a.x = x;
+    a.out = out;
+    a.accumulate = accumulate ? 1 : 0;
+    check(api_->sum_squares(ctx_, &a));
   }
 
-  void gemm(bool trans_a, bool trans_b, double alpha, const msw_tensor& a, const msw_tensor& b, double beta,
+  // ---- dense layers ----
+  void gemm(bool trans_a, bool trans_b, double alpha, const msw_tensor& a_, const msw_tensor& b_, double beta,
             const msw_tensor& c) const {
-    check(api_->gemm(ctx_, trans_a, trans_b, alpha, &a, &b, beta, &c));
+    auto a = args<msw_gemm_args>();
+    a.trans_a = trans_a;
+    a.trans_b = trans_b;
+    a.alpha = alpha;
+    a.a = a_;
+    a.b = b_;
+    a.beta = beta;
+    a.c = c;
+    check(api_->gemm(ctx_, &a));
   }
   void linear_forward(const msw_tensor& x, const msw_tensor& weight, const msw_tensor* bias,
                       const msw_tensor& y) const {
-    check(api_->linear_forward(ctx_, &x, &weight, bias, &y));
+    auto a = args<msw_linear_forward_args>();
+    a.x = x;
+    a.weight = weight;
+    a.bias = opt(bias);
+    a.y = y;
+    check(api_->linear_forward(ctx_, &a));
   }
   void linear_backward(const msw_tensor& x, const msw_tensor& weight, const msw_tensor& dy, const msw_tensor* dx,
                        const msw_tensor* dweight, const msw_tensor* dbias, bool accumulate_dx = false) const {
-    check(api_->linear_backward(ctx_, &x, &weight, &dy, dx, dweight, dbias, accumulate_dx));
+    auto a = args<msw_linear_backward_args>();
+    a.x = x;
+    a.weight = weight;
+    a.dy = dy;
+    a.dx = opt(dx);
+    a.dweight = opt(dweight);
+    a.dbias = opt(dbias);
+    a.accumulate_dx = accumulate_dx ? 1 : 0;
+    check(api_->linear_backward(ctx_, &a));
   }
 
+  // ---- embedding ----
   void embedding_forward(const msw_tensor& ids, const msw_tensor& table, const msw_tensor& out) const {
-    check(api_->embedding_forward(ctx_, &ids, &table, &out));
+    auto a = args<msw_embedding_forward_args>();
+    a.ids = ids;
+    a.table = table;
+    a.out = out;
+    check(api_->embedding_forward(ctx_, &a));
   }
   void embedding_backward(const msw_tensor& ids, const msw_tensor& dout, const msw_tensor& dtable) const {
-    check(api_->embedding_backward(ctx_, &ids, &dout, &dtable));
+    auto a = args<msw_embedding_backward_args>();
+    a.ids = ids;
+    a.dout = dout;
+    a.dtable = dtable;
+    check(api_->embedding_backward(ctx_, &a));
   }
 
+  // ---- normalization ----
+  // weight_offset: 1 for zero-centred (Gemma-style) weights, y = x / rms(x) * (1 + w).
   void rmsnorm_forward(const msw_tensor& x, const msw_tensor& weight, double eps, const msw_tensor& y,
-                       const msw_tensor& rstd) const {
-    check(api_->rmsnorm_forward(ctx_, &x, &weight, eps, &y, &rstd));
+                       const msw_tensor& rstd, double weight_offset = 0.0) const {
+    auto a = args<msw_rmsnorm_forward_args>();
+    a.x = x;
+    a.weight = weight;
+    a.eps = eps;
+    a.y = y;
+    a.rstd = rstd;
+    a.weight_offset = weight_offset;
+    check(api_->rmsnorm_forward(ctx_, &a));
   }
   void rmsnorm_backward(const msw_tensor& x, const msw_tensor& weight, const msw_tensor& rstd, const msw_tensor& dy,
-                        const msw_tensor* dx, const msw_tensor* dweight) const {
-    check(api_->rmsnorm_backward(ctx_, &x, &weight, &rstd, &dy, dx, dweight));
+                        const msw_tensor* dx, const msw_tensor* dweight, double weight_offset = 0.0,
+                        bool accumulate_dx = false) const {
+    auto a = args<msw_rmsnorm_backward_args>();
+    a.x = x;
+    a.weight = weight;
+    a.rstd = rstd;
+    a.dy = dy;
+    a.dx = opt(dx);
+    a.dweight = opt(dweight);
+    a.weight_offset = weight_offset;
+    a.accumulate_dx = accumulate_dx ? 1 : 0;
+    check(api_->rmsnorm_backward(ctx_, &a));
   }
   void layernorm_forward(const msw_tensor& x, const msw_tensor& weight, const msw_tensor* bias, double eps,
                          const msw_tensor& y, const msw_tensor& mean, const msw_tensor& rstd) const {
-    check(api_->layernorm_forward(ctx_, &x, &weight, bias, eps, &y, &mean, &rstd));
+    auto a = args<msw_layernorm_forward_args>();
+    a.x = x;
+    a.weight = weight;
+    a.bias = opt(bias);
+    a.eps = eps;
+    a.y = y;
+    a.mean = mean;
+    a.rstd = rstd;
+    check(api_->layernorm_forward(ctx_, &a));
   }
   void layernorm_backward(const msw_tensor& x, const msw_tensor& weight, const msw_tensor& mean,
                           const msw_tensor& rstd, const msw_tensor& dy, const msw_tensor* dx,
                           const msw_tensor* dweight, const msw_tensor* dbias) const {
-    check(api_->layernorm_backward(ctx_, &x, &weight, &mean, &rstd, &dy, dx, dweight, dbias));
+    auto a = args<msw_layernorm_backward_args>();
+    a.x = x;
+    a.weight = weight;
+    a.mean = mean;
+    a.rstd = rstd;
+    a.dy = dy;
+    a.dx = opt(dx);
+    a.dweight = opt(dweight);
+    a.dbias = opt(dbias);
+    check(api_->layernorm_backward(ctx_, &a));
   }
 
+  // ---- rotary position embedding ----
   int64_t rope_rotary_dim(const msw_rope_config& config) const {
     int64_t out = 0;
-    check(api_->rope_rotary_dim(ctx_, &config, &out));
+    auto a = args<msw_rope_rotary_dim_args>();
+    a.config = &config;
+    a.out = &out;
+    check(api_->rope_rotary_dim(ctx_, &a));
     return out;
   }
   // positions: I64 (P) or NULL for 0..P-1, P = the rows of cos.
   void rope_tables(const msw_rope_config& config, const msw_tensor* positions, const msw_tensor& cos,
                    const msw_tensor& sin) const {
-    check(api_->rope_tables(ctx_, &config, positions, &cos, &sin));
+    auto a = args<msw_rope_tables_args>();
+    a.config = &config;
+    a.positions = opt(positions);
+    a.cos = cos;
+    a.sin = sin;
+    check(api_->rope_tables(ctx_, &a));
   }
-  void rope_forward(const msw_tensor& x, const msw_tensor& cos, const msw_tensor& sin, const msw_tensor& y) const {
-    check(api_->rope_forward(ctx_, &x, &cos, &sin, &y));
+  // x (T, H, D) in activation order; table row of token t is t / rows_per_position.
+  void rope_forward(const msw_tensor& x, const msw_tensor& cos, const msw_tensor& sin, const msw_tensor& y,
+                    int64_t rows_per_position = 1) const {
+    auto a = args<msw_rope_args>();
+    a.x = x;
+    a.cos = cos;
+    a.sin = sin;
+    a.y = y;
+    a.rows_per_position = rows_per_position;
+    check(api_->rope_forward(ctx_, &a));
   }
-  void rope_backward(const msw_tensor& dy, const msw_tensor& cos, const msw_tensor& sin, const msw_tensor& dx) const {
-    check(api_->rope_backward(ctx_, &dy, &cos, &sin, &dx));
+  void rope_backward(const msw_tensor& dy, const msw_tensor& cos, const msw_tensor& sin, const msw_tensor& dx,
+                     int64_t rows_per_position = 1) const {
+    auto a = args<msw_rope_args>();
+    a.x = dy;
+    a.cos = cos;
+    a.sin = sin;
+    a.y = dx;
+    a.rows_per_position = rows_per_position;
+    check(api_->rope_backward(ctx_, &a));
   }
 
+  // ---- attention ----
   void qkv_split_forward(const msw_tensor& qkv, const msw_tensor& q, const msw_tensor& k, const msw_tensor& v) const {
-    check(api_->qkv_split_forward(ctx_, &qkv, &q, &k, &v));
+    auto a = args<msw_qkv_split_args>();
+    a.qkv = qkv;
+    a.q = q;
+    a.k = k;
+    a.v = v;
+    check(api_->qkv_split_forward(ctx_, &a));
   }
   void qkv_split_backward(const msw_tensor& dq, const msw_tensor& dk, const msw_tensor& dv,
                           const msw_tensor& dqkv) const {
-    check(api_->qkv_split_backward(ctx_, &dq, &dk, &dv, &dqkv));
+    auto a = args<msw_qkv_split_args>();
+    a.q = dq;
+    a.k = dk;
+    a.v = dv;
+    a.qkv = dqkv;
+    check(api_->qkv_split_backward(ctx_, &a));
   }
-  void attention_forward(const msw_tensor& q, const msw_tensor& k, const msw_tensor& v, double scale,
-                         const msw_tensor& out, const msw_tensor& lse, const msw_tensor* probs) const {
-    check(api_->attention_forward(ctx_, &q, &k, &v, scale, &out, &lse, probs));
+  // `a` holds layout, q, k, v, out, lse, cu_seqlens_*, max_seqlen_*, scale (and window/softcap); header filled here.
+  void attention_forward(msw_attention_args a) const {
+    stamp(a);
+    check(api_->attention_forward(ctx_, &a));
   }
-  void attention_backward(const msw_tensor& q, const msw_tensor& k, const msw_tensor& v, const msw_tensor& out,
-                          const msw_tensor& lse, const msw_tensor* probs, const msw_tensor& dout, double scale,
-                          const msw_tensor& dq, const msw_tensor& dk, const msw_tensor& dv) const {
-    check(api_->attention_backward(ctx_, &q, &k, &v, &out, &lse, probs, &dout, scale, &dq, &dk, &dv));
+  // As forward, plus dout, dq, dk, dv.
+  void attention_backward(msw_attention_args a) const {
+    stamp(a);
+    check(api_->attention_backward(ctx_, &a));
   }
 
-  void swiglu_forward(const msw_tensor& x, const msw_tensor& out) const { check(api_->swiglu_forward(ctx_, &x, &out)); }
+  // ---- activations ----
+  void swiglu_forward(const msw_tensor& x, const msw_tensor& out) const {
+    auto a = args<msw_swiglu_args>();
+    a.x = x;
+    a.out = out;
+    check(api_->swiglu_forward(ctx_, &a));
+  }
   void swiglu_backward(const msw_tensor& x, const msw_tensor& dout, const msw_tensor& dx) const {
-    check(api_->swiglu_backward(ctx_, &x, &dout, &dx));
+    auto a = args<msw_swiglu_args>();
+    a.x = x;
+    a.dout = dout;
+    a.dx = dx;
+    check(api_->swiglu_backward(ctx_, &a));
   }
-  void gelu_forward(const msw_tensor& x, const msw_tensor& y, msw_gelu_approximation a) const {
-    check(api_->gelu_forward(ctx_, &x, &y, a));
+  void gelu_forward(const msw_tensor& x, const msw_tensor& y, msw_gelu_approximation approximation) const {
+    auto a = args<msw_gelu_args>();
+    a.x = x;
+    a.y = y;
+    a.approximation = approximation;
+    check(api_->gelu_forward(ctx_, &a));
   }
-  void gelu_backward(const msw_tensor& x, const msw_tensor& dy, const msw_tensor& dx, msw_gelu_approximation a) const {
-    check(api_->gelu_backward(ctx_, &x, &dy, &dx, a));
+  void gelu_backward(const msw_tensor& x, const msw_tensor& dy, const msw_tensor& dx,
+                     msw_gelu_approximation approximation) const {
+    auto a = args<msw_gelu_args>();
+    a.x = x;
+    a.dy = dy;
+    a.dx = dx;
+    a.approximation = approximation;
+    check(api_->gelu_backward(ctx_, &a));
   }
 
-  msw_cross_entropy_result cross_entropy_forward(const msw_tensor& logits, const msw_tensor& labels,
-                                                 int64_t ignore_index, const msw_tensor& lse,
-                                                 const msw_tensor* per_token_loss) const {
-    msw_cross_entropy_result r{};
-    check(api_->cross_entropy_forward(ctx_, &logits, &labels, ignore_index, &lse, per_token_loss, &r));
-    return r;
+  // ---- loss ----
+  // `a` holds logits, labels, ignore_index, lse and the optional outputs; header filled here.
+  void cross_entropy_forward(msw_cross_entropy_args a) const {
+    stamp(a);
+    check(api_->cross_entropy_forward(ctx_, &a));
   }
-  void cross_entropy_backward(const msw_tensor& logits, const msw_tensor& labels, const msw_tensor& lse,
-                              int64_t ignore_index, double grad_scale, const msw_tensor& dlogits) const {
-    check(api_->cross_entropy_backward(ctx_, &logits, &labels, &lse, ignore_index, grad_scale, &dlogits));
+  void cross_entropy_backward(msw_cross_entropy_args a) const {
+    stamp(a);
+    check(api_->cross_entropy_backward(ctx_, &a));
   }
+
+  // A zeroed args struct of type A with its header filled.
+  template <class A>
+  static A args() {
+    A a{};
+    stamp(a);
+    return a;
+  }
+  template <class A>
+  static void stamp(A& a) {
+    a.struct_size = static_cast<uint32_t>(sizeof(A));
+  }
+  // An optional tensor argument: absent (zeroed) for NULL.
+  static msw_tensor opt(const msw_tensor* t) { return t ? *t : msw_tensor{}; }
 
  private:
   const msw_exec_ctx* ctx_;

@@ -61,13 +61,44 @@ msw_status* guard(F&& f) noexcept {
   }
 }
 
+namespace detail {
+// Reports an exception that an entry returning a plain value (a count, an id, a string) had to swallow:
+// such entries cannot return a status, so the message goes to the host's log instead of being lost.
+inline void log_swallowed(const char* entry, const char* what) noexcept {
+  try {
+    if (detail::g_host && detail::g_host->log)
+      detail::g_host->log(MSW_LOG_ERROR, nullptr, (std::string(entry) + " threw: " + what).c_str());
+  } catch (...) {
+  }
+}
+}  // namespace detail
+
+// For entries that return a plain value instead of a status: returns what `f` returns, or `fallback`
+// (the entry's documented "nothing": -1, 0, NULL) when it throws, logging the exception. An exception
+// must never cross the C boundary, where it would reach std::terminate.
+template <class R, class F>
+R guard_value(R fallback, const char* entry, F&& f) noexcept {
+  try {
+    return std::forward<F>(f)();
+  } catch (const std::exception& e) {
+    detail::log_swallowed(entry, e.what());
+  } catch (...) {
+    detail::log_swallowed(entry, "an exception that is not a std::exception");
+  }
+  return fallback;
+}
+
 // Throws an Error carrying the status's code and message, and frees the status; no-op for NULL.
-inline void check(msw_status* status) {
+// The host table is named explicitly on the caller side (the host and tests hold one; host() is the
+// plugin's own).
+inline void check(msw_status* status, const msw_host_api& h) {
   if (!status) return;
-  const msw_host_api& h = host();
   Error error(static_cast<msw_status_code>(h.status_code(status)), h.status_message(status));
   h.status_free(status);
   throw error;
+}
+inline void check(msw_status* status) {
+  if (status) check(status, host());
 }
 
 // RAII owner for a status a plugin receives and wants to inspect rather than rethrow.

@@ -19,6 +19,8 @@ inline const char* dtype_name(int32_t dtype) {
     case MSW_DTYPE_I32: return "int32";
     case MSW_DTYPE_I64: return "int64";
     case MSW_DTYPE_BOOL: return "bool";
+    case MSW_DTYPE_F8_E4M3: return "float8_e4m3fn";
+    case MSW_DTYPE_F8_E5M2: return "float8_e5m2";
     default: return "unknown dtype";
   }
 }

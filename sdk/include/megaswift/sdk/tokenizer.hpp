@@ -2,14 +2,18 @@
 //
 // Plugin side: derive from Tokenizer (constructible from the config JSON text) and register it with
 //   MEGASWIFT_PLUGIN("hf_bpe", "0.1.0", megaswift::sdk::tokenizer_component<HfBpe>("hf_bpe", "0.1.0", "..."))
-// The trampolines below implement the "fill and report" buffer protocol and turn exceptions into
-// statuses, so a plugin only returns vectors and strings.
+// A class with a `static int32_t probe(std::string_view model_dir)` fills the optional probe entry, so the
+// host can choose it for a model directory. The trampolines below implement the MSW buffer protocol
+// (buffer.hpp) and turn exceptions into statuses, or into the entry's "nothing" value for entries that
+// return plain values, so a plugin only returns vectors and strings.
 //
-// Caller side: TokenizerHandle owns an instance made through a vtable and hides the protocol
-// (it retries with the reported size), for the host, templates and tests.
+// Caller side: TokenizerHandle owns an instance made through a vtable and hides the protocol (it retries
+// with the reported size), for the host, templates and tests. Failures throw sdk::Error with the
+// plugin's status code.
 #pragma once
 
 #include <megaswift/c/tokenizer.h>
+#include <megaswift/sdk/buffer.hpp>
 #include <megaswift/sdk/object.hpp>
 #include <megaswift/sdk/plugin.hpp>
 #include <megaswift/sdk/status.hpp>
@@ -80,22 +84,9 @@ class Tokenizer {
 
 namespace detail {
 
-template <class E>
-void fill_and_report(const std::vector<E>& v, E* out, size_t capacity, size_t* out_needed) {
-  if (!out_needed) throw Error(MSW_STATUS_INVALID_ARGUMENT, "tokenizer: out_needed is NULL");
-  if (capacity && !out) throw Error(MSW_STATUS_INVALID_ARGUMENT, "tokenizer: output buffer is NULL but capacity > 0");
-  if (!v.empty() && capacity) std::memcpy(out, v.data(), std::min(capacity, v.size()) * sizeof(E));
-  *out_needed = v.size();
-}
-
 inline std::string_view text_arg(const char* text, size_t len) {
   if (!text && len) throw Error(MSW_STATUS_INVALID_ARGUMENT, "tokenizer: text is NULL but len > 0");
   return text ? std::string_view(text, len) : std::string_view();
-}
-
-template <class T>
-const T& const_self(const void* self) {
-  return self_cast<T>(const_cast<void*>(self));
 }
 
 inline TokenizerStream& stream_cast(msw_tokenizer_stream* s) {
@@ -109,33 +100,53 @@ inline void view_out(std::string_view v, const char** out_text, size_t* out_len)
   *out_len = v.size();
 }
 
+// T has `static int32_t probe(std::string_view model_dir)`.
+template <class T, class = void>
+struct HasProbe : std::false_type {};
+template <class T>
+struct HasProbe<T, std::void_t<decltype(static_cast<int32_t>(T::probe(std::string_view())))>> : std::true_type {};
+
 template <class T>
 struct TokenizerTrampolines {
+  static int32_t probe(const char* model_dir) noexcept {
+    return guard_value<int32_t>(0, "tokenizer probe", [&] {
+      if (!model_dir) return int32_t{0};
+      return std::clamp<int32_t>(T::probe(model_dir), 0, 100);
+    });
+  }
   static msw_status* encode(const void* self, const char* text, size_t len, uint32_t flags, int32_t* ids,
                             size_t capacity, size_t* out_needed) noexcept {
     return guard([&] {
-      fill_and_report(const_self<T>(self).encode(text_arg(text, len), flags), ids, capacity, out_needed);
+      std::vector<int32_t> v = self_cast_const<T>(self).encode(text_arg(text, len), flags);
+      ::megaswift::sdk::write_array(v.data(), v.size(), ids, capacity, out_needed, "tokenizer encode");
     });
   }
+  // Both `ids` and `offsets` are written only when the whole result fits.
   static msw_status* encode_batch(const void* self, const char* const* texts, const size_t* lens, size_t count,
                                   uint32_t flags, int32_t num_threads, int32_t* ids, size_t capacity,
                                   size_t* offsets, size_t* out_needed) noexcept {
     return guard([&] {
       if (count && (!texts || !lens)) throw Error(MSW_STATUS_INVALID_ARGUMENT, "encode_batch: texts or lens is NULL");
       if (!offsets) throw Error(MSW_STATUS_INVALID_ARGUMENT, "encode_batch: offsets is NULL (needs count + 1 elements)");
+      if (!out_needed) throw Error(MSW_STATUS_INVALID_ARGUMENT, "encode_batch: out_needed is NULL");
+      if (capacity && !ids) throw Error(MSW_STATUS_INVALID_ARGUMENT, "encode_batch: ids is NULL but capacity > 0");
       std::vector<std::string_view> views(count);
       for (size_t i = 0; i < count; ++i) views[i] = text_arg(texts[i], lens[i]);
-      auto results = const_self<T>(self).encode_batch(views, flags, num_threads);
+      auto results = self_cast_const<T>(self).encode_batch(views, flags, num_threads);
+      if (results.size() != count)
+        throw Error(MSW_STATUS_INTERNAL, "encode_batch: the tokenizer returned " + std::to_string(results.size()) +
+                                             " results for " + std::to_string(count) + " texts");
       size_t total = 0;
-      for (size_t i = 0; i < count; ++i) {
-        offsets[i] = total;
-        if (capacity && !ids) throw Error(MSW_STATUS_INVALID_ARGUMENT, "encode_batch: ids is NULL but capacity > 0");
-        if (total < capacity)
-          std::memcpy(ids + total, results[i].data(), std::min(capacity - total, results[i].size()) * sizeof(int32_t));
-        total += results[i].size();
+      for (const auto& r : results) total += r.size();
+      if (total <= capacity) {
+        size_t at = 0;
+        for (size_t i = 0; i < count; ++i) {
+          offsets[i] = at;
+          if (!results[i].empty()) std::memcpy(ids + at, results[i].data(), results[i].size() * sizeof(int32_t));
+          at += results[i].size();
+        }
+        offsets[count] = at;
       }
-      offsets[count] = total;
-      if (!out_needed) throw Error(MSW_STATUS_INVALID_ARGUMENT, "encode_batch: out_needed is NULL");
       *out_needed = total;
     });
   }
@@ -143,44 +154,50 @@ struct TokenizerTrampolines {
                             size_t capacity, size_t* out_needed) noexcept {
     return guard([&] {
       if (count && !ids) throw Error(MSW_STATUS_INVALID_ARGUMENT, "decode: ids is NULL but count > 0");
-      std::string s = const_self<T>(self).decode(ids, count, flags);
-      if (!out_needed) throw Error(MSW_STATUS_INVALID_ARGUMENT, "decode: out_needed is NULL");
-      if (capacity && !text) throw Error(MSW_STATUS_INVALID_ARGUMENT, "decode: text is NULL but capacity > 0");
-      if (capacity) std::memcpy(text, s.data(), std::min(capacity, s.size()));
-      *out_needed = s.size();
+      std::string s = self_cast_const<T>(self).decode(ids, count, flags);
+      ::megaswift::sdk::write_text(s, text, capacity, out_needed, "tokenizer decode");
     });
   }
-  static int32_t vocab_size(const void* self) noexcept { return self ? const_self<T>(self).vocab_size() : 0; }
+  // The entries below return plain values; on an exception they answer the entry's "nothing".
+  static int32_t vocab_size(const void* self) noexcept {
+    return guard_value<int32_t>(0, "tokenizer vocab_size", [&] { return self_cast_const<T>(self).vocab_size(); });
+  }
   static int32_t token_to_id(const void* self, const char* token, size_t len) noexcept {
-    if (!self || (!token && len)) return -1;
-    try {
-      return const_self<T>(self).token_to_id(token ? std::string_view(token, len) : std::string_view());
-    } catch (...) {
-      return -1;
-    }
+    return guard_value<int32_t>(-1, "tokenizer token_to_id",
+                                [&] { return self_cast_const<T>(self).token_to_id(text_arg(token, len)); });
   }
   static const char* id_to_token(const void* self, int32_t id, size_t* out_len) noexcept {
-    if (!self) return nullptr;
-    const std::string* s = const_self<T>(self).id_to_token(id);
-    if (!s) return nullptr;
-    if (out_len) *out_len = s->size();
-    return s->c_str();
+    return guard_value<const char*>(nullptr, "tokenizer id_to_token", [&]() -> const char* {
+      const std::string* s = self_cast_const<T>(self).id_to_token(id);
+      if (!s) return nullptr;
+      if (out_len) *out_len = s->size();
+      return s->c_str();
+    });
   }
   static int32_t special_token_id(const void* self, int32_t which) noexcept {
-    if (!self || which < MSW_TOKENIZER_BOS || which > MSW_TOKENIZER_UNK) return -1;
-    return const_self<T>(self).special_token_id(static_cast<msw_tokenizer_special>(which));
+    return guard_value<int32_t>(-1, "tokenizer special_token_id", [&] {
+      if (which < MSW_TOKENIZER_BOS || which > MSW_TOKENIZER_UNK) return int32_t{-1};
+      return self_cast_const<T>(self).special_token_id(static_cast<msw_tokenizer_special>(which));
+    });
   }
   static int32_t is_special(const void* self, int32_t id) noexcept {
-    return self && const_self<T>(self).is_special(id) ? 1 : 0;
+    return guard_value<int32_t>(0, "tokenizer is_special",
+                                [&] { return self_cast_const<T>(self).is_special(id) ? int32_t{1} : int32_t{0}; });
   }
   static msw_status* stream_create(const void* self, uint32_t flags, msw_tokenizer_stream** out) noexcept {
     return guard([&] {
       if (!out) throw Error(MSW_STATUS_INVALID_ARGUMENT, "stream_create: out_stream is NULL");
-      std::unique_ptr<TokenizerStream> s = const_self<T>(self).make_stream(flags);
+      std::unique_ptr<TokenizerStream> s = self_cast_const<T>(self).make_stream(flags);
+      if (!s) throw Error(MSW_STATUS_INTERNAL, "stream_create: the tokenizer made no stream");
       *out = reinterpret_cast<msw_tokenizer_stream*>(s.release());
     });
   }
-  static void stream_destroy(msw_tokenizer_stream* s) noexcept { delete reinterpret_cast<TokenizerStream*>(s); }
+  static void stream_destroy(msw_tokenizer_stream* s) noexcept {
+    guard_value<int>(0, "tokenizer stream_destroy", [&] {
+      delete reinterpret_cast<TokenizerStream*>(s);
+      return 0;
+    });
+  }
   static msw_status* stream_step(msw_tokenizer_stream* s, int32_t id, const char** out_text,
                                  size_t* out_len) noexcept {
     return guard([&] { view_out(stream_cast(s).step(id), out_text, out_len); });
@@ -199,6 +216,7 @@ const msw_tokenizer_vtable* tokenizer_vtable() {
   static const msw_tokenizer_vtable vt = [] {
     msw_tokenizer_vtable v{};
     v.struct_size = sizeof(msw_tokenizer_vtable);
+    if constexpr (detail::HasProbe<T>::value) v.probe = &Tr::probe;
     v.create = &create_instance<T>;
     v.destroy = &destroy_instance<T>;
     v.encode = &Tr::encode;
@@ -225,14 +243,16 @@ msw_component tokenizer_component(const char* name, const char* version, const c
 
 // ---- caller side ----
 
-// An instance created through a tokenizer vtable, with the buffer protocol hidden. Errors throw
-// std::runtime_error carrying the plugin's message (the status is freed through `host`).
+// An instance created through a tokenizer vtable (a copy the caller made, e.g. the registry's
+// vtable_copy), with the buffer protocol hidden. Failures throw sdk::Error carrying the plugin's status
+// code and message (the status is freed through `host`).
 class TokenizerHandle {
  public:
   TokenizerHandle(const msw_tokenizer_vtable& vt, const msw_host_api& host, const std::string& config_json)
       : vt_(vt), host_(&host) {
     void* self = nullptr;
-    check_status(vt_.create(config_json.c_str(), &self));
+    check(vt_.create(config_json.c_str(), &self), *host_);
+    if (!self) throw Error(MSW_STATUS_INTERNAL, "tokenizer create succeeded but returned no instance");
     self_ = self;
   }
   TokenizerHandle(const TokenizerHandle&) = delete;
@@ -243,13 +263,12 @@ class TokenizerHandle {
 
   std::vector<int32_t> encode(std::string_view text, uint32_t flags = 0) const {
     std::vector<int32_t> ids(text.size() + 16);
-    size_t needed = 0;
-    check_status(vt_.encode(self_, text.data(), text.size(), flags, ids.data(), ids.size(), &needed));
-    if (needed > ids.size()) {
-      ids.resize(needed);
-      check_status(vt_.encode(self_, text.data(), text.size(), flags, ids.data(), ids.size(), &needed));
-    }
-    ids.resize(needed);
+    read_array(
+        ids,
+        [&](int32_t* out, size_t capacity, size_t* needed) {
+          check(vt_.encode(self_, text.data(), text.size(), flags, out, capacity, needed), *host_);
+        },
+        "tokenizer encode");
     return ids;
   }
 
@@ -264,36 +283,35 @@ class TokenizerHandle {
       bytes += texts[i].size() + 16;
     }
     std::vector<int32_t> ids(bytes);
-    size_t needed = 0;
-    auto call = [&] {
-      check_status(vt_.encode_batch(self_, ptrs.data(), lens.data(), texts.size(), flags, num_threads, ids.data(),
-                                    ids.size(), offsets.data(), &needed));
-    };
-    call();
-    if (needed > ids.size()) {
-      ids.resize(needed);
-      call();
-    }
+    read_array(
+        ids,
+        [&](int32_t* out, size_t capacity, size_t* needed) {
+          check(vt_.encode_batch(self_, ptrs.data(), lens.data(), texts.size(), flags, num_threads, out, capacity,
+                                 offsets.data(), needed),
+                *host_);
+        },
+        "tokenizer encode_batch");
     std::vector<std::vector<int32_t>> out(texts.size());
-    for (size_t i = 0; i < texts.size(); ++i) out[i].assign(ids.begin() + offsets[i], ids.begin() + offsets[i + 1]);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (offsets[i] > offsets[i + 1] || offsets[i + 1] > ids.size())
+        throw Error(MSW_STATUS_INTERNAL, "tokenizer encode_batch: the plugin wrote offsets outside its ids");
+      out[i].assign(ids.begin() + static_cast<std::ptrdiff_t>(offsets[i]),
+                    ids.begin() + static_cast<std::ptrdiff_t>(offsets[i + 1]));
+    }
     return out;
   }
 
   std::string decode(const std::vector<int32_t>& ids, uint32_t flags = 0) const {
-    std::string text(ids.size() * 8 + 16, '\0');
-    size_t needed = 0;
-    check_status(vt_.decode(self_, ids.data(), ids.size(), flags, text.data(), text.size(), &needed));
-    if (needed > text.size()) {
-      text.resize(needed);
-      check_status(vt_.decode(self_, ids.data(), ids.size(), flags, text.data(), text.size(), &needed));
-    }
-    text.resize(needed);
-    return text;
+    return read_text(
+        [&](char* out, size_t capacity, size_t* needed) {
+          check(vt_.decode(self_, ids.data(), ids.size(), flags, out, capacity, needed), *host_);
+        },
+        "tokenizer decode", ids.size() * 8 + 16);
   }
 
   int32_t vocab_size() const { return vt_.vocab_size(self_); }
   int32_t token_to_id(std::string_view token) const { return vt_.token_to_id(self_, token.data(), token.size()); }
-  // Empty optional-like: returns false when unknown.
+  // False when the id has no token.
   bool id_to_token(int32_t id, std::string& out) const {
     size_t len = 0;
     const char* s = vt_.id_to_token(self_, id, &len);
@@ -307,7 +325,7 @@ class TokenizerHandle {
   class Stream {
    public:
     Stream(const TokenizerHandle& owner, uint32_t flags) : owner_(owner) {
-      owner_.check_status(owner_.vt_.stream_create(owner_.self_, flags, &stream_));
+      check(owner_.vt_.stream_create(owner_.self_, flags, &stream_), *owner_.host_);
     }
     Stream(const Stream&) = delete;
     Stream& operator=(const Stream&) = delete;
@@ -315,14 +333,14 @@ class TokenizerHandle {
     std::string step(int32_t id) {
       const char* text = nullptr;
       size_t len = 0;
-      owner_.check_status(owner_.vt_.stream_step(stream_, id, &text, &len));
-      return std::string(text, len);
+      check(owner_.vt_.stream_step(stream_, id, &text, &len), *owner_.host_);
+      return std::string(text ? text : "", text ? len : 0);
     }
     std::string flush() {
       const char* text = nullptr;
       size_t len = 0;
-      owner_.check_status(owner_.vt_.stream_flush(stream_, &text, &len));
-      return std::string(text, len);
+      check(owner_.vt_.stream_flush(stream_, &text, &len), *owner_.host_);
+      return std::string(text ? text : "", text ? len : 0);
     }
 
    private:
@@ -332,13 +350,6 @@ class TokenizerHandle {
   Stream stream(uint32_t flags = 0) const { return Stream(*this, flags); }
 
  private:
-  void check_status(msw_status* s) const {
-    if (!s) return;
-    std::string message = host_->status_message(s);
-    host_->status_free(s);
-    throw std::runtime_error(message);
-  }
-
   msw_tokenizer_vtable vt_;
   const msw_host_api* host_;
   void* self_ = nullptr;

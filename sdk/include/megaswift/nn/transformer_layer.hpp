@@ -1,0 +1,110 @@
+// One decoder layer (Megatron-Core's TransformerLayer): the pre-norm residual block
+//
+//     h = x + self_attention(input_layernorm(x))
+//     y = h + mlp(pre_mlp_layernorm(h))
+//
+// with its four submodules built from the layer spec. Another order (post-norm, sandwich norms) is another
+// Module named in spec.layer; it may reuse the submodule factories the same way.
+//
+// Saved for backward: the input of self-attention, h, the input of the MLP, and each submodule's saved
+// region. The layer's input x is the host's (it passes it again to backward).
+#pragma once
+
+#include <megaswift/nn/layer_spec.hpp>
+
+#include <algorithm>
+#include <memory>
+
+namespace megaswift::nn {
+
+class TransformerLayer : public Module {
+ public:
+  TransformerLayer(ModuleContext& c, const ModelSpec& spec) : hidden_(c.config().hidden_size) {
+    const TransformerConfig& cfg = c.config();
+    // Megatron's TE spec fuses the norms into the next linear, hence their names.
+    input_layernorm_ = spec.input_layernorm(c, {hidden_, 1, cfg.norm_epsilon,
+                                                c.megatron("self_attention.linear_qkv.layer_norm_weight"),
+                                                c.hf("input_layernorm.weight")});
+    self_attention_ = spec.self_attention(c, spec);
+    pre_mlp_layernorm_ = spec.pre_mlp_layernorm(c, {hidden_, 1, cfg.norm_epsilon,
+                                                    c.megatron("mlp.linear_fc1.layer_norm_weight"),
+                                                    c.hf("post_attention_layernorm.weight")});
+    mlp_ = spec.mlp(c, spec);
+  }
+
+  uint64_t saved_bytes(const Geometry& g) const override {
+    return planned_bytes([&](Arena& a) { declare_saved(a, g); });
+  }
+  uint64_t workspace_bytes(const Geometry& g) const override {
+    const uint64_t sub = std::max({input_layernorm_->workspace_bytes(g), self_attention_->workspace_bytes(g),
+                                   pre_mlp_layernorm_->workspace_bytes(g), mlp_->workspace_bytes(g)});
+    const uint64_t fwd = planned_bytes([&](Arena& a) {
+      a.f32({g.t(), hidden_});  // a sublayer's output
+      a.reserve(sub);
+    });
+    const uint64_t bwd = planned_bytes([&](Arena& a) {
+      declare_backward(a, g);
+      a.reserve(sub);
+    });
+    return std::max(fwd, bwd);
+  }
+
+  void forward(const Step& st, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& y) const override {
+    Saved sv = declare_saved(saved, st.geo);
+    const uint64_t mark = ws.mark();
+    const msw_tensor out = ws.f32({st.geo.t(), hidden_});
+    input_layernorm_->forward(st, sv.input_layernorm, ws, x, sv.ln1_out);
+    self_attention_->forward(st, sv.self_attention, ws, sv.ln1_out, out);
+    st.ops.add(x, out, sv.h);
+    pre_mlp_layernorm_->forward(st, sv.pre_mlp_layernorm, ws, sv.h, sv.ln2_out);
+    mlp_->forward(st, sv.mlp, ws, sv.ln2_out, out);
+    st.ops.add(sv.h, out, y);
+    ws.release(mark);
+  }
+
+  void backward(const Step& st, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& dy, const msw_tensor& dx,
+                bool accumulate_dx) const override {
+    Saved sv = declare_saved(saved, st.geo);
+    const uint64_t mark = ws.mark();
+    const Backward sc = declare_backward(ws, st.geo);
+    mlp_->backward(st, sv.mlp, ws, sv.ln2_out, dy, sc.d_ln2, false);
+    pre_mlp_layernorm_->backward(st, sv.pre_mlp_layernorm, ws, sv.h, sc.d_ln2, sc.dh, false);
+    st.ops.accumulate(dy, sc.dh);  // the residual path; dy is not read after this, so dx may alias it
+    self_attention_->backward(st, sv.self_attention, ws, sv.ln1_out, sc.dh, sc.d_ln1, false);
+    input_layernorm_->backward(st, sv.input_layernorm, ws, x, sc.d_ln1, dx, accumulate_dx);
+    st.ops.accumulate(sc.dh, dx);
+    ws.release(mark);
+  }
+
+ protected:
+  struct Saved {
+    msw_tensor ln1_out{}, h{}, ln2_out{};  // (T, H)
+    Arena input_layernorm, self_attention, pre_mlp_layernorm, mlp;
+  };
+  struct Backward {
+    msw_tensor d_ln2{}, dh{}, d_ln1{};
+  };
+  Saved declare_saved(Arena& a, const Geometry& g) const {
+    const int64_t t = g.t();
+    Saved s;
+    s.ln1_out = a.f32({t, hidden_});
+    s.h = a.f32({t, hidden_});
+    s.ln2_out = a.f32({t, hidden_});
+    s.input_layernorm = a.sub(input_layernorm_->saved_bytes(g), "input_layernorm saved");
+    s.self_attention = a.sub(self_attention_->saved_bytes(g), "self_attention saved");
+    s.pre_mlp_layernorm = a.sub(pre_mlp_layernorm_->saved_bytes(g), "pre_mlp_layernorm saved");
+    s.mlp = a.sub(mlp_->saved_bytes(g), "mlp saved");
+    return s;
+  }
+  Backward declare_backward(Arena& a, const Geometry& g) const {
+    return {a.f32({g.t(), hidden_}), a.f32({g.t(), hidden_}), a.f32({g.t(), hidden_})};
+  }
+
+  int64_t hidden_;
+  std::unique_ptr<Norm> input_layernorm_;
+  std::unique_ptr<Module> self_attention_;
+  std::unique_ptr<Norm> pre_mlp_layernorm_;
+  std::unique_ptr<Module> mlp_;
+};
+
+}  // namespace megaswift::nn
