@@ -41,6 +41,7 @@ class MEGASWIFT_RUNTIME_API Template {
   EncodedConversation encode(const Tokenizer& tokenizer, const std::vector<Message>& messages) const;
   // The same for a conversation in the template JSON of the plugin ABI:
   // {"messages": [{"role": ..., "content": ...}, ...], "system": ...} or {"text": "..."} for pre-training text.
+  // A message's "loss" may switch its loss off or on; fractional loss weights are not returned (trained is trained).
   EncodedConversation encode_json(const Tokenizer& tokenizer, const std::string& conversation_json) const;
   // The prompt ids for generation of a conversation that ends with a user message (ends with the assistant
   // header for the model to continue).
