@@ -1,7 +1,7 @@
 // The installed runtime, used the way a third party would: examples/runtime/loss_on_text configures against the
-// install prefix alone (find_package(MegaswiftRuntime)), builds, and prints for a text the loss that the in-tree
-// model runner computes on the text's bytes (the byte-level tokenizer fixture maps byte b to id b, so the expected
-// ids need no tokenizer). That the runtime's loss is HF transformers' is checked in runtime_facade_test.cpp.
+// install prefix alone (find_package(MegaswiftRuntime)), builds, and prints for a text the loss HF transformers
+// computes (hf_loss_on_text.py) and the in-tree model runner computes on the text's bytes (the byte-level tokenizer
+// fixture maps byte b to id b, so the expected ids need no tokenizer).
 #include "host/core/host_api.hpp"
 #include "host/model/model_runner.hpp"
 #include "host/plugin_host/registry.hpp"
@@ -27,6 +27,10 @@ namespace {
 
 const fs::path kPrefix = MSW_INSTALL_PREFIX;
 const std::string kText = "Megaswift computes the loss of a tiny model on this text: na\xC3\xAFve caf\xC3\xA9.";
+// HF transformers' loss (labels = input_ids) of the qwen2 fixture on kText, without and with BOS, as printed by
+// hf_loss_on_text.py (transformers 5.17.0, torch 2.11.0, fp32 on the CPU).
+constexpr double kHfLoss = 5.77812624;
+constexpr double kHfLossWithBos = 5.81781769;
 
 // The qwen2 fixture model with the byte-level tokenizer beside it: a complete HF model directory.
 fs::path model_dir() {
@@ -140,7 +144,8 @@ TEST_CASE("examples/runtime/loss_on_text builds against the installed MegaswiftR
   CHECK(printed(r.output, "tokens") == static_cast<double>(bytes.size()));
   CHECK(printed(r.output, "predicted tokens") == static_cast<double>(bytes.size() - 1));
   const double loss = printed(r.output, "loss"), expected = in_tree_loss(dir, bytes);
-  MESSAGE("loss_on_text: " << loss << ", in-tree model runner: " << expected);
+  MESSAGE("loss_on_text: " << loss << ", in-tree model runner: " << expected << ", HF transformers: " << kHfLoss);
+  CHECK(std::abs(loss - kHfLoss) <= 1e-6 * kHfLoss);
   CHECK(std::abs(loss - expected) <= 1e-6 * expected);
   CHECK(std::abs(printed(r.output, "perplexity") - std::exp(expected)) <= 1e-5 * std::exp(expected));
 
@@ -150,7 +155,9 @@ TEST_CASE("examples/runtime/loss_on_text builds against the installed MegaswiftR
   REQUIRE(with_bos.status == 0);
   bytes.insert(bytes.begin(), 1);
   CHECK(printed(with_bos.output, "tokens") == static_cast<double>(bytes.size()));
-  CHECK(std::abs(printed(with_bos.output, "loss") - in_tree_loss(dir, bytes)) <= 1e-6 * expected);
+  const double loss_with_bos = printed(with_bos.output, "loss");
+  CHECK(std::abs(loss_with_bos - kHfLossWithBos) <= 1e-6 * kHfLossWithBos);
+  CHECK(std::abs(loss_with_bos - in_tree_loss(dir, bytes)) <= 1e-6 * kHfLossWithBos);
 
   // A directory without a model is a message and exit code 1, not a crash.
   auto bad = run_example(program, shell_quoted(dir / "missing") + " 'some text'");
