@@ -1,9 +1,11 @@
-# Install-time script: copies the third-party shared libraries that the executables and plugins need
-# into <prefix>/lib, except those every target machine has (glibc, libstdc++/libgcc_s, the CUDA driver
-# and toolkit libraries). Expects msw_executables and msw_modules (set by MegaswiftPackaging.cmake).
+# Install-time script: copies the third-party shared libraries that the executables, plugins and the runtime
+# library need into <prefix>/lib, except those every target machine has (glibc, libstdc++/libgcc_s, the CUDA
+# driver and toolkit libraries). Expects msw_executables, msw_modules and msw_libraries (set by
+# MegaswiftPackaging.cmake).
 file(GET_RUNTIME_DEPENDENCIES
   EXECUTABLES ${msw_executables}
   MODULES ${msw_modules}
+  LIBRARIES ${msw_libraries}
   RESOLVED_DEPENDENCIES_VAR msw_resolved
   UNRESOLVED_DEPENDENCIES_VAR msw_unresolved
   PRE_EXCLUDE_REGEXES

@@ -2,6 +2,8 @@
 #
 #   bin/megatron, bin/swift           RPATH $ORIGIN/../lib
 #   lib/                              bundled third-party runtime libraries (Boost, spdlog, fmt, OpenBLAS, ...)
+#   lib/libmegaswift_runtime.so       the host for embedding programs (RPATH $ORIGIN)
+#   include/megaswift/runtime/, lib/cmake/MegaswiftRuntime/   its headers and CMake package
 #   lib/megaswift/plugins/            first-party plugins (RPATH $ORIGIN:$ORIGIN/../..)
 #   include/megaswift/, lib/cmake/MegaswiftSDK/   the SDK for out-of-tree plugins
 #   share/megaswift/                  bundled datasets and examples
@@ -19,6 +21,7 @@ endforeach()
 install(CODE "
   set(msw_executables \"$<TARGET_FILE:megatron>;$<TARGET_FILE:swift>\")
   set(msw_modules \"${msw_bundle_modules}\")
+  set(msw_libraries \"$<TARGET_FILE:megaswift_runtime>\")
 " COMPONENT runtime)
 install(SCRIPT ${CMAKE_CURRENT_LIST_DIR}/MegaswiftBundleRuntime.cmake COMPONENT runtime)
 

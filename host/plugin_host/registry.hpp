@@ -43,6 +43,10 @@ class PluginRegistry {
   // The directories searched, in order: each --plugin_path value, then MEGASWIFT_PLUGIN_PATH
   // (':'-separated), then <directory of the executable>/../lib/megaswift/plugins.
   static std::vector<std::filesystem::path> search_path(const std::vector<std::string>& plugin_path_flag);
+  // The same with `default_directory` last instead of <exe>/../lib/megaswift/plugins: a library that embeds the
+  // host (libmegaswift_runtime.so) passes the plugin folder beside itself, not the one of whatever program loaded it.
+  static std::vector<std::filesystem::path> search_path(const std::vector<std::string>& plugin_path_flag,
+                                                        const std::filesystem::path& default_directory);
 
   // Loads every libmegaswift_*.so in the directories (a plain file path is loaded as a library).
   // Bad libraries are logged and recorded in refused(); missing directories are skipped silently

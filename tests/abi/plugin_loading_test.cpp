@@ -125,6 +125,16 @@ TEST_CASE("the search path is --plugin_path, then MEGASWIFT_PLUGIN_PATH, then th
   CHECK(dirs[4].string().find("lib/megaswift/plugins") != std::string::npos);
 }
 
+TEST_CASE("an embedding library's search path ends with its own plugin folder instead of the executable's") {
+  ::setenv("MEGASWIFT_PLUGIN_PATH", "/env/one", 1);
+  auto dirs = PluginRegistry::search_path({"/flag/a"}, "/opt/megaswift/lib/megaswift/plugins");
+  ::unsetenv("MEGASWIFT_PLUGIN_PATH");
+  REQUIRE(dirs.size() == 3);
+  CHECK(dirs[0] == "/flag/a");
+  CHECK(dirs[1] == "/env/one");
+  CHECK(dirs[2] == "/opt/megaswift/lib/megaswift/plugins");
+}
+
 TEST_CASE("a --plugin_path directory that does not exist is an error naming it") {
   PluginRegistry registry(megaswift::host::host_api());
   CHECK_THROWS_WITH_AS(registry.load_directories({"/no/such/plugins"}, 1),

@@ -1,5 +1,6 @@
 // Runs the installed programs the way a user on another machine would and checks what the tree holds.
 #include "run_command.hpp"
+#include "tree_dependencies.hpp"
 
 #include <megaswift/c/abi.h>
 
@@ -20,37 +21,10 @@ using Result = megaswift::testing::CommandResult;
 using megaswift::testing::run_command;
 Result run(const std::string& command) { return run_command(command); }
 
-// 'path' for the shell. Built by appending: GCC 12 warns (-Wrestrict, a false positive) on "'" + string.
-std::string quoted(const fs::path& path) {
-  std::string q(1, '\'');
-  q.append(path.string()).push_back('\'');
-  return q;
-}
-
-// Libraries that every Linux machine (and every CUDA machine) provides; everything else must come
-// from the tree's lib/.
-bool is_system_library(const std::string& name) {
-  static const std::regex system(
-      R"(^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libstdc\+\+\.|libgcc_s\.|libcuda\.|libcudart\.|libcublas|libnccl\.|libcudnn))");
-  return std::regex_search(name, system);
-}
-
-// Every dependency ldd lists is resolved, and each non-system one resolves inside <prefix>/lib.
+using megaswift::testing::check_dependencies_resolve_inside;
+std::string quoted(const fs::path& path) { return megaswift::testing::shell_quoted(path); }
 void check_dependencies_resolve_inside_tree(const fs::path& binary) {
-  INFO("ldd " << binary.string());
-  Result r = run("env -u LD_LIBRARY_PATH ldd " + quoted(binary));
-  REQUIRE(r.status == 0);
-  CHECK(r.output.find("not found") == std::string::npos);
-  std::istringstream lines(r.output);
-  std::string line;
-  const std::string lib_dir = fs::weakly_canonical(kPrefix / "lib").string();
-  while (std::getline(lines, line)) {
-    std::smatch m;
-    if (!std::regex_search(line, m, std::regex(R"(^\s*(\S+) => (\S+))"))) continue;
-    if (is_system_library(m[1])) continue;
-    INFO(line);
-    CHECK(fs::weakly_canonical(fs::path(m[2].str())).string().rfind(lib_dir, 0) == 0);
-  }
+  check_dependencies_resolve_inside(binary, kPrefix / "lib");
 }
 
 }  // namespace
