@@ -1,6 +1,7 @@
 #include <megaswift/runtime/tokenizer.hpp>
 
 #include "host/core/host_api.hpp"
+#include "host/plugin_host/tokenizer_choice.hpp"
 #include "host/runtime/src/tokenizer_impl.hpp"
 
 #include <nlohmann/json.hpp>
@@ -23,20 +24,14 @@ Tokenizer::Tokenizer(const Runtime& runtime, const fs::path& model_dir) : impl_(
     throw Error(where + ": no tokenizer plugin is loaded (" + impl_->runtime->searched() +
                 "); set RuntimeOptions::plugin_path or MEGASWIFT_PLUGIN_PATH to the folder with "
                 "libmegaswift_tokenizer_hf_bpe.so");
+  // The same choice as the front ends: every tokenizer plugin scores the directory, the highest wins.
+  const host::TokenizerChoice choice = detail::translate(where, [&] { return host::choose_tokenizer(registry, model_dir); });
   const std::string config = nlohmann::json{{"model_dir", model_dir.string()}}.dump();
-  std::string reasons;
-  for (const host::LoadedComponent* c : candidates) {
-    try {
-      impl_->handle = std::make_unique<sdk::TokenizerHandle>(
-          host::PluginRegistry::vtable_copy<msw_tokenizer_vtable>(*c), host::host_api(), config);
-      impl_->plugin = c->name;
-      return;
-    } catch (const std::exception& e) {
-      reasons.append("\n  ").append(c->name).append(" (").append(c->library_path.string()).append("): ");
-      reasons.append(e.what());
-    }
-  }
-  throw Error(where + " is not read by any tokenizer plugin:" + reasons);
+  impl_->handle = detail::translate(where, [&] {
+    return std::make_unique<sdk::TokenizerHandle>(
+        host::PluginRegistry::vtable_copy<msw_tokenizer_vtable>(*choice.component), host::host_api(), config);
+  });
+  impl_->plugin = choice.component->name;
 }
 
 Tokenizer::~Tokenizer() = default;
