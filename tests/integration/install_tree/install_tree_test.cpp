@@ -1,4 +1,5 @@
 // Runs the installed programs the way a user on another machine would and checks what the tree holds.
+#include "out_of_tree.hpp"
 #include "run_command.hpp"
 #include "tree_dependencies.hpp"
 
@@ -54,27 +55,9 @@ TEST_CASE("the tree holds the SDK headers and CMake package but no host headers"
 }
 
 TEST_CASE("the out-of-tree example plugin builds against the installed SDK alone and is listed") {
-  fs::path build = kPrefix.parent_path() / "example_lion_build";
-  fs::remove_all(build);
-  // A clean CMake: only the install prefix is visible, never the source tree's sdk/ or host/.
-  std::string configure = std::string(MSW_CMAKE_COMMAND) + " -S '" + MSW_EXAMPLE_PLUGIN_DIR + "' -B '" +
-                          build.string() + "' -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH='" +
-                          kPrefix.string() + "'";
-  Result c = run(configure);
-  INFO(c.output);
-  REQUIRE(c.status == 0);
-  Result b = run(std::string(MSW_CMAKE_COMMAND) + " --build '" + build.string() + "'");
-  INFO(b.output);
-  REQUIRE(b.status == 0);
-  fs::path library = build / "libmegaswift_optimizer_lion.so";
-  REQUIRE(fs::exists(library));
-
-  // It exports exactly the entry symbol and needs no Megaswift library.
-  Result syms = run("nm -D --defined-only " + quoted(library));
-  CHECK(std::regex_search(syms.output, std::regex(R"(\bmsw_plugin_entry\b)")));
-  CHECK_FALSE(std::regex_search(syms.output, std::regex(R"(\bT (?!msw_plugin_entry\b)\w+)")));
-  Result needed = run("readelf -d " + quoted(library));
-  CHECK(needed.output.find("megaswift") == std::string::npos);
+  const fs::path build = kPrefix.parent_path() / "example_lion_build";
+  megaswift::testing::build_against_prefix(MSW_EXAMPLE_PLUGIN_DIR, build, kPrefix, MSW_CMAKE_COMMAND);
+  megaswift::testing::check_plugin_is_self_contained(build / "libmegaswift_optimizer_lion.so");
 
   Result list = run(quoted(kPrefix / "bin" / "megatron") + " plugins --plugin_path " + quoted(build));
   INFO(list.output);

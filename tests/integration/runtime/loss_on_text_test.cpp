@@ -5,6 +5,7 @@
 #include "host/core/host_api.hpp"
 #include "host/model/model_runner.hpp"
 #include "host/plugin_host/registry.hpp"
+#include "out_of_tree.hpp"
 #include "run_command.hpp"
 #include "test_paths.hpp"
 #include "tree_dependencies.hpp"
@@ -47,15 +48,7 @@ fs::path model_dir() {
 // Configures and builds the example with only the install prefix visible; returns the program.
 fs::path build_example() {
   const fs::path build = kPrefix.parent_path() / "example_loss_on_text_build";
-  fs::remove_all(build);
-  const std::string cmake = MSW_CMAKE_COMMAND;
-  auto c = run_command(cmake + " -S " + shell_quoted(MSW_EXAMPLE_DIR) + " -B " + shell_quoted(build) +
-                       " -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + shell_quoted(kPrefix));
-  INFO(c.output);
-  REQUIRE(c.status == 0);
-  auto b = run_command(cmake + " --build " + shell_quoted(build));
-  INFO(b.output);
-  REQUIRE(b.status == 0);
+  megaswift::testing::build_against_prefix(MSW_EXAMPLE_DIR, build, kPrefix, MSW_CMAKE_COMMAND);
   REQUIRE(fs::exists(build / "loss_on_text"));
   return build / "loss_on_text";
 }
