@@ -58,6 +58,10 @@ json checkpoint_hf_config(const fs::path& ckpt) {
 
 ExportResult export_to_hf(const ExportOptions& o, const host::PluginRegistry& registry) {
   const auto start = std::chrono::steady_clock::now();
+  if (!fs::is_directory(o.mcore_model))
+    throw host::HostError(MSW_STATUS_NOT_FOUND, "--mcore_model " + o.mcore_model.string() +
+                                                    " is not a directory: pass the Megatron checkpoint directory "
+                                                    "(the one holding latest_checkpointed_iteration.txt)");
   const json hf_config = checkpoint_hf_config(o.mcore_model);
   const std::string hf_text = hf_config.dump();
   const std::string source = (o.mcore_model / "config.json").string();

@@ -42,6 +42,10 @@ void refuse_existing(const fs::path& out, bool exist_ok) {
 
 ExportResult export_to_mcore(const ExportOptions& o, const host::PluginRegistry& registry) {
   const auto start = std::chrono::steady_clock::now();
+  if (!fs::is_directory(o.model))
+    throw host::HostError(MSW_STATUS_NOT_FOUND, "--model " + o.model.string() +
+                                                    " is not a local directory; Megaswift does not download models: "
+                                                    "pass a Hugging Face model directory (config.json, safetensors)");
   const fs::path config_path = o.model / "config.json";
   const std::string hf_text = read_text(config_path, "model config");
   const host::ModelComponent model =
