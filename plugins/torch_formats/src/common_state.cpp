@@ -35,15 +35,10 @@ void pickle_json(PickleWriter& w, const Json& v, bool top) {
       size_t k = 0;
       for (auto it = v.begin(); it != v.end(); ++it) {
         if (k % 1000 == 0) w.mark();
-        w.str(it.key());
-        if (top && it.key() == "args" && it.value().is_object()) {
-          // argparse.Namespace: NEWOBJ with no arguments, then BUILD with the attribute dict.
-          w.global("argparse", "Namespace");
-          w.empty_tuple();
-          w.newobj();
-          pickle_json(w, it.value(), false);
-          w.build();
+        if (top) {
+          pickle_common_member(w, it.key(), it.value());
         } else {
+          w.str(it.key());
           pickle_json(w, it.value(), false);
         }
         if (++k % 1000 == 0) w.setitems();
@@ -53,6 +48,20 @@ void pickle_json(PickleWriter& w, const Json& v, bool top) {
     }
     default:
       throw Error(MSW_STATUS_INVALID_ARGUMENT, "common state: JSON value of an unsupported kind");
+  }
+}
+
+void pickle_common_member(PickleWriter& w, const std::string& key, const Json& value) {
+  w.str(key);
+  if (key == "args" && value.is_object()) {
+    // argparse.Namespace: NEWOBJ with no arguments, then BUILD with the attribute dict.
+    w.global("argparse", "Namespace");
+    w.empty_tuple();
+    w.newobj();
+    pickle_json(w, value, false);
+    w.build();
+  } else {
+    pickle_json(w, value, false);
   }
 }
 

@@ -12,6 +12,8 @@ using Json = nlohmann::json;
 
 // Emits `v` (any JSON value); at the top level (`top` true) the "args" member becomes a Namespace.
 void pickle_json(PickleWriter& w, const Json& v, bool top);
+// Emits one top-level member (key, then value; "args" as a Namespace), for callers that add their own.
+void pickle_common_member(PickleWriter& w, const std::string& key, const Json& value);
 
 // Converts a value tree back to JSON. Namespaces become objects, torch dtypes and other globals their
 // dotted names, PosixPath its text, tensors {"__tensor__": dtype, "shape": [...]}, other allow-listed
