@@ -31,3 +31,18 @@ if ((${#missing[@]})); then
 else
   echo "install-deps: every package is present"
 fi
+
+# The zarr and hdf5 checkpoint tests check interchange with Debian's python3-zarr and python3-h5py
+# (they skip with a message when these are missing).
+zarr_hdf5_python=(python3-numpy python3-zarr python3-h5py)
+missing=()
+for p in "${zarr_hdf5_python[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
