@@ -18,9 +18,22 @@ namespace st_test {
 
 namespace fs = std::filesystem;
 
-// A fresh, empty directory under the system temp dir, unique per process and name.
+// This process's scratch root, removed when the test program exits.
+inline const fs::path& scratch_root() {
+  struct Root {
+    fs::path path = fs::temp_directory_path() / ("msw-st-" + std::to_string(::getpid()));
+    ~Root() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  };
+  static const Root root;
+  return root.path;
+}
+
+// A fresh, empty directory under the scratch root.
 inline fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("msw-st-" + std::to_string(::getpid())) / name;
+  const fs::path d = scratch_root() / name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
