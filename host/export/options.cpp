@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 
 using nlohmann::json;
 
@@ -61,6 +62,8 @@ ExportOptions export_options(const json& v) {
   o.load.finetune = true;  // export reads weights only
   if (!text("max_shard_size").empty()) o.max_shard_size = parse_size(text("max_shard_size"));
   o.exist_ok = flag("exist_ok", false);
+  const char* host_writer = std::getenv("MEGASWIFT_EXPORT_HOST_WRITER");
+  o.host_hf_writer = host_writer && std::string(host_writer) == "1";
   o.test_convert_precision = flag("test_convert_precision", false);
   if (!text("test_convert_dtype").empty()) o.test_convert_dtype = text("test_convert_dtype");
   o.args = v;

@@ -22,6 +22,9 @@ struct ExportOptions {
   host::LoadOptions load;             // format detection for --to_hf
   uint64_t max_shard_size = 5'000'000'000ull;
   bool exist_ok = false;
+  // --to_hf writes through the `safetensors` checkpoint plugin when it is loaded; true forces the host's own
+  // writer (MEGASWIFT_EXPORT_HOST_WRITER=1; tests cover both paths).
+  bool host_hf_writer = false;
   bool test_convert_precision = false;
   std::string test_convert_dtype = "float32";
   nlohmann::json args;                // every resolved flag, recorded in args.json

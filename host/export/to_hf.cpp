@@ -42,6 +42,59 @@ std::string buffer_text(F&& call, const std::string& context) {
   return out;
 }
 
+// Where the HF tensors go: the `safetensors` checkpoint plugin when it is loaded (HF names as keys, whole
+// tensors, --max_shard_size through its config), else the host's own safetensors writer.
+class HfSink {
+ public:
+  virtual ~HfSink() = default;
+  virtual void add(const std::string& name, int32_t dtype, const std::vector<int64_t>& shape,
+                   std::vector<uint8_t> bytes) = 0;
+  virtual void finish() = 0;
+  virtual std::string what() const = 0;
+};
+
+class HostSink final : public HfSink {
+ public:
+  HostSink(const fs::path& dir, const std::vector<std::pair<std::string, uint64_t>>& plan, uint64_t max)
+      : writer_(dir, plan, max) {}
+  void add(const std::string& name, int32_t dtype, const std::vector<int64_t>& shape,
+           std::vector<uint8_t> bytes) override {
+    writer_.add(name, dtype, shape, std::move(bytes));
+  }
+  void finish() override { writer_.finish(); }
+  std::string what() const override { return std::to_string(writer_.file_count()) + " safetensors file(s), host writer"; }
+
+ private:
+  HfShardWriter writer_;
+};
+
+class PluginSink final : public HfSink {
+ public:
+  PluginSink(const host::LoadedComponent& component, const fs::path& dir, uint64_t max_shard_size)
+      : format_(component, json{{"args", {{"max_shard_size", max_shard_size}}}}.dump()),
+        dir_(dir.string()),
+        common_(json{{"exported_by", "swift export --to_hf"}}.dump()),
+        args_(host::CheckpointFormat::save_args(dir_, common_, 0, 1)),
+        writer_(std::make_unique<host::CheckpointFormat::Writer>(format_, args_)) {}
+  void add(const std::string& name, int32_t dtype, const std::vector<int64_t>& shape,
+           std::vector<uint8_t> bytes) override {
+    const host::TensorShard shard{name, shape, std::vector<int64_t>(shape.size(), 0), cpu_tensor(bytes.data(), dtype, shape)};
+    writer_->write({&shard, 1});  // the plugin reads the bytes during the call (not async)
+  }
+  void finish() override {
+    writer_->finish();
+    writer_.reset();
+    format_.commit(args_);
+  }
+  std::string what() const override { return "the safetensors checkpoint plugin"; }
+
+ private:
+  host::CheckpointFormat format_;
+  std::string dir_, common_;
+  msw_save_args args_;
+  std::unique_ptr<host::CheckpointFormat::Writer> writer_;
+};
+
 }  // namespace
 
 // The HF config.json of the model a checkpoint directory holds.
@@ -92,7 +145,11 @@ ExportResult export_to_hf(const ExportOptions& o, const host::PluginRegistry& re
       plan.emplace_back(t.name, static_cast<uint64_t>(t.numel()) * msw_dtype_size(dtype_of(m)));
       total += plan.back().second;
     }
-  HfShardWriter writer(o.output_dir, plan, o.max_shard_size);
+  std::unique_ptr<HfSink> writer;
+  if (const host::LoadedComponent* st = o.host_hf_writer ? nullptr : registry.find(MSW_KIND_CHECKPOINT, "safetensors"))
+    writer = std::make_unique<PluginSink>(*st, o.output_dir, o.max_shard_size);
+  else
+    writer = std::make_unique<HostSink>(o.output_dir, plan, o.max_shard_size);
 
   msw_progress* progress = host::progress_begin("swift export --to_hf", static_cast<int64_t>(total));
   uint64_t written = 0;
@@ -119,10 +176,10 @@ ExportResult export_to_hf(const ExportOptions& o, const host::PluginRegistry& re
       for (size_t i = 0; i < m.hf.size(); ++i) {
         written += outs[i].size();
         host::progress_advance(progress, static_cast<int64_t>(outs[i].size()));
-        writer.add(m.hf[i].name, dtype, m.hf[i].shape, std::move(outs[i]));
+        writer->add(m.hf[i].name, dtype, m.hf[i].shape, std::move(outs[i]));
       }
     }
-    writer.finish();
+    writer->finish();
   } catch (...) {
     host::progress_end(progress);
     throw;
@@ -142,7 +199,7 @@ ExportResult export_to_hf(const ExportOptions& o, const host::PluginRegistry& re
   if (o.dtype) config["torch_dtype"] = host::torch_dtype_name(*o.dtype);
   host::write_file_atomic(o.output_dir / "config.json", config.dump(2));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("wrote {} safetensors file(s) to {}", writer.file_count(), o.output_dir.string());
+  spdlog::info("wrote the HF weights to {} through {}", o.output_dir.string(), writer->what());
   return {o.output_dir, written, seconds};
 }
 

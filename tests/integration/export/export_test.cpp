@@ -52,10 +52,14 @@ struct Scratch {
   static inline int counter = 0;
 };
 
-CommandResult swift(const std::string& args) {
-  return megaswift::testing::run_command(std::string("'") + MSW_BIN_DIR + "/swift' export --plugin_path '" +
-                                         MSW_CKPT_TEST_PLUGIN_DIR + "' " + args);
+// host_writer: --to_hf writes through the host's safetensors writer instead of the safetensors plugin.
+CommandResult swift(const std::string& args, bool host_writer = false) {
+  return megaswift::testing::run_command(std::string(host_writer ? "MEGASWIFT_EXPORT_HOST_WRITER=1 " : "") + "'" +
+                                         MSW_BIN_DIR + "/swift' export --plugin_path '" + MSW_CKPT_TEST_PLUGIN_DIR +
+                                         "' " + args);
 }
+
+bool have_safetensors_plugin() { return registry().find(MSW_KIND_CHECKPOINT, "safetensors") != nullptr; }
 
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
@@ -136,6 +140,11 @@ TEST_CASE("HF -> each checkpoint format -> HF is bit-exact for every fixture mod
       REQUIRE(r.status == 0);
       CHECK(r.output.find("B/s)") != std::string::npos);
       check_same_weights(src, s.path / "hf");
+      if (have_safetensors_plugin()) {  // the other HF writer too
+        r = swift("--mcore_model " + q(s.path / "mcore") + " --to_hf true --output_dir " + q(s.path / "hf_host"), true);
+        REQUIRE(r.status == 0);
+        check_same_weights(src, s.path / "hf_host");
+      }
 
       // bf16: rounded once on the way in, then exact.
       r = swift("--model " + q(src) + " --to_mcore true --torch_dtype bfloat16 --ckpt_format " + format +
@@ -182,22 +191,26 @@ TEST_CASE("--max_shard_size splits the HF weights with an index, as save_pretrai
   Scratch s;
   REQUIRE(swift("--model " + q(kFixtures / "qwen2") + " --to_mcore true --ckpt_format rawdir --output_dir " +
                 q(s.path / "mcore")).status == 0);
+  for (bool host_writer : {false, true}) {
+  CAPTURE(host_writer);
+  const fs::path out = s.path / (host_writer ? "hf_host" : "hf");
   const CommandResult r = swift("--mcore_model " + q(s.path / "mcore") + " --to_hf true --max_shard_size 100KB "
-                                "--output_dir " + q(s.path / "hf"));
+                                "--output_dir " + q(out), host_writer);
   INFO(r.output);
   REQUIRE(r.status == 0);
-  std::ifstream in(s.path / "hf" / "model.safetensors.index.json");
+  std::ifstream in(out / "model.safetensors.index.json");
   REQUIRE(in);
   const auto index = nlohmann::json::parse(in);
   std::set<std::string> files;
   for (const auto& [name, file] : index["weight_map"].items()) files.insert(file.get<std::string>());
   CHECK(files.size() > 2);
   for (const auto& f : files) {
-    CHECK(fs::exists(s.path / "hf" / f));
+    CHECK(fs::exists(out / f));
     CHECK(f.find("-of-0000") != std::string::npos);
   }
-  CHECK_FALSE(fs::exists(s.path / "hf" / "model.safetensors"));
-  check_same_weights(kFixtures / "qwen2", s.path / "hf");
+  CHECK_FALSE(fs::exists(out / "model.safetensors"));
+  check_same_weights(kFixtures / "qwen2", out);
+  }
   CHECK(swift("--mcore_model " + q(s.path / "mcore") + " --to_hf true --max_shard_size lots --output_dir " +
               q(s.path / "hf2")).output.find("--max_shard_size 'lots' is not a size") != std::string::npos);
 }
@@ -235,4 +248,20 @@ TEST_CASE("export errors: unknown --ckpt_format, missing tracker, a checkpoint o
             q(s.path / "mcore"));
   CHECK(r.status != 0);
   CHECK(r.output.find("already exists; remove it or pass --exist_ok true") != std::string::npos);
+}
+
+TEST_CASE("megatron checks --ckpt_format against the loaded checkpoint plugins; a first-party one not built passes") {
+  auto megatron = [](const std::string& args) {
+    return megaswift::testing::run_command(std::string("cd \"$(mktemp -d)\" && '") + MSW_BIN_DIR + "/megatron' " + args);
+  };
+  CommandResult r = megatron("sft --model m --dataset d.jsonl --train_iters 10 --ckpt_format foo");
+  INFO(r.output);
+  CHECK(r.status != 0);
+  CHECK(r.output.find("unknown --ckpt_format 'foo': available: ") != std::string::npos);
+  for (const char* name : {"torch_dist", "zarr", "torch", "safetensors", "hdf5"}) {
+    CAPTURE(name);
+    r = megatron(std::string("sft --model m --dataset d.jsonl --train_iters 10 --ckpt_format ") + name);
+    CHECK(r.output.find("unknown --ckpt_format") == std::string::npos);
+    CHECK(r.status == 3);  // today's "training engine is not part of this build"
+  }
 }
