@@ -15,7 +15,10 @@
 
 #include <chrono>
 #include <fstream>
+#include <span>
 #include <sstream>
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -29,6 +32,15 @@ std::string read_text(const fs::path& p, const char* what) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Drops the mapped pages of a source tensor once it was written: the mapping is read-only, so the pages come back
+// from the page cache if touched again, and the resident set stays near one tensor however large the model.
+void release_pages(std::span<const std::byte> bytes) {
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes.data()) + page - 1) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size()) & ~(page - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 void refuse_existing(const fs::path& out, bool exist_ok) {
@@ -83,11 +95,13 @@ ExportResult export_to_mcore(const ExportOptions& o, const host::PluginRegistry&
     host::save_checkpoint(format, request, [&](host::CheckpointFormat::Writer& writer) {
       for (const Mapping& m : mappings) {
         std::vector<msw_tensor> in;
+        std::vector<std::span<const std::byte>> sources;
         std::vector<std::vector<uint8_t>> cast;  // only the tensors whose dtype changes
         int32_t dtype = -1;
         for (const HfTensor& t : m.hf) {
           const host::TensorRef ref = hf.require(t.name, kFloat, t.shape);
           msw_tensor d = ref.file->descriptor(*ref.entry);
+          sources.push_back(ref.file->bytes(*ref.entry));
           if (dtype < 0) dtype = o.dtype.value_or(d.dtype);
           if (d.dtype != dtype) {
             cast.emplace_back(static_cast<size_t>(t.numel()) * msw_dtype_size(dtype));
@@ -104,6 +118,7 @@ ExportResult export_to_mcore(const ExportOptions& o, const host::PluginRegistry&
         const host::ShardedKey k = host::sharded_key(m.megatron_name, m.megatron_shape, layers);
         const host::TensorShard shard{k.key, k.global_shape, k.offset, cpu_tensor(out.data(), dtype, k.shape)};
         writer.write({&shard, 1});
+        for (const auto& b : sources) release_pages(b);
         written += out.size();
         host::progress_advance(progress, static_cast<int64_t>(out.size()));
       }
