@@ -156,6 +156,10 @@ TEST_CASE("torch format: torch.load (python3-torch) reads what we write: keys, b
   const Saved s = save("legacy_torch_load", kCommon);
   const fs::path expected = s.dir / "expected.json";
   write_text(expected, expected_legacy(s, Json::parse(kCommon)).dump());
+  if (const char* keep = std::getenv("MSW_TORCH_CHECK_OUT")) {  // for a run with torch 2.x elsewhere
+    fs::remove_all(keep);
+    fs::copy(s.dir, keep, fs::copy_options::recursive);
+  }
   const auto full = megaswift::testing::run_command(py + " " + script("torch_legacy_check.py").string() + " " +
                                                     (s.dir / "mp_rank_00" / "model_optim_rng.pt").string() + " " +
                                                     expected.string());
