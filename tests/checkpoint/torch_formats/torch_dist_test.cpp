@@ -276,3 +276,31 @@ TEST_CASE("torch_dist: malformed checkpoints are clear errors") {
                          doctest::Contains("another shape or dtype"), Error);
   }
 }
+
+TEST_CASE("torch_dist: a checkpoint and expected JSON for check_dcp.py (PyTorch DCP, torch >= 2.2)") {
+  // MSW_DCP_CHECK_OUT keeps the checkpoint for a run of check_dcp.py on a machine with torch 2.x.
+  const char* keep = std::getenv("MSW_DCP_CHECK_OUT");
+  fs::path dir = keep ? fs::path(keep) : fresh_dir("for_check_dcp");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const Model m = make_model();
+  save(dir, m);
+  Json tensors = Json::object();
+  static const std::map<int32_t, std::string> names = {{MSW_DTYPE_F32, "float32"}, {MSW_DTYPE_BF16, "bfloat16"},
+                                                       {MSW_DTYPE_F16, "float16"}, {MSW_DTYPE_I64, "int64"}};
+  char hex[17];
+  for (const auto& [key, g] : m.globals) {
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(g.bytes)));
+    tensors[key] = Json{{"dtype", names.at(g.dtype)}, {"shape", g.shape}, {"fnv1a64", hex}};
+  }
+  write_text(dir / "expected_dcp.json", Json{{"tensors", tensors}, {"common", Json::parse(kCommon)}}.dump(1));
+  CHECK(fs::exists(dir / ".metadata"));
+  const std::string py_check = "python3 -c 'import torch, sys; sys.exit(0 if int(torch.__version__.split(\".\")[0]) >= 2 else 1)' >/dev/null 2>&1";
+  if (std::system(py_check.c_str()) != 0) {
+    MESSAGE("check_dcp.py not run: needs torch >= 2 (the lead runs it on the GPU machine: "
+            "MSW_DCP_CHECK_OUT=<dir> this test, then python3 tests/fixtures/checkpoints/check_dcp.py <dir>)");
+    return;
+  }
+  const fs::path script = megaswift::testing::source_dir() / "tests" / "fixtures" / "checkpoints" / "check_dcp.py";
+  CHECK(std::system(("python3 " + script.string() + " " + dir.string()).c_str()) == 0);
+}
