@@ -150,8 +150,9 @@ void write_string_attr(hid_t obj, const char* name, const std::string& value, co
 }
 
 void write_i64_attr(hid_t obj, const char* name, const Dims& values, const std::string& where) {
+  // An empty list (a 0-d tensor's shape) is a zero-length array, as h5py writes np.array([]).
   const hsize_t n = values.size();
-  Handle space = check_space(n ? H5Screate_simple(1, &n, nullptr) : H5Screate(H5S_NULL), "creating a dataspace");
+  Handle space = check_space(H5Screate_simple(1, &n, nullptr), "creating a dataspace");
   Handle attr = check_attr(H5Acreate2(obj, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
                            "creating the attribute " + std::string(name) + " of " + where);
   if (n) check_call(H5Awrite(attr.get(), H5T_NATIVE_INT64, values.data()), "writing the attribute " + std::string(name));

@@ -71,6 +71,11 @@ TEST_CASE("python3-h5py reads the hdf5 checkpoint we write: datasets, attributes
       ranks[i].push_back({t.key, dtype, t.shape, off, sh, slice(bytes, dtype, t.shape, off, sh)});
     }
   }
+  // A 0-d tensor (an optimizer scalar) on rank 0 only.
+  const std::vector<char> lr = global_bytes(MSW_DTYPE_F32, {}, 77);
+  std::ofstream(expected / "optimizer.param_groups.0.lr.bin", std::ios::binary).write(lr.data(), 4);
+  manifest["optimizer.param_groups.0.lr"] = {{"dtype", "float32"}, {"shape", nlohmann::json::array()}};
+  ranks[0].push_back({"optimizer.param_groups.0.lr", MSW_DTYPE_F32, {}, {}, {}, lr});
   const std::string common = R"({"iteration": 3, "checkpoint_version": 3.0, "args": {"lr": 0.5}, "rng_state": null})";
   std::ofstream(expected / "manifest.json") << manifest.dump();
   std::ofstream(expected / "common.json") << common;
@@ -80,7 +85,9 @@ TEST_CASE("python3-h5py reads the hdf5 checkpoint we write: datasets, attributes
                              expected.string());
   INFO(r.output);
   CHECK(r.status == 0);
-  CHECK(r.output.find("OK 4 tensors") != std::string::npos);
+  CHECK(r.output.find("OK 5 tensors") != std::string::npos);
+  Reader back(p, ckpt);
+  CHECK(back.read("optimizer.param_groups.0.lr", MSW_DTYPE_F32, {}, {}) == lr);
 }
 
 TEST_CASE("we read an hdf5 checkpoint h5py wrote in our layout, without an index, by any region") {

@@ -258,3 +258,26 @@ TEST_CASE("hdf5: a malformed index is an error naming the file and the field") {
       << R"({"format": "megaswift-hdf5", "version": 1, "tensors": {"w": {"dtype": "complex64", "global_shape": [4], "shards": []}}})";
   CHECK(open_error(dir).find("unknown \"dtype\"") != std::string::npos);
 }
+
+TEST_CASE("hdf5 stores a strided shard densely") {
+  Plugin p(kLib, "hdf5");
+  const fs::path dir = fresh_dir("hdf5_strided");
+  const std::vector<char> full = global_bytes(MSW_DTYPE_BF16, {3, 4}, 6);
+  const std::string dir_text = dir.string();  // save_args keeps its c_str()
+  msw_save_args a = p.save_args(dir_text, "{}", 0, 1);
+  void* writer = nullptr;
+  check(p.vt().begin_save(p.self(), &a, &writer));
+  msw_shard rec{};
+  rec.struct_size = sizeof(msw_shard);
+  rec.ndim = 2;
+  rec.key = "cols";
+  rec.global_shape[0] = 3;
+  rec.global_shape[1] = 2;
+  rec.data = view(const_cast<char*>(full.data()), MSW_DTYPE_BF16, {3, 2});
+  rec.data.strides[0] = 4;
+  check(p.vt().write_shards(writer, &rec, 1, sizeof(msw_shard)));
+  check(p.vt().finish_save(writer));
+  p.commit(dir.string(), "{}", 0, 1);
+  Reader r(p, dir);
+  CHECK(r.read("cols", MSW_DTYPE_BF16, {0, 0}, {3, 2}) == slice(full, MSW_DTYPE_BF16, {3, 4}, {0, 0}, {3, 2}));
+}
