@@ -27,26 +27,6 @@ void check_key(const std::string& key) {
     throw refuse("ends in \".sync\", which Megatron's loader skips");
 }
 
-// The shard's bytes in C order; a strided shard is gathered first.
-std::vector<char> gather(const msw_tensor& t, const Dims& shape) {
-  const size_t es = msw_dtype_size(t.dtype);
-  std::vector<char> out(static_cast<size_t>(ckpt::checked_numel(shape, "shard")) * es);
-  if (out.empty()) return out;
-  const char* base = ckpt::tensor_bytes(t);
-  const size_t nd = shape.size();
-  Dims idx(nd, 0);
-  for (size_t i = 0; i * es < out.size(); ++i) {
-    int64_t off = 0;
-    for (size_t d = 0; d < nd; ++d) off += idx[d] * t.strides[d];
-    std::memcpy(out.data() + i * es, base + off * static_cast<int64_t>(es), es);
-    for (size_t d = nd; d > 0; --d) {
-      if (++idx[d - 1] < shape[d - 1]) break;
-      idx[d - 1] = 0;
-    }
-  }
-  return out;
-}
-
 class ZarrWriter : public sdk::CheckpointWriter {
  public:
   ZarrWriter(ZarrFormat& format, sdk::SaveArgs args) : format_(format), args_(std::move(args)) {}
@@ -113,7 +93,7 @@ class ZarrWriter : public sdk::CheckpointWriter {
     std::vector<char> gathered;
     const char* data = ckpt::tensor_bytes(s.data);
     if (!msw_tensor_is_contiguous(&s.data)) {
-      gathered = gather(s.data, shape);
+      gathered = ckpt::gather_strided(s.data, shape);
       data = gathered.data();
     }
     ckpt::write_new_file(chunk, data, bytes, [&] {

@@ -150,4 +150,24 @@ inline Dims check_region(const std::string& key, const Dims& global, const Dims&
 
 inline char* tensor_bytes(const msw_tensor& t) { return static_cast<char*>(t.data) + t.byte_offset; }
 
+// The bytes of a strided CPU tensor of shape `shape` in C order (writers store shards densely).
+inline std::vector<char> gather_strided(const msw_tensor& t, const Dims& shape) {
+  const size_t es = msw_dtype_size(t.dtype);
+  std::vector<char> out(static_cast<size_t>(checked_numel(shape, "shard")) * es);
+  if (out.empty()) return out;
+  const char* base = tensor_bytes(t);
+  const size_t nd = shape.size();
+  Dims idx(nd, 0);
+  for (size_t i = 0; i * es < out.size(); ++i) {
+    int64_t off = 0;
+    for (size_t d = 0; d < nd; ++d) off += idx[d] * t.strides[d];
+    std::memcpy(out.data() + i * es, base + off * static_cast<int64_t>(es), es);
+    for (size_t d = nd; d > 0; --d) {
+      if (++idx[d - 1] < shape[d - 1]) break;
+      idx[d - 1] = 0;
+    }
+  }
+  return out;
+}
+
 }  // namespace megaswift::ckpt

@@ -50,7 +50,8 @@ TEST_CASE("python3-zarr opens the zarr checkpoint we write: shapes, dtypes and v
   const std::vector<T> ts = {{"embedding.word_embeddings.weight", MSW_DTYPE_F32, "<f4", {8, 6}, {4, 6}},
                              {"decoder.layers.self_attention.linear_qkv.weight", MSW_DTYPE_BF16, "bfloat16", {2, 4, 6}, {1, 4, 3}},
                              {"decoder.layers.mlp.linear_fc2.weight", MSW_DTYPE_F16, "<f2", {6, 4}, {6, 2}},
-                             {"optimizer.state.step", MSW_DTYPE_I64, "<i8", {4}, {2}}};
+                             {"optimizer.state.step", MSW_DTYPE_I64, "<i8", {4}, {2}},
+                             {"optimizer.param_groups.0.lr", MSW_DTYPE_F32, "<f4", {}, {}}};
   const fs::path root = fresh_dir("zarr_python_reads_ours");
   const fs::path ckpt = root / "ckpt", expected = root / "expected";
   fs::create_directories(ckpt);
@@ -82,7 +83,7 @@ TEST_CASE("python3-zarr opens the zarr checkpoint we write: shapes, dtypes and v
                              expected.string());
   INFO(r.output);
   CHECK(r.status == 0);
-  CHECK(r.output.find("OK 4 arrays") != std::string::npos);
+  CHECK(r.output.find("OK 5 arrays") != std::string::npos);
 }
 
 TEST_CASE("we read the zarr arrays python3-zarr writes, over chunkings unlike the regions we read") {

@@ -210,3 +210,33 @@ TEST_CASE("zarr skips shards whose replica_id is not 0") {
   Reader r(p, dir);
   CHECK(r.read("w", MSW_DTYPE_F32, {0}, {4}) == a);
 }
+
+TEST_CASE("zarr stores a 0-d tensor as zarr-python does (chunk file \"0\") and a strided shard densely") {
+  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  const fs::path dir = fresh_dir("zarr_scalar_strided");
+  std::vector<char> scalar = global_bytes(MSW_DTYPE_I64, {}, 4);
+  // The strided shard: columns 0..1 of a (3, 4) f32 buffer, written through a non-contiguous view.
+  const std::vector<char> full = global_bytes(MSW_DTYPE_F32, {3, 4}, 5);
+  const std::string dir_text = dir.string();  // save_args keeps its c_str()
+  msw_save_args a = p.save_args(dir_text, "{}", 0, 1);
+  void* writer = nullptr;
+  check(p.vt().begin_save(p.self(), &a, &writer));
+  msw_shard recs[2]{};
+  recs[0].struct_size = sizeof(msw_shard);
+  recs[0].key = "step";
+  recs[0].data = view(scalar.data(), MSW_DTYPE_I64, {});
+  recs[1].struct_size = sizeof(msw_shard);
+  recs[1].ndim = 2;
+  recs[1].key = "cols";
+  recs[1].global_shape[0] = 3;
+  recs[1].global_shape[1] = 2;
+  recs[1].data = view(const_cast<char*>(full.data()), MSW_DTYPE_F32, {3, 2});
+  recs[1].data.strides[0] = 4;  // rows of the (3, 4) buffer
+  check(p.vt().write_shards(writer, recs, 2, sizeof(msw_shard)));
+  check(p.vt().finish_save(writer));
+  p.commit(dir.string(), "{}", 0, 1);
+  CHECK(fs::file_size(dir / "step" / "0") == 8);
+  Reader r(p, dir);
+  CHECK(r.read("step", MSW_DTYPE_I64, {}, {}) == scalar);
+  CHECK(r.read("cols", MSW_DTYPE_F32, {0, 0}, {3, 2}) == slice(full, MSW_DTYPE_F32, {3, 4}, {0, 0}, {3, 2}));
+}
