@@ -100,6 +100,32 @@ void write_and_verify(const fs::path& dir, uint64_t max_shard, size_t expect_fil
     if (t.key.rfind("formula.", 0) == 0) CHECK(out["formula_ok"][t.key] == true);
   }
   MESSAGE("python check used numpy: " << out["numpy"]);
+  // For check_with_safetensors.py (the Python safetensors package, on a machine that has it).
+  if (const char* keep = std::getenv("MSW_ST_EXPORT_DIR")) {
+    fs::create_directories(keep);
+    fs::remove_all(fs::path(keep) / dir.filename());
+    fs::copy(dir, fs::path(keep) / dir.filename(), fs::copy_options::recursive);
+  }
+}
+
+// Every tensor of `dir` is a "formula.*" tensor: bytes equal to the formula in its dtype, and as f32 too.
+void check_formula_dir(const fs::path& dir, size_t expect_count) {
+  st::DirectoryReader reader(dir.string());
+  CHECK_FALSE(reader.written_by_megaswift());
+  CHECK(reader.common_state_json() == "{}");
+  REQUIRE(reader.tensor_count() == expect_count);
+  for (size_t k = 0; k < reader.tensor_count(); ++k) {
+    const st::TensorEntry& e = *reader.tensor(k).entry;
+    INFO(dir << ": " << e.name);
+    std::vector<char> got(e.numel * e.dtype.size);
+    reader.read_region(e.name, std::vector<int64_t>(e.shape.size(), 0), view(got.data(), e.dtype.msw, e.shape));
+    CHECK(got == formula_bytes(e.dtype.msw, e.numel));
+    if (e.dtype.msw != MSW_DTYPE_I64) {  // and converted to f32 on the way
+      std::vector<float> f(e.numel);
+      reader.read_region(e.name, std::vector<int64_t>(e.shape.size(), 0), view(f.data(), MSW_DTYPE_F32, e.shape));
+      for (size_t i = 0; i < f.size(); ++i) REQUIRE(f[i] == formula_value(i));
+    }
+  }
 }
 
 }  // namespace
@@ -122,20 +148,15 @@ TEST_CASE("we read a sharded HF directory laid out as the Python safetensors pac
                                                  dir.string());
   INFO(r.output);
   REQUIRE(r.status == 0);
-  st::DirectoryReader reader(dir.string());
-  CHECK_FALSE(reader.written_by_megaswift());
-  CHECK(reader.common_state_json() == "{}");
-  REQUIRE(reader.tensor_count() == 5);
-  for (size_t k = 0; k < reader.tensor_count(); ++k) {
-    const st::TensorEntry& e = *reader.tensor(k).entry;
-    INFO(e.name);
-    std::vector<char> got(e.numel * e.dtype.size);
-    reader.read_region(e.name, std::vector<int64_t>(e.shape.size(), 0), view(got.data(), e.dtype.msw, e.shape));
-    CHECK(got == formula_bytes(e.dtype.msw, e.numel));
-    if (e.dtype.msw != MSW_DTYPE_I64) {  // and converted to f32 on the way
-      std::vector<float> f(e.numel);
-      reader.read_region(e.name, std::vector<int64_t>(e.shape.size(), 0), view(f.data(), MSW_DTYPE_F32, e.shape));
-      for (size_t i = 0; i < f.size(); ++i) REQUIRE(f[i] == formula_value(i));
-    }
+  check_formula_dir(dir, 5);
+}
+
+TEST_CASE("we read directories the Python safetensors package wrote (MSW_ST_PACKAGE_DIR, check_with_safetensors.py)") {
+  const char* d = std::getenv("MSW_ST_PACKAGE_DIR");
+  if (!d) {
+    MESSAGE("skipped: set MSW_ST_PACKAGE_DIR to the output of check_with_safetensors.py write");
+    return;
   }
+  check_formula_dir(fs::path(d) / "single", 5);
+  check_formula_dir(fs::path(d) / "sharded", 5);
 }
