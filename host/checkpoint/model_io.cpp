@@ -48,10 +48,17 @@ std::string recorded_model(const json& common) {
   const json& a = common["args"];
   std::string out;
   if (a.contains("model_type") && a["model_type"].is_string()) out += "model_type " + a["model_type"].get<std::string>();
+  // Built by appending: GCC 12 warns (-Wrestrict, a false positive) on "(" + string.
   std::string dims;
-  for (const char* k : {"hidden_size", "num_layers"})
-    if (a.contains(k) && a[k].is_number_integer()) dims += (dims.empty() ? "" : ", ") + std::string(k) + " " + a[k].dump();
-  if (!dims.empty()) out += (out.empty() ? "" : " ") + ("(" + dims + ")");
+  for (const char* k : {"hidden_size", "num_layers"}) {
+    if (!a.contains(k) || !a[k].is_number_integer()) continue;
+    if (!dims.empty()) dims.append(", ");
+    dims.append(k).append(" ").append(a[k].dump());
+  }
+  if (!dims.empty()) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(1, '(').append(dims).push_back(')');
+  }
   return out;
 }
 
