@@ -98,9 +98,29 @@ void write_file_atomic(const fs::path& path, const std::string& text) {
   fsync_path(path.parent_path().empty() ? fs::path(".") : path.parent_path(), true);
 }
 
+std::optional<fs::path> aside_copy(const fs::path& iteration_dir) {
+  const std::string prefix = "." + iteration_dir.filename().string() + ".old-";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(iteration_dir.parent_path(), ec))
+    if (e.is_directory() && e.path().filename().string().rfind(prefix, 0) == 0) return e.path();
+  return std::nullopt;
+}
+
 int remove_stale_temp_dirs(const fs::path& save_dir) {
   int removed = 0;
   std::error_code ec;
+  // A save that replaced an iteration and crashed between its two renames left the old copy aside and nothing
+  // under the name the tracker may still point at: put it back first.
+  for (const auto& e : fs::directory_iterator(save_dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const auto at = name.find(".old-");
+    if (name[0] != '.' || at == std::string::npos || !e.is_directory()) continue;
+    const fs::path original = save_dir / name.substr(1, at - 1);
+    if (fs::exists(original)) continue;
+    spdlog::warn("restoring {} from {}: a save replacing it did not finish", original.string(), e.path().string());
+    fs::rename(e.path(), original, ec);
+    if (ec) throw HostError(MSW_STATUS_IO, "cannot restore " + original.string() + ": " + ec.message());
+  }
   for (const auto& e : fs::directory_iterator(save_dir, ec)) {
     const std::string name = e.path().filename().string();
     if (!is_stale_temp(name) || !e.is_directory()) continue;

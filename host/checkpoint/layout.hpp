@@ -5,7 +5,8 @@
 // A save writes into <save>/.iter_0000100.tmp-<pid>, fsyncs every file and the directory, renames it into
 // place (an older iter_0000100 is moved aside first and removed only after the rename), fsyncs <save>, and
 // replaces the tracker last through a temporary file and rename. A crash at any point leaves the previous
-// tracker pointing at a complete directory.
+// tracker pointing at a complete directory: a crash between the two renames that replace the same iteration
+// leaves the old copy aside, which loads use and the next save renames back.
 #pragma once
 
 #include <cstdint>
@@ -52,8 +53,13 @@ class AtomicSave {
   bool committed_ = false;
 };
 
-// Removes <save_dir>/.iter_*.tmp-* left by saves that crashed; returns how many were removed.
+// Removes <save_dir>/.iter_*.tmp-* left by saves that crashed; returns how many were removed. An older copy moved
+// aside (.iter_X.old-<pid>) by a save that replaced iter_X and crashed before its rename is renamed back first.
+// (The two directory iterations are separate so a restored directory is never removed.)
 int remove_stale_temp_dirs(const std::filesystem::path& save_dir);
+
+// The copy of `iteration_dir` that an unfinished save of the same iteration moved aside, if any.
+std::optional<std::filesystem::path> aside_copy(const std::filesystem::path& iteration_dir);
 
 // The checkpoint directory that `load_dir` names: <load_dir>/iter_XXXXXXX (or release) per the tracker.
 std::filesystem::path iteration_dir(const std::filesystem::path& load_dir, int64_t iteration);

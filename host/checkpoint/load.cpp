@@ -68,6 +68,13 @@ std::optional<OpenCheckpoint> open_checkpoint(const PluginRegistry& registry, co
   c.load_dir = load_dir;
   c.iteration = *tracked;
   c.dir = iteration_dir(load_dir, c.iteration);
+  if (!fs::is_directory(c.dir)) {
+    if (auto aside = aside_copy(c.dir)) {
+      spdlog::warn("{} is missing; loading {}, the copy a save replacing it moved aside before it crashed",
+                   c.dir.string(), aside->string());
+      c.dir = *aside;
+    }
+  }
   if (!fs::is_directory(c.dir))
     throw HostError(MSW_STATUS_NOT_FOUND, (load_dir / kTrackerFile).string() + " names iteration " +
                                               iteration_dir_name(c.iteration) + " but " + c.dir.string() +

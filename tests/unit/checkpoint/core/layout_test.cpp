@@ -125,3 +125,21 @@ TEST_CASE("a stale temporary directory of a crashed save is ignored by loads and
   CHECK(loaded_value(s.path, &it) == 3.0f);
   CHECK(it == 300);
 }
+
+TEST_CASE("a crash between the renames that replace the same iteration leaves the old copy loadable and restored") {
+  ckpt_test::ScratchDir s("aside");
+  save_values(s.path, 100, 1.0f);
+  // The state such a crash leaves: the old directory moved aside, the new one not yet renamed into place.
+  fs::rename(s.path / "iter_0000100", s.path / ".iter_0000100.old-424242");
+  fs::create_directories(s.path / ".iter_0000100.tmp-424242");
+  CHECK(loaded_value(s.path) == 1.0f);
+  // The next save (another iteration) puts the old copy back before removing the temporary directories.
+  ::setenv("MSW_RAWDIR_FAIL_AT_KEY", "a", 1);
+  CHECK_THROWS_AS(save_values(s.path, 200, 2.0f), host::HostError);
+  ::unsetenv("MSW_RAWDIR_FAIL_AT_KEY");
+  CHECK(fs::is_directory(s.path / "iter_0000100"));
+  CHECK(hidden_entries(s.path).empty());
+  int64_t it = 0;
+  CHECK(loaded_value(s.path, &it) == 1.0f);
+  CHECK(it == 100);
+}
