@@ -18,6 +18,7 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -131,7 +132,20 @@ ExportResult export_to_hf(const ExportOptions& o, const host::PluginRegistry& re
   if (!o.exist_ok && fs::exists(o.output_dir, ec) && !fs::is_empty(o.output_dir, ec))
     throw host::HostError(MSW_STATUS_INVALID_ARGUMENT, "--output_dir " + o.output_dir.string() +
                                                            " already exists; remove it or pass --exist_ok true");
-  fs::create_directories(o.output_dir);
+  // A new output directory is written as a temporary sibling and renamed at the end, so an interrupted export
+  // never leaves a directory that looks like a model; an existing one (--exist_ok) is written in place.
+  const bool fresh = !fs::exists(o.output_dir, ec);
+  const fs::path final_dir = o.output_dir;
+  const fs::path out = fresh ? fs::path(final_dir.string() + ".tmp-" + std::to_string(::getpid())) : final_dir;
+  struct RemoveOnFailure {
+    fs::path dir;
+    bool armed;
+    ~RemoveOnFailure() {
+      std::error_code e;
+      if (armed) fs::remove_all(dir, e);
+    }
+  } cleanup{out, fresh};
+  fs::create_directories(out);
 
   const std::vector<Mapping> mappings = hf_mappings(instance);
   const int64_t layers = instance.describe().num_layers;
@@ -147,9 +161,9 @@ ExportResult export_to_hf(const ExportOptions& o, const host::PluginRegistry& re
     }
   std::unique_ptr<HfSink> writer;
   if (const host::LoadedComponent* st = o.host_hf_writer ? nullptr : registry.find(MSW_KIND_CHECKPOINT, "safetensors"))
-    writer = std::make_unique<PluginSink>(*st, o.output_dir, o.max_shard_size);
+    writer = std::make_unique<PluginSink>(*st, out, o.max_shard_size);
   else
-    writer = std::make_unique<HostSink>(o.output_dir, plan, o.max_shard_size);
+    writer = std::make_unique<HostSink>(out, plan, o.max_shard_size);
 
   msw_progress* progress = host::progress_begin("swift export --to_hf", static_cast<int64_t>(total));
   uint64_t written = 0;
@@ -188,7 +202,7 @@ ExportResult export_to_hf(const ExportOptions& o, const host::PluginRegistry& re
 
   // The model description: generation config and tokenizer files as they were, config.json from the plugin's
   // config_to_hf over the original (which keeps keys the plugin does not know, e.g. architectures).
-  host::copy_model_files(o.mcore_model, o.output_dir);
+  host::copy_model_files(o.mcore_model, out);
   json config = hf_config;
   if (instance.vt().config_to_hf) {
     const json from_plugin = json::parse(buffer_text(
@@ -197,7 +211,15 @@ ExportResult export_to_hf(const ExportOptions& o, const host::PluginRegistry& re
     config.update(from_plugin);
   }
   if (o.dtype) config["torch_dtype"] = host::torch_dtype_name(*o.dtype);
-  host::write_file_atomic(o.output_dir / "config.json", config.dump(2));
+  host::write_file_atomic(out / "config.json", config.dump(2));
+  if (fresh) {
+    host::fsync_path(out, true);
+    fs::rename(out, final_dir, ec);
+    if (ec) throw host::HostError(MSW_STATUS_IO, "cannot rename " + out.string() + " to " + final_dir.string() + ": " +
+                                                     ec.message());
+    cleanup.armed = false;
+    host::fsync_path(final_dir.parent_path().empty() ? fs::path(".") : final_dir.parent_path(), true);
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("wrote the HF weights to {} through {}", o.output_dir.string(), writer->what());
   return {o.output_dir, written, seconds};

@@ -265,3 +265,25 @@ TEST_CASE("megatron checks --ckpt_format against the loaded checkpoint plugins; 
     CHECK(r.status == 3);  // today's "training engine is not part of this build"
   }
 }
+
+TEST_CASE("an export to HF that fails midway leaves no output directory behind") {
+  Scratch s;
+  REQUIRE(swift("--model " + q(kFixtures / "qwen2") + " --to_mcore true --ckpt_format rawdir --output_dir " +
+                q(s.path / "mcore")).status == 0);
+  // Truncate the last stored shard: the export reads the first tensors, then fails on this one.
+  fs::path last;
+  for (const auto& e : fs::directory_iterator(s.path / "mcore" / "iter_0000001"))
+    if (e.path().extension() == ".bin" && (last.empty() || e.path().filename().string().size() >= last.filename().string().size()))
+      last = std::max(last, e.path());
+  REQUIRE_FALSE(last.empty());
+  fs::resize_file(last, fs::file_size(last) / 2);
+  for (bool host_writer : {false, true}) {
+    const CommandResult r = swift("--mcore_model " + q(s.path / "mcore") + " --to_hf true --output_dir " +
+                                  q(s.path / "hf"), host_writer);
+    INFO(r.output);
+    CHECK(r.status != 0);
+    CHECK(r.output.find("wrong size") != std::string::npos);
+    CHECK_FALSE(fs::exists(s.path / "hf"));
+    for (const auto& e : fs::directory_iterator(s.path)) CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+  }
+}
