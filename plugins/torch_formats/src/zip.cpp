@@ -1,17 +1,11 @@
 #include "zip.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <unordered_set>
 
 namespace torchfmt {
-
-uint32_t crc32_of(const void* data, size_t n, uint32_t crc) {
-  return static_cast<uint32_t>(::crc32_z(crc, static_cast<const Bytef*>(data), n));
-}
 
 namespace {
 

@@ -121,3 +121,15 @@ TEST_CASE("zip: malformed archives are refused with the field that is wrong") {
   ZipReader r(reinterpret_cast<const uint8_t*>(crc.data()), crc.size(), "t.zip");
   CHECK_THROWS_WITH_AS(r.verify_crc(r.records()[0]), doctest::Contains("CRC-32"), Error);
 }
+
+TEST_CASE("zip: CRC-32 matches the standard check value and is incremental") {
+  const std::string s = "123456789";
+  CHECK(crc32_of(s.data(), s.size()) == 0xCBF43926u);
+  CHECK(crc32_of(s.data() + 4, 5, crc32_of(s.data(), 4)) == 0xCBF43926u);
+  std::string big(1000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  uint32_t bytewise = 0;
+  for (char c : big) bytewise = crc32_of(&c, 1, bytewise);
+  CHECK(crc32_of(big.data(), big.size()) == bytewise);
+  CHECK(crc32_of(nullptr, 0) == 0u);
+}
