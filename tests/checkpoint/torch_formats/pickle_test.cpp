@@ -92,6 +92,34 @@ TEST_CASE("pickle: a class outside the allow-list is refused, never imported") {
   CHECK(error_of("\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93.").find("'builtins.eval'") != std::string::npos);
 }
 
+TEST_CASE("pickle: Megatron enums, BytesIO and numpy arrays in the common state are recorded, never built") {
+  PickleWriter w;
+  w.empty_dict();
+  w.mark();
+  w.str("attention_backend");
+  w.global("megatron.core.transformer.enums", "AttnBackend");
+  w.integer(5);
+  w.tuple_n(1);
+  w.reduce();
+  w.str("extra");
+  w.global("_io", "BytesIO");
+  w.global("_codecs", "encode");
+  w.str("ab");
+  w.str("latin1");
+  w.tuple_n(2);
+  w.reduce();
+  w.tuple_n(1);
+  w.reduce();
+  w.setitems();
+  w.stop();
+  Pickle p = parse(w.take());
+  const Json j = to_json(p.root(), "t");
+  CHECK(j["attention_backend"]["__class__"] == "megatron.core.transformer.enums.AttnBackend");
+  CHECK(j["attention_backend"]["args"] == Json::array({5}));
+  CHECK(j["extra"]["__class__"] == "_io.BytesIO");
+  CHECK(error_of("\x80\x02" "cmegatron.core.utils\nsomething\n.").find("allow-list") != std::string::npos);
+}
+
 TEST_CASE("pickle: lengths, memo indices and stack use are checked against the input") {
   CHECK(error_of(std::string("\x80\x02X\xff\xff\xff\x7f" "abc.", 10)).find("more bytes") != std::string::npos);
   CHECK(error_of(std::string("\x80\x02\x8d\xff\xff\xff\xff\xff\xff\xff\xff.", 12)).find("more bytes") != std::string::npos);
