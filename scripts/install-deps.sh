@@ -13,9 +13,9 @@ packages=(
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 # ... and write their test corpus with python3 (standard library only).
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
-# torch_formats (torch_dist / torch checkpoints): zlib's CRC-32 for the zip container, and Debian's torch
-# (1.13, CPU) for the tests that load what we write with torch.load and write what we read.
-packages+=(zlib1g-dev python3-torch)
+# torch_formats (torch_dist / torch checkpoints): Debian's torch (1.13, CPU) for the tests that load what we
+# write with torch.load and write what we read.
+packages+=(python3-torch)
 
 missing=()
 for p in "${packages[@]}"; do

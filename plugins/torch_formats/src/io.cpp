@@ -64,6 +64,7 @@ void OutFile::flush() {
 
 void OutFile::write(const void* data, size_t n) {
   if (fd_ < 0) throw Error(MSW_STATUS_INTERNAL, path_ + ": write after close");
+  if (n == 0) return;
   const char* p = static_cast<const char*>(data);
   pos_ += n;
   if (buf_.size() + n <= buf_.capacity()) {

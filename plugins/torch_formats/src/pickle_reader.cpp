@@ -25,8 +25,11 @@ const std::unordered_set<std::string_view>& allow_list() {
       "torch.DoubleStorage", "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage",
       "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage", "torch.CharStorage", "torch.ByteStorage",
       "torch.BoolStorage", "torch.UntypedStorage", "torch.Float8_e4m3fnStorage", "torch.Float8_e5m2Storage",
-      // Megatron's common state
-      "argparse.Namespace", "types.SimpleNamespace", "pathlib.PosixPath",
+      // Megatron's common state (its torch.load safe globals): args, RNG state with numpy arrays, and the
+      // bytes / BytesIO a protocol-2 pickle builds through _codecs.encode (TE's _extra_state)
+      "argparse.Namespace", "types.SimpleNamespace", "pathlib.PosixPath", "torch.device", "_io.BytesIO",
+      "_codecs.encode", "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.ndarray",
+      "numpy.dtype",
       // torch values inside .metadata
       "torch.Size", "torch.serialization._get_layout", "torch.float32", "torch.float16", "torch.bfloat16",
       "torch.float64", "torch.int64", "torch.int32", "torch.int16", "torch.int8", "torch.uint8", "torch.bool",
@@ -385,7 +388,11 @@ class Vm {
 
 }  // namespace
 
-bool allowed_global(std::string_view path) { return allow_list().count(path) != 0; }
+bool allowed_global(std::string_view path) {
+  if (allow_list().count(path)) return true;
+  // Megatron's enums (AttnBackend, ModelType, ...) appear in args; they are recorded by name, never built.
+  return path.rfind("megatron.core.", 0) == 0 && path.find(".enums.") != std::string_view::npos;
+}
 
 Pickle parse_pickle(const uint8_t* data, size_t size, const std::string& what) {
   if (!data && size) throw Error(MSW_STATUS_INVALID_ARGUMENT, what + ": pickle data is NULL");

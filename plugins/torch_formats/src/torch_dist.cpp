@@ -185,7 +185,7 @@ class DistReader final : public CheckpointReader {
     if (fs::exists(common_pt)) {
       MappedFile f(common_pt.string());
       TorchArchive a(f.data(), f.size(), common_pt.string());
-      return to_json(a.root(), common_pt.string()).dump();
+      return to_json(a.root(), common_pt.string()).dump(-1, ' ', false, Json::error_handler_t::replace);
     }
     for (const DcpBytes& b : meta_.bytes) {
       if (b.key.rfind("common_state/", 0) != 0) continue;
@@ -194,7 +194,7 @@ class DistReader final : public CheckpointReader {
       const PyValue* root = a->root();
       // Megatron stores ShardedObjects as torch.save([obj]); the common state is element 0.
       if (root->is(PyKind::List) && root->items.size() == 1) root = root->items[0];
-      return to_json(root, a->what()).dump();
+      return to_json(root, a->what()).dump(-1, ' ', false, Json::error_handler_t::replace);
     }
     return "{}";
   }

@@ -165,7 +165,7 @@ class LegacyReader final : public CheckpointReader {
         common[name] = to_json(v, path_);
       }
     }
-    common_ = common.dump();
+    common_ = common.dump(-1, ' ', false, Json::error_handler_t::replace);
     restack(tensors);
   }
 

@@ -182,7 +182,7 @@ TensorRef TorchArchive::tensor(const PyValue* v) const {
       throw Error(MSW_STATUS_IO, at + ": size and stride overflow");
     else last += (t.shape[d] - 1) * t.strides[d];
   }
-  if (offset < 0 || (!empty && last >= numel))
+  if (offset < 0 || offset > numel || (!empty && last >= numel))
     throw Error(MSW_STATUS_IO, at + ": elements up to " + std::to_string(last) + " lie outside its storage of " +
                                    std::to_string(numel));
   t.data = reinterpret_cast<const uint8_t*>(zip_.data(*rec).data()) + offset * isz;

@@ -1,17 +1,11 @@
 #include "zip.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <unordered_set>
 
 namespace torchfmt {
-
-uint32_t crc32_of(const void* data, size_t n, uint32_t crc) {
-  return static_cast<uint32_t>(::crc32_z(crc, static_cast<const Bytef*>(data), n));
-}
 
 namespace {
 
@@ -153,11 +147,11 @@ void ZipReader::verify_crc(const ZipRecord& r) const {
   if (crc32_of(base_ + r.data_offset, r.size) != r.crc) fail("record '" + r.name + "' fails its CRC-32 check");
 }
 
-ZipWriter::ZipWriter(OutFile& out) : out_(out), start_(out.position()) {}
+ZipWriter::ZipWriter(OutFile& out, bool force_zip64) : out_(out), start_(out.position()), force64_(force_zip64) {}
 
 void ZipWriter::add(std::string_view name, const void* data, size_t n) {
   const uint64_t local = out_.position() - start_;
-  const bool z64 = n >= kMax32 || local >= kMax32;
+  const bool z64 = force64_ || n >= kMax32 || local >= kMax32;
   std::string h;
   put(h, kLocalSig, 4);
   put(h, z64 ? 45 : 20, 2);
@@ -196,7 +190,7 @@ void ZipWriter::finish() {
   const uint64_t cd_off = out_.position() - start_;
   std::string cd;
   for (const Central& c : central_) {
-    const bool big_size = c.size >= kMax32, big_off = c.local_offset >= kMax32;
+    const bool big_size = force64_ || c.size >= kMax32, big_off = force64_ || c.local_offset >= kMax32;
     std::string extra;
     if (big_size || big_off) {
       std::string f;
@@ -231,7 +225,7 @@ void ZipWriter::finish() {
   }
   out_.write(cd);
   const uint64_t cd_size = cd.size(), count = central_.size();
-  const bool z64 = count >= 0xffff || cd_off >= kMax32 || cd_size >= kMax32;
+  const bool z64 = force64_ || count >= 0xffff || cd_off >= kMax32 || cd_size >= kMax32;
   std::string end;
   if (z64) {
     const uint64_t e64 = out_.position() - start_;

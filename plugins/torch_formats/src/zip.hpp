@@ -49,7 +49,9 @@ class ZipReader {
 // Writes an archive into `out` starting at its current position (offsets are archive-relative).
 class ZipWriter {
  public:
-  explicit ZipWriter(OutFile& out);
+  // force_zip64: ZIP64 fields and end records even when nothing needs them (what torch always writes for
+  // its end records; tests use it to exercise the ZIP64 paths without 4 GiB files).
+  explicit ZipWriter(OutFile& out, bool force_zip64 = false);
   void add(std::string_view name, const void* data, size_t n);
   void add(std::string_view name, std::string_view text) { add(name, text.data(), text.size()); }
   void finish();  // central directory and end records
@@ -64,6 +66,7 @@ class ZipWriter {
   };
   OutFile& out_;
   uint64_t start_;
+  bool force64_;
   std::vector<Central> central_;
 };
 

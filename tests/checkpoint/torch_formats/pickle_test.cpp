@@ -2,6 +2,10 @@
 // shapes torch and DCP use, and a refusal (with a clear message) for everything else.
 #include "common_state.hpp"
 #include "pickle.hpp"
+#include "region.hpp"
+
+#include <cmath>
+#include <cstring>
 
 #include <doctest/doctest.h>
 
@@ -88,6 +92,34 @@ TEST_CASE("pickle: a class outside the allow-list is refused, never imported") {
   CHECK(error_of("\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93.").find("'builtins.eval'") != std::string::npos);
 }
 
+TEST_CASE("pickle: Megatron enums, BytesIO and numpy arrays in the common state are recorded, never built") {
+  PickleWriter w;
+  w.empty_dict();
+  w.mark();
+  w.str("attention_backend");
+  w.global("megatron.core.transformer.enums", "AttnBackend");
+  w.integer(5);
+  w.tuple_n(1);
+  w.reduce();
+  w.str("extra");
+  w.global("_io", "BytesIO");
+  w.global("_codecs", "encode");
+  w.str("ab");
+  w.str("latin1");
+  w.tuple_n(2);
+  w.reduce();
+  w.tuple_n(1);
+  w.reduce();
+  w.setitems();
+  w.stop();
+  Pickle p = parse(w.take());
+  const Json j = to_json(p.root(), "t");
+  CHECK(j["attention_backend"]["__class__"] == "megatron.core.transformer.enums.AttnBackend");
+  CHECK(j["attention_backend"]["args"] == Json::array({5}));
+  CHECK(j["extra"]["__class__"] == "_io.BytesIO");
+  CHECK(error_of("\x80\x02" "cmegatron.core.utils\nsomething\n.").find("allow-list") != std::string::npos);
+}
+
 TEST_CASE("pickle: lengths, memo indices and stack use are checked against the input") {
   CHECK(error_of(std::string("\x80\x02X\xff\xff\xff\x7f" "abc.", 10)).find("more bytes") != std::string::npos);
   CHECK(error_of(std::string("\x80\x02\x8d\xff\xff\xff\xff\xff\xff\xff\xff.", 12)).find("more bytes") != std::string::npos);
@@ -116,4 +148,40 @@ TEST_CASE("pickle: deep nesting and cycles do not overflow the stack") {
   // A list that contains itself: EMPTY_LIST, BINPUT 0, BINGET 0, APPEND.
   Pickle c = parse("\x80\x02]q\x00h\x00" "a."s);
   CHECK_THROWS_WITH_AS(to_json(c.root(), "cycle"), doctest::Contains("nested deeper"), Error);
+}
+
+TEST_CASE("float conversions: exact widening, round-to-nearest-even narrowing") {
+  // Every finite half and bfloat16 survives widening to F32 and narrowing back.
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const uint16_t x = static_cast<uint16_t>(h);
+    const float f = f16_to_f32(x);
+    if (!std::isnan(f)) REQUIRE(f32_to_f16(f) == x);
+    const float b = bf16_to_f32(x);
+    if (!std::isnan(b)) REQUIRE(f32_to_bf16(b) == x);
+  }
+  auto bits = [](float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+  };
+  auto from = [](uint32_t u) {
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  };
+  // bf16: halfway cases go to even, others to nearest.
+  CHECK(f32_to_bf16(from(0x3f808000)) == 0x3f80);  // tie, even stays
+  CHECK(f32_to_bf16(from(0x3f818000)) == 0x3f82);  // tie, odd rounds up
+  CHECK(f32_to_bf16(from(0x3f808001)) == 0x3f81);
+  CHECK(std::isnan(bf16_to_f32(f32_to_bf16(std::nanf("")))));
+  // f16: 1 + 2^-11 is a tie (to 1.0), 1 + 3*2^-11 rounds to even upward, overflow to inf, subnormals.
+  CHECK(f32_to_f16(1.0f + std::ldexp(1.0f, -11)) == 0x3c00);
+  CHECK(f32_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3c02);
+  CHECK(f32_to_f16(65504.0f) == 0x7bff);
+  CHECK(f32_to_f16(65520.0f) == 0x7c00);
+  CHECK(f32_to_f16(std::ldexp(1.0f, -24)) == 0x0001);
+  CHECK(f32_to_f16(std::ldexp(1.0f, -25)) == 0x0000);           // tie to even (zero)
+  CHECK(f32_to_f16(std::ldexp(3.0f, -25)) == 0x0002);           // 1.5 units: tie to even (2)
+  CHECK(f32_to_f16(-std::ldexp(1.0f, -14)) == 0x8400);          // smallest normal
+  CHECK(bits(f16_to_f32(0x0001)) == bits(std::ldexp(1.0f, -24)));
 }

@@ -193,7 +193,13 @@ TEST_CASE("torch format: we read what torch.save (python3-torch) wrote: views, s
   const Json expected = Json::parse(torchfmt::read_small_file((dir / "expected.json").string(), 1 << 24));
   MESSAGE("written by torch " << expected["torch_version"].get<std::string>());
   auto r = open(dir);
-  CHECK(Json::parse(r->common_state_json()) == expected["common"]);
+  Json common = Json::parse(r->common_state_json());
+  if (common.contains("rng_numpy")) {  // ('MT19937', ndarray, pos, has_gauss, cached): the array as an object node
+    CHECK(common["rng_numpy"][0] == "MT19937");
+    CHECK(common["rng_numpy"][1]["__class__"].get<std::string>().find("_reconstruct") != std::string::npos);
+    common.erase("rng_numpy");
+  }
+  CHECK(common == expected["common"]);
   static const std::map<std::string, int32_t> dtypes = {
       {"float32", MSW_DTYPE_F32}, {"bfloat16", MSW_DTYPE_BF16}, {"float16", MSW_DTYPE_F16}, {"int64", MSW_DTYPE_I64}};
   REQUIRE(r->tensor_count() == expected["tensors"].size());
