@@ -264,7 +264,8 @@ TEST_CASE("hdf5 stores a strided shard densely") {
   const fs::path dir = fresh_dir("hdf5_strided");
   const std::vector<char> full = global_bytes(MSW_DTYPE_BF16, {3, 4}, 6);
   const std::string dir_text = dir.string();  // save_args keeps its c_str()
-  msw_save_args a = p.save_args(dir_text, "{}", 0, 1);
+  const std::string common = "{}";
+  msw_save_args a = p.save_args(dir_text, common, 0, 1);
   void* writer = nullptr;
   check(p.vt().begin_save(p.self(), &a, &writer));
   msw_shard rec{};

@@ -107,6 +107,7 @@ class Plugin {
   const msw_checkpoint_vtable& vt() const { return vt_; }
   void* self() const { return self_; }
 
+  // The struct points into `dir` and `common`: both must outlive it (no temporaries).
   msw_save_args save_args(const std::string& dir, const std::string& common, int rank, int world) const {
     msw_save_args a{};
     a.struct_size = sizeof(a);

@@ -218,7 +218,8 @@ TEST_CASE("zarr stores a 0-d tensor as zarr-python does (chunk file \"0\") and a
   // The strided shard: columns 0..1 of a (3, 4) f32 buffer, written through a non-contiguous view.
   const std::vector<char> full = global_bytes(MSW_DTYPE_F32, {3, 4}, 5);
   const std::string dir_text = dir.string();  // save_args keeps its c_str()
-  msw_save_args a = p.save_args(dir_text, "{}", 0, 1);
+  const std::string common = "{}";
+  msw_save_args a = p.save_args(dir_text, common, 0, 1);
   void* writer = nullptr;
   check(p.vt().begin_save(p.self(), &a, &writer));
   msw_shard recs[2]{};
