@@ -20,6 +20,9 @@
 // requires), checks that the shards of each key agree on dtype and global shape, do not overlap and cover
 // the tensor, and writes the index. A reader uses the index; without one (files written by h5py in this
 // layout) it scans every *.h5 file the same way.
+//
+// Writes are synchronous whatever args.async says: finish_save flushes, closes and fsyncs the rank file.
+// libhdf5's own error printing is off inside every entry (h5.hpp); its messages end up in ours.
 #pragma once
 
 #include "h5.hpp"

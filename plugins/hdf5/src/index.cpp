@@ -178,7 +178,12 @@ Index parse_index_json(const std::string& text, const std::string& path) {
     throw Error(MSW_STATUS_INVALID_ARGUMENT, path + ": \"tensors\" must be an object");
   Index index;
   if (j.contains("common_state") && !j["common_state"].is_null())
+  {
     index.common_file = string_field(j["common_state"], "file", path + ": common_state");
+    if (index.common_file.find('/') != std::string::npos || index.common_file == "..")
+      throw Error(MSW_STATUS_INVALID_ARGUMENT, path + ": common_state file \"" + index.common_file +
+                                                   "\" must name a file of the checkpoint directory");
+  }
   for (const auto& [key, t] : j["tensors"].items()) {
     const std::string where = path + ": tensor " + key;
     if (!t.is_object()) throw Error(MSW_STATUS_INVALID_ARGUMENT, where + " must be an object");

@@ -17,6 +17,9 @@
 // here), and the coordinator checks every array for complete chunk files of the right size before it
 // writes common_state.json and then metadata.json. This needs a directory every rank sees (as the host's
 // rename into place does anyway).
+//
+// Writes are synchronous whatever args.async says (checkpoint.h lets a format finish early, not late):
+// write_shards writes and fsyncs each chunk file, finish_save fsyncs the directories.
 #pragma once
 
 #include "zarray.hpp"

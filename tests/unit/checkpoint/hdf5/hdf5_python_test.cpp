@@ -79,7 +79,7 @@ TEST_CASE("python3-h5py reads the hdf5 checkpoint we write: datasets, attributes
   const std::string common = R"({"iteration": 3, "checkpoint_version": 3.0, "args": {"lr": 0.5}, "rng_state": null})";
   std::ofstream(expected / "manifest.json") << manifest.dump();
   std::ofstream(expected / "common.json") << common;
-  Plugin p("libmegaswift_checkpoint_hdf5.so", "hdf5");
+  Plugin p("hdf5");
   p.save(ckpt, common, ranks);
   const auto r = run_command("/usr/bin/python3 " + script("hdf5_check_ours.py") + " " + ckpt.string() + " " +
                              expected.string());
@@ -100,7 +100,7 @@ TEST_CASE("we read an hdf5 checkpoint h5py wrote in our layout, without an index
   INFO(w.output);
   REQUIRE(w.status == 0);
   const auto manifest = nlohmann::json::parse(std::ifstream(root / "expected" / "manifest.json"));
-  Plugin p("libmegaswift_checkpoint_hdf5.so", "hdf5");
+  Plugin p("hdf5");
   CHECK(p.probe(root / "ckpt") == 40);
   Reader r(p, root / "ckpt");
   CHECK(nlohmann::json::parse(r.common()) == nlohmann::json::parse(std::ifstream(root / "expected" / "common.json")));
@@ -139,7 +139,7 @@ TEST_CASE("hdf5: an attribute of the wrong type (h5py wrote global_shape as a st
       "', 'r+'); ds = f['tensors/optimizer.state.step/shard_0']; del ds.attrs['global_shape']; "
       "ds.attrs['global_shape'] = '(9,)'; f.close()";
   REQUIRE(run_command("/usr/bin/python3 -c \"" + edit + "\"").status == 0);
-  Plugin p("libmegaswift_checkpoint_hdf5.so", "hdf5");
+  Plugin p("hdf5");
   try {
     Reader r(p, root / "ckpt");
     FAIL("opened without error");

@@ -17,7 +17,6 @@ using namespace ckpt_test;
 
 namespace {
 
-const char* kLib = "libmegaswift_checkpoint_hdf5.so";
 const char* kCommon =
     R"({"iteration": 100, "checkpoint_version": 3.0, "args": {"hidden_size": 6, "lr": 0.0001},)"
     R"( "opt_param_scheduler": null, "rng_state": [1, 2, 3], "data_state": {"consumed": 12345678901}})";
@@ -51,7 +50,7 @@ TestShard part(const Tensor& t, int i) {
 }
 
 fs::path save_two(const std::string& name, const std::vector<Tensor>& ts) {
-  Plugin p(kLib, "hdf5");
+  Plugin p("hdf5");
   const fs::path dir = fresh_dir(name);
   std::vector<std::vector<TestShard>> ranks(2);
   for (const Tensor& t : ts)
@@ -87,7 +86,7 @@ std::string stderr_of(F&& f) {
 }
 
 std::string open_error(const fs::path& dir) {
-  Plugin p(kLib, "hdf5");
+  Plugin p("hdf5");
   try {
     Reader r(p, dir);
   } catch (const Error& e) {
@@ -104,7 +103,7 @@ TEST_CASE("hdf5 round trip: F32/BF16/F16/I64 split unevenly by two writers, read
   CHECK(fs::is_regular_file(dir / "rank_0.h5"));
   CHECK(fs::is_regular_file(dir / "rank_1.h5"));
   CHECK(fs::is_regular_file(dir / "hdf5_index.json"));
-  Plugin p(kLib, "hdf5");
+  Plugin p("hdf5");
   Reader r(p, dir);
   CHECK(r.common() == kCommon);
   REQUIRE(r.count() == ts.size());
@@ -161,7 +160,7 @@ TEST_CASE("hdf5 index lists every shard, and probe recognises it") {
   REQUIRE(qkv["shards"].size() == 2);
   CHECK(qkv["shards"][1]["file"] == "rank_1.h5");
   CHECK(qkv["shards"][1]["offset"] == nlohmann::json::array({1, 0, 0}));
-  Plugin p(kLib, "hdf5");
+  Plugin p("hdf5");
   CHECK(p.probe(dir) == 100);
   fs::remove(dir / "hdf5_index.json");
   CHECK(p.probe(dir) == 40);
@@ -173,7 +172,7 @@ TEST_CASE("hdf5 index lists every shard, and probe recognises it") {
 }
 
 TEST_CASE("hdf5 commit refuses overlapping shards and tensors a rank did not save") {
-  Plugin p(kLib, "hdf5");
+  Plugin p("hdf5");
   std::vector<char> b(8 * 4);
   {
     std::vector<std::vector<TestShard>> ranks{{{"w", MSW_DTYPE_F32, {8}, {0}, {5}, std::vector<char>(20)}},
@@ -216,7 +215,7 @@ TEST_CASE("hdf5: a file that is not HDF5 is an error naming it, and libhdf5 prin
 TEST_CASE("hdf5: a truncated rank file is a clear error when its data is read, with nothing on stderr") {
   const fs::path dir = save_two("hdf5_truncated", tensors());
   fs::resize_file(dir / "rank_1.h5", fs::file_size(dir / "rank_1.h5") / 2);
-  Plugin p(kLib, "hdf5");
+  Plugin p("hdf5");
   std::string message;
   const std::string err = stderr_of([&] {
     try {
@@ -235,7 +234,7 @@ TEST_CASE("hdf5: a dataset the index lists but the file lacks is an error naming
   auto j = nlohmann::json::parse(slurp(dir / "hdf5_index.json"));
   j["tensors"]["optimizer.state.step"]["shards"][1]["dataset"] = "/tensors/optimizer.state.step/shard_99";
   std::ofstream(dir / "hdf5_index.json", std::ios::trunc) << j.dump();
-  Plugin p(kLib, "hdf5");
+  Plugin p("hdf5");
   Reader r(p, dir);
   CHECK_THROWS_WITH_AS(r.read("optimizer.state.step", MSW_DTYPE_I64, {0}, {5}),
                        doctest::Contains("rank_1.h5:/tensors/optimizer.state.step/shard_99 is missing"), Error);
@@ -260,11 +259,12 @@ TEST_CASE("hdf5: a malformed index is an error naming the file and the field") {
 }
 
 TEST_CASE("hdf5 stores a strided shard densely") {
-  Plugin p(kLib, "hdf5");
+  Plugin p("hdf5");
   const fs::path dir = fresh_dir("hdf5_strided");
   const std::vector<char> full = global_bytes(MSW_DTYPE_BF16, {3, 4}, 6);
   const std::string dir_text = dir.string();  // save_args keeps its c_str()
-  msw_save_args a = p.save_args(dir_text, "{}", 0, 1);
+  const std::string common = "{}";
+  msw_save_args a = p.save_args(dir_text, common, 0, 1);
   void* writer = nullptr;
   check(p.vt().begin_save(p.self(), &a, &writer));
   msw_shard rec{};

@@ -90,12 +90,23 @@ inline std::vector<char> slice(const std::vector<char>& global, int32_t dtype, c
   return out;
 }
 
+// The sanitizer build of these tests (MEGASWIFT_CHECKPOINT_SANITIZERS) loads plugins built with ASan/UBSan
+// from their own folder, under a suffixed file name.
+#ifndef CKPT_TEST_PLUGIN_DIR
+#define CKPT_TEST_PLUGIN_DIR ""
+#endif
+#ifndef CKPT_TEST_LIB_SUFFIX
+#define CKPT_TEST_LIB_SUFFIX ""
+#endif
+
+// The checkpoint component `component` of libmegaswift_checkpoint_<component>.so.
 class Plugin {
  public:
-  Plugin(const std::string& library, const std::string& component) {
+  explicit Plugin(const std::string& component) {
     static megaswift::host::PluginRegistry* registry = new megaswift::host::PluginRegistry(megaswift::host::host_api());
+    const fs::path dir = *CKPT_TEST_PLUGIN_DIR ? fs::path(CKPT_TEST_PLUGIN_DIR) : megaswift::testing::plugin_dir();
     if (!registry->find(MSW_KIND_CHECKPOINT, component))
-      registry->load_library(megaswift::testing::plugin_dir() / library);
+      registry->load_library(dir / ("libmegaswift_checkpoint_" + component + CKPT_TEST_LIB_SUFFIX + ".so"));
     vt_ = megaswift::host::PluginRegistry::vtable_copy<msw_checkpoint_vtable>(
         registry->require(MSW_KIND_CHECKPOINT, component));
     check(vt_.create("{}", &self_));
@@ -107,6 +118,7 @@ class Plugin {
   const msw_checkpoint_vtable& vt() const { return vt_; }
   void* self() const { return self_; }
 
+  // The struct points into `dir` and `common`: both must outlive it (no temporaries).
   msw_save_args save_args(const std::string& dir, const std::string& common, int rank, int world) const {
     msw_save_args a{};
     a.struct_size = sizeof(a);

@@ -28,7 +28,7 @@ std::string zarray(const std::string& dtype = "\"<f4\"", const std::string& comp
 }
 
 std::string open_error(const fs::path& dir) {
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   try {
     Reader r(p, dir);
   } catch (const Error& e) {
@@ -38,7 +38,7 @@ std::string open_error(const fs::path& dir) {
 }
 
 std::string read_error(const fs::path& dir) {
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   Reader r(p, dir);
   try {
     r.read("w", MSW_DTYPE_F32, {0, 0}, {4, 2});
@@ -124,7 +124,7 @@ TEST_CASE("zarr: a missing chunk is an error when fill_value is null and fill_va
   {
     const fs::path dir = hand_array("zarr_missing_fill", zarray("\"<f4\"", "null", "\"NaN\""));
     fs::remove(dir / "w" / "1.0");
-    Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+    Plugin p("zarr");
     Reader r(p, dir);
     const auto v = r.read("w", MSW_DTYPE_F32, {1, 1}, {2, 1});
     float f[2];
@@ -137,7 +137,7 @@ TEST_CASE("zarr: a missing chunk is an error when fill_value is null and fill_va
 TEST_CASE("zarr: read_common explains a Megatron-written common.pt and a missing common_state.json") {
   const fs::path dir = hand_array("zarr_common_pt", zarray());
   fs::remove(dir / "common_state.json");
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   {
     Reader r(p, dir);
     CHECK_THROWS_WITH_AS(r.common(), doctest::Contains("is missing"), Error);

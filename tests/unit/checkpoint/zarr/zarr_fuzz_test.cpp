@@ -10,7 +10,7 @@
 using namespace ckpt_test;
 
 TEST_CASE("zarr: mutated and truncated .zarray files are an error or a valid array, never a crash") {
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   const fs::path dir = fresh_dir("zarr_fuzz");
   std::vector<std::vector<TestShard>> ranks{
       {{"w", MSW_DTYPE_BF16, {4, 6}, {0, 0}, {2, 6}, global_bytes(MSW_DTYPE_BF16, {2, 6}, 1)},

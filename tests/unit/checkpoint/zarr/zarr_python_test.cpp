@@ -77,7 +77,7 @@ TEST_CASE("python3-zarr opens the zarr checkpoint we write: shapes, dtypes and v
     }
   }
   std::ofstream(expected / "manifest.json") << manifest.dump();
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   p.save(ckpt, R"({"iteration": 1})", ranks);
   const auto r = run_command("/usr/bin/python3 " + script("zarr_check_ours.py") + " " + ckpt.string() + " " +
                              expected.string());
@@ -96,7 +96,7 @@ TEST_CASE("we read the zarr arrays python3-zarr writes, over chunkings unlike th
   INFO(w.output);
   REQUIRE(w.status == 0);
   const auto manifest = nlohmann::json::parse(std::ifstream(root / "expected" / "manifest.json"));
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   CHECK(p.probe(root / "ckpt") == 100);
   Reader r(p, root / "ckpt");
   CHECK(nlohmann::json::parse(r.common()) == nlohmann::json{{"iteration", 7}});

@@ -47,7 +47,7 @@ TestShard shard(const Tensor& t, int i) {
 }
 
 fs::path save_two_ranks(const std::string& name, const std::vector<Tensor>& ts) {
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   fs::path dir = fresh_dir(name);
   std::vector<std::vector<TestShard>> ranks(2);
   for (const Tensor& t : ts)
@@ -68,7 +68,7 @@ std::string slurp(const fs::path& p) {
 TEST_CASE("zarr round trip: F32/BF16/F16/I64 split 2-way by two writers read back bit-exact, whole and by region") {
   const auto ts = tensors();
   const fs::path dir = save_two_ranks("zarr_roundtrip", ts);
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   Reader r(p, dir);
   CHECK(nlohmann::json::parse(r.common()) == nlohmann::json::parse(kCommon));
   CHECK(r.common() == kCommon);
@@ -122,7 +122,7 @@ TEST_CASE("zarr read_region converts between float types with round to nearest e
   t.bytes.assign(reinterpret_cast<const char*>(values), reinterpret_cast<const char*>(values) + sizeof(values));
   Tensor i{"n", MSW_DTYPE_I64, {2}, {1}, global_bytes(MSW_DTYPE_I64, {2}, 9)};
   const fs::path dir = save_two_ranks("zarr_convert", {t, i});
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   Reader r(p, dir);
   const auto bf = r.read("w", MSW_DTYPE_BF16, {0}, {4});
   uint16_t bits[4];
@@ -142,7 +142,7 @@ TEST_CASE("zarr read_region converts between float types with round to nearest e
 }
 
 TEST_CASE("zarr probe: 100 for metadata.json with sharded_backend zarr, 60 for bare arrays, 0 otherwise") {
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   const fs::path dir = save_two_ranks("zarr_probe", tensors());
   CHECK(p.probe(dir) == 100);
   fs::remove(dir / "metadata.json");
@@ -154,7 +154,7 @@ TEST_CASE("zarr probe: 100 for metadata.json with sharded_backend zarr, 60 for b
 }
 
 TEST_CASE("zarr refuses shards that do not tile the tensor, shards of unequal shapes, and duplicates") {
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   std::vector<char> b(8 * 4);
   {
     // 3 rows do not divide 8.
@@ -201,7 +201,7 @@ TEST_CASE("zarr refuses shards that do not tile the tensor, shards of unequal sh
 }
 
 TEST_CASE("zarr skips shards whose replica_id is not 0") {
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   std::vector<char> a = global_bytes(MSW_DTYPE_F32, {4}, 3), junk(16, 0x55);
   std::vector<std::vector<TestShard>> ranks{{{"w", MSW_DTYPE_F32, {4}, {0}, {4}, a}},
                                             {{"w", MSW_DTYPE_F32, {4}, {0}, {4}, junk, 1}}};
@@ -212,13 +212,14 @@ TEST_CASE("zarr skips shards whose replica_id is not 0") {
 }
 
 TEST_CASE("zarr stores a 0-d tensor as zarr-python does (chunk file \"0\") and a strided shard densely") {
-  Plugin p("libmegaswift_checkpoint_zarr.so", "zarr");
+  Plugin p("zarr");
   const fs::path dir = fresh_dir("zarr_scalar_strided");
   std::vector<char> scalar = global_bytes(MSW_DTYPE_I64, {}, 4);
   // The strided shard: columns 0..1 of a (3, 4) f32 buffer, written through a non-contiguous view.
   const std::vector<char> full = global_bytes(MSW_DTYPE_F32, {3, 4}, 5);
   const std::string dir_text = dir.string();  // save_args keeps its c_str()
-  msw_save_args a = p.save_args(dir_text, "{}", 0, 1);
+  const std::string common = "{}";
+  msw_save_args a = p.save_args(dir_text, common, 0, 1);
   void* writer = nullptr;
   check(p.vt().begin_save(p.self(), &a, &writer));
   msw_shard recs[2]{};
