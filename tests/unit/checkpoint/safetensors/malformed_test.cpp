@@ -216,3 +216,9 @@ TEST_CASE("an index whose weight_map leaves the directory, or is not an object, 
 TEST_CASE("a directory without safetensors files is NOT_FOUND") {
   expect_open_error(scratch("empty"), MSW_STATUS_NOT_FOUND, {"model.safetensors", "model.safetensors.index.json"});
 }
+
+TEST_CASE("deeply nested JSON in the header is refused without exhausting the stack") {
+  const std::string deep = "{\"w\":" + std::string(2'000'000, '[') + std::string(2'000'000, ']') + "}";
+  const fs::path dir = one_file("deep", deep, "");
+  expect_open_error(dir, MSW_STATUS_INVALID_ARGUMENT, {"model.safetensors", "2000001 deep"});
+}
