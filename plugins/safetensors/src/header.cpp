@@ -52,7 +52,9 @@ size_t utf8_error(const std::string& s) {
 // The deepest nesting of objects and arrays outside strings. A safetensors header needs 3 (root, tensor, shape);
 // nlohmann's recursive value handling would exhaust the stack on a header of a million '[' long before the size
 // limit, so depth is checked first.
-size_t nesting_depth(const std::string& s) {
+}  // namespace
+
+size_t json_nesting_depth(const std::string& s) {
   size_t depth = 0, deepest = 0;
   bool in_string = false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -71,11 +73,11 @@ size_t nesting_depth(const std::string& s) {
   return deepest;
 }
 
-constexpr size_t kMaxNesting = 16;
+namespace {
 
 // Parses with nlohmann, refusing duplicate keys at any level (the spec forbids them; nlohmann keeps the last).
 json parse_json_object(const std::string& path, const std::string& text) {
-  if (const size_t depth = nesting_depth(text); depth > kMaxNesting)
+  if (const size_t depth = json_nesting_depth(text); depth > kMaxNesting)
     bad(path, "the header nests objects and arrays " + std::to_string(depth) + " deep; a safetensors header needs 3 "
               "(at most " + std::to_string(kMaxNesting) + " accepted)");
   std::vector<std::set<std::string>> open_objects;

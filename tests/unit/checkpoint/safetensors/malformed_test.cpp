@@ -222,3 +222,10 @@ TEST_CASE("deeply nested JSON in the header is refused without exhausting the st
   const fs::path dir = one_file("deep", deep, "");
   expect_open_error(dir, MSW_STATUS_INVALID_ARGUMENT, {"model.safetensors", "2000001 deep"});
 }
+
+TEST_CASE("a deeply nested index is refused without exhausting the stack") {
+  const fs::path dir = scratch("index-deep");
+  std::ofstream(dir / "model.safetensors.index.json")
+      << "{\"weight_map\":" << std::string(1'000'000, '[') << std::string(1'000'000, ']') << "}";
+  expect_open_error(dir, MSW_STATUS_INVALID_ARGUMENT, {"model.safetensors.index.json", "1000001 deep"});
+}
