@@ -166,6 +166,7 @@ FileHeader parse_header(const std::string& path, const std::string& text, uint64
   const uint64_t data_size = file_size - h.data_start;  // read_header checked data_start <= file_size
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (it.key() == "__metadata__") {
+      if (it->is_null()) continue;  // the reference reader takes null as "no metadata"
       if (!it->is_object()) bad(path, "\"__metadata__\" must be an object of strings, found " + it->dump());
       for (auto m = it->begin(); m != it->end(); ++m) {
         if (!m->is_string())

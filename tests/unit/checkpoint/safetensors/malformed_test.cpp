@@ -32,6 +32,14 @@ TEST_CASE("a well-formed hand-made file opens (the baseline the malformed cases 
   CHECK_FALSE(r.written_by_megaswift());
 }
 
+TEST_CASE("\"__metadata__\": null is no metadata, as the reference reader takes it") {
+  const fs::path dir = one_file("meta-null", R"({"__metadata__":null,"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                                std::string(8, '\1'));
+  st::DirectoryReader r(dir.string());
+  CHECK(r.tensor_count() == 1);
+  CHECK(r.first_header().metadata.empty());
+}
+
 TEST_CASE("a file shorter than the 8-byte header length is truncated") {
   const fs::path dir = scratch("tiny");
   { std::ofstream(dir / "model.safetensors") << "abc"; }
