@@ -49,8 +49,37 @@ size_t utf8_error(const std::string& s) {
   return std::string::npos;
 }
 
+// The deepest nesting of objects and arrays outside strings. A safetensors header needs 3 (root, tensor, shape);
+// nlohmann's recursive value handling would exhaust the stack on a header of a million '[' long before the size
+// limit, so depth is checked first.
+}  // namespace
+
+size_t json_nesting_depth(const std::string& s) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+namespace {
+
 // Parses with nlohmann, refusing duplicate keys at any level (the spec forbids them; nlohmann keeps the last).
 json parse_json_object(const std::string& path, const std::string& text) {
+  if (const size_t depth = json_nesting_depth(text); depth > kMaxNesting)
+    bad(path, "the header nests objects and arrays " + std::to_string(depth) + " deep; a safetensors header needs 3 "
+              "(at most " + std::to_string(kMaxNesting) + " accepted)");
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
   const json::parser_callback_t cb = [&](int, json::parse_event_t ev, json& parsed) {
@@ -137,6 +166,7 @@ FileHeader parse_header(const std::string& path, const std::string& text, uint64
   const uint64_t data_size = file_size - h.data_start;  // read_header checked data_start <= file_size
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (it.key() == "__metadata__") {
+      if (it->is_null()) continue;  // the reference reader takes null as "no metadata"
       if (!it->is_object()) bad(path, "\"__metadata__\" must be an object of strings, found " + it->dump());
       for (auto m = it->begin(); m != it->end(); ++m) {
         if (!m->is_string())

@@ -39,6 +39,11 @@ struct FileHeader {
 // Every failure is an Error naming the file, the tensor and the field.
 FileHeader read_header(const Fd& f);
 
+// The deepest nesting of JSON objects and arrays in `text` (strings skipped). Checked before nlohmann parses
+// untrusted text: its recursive value handling exhausts the stack on deeply nested input.
+size_t json_nesting_depth(const std::string& text);
+inline constexpr size_t kMaxNesting = 16;
+
 // Same, for the validation of a header in memory (the tests feed it bytes); `file_size` is the whole file's.
 FileHeader parse_header(const std::string& path, const std::string& json_bytes, uint64_t file_size);
 

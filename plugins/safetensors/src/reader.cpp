@@ -66,8 +66,18 @@ void DirectoryReader::open_index(const std::string& dir) {
   const std::string index_path = join(dir, kIndexFile);
   std::ifstream in(index_path, std::ios::binary);
   if (!in) throw Error(MSW_STATUS_IO, "cannot read " + index_path);
+  // An index lists names only: the header limit is generous for it, and keeps a bogus file from filling memory.
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<uint64_t>(in.tellg());
+  if (size > kMaxHeaderSize)
+    throw Error(MSW_STATUS_INVALID_ARGUMENT, index_path + " has " + std::to_string(size) + " bytes, above the limit of " +
+                                                 std::to_string(kMaxHeaderSize));
+  in.seekg(0);
   std::stringstream ss;
   ss << in.rdbuf();
+  if (const size_t depth = json_nesting_depth(ss.str()); depth > kMaxNesting)
+    throw Error(MSW_STATUS_INVALID_ARGUMENT, index_path + " nests objects and arrays " + std::to_string(depth) +
+                                                 " deep; an index needs 3");
   json j;
   try {
     j = json::parse(ss.str());
@@ -175,22 +185,42 @@ void DirectoryReader::read_region(const std::string& key, const std::vector<int6
   if (!same) staging.resize(static_cast<size_t>(chunk) * es);
   std::vector<int64_t> idx(static_cast<size_t>(inner), 0);  // position among the outer dims of the region
   const std::string what = "tensor \"" + key + "\"";
-  for (int64_t done = 0; done < numel; done += run) {
+  // Short runs (a column slice, say) are read several at a time: one pread of the span holding `batch` consecutive
+  // runs along the last outer dimension (at most ~4 MiB), then gathered, instead of one syscall per run.
+  const int bd = inner - 1;
+  uint64_t stride = es;  // disk bytes between consecutive positions along dimension bd
+  for (int d = bd + 1; d < nd; ++d) stride *= static_cast<uint64_t>(t.shape[d]);
+  const uint64_t run_bytes = static_cast<uint64_t>(run) * es;
+  const int64_t batch = (bd >= 0 && run_bytes < (64u << 10))
+                            ? std::max<int64_t>(1, static_cast<int64_t>((4u << 20) / std::max<uint64_t>(stride, 1)))
+                            : 1;
+  std::vector<char> span_buf;
+  for (int64_t done = 0; done < numel;) {
     uint64_t elem = 0;  // element index in the stored tensor of the run's first element
     for (int d = 0; d < nd; ++d) {
       const int64_t pos = offset[d] + (d < inner ? idx[d] : 0);
       elem = elem * static_cast<uint64_t>(t.shape[d]) + static_cast<uint64_t>(pos);
     }
     const uint64_t file_off = ref.file->header.data_start + t.begin + elem * es;
-    if (same) {
-      pread_exact(ref.file->fd, dst + done * static_cast<int64_t>(os), static_cast<size_t>(run) * es, file_off, what);
+    int64_t k = 1;  // runs handled in this step
+    if (batch > 1) {
+      k = std::min(batch, out.shape[bd] - idx[bd]);
+      span_buf.resize(static_cast<size_t>(static_cast<uint64_t>(k - 1) * stride + run_bytes));
+      pread_exact(ref.file->fd, span_buf.data(), span_buf.size(), file_off, what);
+      for (int64_t j = 0; j < k; ++j)
+        convert(span_buf.data() + static_cast<uint64_t>(j) * stride, src_dtype,
+                dst + (done + j * run) * static_cast<int64_t>(os), out.dtype, static_cast<size_t>(run));
+    } else if (same) {
+      pread_exact(ref.file->fd, dst + done * static_cast<int64_t>(os), static_cast<size_t>(run_bytes), file_off, what);
     } else {
-      for (int64_t k = 0; k < run; k += chunk) {
-        const int64_t n = std::min(chunk, run - k);
-        pread_exact(ref.file->fd, staging.data(), static_cast<size_t>(n) * es, file_off + static_cast<uint64_t>(k) * es, what);
-        convert(staging.data(), src_dtype, dst + (done + k) * static_cast<int64_t>(os), out.dtype, static_cast<size_t>(n));
+      for (int64_t c = 0; c < run; c += chunk) {
+        const int64_t n = std::min(chunk, run - c);
+        pread_exact(ref.file->fd, staging.data(), static_cast<size_t>(n) * es, file_off + static_cast<uint64_t>(c) * es, what);
+        convert(staging.data(), src_dtype, dst + (done + c) * static_cast<int64_t>(os), out.dtype, static_cast<size_t>(n));
       }
     }
+    done += k * run;
+    if (bd >= 0) idx[bd] += k - 1;
     for (int d = inner - 1; d >= 0; --d) {  // next outer index, row-major
       if (++idx[d] < out.shape[d]) break;
       idx[d] = 0;

@@ -308,3 +308,44 @@ TEST_CASE("max_shard_size accepts 5GB, 500MB, 2GiB and byte counts, and refuses 
   for (const char* bad : {"", "GB", "5XB", "-5GB", "0", "99999999999999999999GB", "1.5GB"})
     expect_error([&] { st::parse_shard_size(bad); }, MSW_STATUS_INVALID_ARGUMENT, {"max_shard_size", "5GB"});
 }
+
+TEST_CASE("narrow regions of large tensors: short runs read in batches of a bounded span, or one by one") {
+  const fs::path dir = scratch("regions-large");
+  // [3, 2048, 600] f32: a 5-column slice has 2400-byte strides, so ~1747 rows fit one 4 MiB span: two batches per
+  // outer index. [2, 3, 600000] f64: a stride of 4.8 MB is above the span, so runs are read one at a time.
+  std::vector<float> a(3 * 2048 * 600);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(i % 100003) * 0.5f;
+  std::vector<double> b(2 * 3 * 600000);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<double>(i) * 0.125;
+  st::StreamingWriter w(config(dir));
+  w.add("a", {3, 2048, 600}, {0, 0, 0}, view(a.data(), MSW_DTYPE_F32, {3, 2048, 600}));
+  w.add("b", {2, 3, 600000}, {0, 0, 0}, view(b.data(), MSW_DTYPE_F64, {2, 3, 600000}));
+  w.finish();
+  st::DirectoryReader r(dir.string());
+  {
+    const std::vector<int64_t> off{1, 100, 7}, shape{2, 1900, 5};
+    std::vector<float> got(2 * 1900 * 5);
+    std::vector<double> got64(got.size());
+    r.read_region("a", off, view(got.data(), MSW_DTYPE_F32, shape));
+    r.read_region("a", off, view(got64.data(), MSW_DTYPE_F64, shape));
+    size_t k = 0, bad = 0;
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 1900; ++j)
+        for (int64_t c = 0; c < 5; ++c, ++k) {
+          const float want = a[static_cast<size_t>(((off[0] + i) * 2048 + off[1] + j) * 600 + off[2] + c)];
+          bad += got[k] != want || got64[k] != static_cast<double>(want);
+        }
+    CHECK(bad == 0);
+  }
+  {
+    const std::vector<int64_t> off{0, 1, 599990}, shape{2, 2, 10};
+    std::vector<double> got(40);
+    r.read_region("b", off, view(got.data(), MSW_DTYPE_F64, shape));
+    size_t k = 0, bad = 0;
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 2; ++j)
+        for (int64_t c = 0; c < 10; ++c, ++k)
+          bad += got[k] != b[static_cast<size_t>(((off[0] + i) * 3 + off[1] + j) * 600000 + off[2] + c)];
+    CHECK(bad == 0);
+  }
+}

@@ -32,6 +32,14 @@ TEST_CASE("a well-formed hand-made file opens (the baseline the malformed cases 
   CHECK_FALSE(r.written_by_megaswift());
 }
 
+TEST_CASE("\"__metadata__\": null is no metadata, as the reference reader takes it") {
+  const fs::path dir = one_file("meta-null", R"({"__metadata__":null,"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                                std::string(8, '\1'));
+  st::DirectoryReader r(dir.string());
+  CHECK(r.tensor_count() == 1);
+  CHECK(r.first_header().metadata.empty());
+}
+
 TEST_CASE("a file shorter than the 8-byte header length is truncated") {
   const fs::path dir = scratch("tiny");
   { std::ofstream(dir / "model.safetensors") << "abc"; }
@@ -215,4 +223,17 @@ TEST_CASE("an index whose weight_map leaves the directory, or is not an object, 
 
 TEST_CASE("a directory without safetensors files is NOT_FOUND") {
   expect_open_error(scratch("empty"), MSW_STATUS_NOT_FOUND, {"model.safetensors", "model.safetensors.index.json"});
+}
+
+TEST_CASE("deeply nested JSON in the header is refused without exhausting the stack") {
+  const std::string deep = "{\"w\":" + std::string(2'000'000, '[') + std::string(2'000'000, ']') + "}";
+  const fs::path dir = one_file("deep", deep, "");
+  expect_open_error(dir, MSW_STATUS_INVALID_ARGUMENT, {"model.safetensors", "2000001 deep"});
+}
+
+TEST_CASE("a deeply nested index is refused without exhausting the stack") {
+  const fs::path dir = scratch("index-deep");
+  std::ofstream(dir / "model.safetensors.index.json")
+      << "{\"weight_map\":" << std::string(1'000'000, '[') << std::string(1'000'000, ']') << "}";
+  expect_open_error(dir, MSW_STATUS_INVALID_ARGUMENT, {"model.safetensors.index.json", "1000001 deep"});
 }
