@@ -2,6 +2,8 @@
 
 #include "host/cli/frontend.hpp"
 #include "host/cli/plugin_loading.hpp"
+#include "host/checkpoint/format.hpp"
+#include "host/export/export.hpp"
 #include "host/config/config.hpp"
 #include "host/core/logging.hpp"
 #include "host/data/pipeline/model_dir.hpp"
@@ -27,6 +29,17 @@ void prepare_training_data(const config::ParsedArgs& parsed, const host::PluginR
                model.is_string() ? "--model " + model.get<std::string>() + " is not a local directory" : "--model unset");
 }
 
+// --ckpt_format names a checkpoint plugin. A first-party name whose plugin is simply not in this build passes
+// (the stage reports what is missing later, as before); any other name must be a loaded plugin.
+void check_ckpt_format(const nlohmann::json& values, const host::PluginRegistry& registry) {
+  if (!values.contains("ckpt_format") || !values["ckpt_format"].is_string()) return;
+  const std::string name = values["ckpt_format"].get<std::string>();
+  if (registry.find(MSW_KIND_CHECKPOINT, name)) return;
+  for (const char* first_party : {"torch", "torch_dist", "zarr", "safetensors", "hdf5"})
+    if (name == first_party) return;
+  host::require_checkpoint_format(registry, name);  // throws, listing the available formats
+}
+
 // Parses and validates a stage's flags, sets up logging and the plugins, then reports which part of
 // the pipeline this build does not have yet. Each later stage replaces its `missing` line with the
 // real run; the parsing and validation in front of it stay.
@@ -48,6 +61,8 @@ int run_stage(config::Command command, const std::vector<std::string>& args, con
   spdlog::info("{}: arguments parsed and validated ({} plugin components loaded)", config::command_name(command),
                registry->all().size());
   spdlog::debug("resolved arguments: {}", values.dump());
+  check_ckpt_format(values, *registry);
+  if (command == config::Command::export_model) return exporter::run_export(values, *registry);
   if (command == config::Command::pt || command == config::Command::sft) prepare_training_data(parsed, *registry);
 
   std::cerr << config::command_name(command) << ": " << missing << "\n";

@@ -92,6 +92,9 @@ static void declare_export(Declarer& d) {
   d.flag("output_dir", Str, nullptr, "Directory the converted model is written to.")
       .derived("<model suffix>-mcore for --to_mcore, <mcore_model>-hf for --to_hf");
   d.flag("exist_ok", Bool, false, "Write into --output_dir even when it exists.");
+  d.flag("max_shard_size", Str, "5GB",
+         "Largest safetensors file of a --to_hf export, e.g. 5GB, 500MB (powers of 1000) or 2GiB (of 1024); "
+         "bigger models are split into model-0000k-of-0000n.safetensors with an index.");
 }
 
 static void declare_inference(Declarer& d) {

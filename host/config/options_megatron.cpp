@@ -98,9 +98,11 @@ static void declare_checkpoint(Declarer& d) {
          "false resumes training where the checkpoint stopped.");
   d.flag("ckpt_format", Str, "torch_dist", "Checkpoint format plugin used to save; loading detects the format.")
       .choices({"torch", "torch_dist", "zarr", "safetensors", "hdf5"})
-      .plugin("checkpoint");
+      .plugin("checkpoint")
+      .commands({Command::pt, Command::sft, Command::export_model});
   d.flag("no_initialization", Bool, true, "Skip random initialization of weights that a checkpoint overwrites anyway.");
-  d.flag("auto_detect_ckpt_format", Bool, true, "Detect the format of the checkpoint given to --load.");
+  d.flag("auto_detect_ckpt_format", Bool, true, "Detect the format of the checkpoint given to --load.")
+      .commands({Command::pt, Command::sft, Command::export_model});
   d.flag("exit_on_missing_checkpoint", Bool, true,
          "Stop with an error when --load has no checkpoint, instead of starting from random weights.");
 }

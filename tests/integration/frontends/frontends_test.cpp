@@ -22,18 +22,18 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+constexpr int kFailed = 1;
 constexpr int kUsage = 2;
 constexpr int kNotBuilt = 3;
 
 }  // namespace
 
-TEST_CASE("the quick start's HF-to-mcore export line parses and reports that conversion is not built") {
+TEST_CASE("the quick start's HF-to-mcore export line parses and says a hub id is not a local model directory") {
   Result r = run("swift", "export --model Qwen/Qwen2.5-7B-Instruct --to_mcore true --torch_dtype bfloat16 "
                           "--test_convert_precision true --output_dir Qwen2.5-7B-Instruct-mcore");
   INFO(r.output);
-  CHECK(r.status == kNotBuilt);
-  CHECK(contains(r.output, "checkpoint conversion"));
-  CHECK(contains(r.output, "not part of this build"));
+  CHECK(r.status == kFailed);
+  CHECK(contains(r.output, "--model Qwen/Qwen2.5-7B-Instruct is not a local directory"));
 }
 
 TEST_CASE("the quick start's megatron sft line parses and reports that training is not built") {
@@ -51,12 +51,13 @@ TEST_CASE("the quick start's megatron sft line parses and reports that training 
   CHECK(contains(r.output, "training engine"));
 }
 
-TEST_CASE("the quick start's mcore-to-HF export line parses and reports that conversion is not built") {
+TEST_CASE("the quick start's mcore-to-HF export line parses and names the missing checkpoint directory") {
   Result r = run("swift", "export --mcore_model megatron_output/Qwen2.5-7B-Instruct/vx-xxx --to_hf true "
                           "--torch_dtype bfloat16 --test_convert_precision true "
                           "--output_dir megatron_output/Qwen2.5-7B-Instruct/vx-xxx-hf");
   INFO(r.output);
-  CHECK(r.status == kNotBuilt);
+  CHECK(r.status == kFailed);
+  CHECK(contains(r.output, "--mcore_model megatron_output/Qwen2.5-7B-Instruct/vx-xxx is not a directory"));
 }
 
 TEST_CASE("the quick start's swift infer line parses and reports that inference is not built") {

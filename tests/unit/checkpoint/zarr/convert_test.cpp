@@ -1,0 +1,98 @@
+// The float conversions read_region applies (ckpt_support/convert.hpp), against the compiler's own
+// _Float16 and a direct statement of round-to-nearest-even for bfloat16.
+#include <ckpt_support/box.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace megaswift::ckpt;
+
+namespace {
+
+uint16_t half_bits(_Float16 h) {
+  uint16_t u;
+  std::memcpy(&u, &h, 2);
+  return u;
+}
+
+// bf16 by the definition: the nearest bf16 value, ties to the even mantissa; past the largest finite value
+// IEEE rounds as if the next value were 2^128 (and then gives inf).
+uint16_t bf16_reference(float f) {
+  const uint32_t u = f32_to_bits(f);
+  const uint16_t lo = static_cast<uint16_t>(u >> 16), hi = static_cast<uint16_t>(lo + 1);
+  const double x = f, a = bf16_to_f32(lo);
+  const double b = (hi & 0x7fff) == 0x7f80 ? std::copysign(std::ldexp(1.0, 128), x) : bf16_to_f32(hi);
+  if (std::fabs(x - a) < std::fabs(b - x)) return lo;
+  if (std::fabs(x - a) > std::fabs(b - x)) return hi;
+  return (lo & 1) ? hi : lo;
+}
+
+}  // namespace
+
+TEST_CASE("f16 -> f32 is exact for every half value and f32 -> f16 returns it (NaN stays NaN)") {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = f16_to_f32(static_cast<uint16_t>(h));
+    _Float16 ref;
+    const uint16_t hb = static_cast<uint16_t>(h);
+    std::memcpy(&ref, &hb, 2);
+    if (std::isnan(f)) {
+      CHECK(std::isnan(static_cast<float>(ref)));
+      CHECK((f32_to_f16(f) & 0x7c00) == 0x7c00);
+      CHECK((f32_to_f16(f) & 0x3ff) != 0);
+      continue;
+    }
+    CHECK(f == static_cast<float>(ref));
+    CHECK(f32_to_f16(f) == h);
+  }
+}
+
+TEST_CASE("f32 -> f16 rounds to nearest even like the compiler's _Float16 on random and boundary values") {
+  std::mt19937 rng(1);
+  std::vector<uint32_t> bits = {0x477ff000u, 0x477fefffu, 0x33000000u, 0x33000001u, 0x387fe000u, 0x387ff000u,
+                                0x38800000u, 0x7f800000u, 0xff800000u, 0x80000000u, 0x3f801000u, 0x3f803000u};
+  for (int i = 0; i < 200000; ++i) {
+    // Exponents around the half range, so subnormals, normals and overflow are all hit.
+    const uint32_t e = 100 + rng() % 50;
+    bits.push_back((rng() & 0x80000000u) | (e << 23) | (rng() & 0x7fffffu));
+  }
+  for (uint32_t u : bits) {
+    const float f = bits_to_f32(u);
+    INFO(u);
+    CHECK(f32_to_f16(f) == half_bits(static_cast<_Float16>(f)));
+  }
+}
+
+TEST_CASE("f32 -> bf16 rounds to nearest even; bf16 -> f32 is exact") {
+  std::mt19937 rng(2);
+  for (int i = 0; i < 200000; ++i) {
+    uint32_t u = rng();
+    if ((u & 0x7f800000u) == 0x7f800000u) u &= ~0x40000000u;  // keep to finite values here
+    const float f = bits_to_f32(u);
+    INFO(u);
+    CHECK(f32_to_bf16(f) == bf16_reference(f));
+  }
+  CHECK(f32_to_bf16(bits_to_f32(0x7f7fffffu)) == 0x7f80);  // FLT_MAX rounds to inf
+  CHECK((f32_to_bf16(std::nanf("")) & 0x7fc0) == 0x7fc0);
+  CHECK((f32_to_bf16(bits_to_f32(0x7f800001u)) & 0x7f) != 0);  // a signalling NaN stays NaN
+  for (uint32_t h = 0; h < 0x10000; ++h)
+    if (!std::isnan(bf16_to_f32(static_cast<uint16_t>(h)))) CHECK(f32_to_bf16(bf16_to_f32(static_cast<uint16_t>(h))) == h);
+}
+
+TEST_CASE("copy_box moves the intersection of two boxes and converts on the way") {
+  // src: a (3, 4) f32 array holding 0..11; copy its box [1:3, 1:3] to (0, 2) of a (2, 4) bf16 array.
+  float src[12];
+  for (int i = 0; i < 12; ++i) src[i] = static_cast<float>(i);
+  uint16_t dst[8] = {};
+  copy_box(reinterpret_cast<const char*>(src), {3, 4}, {1, 1}, MSW_DTYPE_F32, reinterpret_cast<char*>(dst), {2, 4},
+           {0, 2}, MSW_DTYPE_BF16, {2, 2});
+  const float want[8] = {0, 0, 5, 6, 0, 0, 9, 10};
+  for (int i = 0; i < 8; ++i) CHECK(bf16_to_f32(dst[i]) == want[i]);
+  Dims lo, shape;
+  CHECK(intersect({0, 4}, {4, 4}, {2, 2}, {4, 4}, lo, shape));
+  CHECK(lo == Dims{2, 4});
+  CHECK(shape == Dims{2, 2});
+  CHECK_FALSE(intersect({0}, {2}, {2}, {2}, lo, shape));
+}
