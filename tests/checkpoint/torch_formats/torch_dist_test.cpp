@@ -184,6 +184,19 @@ TEST_CASE("torch_dist: commit fails clearly when a rank did not finish, or shard
     wr->finish();
   }
   CHECK_THROWS_WITH_AS(fmt.commit_save(save_args(dup, 0)), doctest::Contains("overlapping chunks"), Error);
+
+  write_text(dup / ".rank1.meta", "{\"chunks\": [{\"key\": 3}]}");
+  CHECK_THROWS_WITH_AS(fmt.commit_save(save_args(dup, 0)), doctest::Contains("malformed chunk record"), Error);
+  SaveArgs bad = save_args(dup, 0);
+  bad.common_state_json = "{not json";
+  const fs::path ok_dir = saved("bad_common");
+  bad.dir = ok_dir.string();
+  for (int r = 0; r < 2; ++r) {
+    auto wr = fmt.begin_save(save_args(ok_dir, r));
+    wr->write(m.rank[r]);
+    wr->finish();
+  }
+  CHECK_THROWS_WITH_AS(fmt.commit_save(bad), doctest::Contains("not valid JSON"), Error);
 }
 
 TEST_CASE("torch_dist: one rank, no communicator, probe scores") {
