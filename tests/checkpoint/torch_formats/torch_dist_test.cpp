@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <map>
 
 using namespace tft;
@@ -20,6 +21,7 @@ namespace {
 
 struct Model {
   std::map<std::string, Tensor> globals;
+  std::deque<Tensor> parts;  // the shards' data; a deque keeps them in place when the Model moves
   std::vector<Shard> rank[2];
 };
 
@@ -33,12 +35,9 @@ Model make_model() {
   g["decoder.layers.mlp.linear_fc2.weight"] = Tensor(MSW_DTYPE_F32, {2, 4, 6}, 3);
   g["decoder.final_layernorm.weight"] = Tensor(MSW_DTYPE_F16, {5}, 4);
   g["optimizer.state.step"] = Tensor(MSW_DTYPE_I64, {3}, 5);
-  static std::vector<Tensor> keep;  // shard data must outlive the write calls
-  keep.clear();
-  keep.reserve(64);
   auto add = [&](int r, const std::string& key, std::vector<int64_t> off, std::vector<int64_t> size, int rep = 0) {
-    keep.push_back(g[key].slice(off, size));
-    m.rank[r].push_back(shard(key, g[key], keep.back(), off, rep));
+    m.parts.push_back(g[key].slice(off, size));
+    m.rank[r].push_back(shard(key, g[key], m.parts.back(), off, rep));
   };
   for (int r = 0; r < 2; ++r) {
     add(r, "embedding.word_embeddings.weight", {4 * r, 0}, {4, 6});
