@@ -2,6 +2,14 @@
 
 namespace torchfmt {
 
+Json parse_json(const std::string& text, const std::string& what, msw_status_code code) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::exception& e) {
+    throw Error(code, what + ": not valid JSON: " + e.what());
+  }
+}
+
 void pickle_json(PickleWriter& w, const Json& v, bool top) {
   switch (v.type()) {
     case Json::value_t::null: w.none(); break;

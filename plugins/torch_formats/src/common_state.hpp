@@ -10,6 +10,9 @@ namespace torchfmt {
 
 using Json = nlohmann::json;
 
+// Parses JSON text, turning a syntax error into Error(`code`, "<what>: ...").
+Json parse_json(const std::string& text, const std::string& what, msw_status_code code);
+
 // Emits `v` (any JSON value); at the top level (`top` true) the "args" member becomes a Namespace.
 void pickle_json(PickleWriter& w, const Json& v, bool top);
 // Emits one top-level member (key, then value; "args" as a Namespace), for callers that add their own.

@@ -244,8 +244,10 @@ void TorchDistFormat::commit_save(const SaveArgs& args) {
     if (!fs::exists(side))
       throw Error(MSW_STATUS_NOT_FOUND, what + ": " + side.filename().string() + " is missing: rank " +
                                             std::to_string(r) + " must finish_save before any rank commits");
-    const Json j = Json::parse(read_small_file(side.string(), size_t{1} << 31));
-    for (const Json& c : j.at("chunks")) {
+    const Json j = parse_json(read_small_file(side.string(), size_t{1} << 31), side.string(), MSW_STATUS_IO);
+    if (!j.contains("chunks") || !j["chunks"].is_array())
+      throw Error(MSW_STATUS_IO, side.string() + ": no \"chunks\" list (a sidecar this plugin did not write?)");
+    for (const Json& c : j["chunks"]) try {
       const std::string key = c.at("key");
       auto [it, fresh] = index.emplace(key, m.tensors.size());
       if (fresh) m.tensors.push_back(DcpTensor{key, c.at("dtype").get<int32_t>(), c.at("shape").get<std::vector<int64_t>>(), {}});
@@ -254,13 +256,15 @@ void TorchDistFormat::commit_save(const SaveArgs& args) {
         throw Error(MSW_STATUS_SHAPE_MISMATCH, what + ": ranks disagree on the dtype or global shape of '" + key + "'");
       t.chunks.push_back(DcpChunk{c.at("offsets").get<std::vector<int64_t>>(), c.at("sizes").get<std::vector<int64_t>>(),
                                   DcpItem{c.at("file"), c.at("offset"), c.at("length")}});
+    } catch (const Json::exception& e) {
+      throw Error(MSW_STATUS_IO, side.string() + ": malformed chunk record: " + e.what());
     }
   }
   for (DcpTensor& t : m.tensors) {
     std::sort(t.chunks.begin(), t.chunks.end(), [](const DcpChunk& a, const DcpChunk& b) { return a.offsets < b.offsets; });
     check_tiling(t, true, what);
   }
-  const Json common = Json::parse(args.common_state_json);
+  const Json common = parse_json(args.common_state_json, what + ": common state", MSW_STATUS_INVALID_ARGUMENT);
   if (!common.is_object()) throw Error(MSW_STATUS_INVALID_ARGUMENT, what + ": common state JSON must be an object");
   PickleWriter w;
   pickle_json(w, common, true);

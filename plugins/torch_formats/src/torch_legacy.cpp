@@ -42,7 +42,7 @@ class LegacyWriter final : public CheckpointWriter {
     if (a.world_size != 1)
       throw Error(MSW_STATUS_UNSUPPORTED, "torch (legacy) format: written by one rank holding whole tensors "
                                           "(mp_rank_00); gather the shards first or save with torch_dist");
-    common_ = Json::parse(a.common_state_json);
+    common_ = parse_json(a.common_state_json, "torch format: common state", MSW_STATUS_INVALID_ARGUMENT);
     if (!common_.is_object()) throw Error(MSW_STATUS_INVALID_ARGUMENT, "torch format: common state JSON must be an object");
     for (const char* reserved : {"model", "sharded_optimizer"})
       if (common_.contains(reserved))

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <map>
 
 using namespace tft;
@@ -20,6 +21,7 @@ namespace {
 
 struct Model {
   std::map<std::string, Tensor> globals;
+  std::deque<Tensor> parts;  // the shards' data; a deque keeps them in place when the Model moves
   std::vector<Shard> rank[2];
 };
 
@@ -33,12 +35,9 @@ Model make_model() {
   g["decoder.layers.mlp.linear_fc2.weight"] = Tensor(MSW_DTYPE_F32, {2, 4, 6}, 3);
   g["decoder.final_layernorm.weight"] = Tensor(MSW_DTYPE_F16, {5}, 4);
   g["optimizer.state.step"] = Tensor(MSW_DTYPE_I64, {3}, 5);
-  static std::vector<Tensor> keep;  // shard data must outlive the write calls
-  keep.clear();
-  keep.reserve(64);
   auto add = [&](int r, const std::string& key, std::vector<int64_t> off, std::vector<int64_t> size, int rep = 0) {
-    keep.push_back(g[key].slice(off, size));
-    m.rank[r].push_back(shard(key, g[key], keep.back(), off, rep));
+    m.parts.push_back(g[key].slice(off, size));
+    m.rank[r].push_back(shard(key, g[key], m.parts.back(), off, rep));
   };
   for (int r = 0; r < 2; ++r) {
     add(r, "embedding.word_embeddings.weight", {4 * r, 0}, {4, 6});
@@ -184,6 +183,19 @@ TEST_CASE("torch_dist: commit fails clearly when a rank did not finish, or shard
     wr->finish();
   }
   CHECK_THROWS_WITH_AS(fmt.commit_save(save_args(dup, 0)), doctest::Contains("overlapping chunks"), Error);
+
+  write_text(dup / ".rank1.meta", "{\"chunks\": [{\"key\": 3}]}");
+  CHECK_THROWS_WITH_AS(fmt.commit_save(save_args(dup, 0)), doctest::Contains("malformed chunk record"), Error);
+  SaveArgs bad = save_args(dup, 0);
+  bad.common_state_json = "{not json";
+  const fs::path ok_dir = saved("bad_common");
+  bad.dir = ok_dir.string();
+  for (int r = 0; r < 2; ++r) {
+    auto wr = fmt.begin_save(save_args(ok_dir, r));
+    wr->write(m.rank[r]);
+    wr->finish();
+  }
+  CHECK_THROWS_WITH_AS(fmt.commit_save(bad), doctest::Contains("not valid JSON"), Error);
 }
 
 TEST_CASE("torch_dist: one rank, no communicator, probe scores") {
