@@ -1,6 +1,7 @@
 #include "abi_test_support.hpp"
 
 #include "host/core/status.hpp"
+#include "scratch_dir.hpp"
 
 #include <unistd.h>
 
@@ -8,8 +9,8 @@ namespace megaswift::abi_test {
 namespace fs = std::filesystem;
 
 fs::path fresh_temp_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("megaswift_abi_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const fs::path dir = megaswift::testing::scratch_dir("megaswift_abi_" + name);
+  fs::remove_all(dir);  // fresh on every call, not only the first of the process
   fs::create_directories(dir);
   return dir;
 }

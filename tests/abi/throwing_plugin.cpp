@@ -1,11 +1,12 @@
 // A C++ SDK plugin whose every entry throws, in every kind with a C++ layer (model, optimizer, tokenizer,
-// template): the SDK's trampolines must turn each exception into a status, or into the entry's "nothing"
+// template, checkpoint): the SDK's trampolines must turn each exception into a status, or into the entry's "nothing"
 // value for entries that return plain values, and never let it reach std::terminate. The config's "mode"
 // picks what is thrown, so each of the trampolines' catch clauses is exercised:
 //   "error" megaswift::sdk::Error(UNSUPPORTED), "runtime" std::runtime_error, "invalid" std::invalid_argument,
 //   "bad_alloc" std::bad_alloc, "int" an int (not a std::exception).
 // A config containing "throw_in_create" makes the constructor throw. (Destructors cannot throw here: the
 // SDK's base classes have virtual noexcept destructors, so the language already forbids it.)
+#include <megaswift/sdk/checkpoint.hpp>
 #include <megaswift/sdk/model.hpp>
 #include <megaswift/sdk/optimizer.hpp>
 #include <megaswift/sdk/plugin.hpp>
@@ -142,10 +143,56 @@ class ThrowingModel final : public megaswift::sdk::Model, Thrower {
   void layer_decode(const msw_exec_ctx&, const msw_model_call&) { boom(mode(), "layer_decode"); }
 };
 
+// The format's writer and reader throw from every method; the format hands them out only with "objects_ok" in
+// the config, so both the format's own throws and its objects' are reached.
+class ThrowingWriter final : public megaswift::sdk::CheckpointWriter {
+ public:
+  explicit ThrowingWriter(Mode mode) : mode_(mode) {}
+  void write(const std::vector<megaswift::sdk::Shard>&) override { boom(mode_, "write"); }
+  void finish() override { boom(mode_, "finish"); }
+
+ private:
+  Mode mode_;
+};
+
+class ThrowingReader final : public megaswift::sdk::CheckpointReader {
+ public:
+  explicit ThrowingReader(Mode mode) : mode_(mode) {}
+  std::string common_state_json() const override { boom(mode_, "common_state_json"); }
+  size_t tensor_count() const override { boom(mode_, "tensor_count"); }
+  megaswift::sdk::TensorInfo tensor_info(size_t) const override { boom(mode_, "tensor_info"); }
+  void read_region(const std::string&, const std::vector<int64_t>&, const msw_tensor&) override {
+    boom(mode_, "read_region");
+  }
+
+ private:
+  Mode mode_;
+};
+
+class ThrowingCheckpoint final : public megaswift::sdk::CheckpointFormat, Thrower {
+ public:
+  explicit ThrowingCheckpoint(std::string_view config)
+      : Thrower(config), objects_ok_(config.find("objects_ok") != std::string_view::npos) {}
+  int32_t probe(const std::string&) override { boom(mode(), "probe"); }
+  std::unique_ptr<megaswift::sdk::CheckpointWriter> begin_save(const megaswift::sdk::SaveArgs&) override {
+    if (objects_ok_) return std::make_unique<ThrowingWriter>(mode());
+    boom(mode(), "begin_save");
+  }
+  void commit_save(const megaswift::sdk::SaveArgs&) override { boom(mode(), "commit_save"); }
+  std::unique_ptr<megaswift::sdk::CheckpointReader> open(const megaswift::sdk::OpenArgs&) override {
+    if (objects_ok_) return std::make_unique<ThrowingReader>(mode());
+    boom(mode(), "open");
+  }
+
+ private:
+  bool objects_ok_;
+};
+
 }  // namespace
 
 MEGASWIFT_PLUGIN("throwing", "1.0.0",
                  megaswift::sdk::model_component<ThrowingModel>("throwing_model", "1.0.0", "throws (ABI test)"),
                  megaswift::sdk::optimizer_component<ThrowingOptimizer>("throwing_opt", "1.0.0", "throws (ABI test)"),
                  megaswift::sdk::tokenizer_component<ThrowingTokenizer>("throwing_tok", "1.0.0", "throws (ABI test)"),
-                 megaswift::sdk::template_component<ThrowingTemplate>("throwing_tmpl", "1.0.0", "throws (ABI test)"))
+                 megaswift::sdk::template_component<ThrowingTemplate>("throwing_tmpl", "1.0.0", "throws (ABI test)"),
+                 megaswift::sdk::checkpoint_component<ThrowingCheckpoint>("throwing_ckpt", "1.0.0", "throws (ABI test)"))

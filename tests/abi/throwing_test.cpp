@@ -8,6 +8,7 @@
 #include "host/plugin_host/registry.hpp"
 #include "host/plugin_host/tokenizer_choice.hpp"
 
+#include <megaswift/c/checkpoint.h>
 #include <megaswift/c/model.h>
 #include <megaswift/c/optimizer.h>
 #include <megaswift/c/template.h>
@@ -73,8 +74,10 @@ TEST_CASE("a throwing constructor makes create return a status, for every kind a
   auto opt = vtable<msw_optimizer_vtable>(MSW_KIND_OPTIMIZER, "throwing_opt");
   auto tok = vtable<msw_tokenizer_vtable>(MSW_KIND_TOKENIZER, "throwing_tok");
   auto tmpl = vtable<msw_template_vtable>(MSW_KIND_TEMPLATE, "throwing_tmpl");
+  auto ckpt = vtable<msw_checkpoint_vtable>(MSW_KIND_CHECKPOINT, "throwing_ckpt");
   for (const Mode& m : kModes) {
     void* self = nullptr;
+    check_status(ckpt.create(config(m, true).c_str(), &self), m, "create");
     check_status(model.create(config(m, true).c_str(), &self), m, "create");
     check_status(opt.create(config(m, true).c_str(), &self), m, "create");
     check_status(tok.create(config(m, true).c_str(), &self), m, "create");
@@ -232,6 +235,64 @@ TEST_CASE("every template entry of a throwing plugin returns a status or its not
     CHECK(vt.stop_word(self, 0) == nullptr);
     CHECK(vt.end_of_turn(self) == nullptr);
     CHECK(vt.model_types(self) == nullptr);
+    vt.destroy(self);
+  }
+}
+
+TEST_CASE("every checkpoint entry of a throwing plugin returns a status or its nothing value") {
+  auto vt = vtable<msw_checkpoint_vtable>(MSW_KIND_CHECKPOINT, "throwing_ckpt");
+  for (const Mode& m : kModes) {
+    msw_save_args save{};
+    save.struct_size = sizeof(save);
+    save.dir = "/nonexistent";
+    save.world_size = 1;
+    msw_open_args open{};
+    open.struct_size = sizeof(open);
+    open.dir = "/nonexistent";
+    void* out = reinterpret_cast<void*>(0x1);  // a failing call leaves it untouched
+
+    // The format's own entries.
+    void* self = nullptr;
+    REQUIRE(vt.create(config(m).c_str(), &self) == nullptr);
+    CHECK(vt.probe(self, "/tmp") == 0);
+    check_status(vt.begin_save(self, &save, &out), m, "begin_save");
+    check_status(vt.commit_save(self, &save), m, "commit_save");
+    check_status(vt.open(self, &open, &out), m, "open");
+    CHECK(out == reinterpret_cast<void*>(0x1));
+    vt.destroy(self);
+
+    // Its writer's and reader's.
+    std::string objects = config(m);
+    objects.insert(objects.size() - 1, ", \"objects_ok\": true");
+    REQUIRE(vt.create(objects.c_str(), &self) == nullptr);
+    void* writer = nullptr;
+    REQUIRE(vt.begin_save(self, &save, &writer) == nullptr);
+    float x[2] = {1.0f, 2.0f};
+    msw_shard shard{};
+    shard.struct_size = sizeof(shard);
+    shard.key = "w";
+    shard.ndim = 1;
+    shard.global_shape[0] = 2;
+    shard.data = cpu_f32(x, 2);
+    check_status(vt.write_shards(writer, &shard, 1, sizeof(shard)), m, "write");
+    check_status(vt.finish_save(writer), m, "finish");  // frees the writer also on failure
+    void* reader = nullptr;
+    REQUIRE(vt.open(self, &open, &reader) == nullptr);
+    char text[32];
+    size_t needed = 0;
+    check_status(vt.read_common(reader, text, sizeof text, &needed), m, "common_state_json");
+    CHECK(vt.tensor_count(reader) == 0);
+    msw_tensor_info info{};
+    info.struct_size = sizeof(info);
+    check_status(vt.tensor_info(reader, 0, &info), m, "tensor_count");
+    const int64_t offset[1] = {0};
+    msw_read_args read{};
+    read.struct_size = sizeof(read);
+    read.key = "w";
+    read.offset = offset;
+    read.out = cpu_f32(x, 2);
+    check_status(vt.read_region(reader, &read), m, "read_region");
+    vt.reader_destroy(reader);
     vt.destroy(self);
   }
 }

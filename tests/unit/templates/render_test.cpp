@@ -388,7 +388,7 @@ TEST_CASE("render reads its args through the caller's struct_size") {
   msw_status* s = render(c, nullptr, 0, sizeof(msw_template_segment), nullptr, 0, 16);
   REQUIRE(s != nullptr);
   CHECK(s->code == MSW_STATUS_INVALID_ARGUMENT);
-  CHECK(std::string(s->message).find("args.struct_size 16") != std::string::npos);
+  CHECK(std::string(s->message).find("args has struct_size 16") != std::string::npos);
   megaswift::host::status_free(s);
 }
 

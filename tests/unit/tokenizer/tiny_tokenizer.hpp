@@ -3,6 +3,7 @@
 
 #include "byte_level.hpp"
 #include "hf_tokenizer.hpp"
+#include "scratch_dir.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -16,11 +17,7 @@ namespace tiny {
 
 using Json = nlohmann::json;
 
-inline std::filesystem::path temp_dir() {
-  auto dir = std::filesystem::temp_directory_path() / ("msw_tok_test_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+inline std::filesystem::path temp_dir() { return megaswift::testing::scratch_dir("msw_tok_test"); }
 
 inline std::string write(const std::string& name, const Json& j) {
   auto path = temp_dir() / name;

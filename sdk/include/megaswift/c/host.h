@@ -23,9 +23,10 @@
  *   - Scalars a step produces (sum of squares, the loss sum and count, aux losses) are written to
  *     DEVICE tensors, never returned by value, so a training step needs no host synchronisation and
  *     can be captured in a CUDA graph.
- *   - No op allocates memory or copies a tensor behind the caller's back: scratch comes from the
+ *   - No op allocates device memory or copies a tensor behind the caller's back: scratch comes from the
  *     workspace the caller passes, and a tensor an op cannot take as it is (not dense where dense is
- *     required) is an INVALID_ARGUMENT, not a hidden copy. Every call is therefore capturable.
+ *     required) is an INVALID_ARGUMENT, not a hidden copy. Every call is therefore capturable. (The CPU
+ *     reference backend, which no graph captures, may stage 16-bit data and keep scratch in host memory.)
  *
  * Threading: every entry may be called from any thread at any time after the entry symbol returned.
  */

@@ -249,7 +249,8 @@ typedef struct msw_model_vtable {
   uint32_t struct_size;
 
   /* ---- part 1: configuration ---- */
-  /* REQUIRED. The HF model_type values this component serves, a NULL-terminated static array. */
+  /* REQUIRED. The HF model_type values this component serves, a NULL-terminated static array (an empty
+   * array when the plugin failed; it logged why). */
   const char* const* (*hf_model_types)(void);
   /* REQUIRED. Converts an HF config.json (JSON text) into the transformer config (JSON text), MSW buffer
    * protocol. A missing or invalid field is an INVALID_ARGUMENT naming the field. */
@@ -270,11 +271,13 @@ typedef struct msw_model_vtable {
   msw_status* (*config_to_hf)(const void* self, char* out, size_t capacity, size_t* needed);
 
   /* ---- part 2: parameters ---- */
-  /* REQUIRED. Number of parameters; the table order is the order of `params` arrays in compute calls. */
+  /* REQUIRED. Number of parameters; the table order is the order of `params` arrays in compute calls.
+   * A negative count means the plugin failed (it logged why); the host refuses the instance. */
   int64_t (*param_count)(const void* self);
   /* REQUIRED. Entry `index` of the table (out->struct_size is the caller's). */
   msw_status* (*param_info)(const void* self, int64_t index, msw_param_info* out);
-  /* REQUIRED. Number of HF mapping records (one per Megatron parameter that exists in HF checkpoints). */
+  /* REQUIRED. Number of HF mapping records (one per Megatron parameter that exists in HF checkpoints);
+   * negative on failure, as param_count. */
   int64_t (*hf_mapping_count)(const void* self);
   /* REQUIRED. Record `index` (out->struct_size is the caller's); what it points to is the instance's. */
   msw_status* (*hf_mapping)(const void* self, int64_t index, msw_hf_mapping* out);

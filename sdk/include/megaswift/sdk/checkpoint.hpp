@@ -12,6 +12,7 @@
 #include <megaswift/sdk/buffer.hpp>
 #include <megaswift/sdk/object.hpp>
 #include <megaswift/sdk/plugin.hpp>
+#include <megaswift/sdk/records.hpp>
 #include <megaswift/sdk/tensor.hpp>
 
 #include <algorithm>
@@ -94,18 +95,6 @@ class CheckpointFormat {
 
 namespace detail {
 
-template <class A>
-A read_args_struct(const A* raw, size_t required, const char* what) {
-  if (!raw) throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": args is NULL");
-  if (raw->struct_size < required)
-    throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": args.struct_size " + std::to_string(raw->struct_size) +
-                                                 " is smaller than the " + std::to_string(required) +
-                                                 " bytes every caller writes");
-  A a{};
-  std::memcpy(&a, raw, std::min<size_t>(raw->struct_size, sizeof(A)));
-  return a;
-}
-
 inline std::string required_text(const char* s, const char* what, const char* member) {
   if (!s) throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": " + member + " is NULL");
   return s;
@@ -114,7 +103,7 @@ inline std::string required_text(const char* s, const char* what, const char* me
 inline std::vector<int64_t> dims(const int64_t* v, int32_t ndim) { return std::vector<int64_t>(v, v + ndim); }
 
 inline SaveArgs read_save_args(const msw_save_args* raw) {
-  const msw_save_args a = read_args_struct(raw, offsetof(msw_save_args, world_size) + sizeof(int32_t), "begin_save");
+  const msw_save_args a = read_record(raw, "begin_save: args", offsetof(msw_save_args, world_size) + sizeof(int32_t));
   SaveArgs s;
   s.dir = required_text(a.dir, "begin_save", "dir");
   s.common_state_json = a.common_state_json ? a.common_state_json : "{}";
@@ -131,7 +120,7 @@ inline SaveArgs read_save_args(const msw_save_args* raw) {
 }
 
 inline OpenArgs read_open_args(const msw_open_args* raw) {
-  const msw_open_args a = read_args_struct(raw, offsetof(msw_open_args, dir) + sizeof(const char*), "open");
+  const msw_open_args a = read_record(raw, "open: args", offsetof(msw_open_args, dir) + sizeof(const char*));
   OpenArgs o;
   o.dir = required_text(a.dir, "open", "dir");
   o.rank = a.rank;
@@ -141,27 +130,11 @@ inline OpenArgs read_open_args(const msw_open_args* raw) {
 }
 
 inline std::vector<Shard> read_shards(const msw_shard* shards, size_t count, size_t elem_size) {
-  if (count && !shards) throw Error(MSW_STATUS_INVALID_ARGUMENT, "write_shards: shards is NULL but count > 0");
-  if (count && elem_size < kShardMinSize)
-    throw Error(MSW_STATUS_INVALID_ARGUMENT, "write_shards: elem_size " + std::to_string(elem_size) +
-                                                 " is smaller than the " + std::to_string(kShardMinSize) +
-                                                 " bytes every msw_shard has");
   std::vector<Shard> out;
   out.reserve(count);
-  const char* base = reinterpret_cast<const char*>(shards);
-  for (size_t i = 0; i < count; ++i) {
-    uint32_t record_size = 0;
-    std::memcpy(&record_size, base + i * elem_size, sizeof(record_size));
-    const size_t n = std::min({static_cast<size_t>(record_size), elem_size, sizeof(msw_shard)});
-    if (n < kShardMinSize)
-      throw Error(MSW_STATUS_INVALID_ARGUMENT, "write_shards: shard " + std::to_string(i) + " has struct_size " +
-                                                   std::to_string(record_size) + ", smaller than " +
-                                                   std::to_string(kShardMinSize));
-    msw_shard r{};
-    std::memcpy(&r, base + i * elem_size, n);
+  for (const msw_shard& r : read_records(shards, count, elem_size, "write_shards: shard", kShardMinSize)) {
     if (r.ndim < 0 || r.ndim > MSW_MAX_DIMS)
-      throw Error(MSW_STATUS_INVALID_ARGUMENT, "write_shards: shard " + std::to_string(i) + " has ndim " +
-                                                   std::to_string(r.ndim));
+      throw Error(MSW_STATUS_INVALID_ARGUMENT, "write_shards: a shard has ndim " + std::to_string(r.ndim));
     Shard s;
     s.key = required_text(r.key, "write_shards", "key");
     s.global_shape = dims(r.global_shape, r.ndim);
@@ -184,20 +157,15 @@ inline std::vector<Shard> read_shards(const msw_shard* shards, size_t count, siz
 
 // Writes `info` into the caller's record, only the members its struct_size covers.
 inline void write_tensor_info(const TensorInfo& info, msw_tensor_info* out) {
-  if (!out) throw Error(MSW_STATUS_INVALID_ARGUMENT, "tensor_info: out is NULL");
-  if (out->struct_size < kTensorInfoMinSize)
-    throw Error(MSW_STATUS_INVALID_ARGUMENT, "tensor_info: out->struct_size " + std::to_string(out->struct_size) +
-                                                 " is smaller than " + std::to_string(kTensorInfoMinSize));
   if (info.global_shape.size() > MSW_MAX_DIMS)
     throw Error(MSW_STATUS_UNSUPPORTED, "tensor_info: " + info.key + " has more than " +
                                             std::to_string(MSW_MAX_DIMS) + " dimensions");
   msw_tensor_info r{};
-  r.struct_size = out->struct_size;
   r.dtype = info.dtype;
   r.key = info.key.c_str();
   r.ndim = static_cast<int32_t>(info.global_shape.size());
   for (size_t d = 0; d < info.global_shape.size(); ++d) r.global_shape[d] = info.global_shape[d];
-  std::memcpy(out, &r, std::min<size_t>(out->struct_size, sizeof(r)));
+  write_record(out, r, "tensor_info", kTensorInfoMinSize);
 }
 
 // A reader keeps the TensorInfo strings it hands out alive until it is destroyed.
@@ -270,7 +238,7 @@ struct CheckpointTrampolines {
   }
   static msw_status* read_region(void* reader, const msw_read_args* raw) noexcept {
     return guard([&] {
-      const msw_read_args a = read_args_struct(raw, offsetof(msw_read_args, out) + sizeof(msw_tensor), "read_region");
+      const msw_read_args a = read_record(raw, "read_region: args", offsetof(msw_read_args, out) + sizeof(msw_tensor));
       const std::string key = required_text(a.key, "read_region", "key");
       if (!a.offset && a.out.ndim > 0) throw Error(MSW_STATUS_INVALID_ARGUMENT, "read_region: offset is NULL");
       box(reader).reader->read_region(key, dims(a.offset, a.out.ndim), a.out);

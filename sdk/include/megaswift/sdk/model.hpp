@@ -27,6 +27,7 @@
 #include <megaswift/sdk/buffer.hpp>
 #include <megaswift/sdk/object.hpp>
 #include <megaswift/sdk/plugin.hpp>
+#include <megaswift/sdk/records.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -81,36 +82,6 @@ class Model {
 };
 
 namespace detail {
-
-// Copies record `value` into the caller's `out`, whose struct_size is the caller's sizeof: members past it
-// are not written (an older caller), members the caller has past ours are zeroed (a newer caller).
-// out->struct_size itself is left as the caller set it.
-template <class R>
-void write_record(R* out, const R& value, const char* what) {
-  if (!out) throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": the output record is NULL");
-  const size_t caller = out->struct_size;
-  if (caller < sizeof(uint32_t))
-    throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": the output record's struct_size is " +
-                                                 std::to_string(caller) + "; set it to sizeof the record before the call");
-  const size_t n = std::min(caller, sizeof(R));
-  char* dst = reinterpret_cast<char*>(out);
-  std::memcpy(dst + sizeof(uint32_t), reinterpret_cast<const char*>(&value) + sizeof(uint32_t), n - sizeof(uint32_t));
-  if (caller > sizeof(R)) std::memset(dst + sizeof(R), 0, caller - sizeof(R));
-}
-
-// A full-size copy of a record or args struct a caller of any minor wrote: members past its struct_size are
-// zero. The copy's struct_size is ours.
-template <class R>
-R read_record(const R* in, const char* what) {
-  if (!in) throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + " is NULL");
-  if (in->struct_size < sizeof(uint32_t))
-    throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + " has struct_size " + std::to_string(in->struct_size) +
-                                                 "; set it to sizeof the struct");
-  R r{};
-  std::memcpy(&r, in, std::min<size_t>(in->struct_size, sizeof(R)));
-  r.struct_size = sizeof(R);
-  return r;
-}
 
 // A model call with its batch, both read through their struct_size; call.batch points at `batch`.
 struct CallCopy {

@@ -9,6 +9,7 @@
 #include <megaswift/c/optimizer.h>
 #include <megaswift/sdk/object.hpp>
 #include <megaswift/sdk/plugin.hpp>
+#include <megaswift/sdk/records.hpp>
 #include <megaswift/sdk/tensor.hpp>
 
 #include <algorithm>
@@ -67,24 +68,9 @@ struct OptimizerStep {
     s.weight_decay = a.weight_decay;
     if (MSW_HAS_MEMBER(&a, msw_optimizer_step_args, grad_scale)) s.grad_scale = a.grad_scale;
     if (MSW_HAS_MEMBER(&a, msw_optimizer_step_args, found_inf)) s.found_inf = a.found_inf;
-    if (a.count && !a.params) throw Error(MSW_STATUS_INVALID_ARGUMENT, "optimizer step: params is NULL but count > 0");
-    if (a.count && a.param_size < kOptimizerParamMinSize)
-      throw Error(MSW_STATUS_INVALID_ARGUMENT, "optimizer step: param_size " + std::to_string(a.param_size) +
-                                                   " is smaller than the " + std::to_string(kOptimizerParamMinSize) +
-                                                   " bytes every msw_optimizer_param has");
     s.params.reserve(a.count);
-    const char* base = reinterpret_cast<const char*>(a.params);
-    for (size_t i = 0; i < a.count; ++i) {
-      const char* at = base + i * a.param_size;
-      uint32_t record_size = 0;
-      std::memcpy(&record_size, at, sizeof(record_size));
-      const size_t n = std::min({static_cast<size_t>(record_size), a.param_size, sizeof(msw_optimizer_param)});
-      if (n < kOptimizerParamMinSize)
-        throw Error(MSW_STATUS_INVALID_ARGUMENT, "optimizer step: parameter " + std::to_string(i) + " has struct_size " +
-                                                     std::to_string(record_size) + ", smaller than the " +
-                                                     std::to_string(kOptimizerParamMinSize) + " bytes every record has");
-      msw_optimizer_param r{};
-      std::memcpy(&r, at, n);
+    for (const msw_optimizer_param& r :
+         read_records(a.params, a.count, a.param_size, "optimizer step: parameter", kOptimizerParamMinSize)) {
       OptimizerParam p;
       p.param = r.param;
       p.grad = r.grad;
@@ -93,7 +79,7 @@ struct OptimizerStep {
       p.apply_weight_decay = r.apply_weight_decay != 0;
       p.lr_mult = r.lr_mult != 0 ? r.lr_mult : 1.0;
       if (p.state_count < states_per_param)
-        throw Error(MSW_STATUS_INVALID_ARGUMENT, "optimizer step: parameter " + std::to_string(i) + " carries " +
+        throw Error(MSW_STATUS_INVALID_ARGUMENT, "optimizer step: parameter " + std::to_string(s.params.size()) + " carries " +
                                                      std::to_string(p.state_count) + " state tensors, the optimizer " +
                                                      "needs " + std::to_string(states_per_param));
       s.params.push_back(p);

@@ -19,6 +19,7 @@
 #include <megaswift/c/template.h>
 #include <megaswift/sdk/object.hpp>
 #include <megaswift/sdk/plugin.hpp>
+#include <megaswift/sdk/records.hpp>
 #include <megaswift/sdk/status.hpp>
 
 #include <algorithm>
@@ -89,14 +90,7 @@ namespace detail {
 
 // The caller's args read through its struct_size: members it did not write are zero.
 inline msw_render_args read_render_args(const msw_render_args* a) {
-  if (!a) throw Error(MSW_STATUS_INVALID_ARGUMENT, "render: args is NULL");
-  if (a->struct_size < kRenderArgsMinSize)
-    throw Error(MSW_STATUS_INVALID_ARGUMENT, "render: args.struct_size " + std::to_string(a->struct_size) +
-                                                 " is smaller than the " + std::to_string(kRenderArgsMinSize) +
-                                                 " bytes of a 2.0 msw_render_args");
-  msw_render_args r{};
-  std::memcpy(&r, a, std::min<size_t>(a->struct_size, sizeof(r)));
-  return r;
+  return read_record(a, "render: args", kRenderArgsMinSize);
 }
 
 // Segment i into the caller's array, whose records are `segment_size` bytes: the bytes the caller's
