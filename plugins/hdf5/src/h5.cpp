@@ -44,6 +44,12 @@ Handle check_type(hid_t id, const std::string& what) { return checked(id, H5Tclo
 Handle check_attr(hid_t id, const std::string& what) { return checked(id, H5Aclose, what); }
 Handle check_plist(hid_t id, const std::string& what) { return checked(id, H5Pclose, what); }
 
+Handle open_file_readonly(const std::string& path, const std::string& what) {
+  Handle fapl = check_plist(H5Pcreate(H5P_FILE_ACCESS), what);
+  check_call(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), what);
+  return check_file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), what);
+}
+
 namespace {
 
 // h5py's float16: IEEE half built from the f32 type, little-endian.

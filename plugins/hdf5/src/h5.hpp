@@ -73,6 +73,10 @@ inline void check_call(herr_t r, const std::string& what) {
   if (r < 0) fail(MSW_STATUS_IO, what);
 }
 
+// Opens `path` read-only with the "strong" close degree: closing the file also closes every object still
+// open in it, so a damaged file cannot leave identifiers behind for libhdf5 to complain about at exit.
+Handle open_file_readonly(const std::string& path, const std::string& what);
+
 // The HDF5 type a dtype is stored as: IEEE floats; float16 as h5py's half type; bfloat16, bool and fp8
 // as unsigned bytes/shorts (the logical dtype is the "dtype" attribute).
 Handle file_type(int32_t dtype);

@@ -77,7 +77,7 @@ class Hdf5Reader : public sdk::CheckpointReader {
     if (it != files_.end()) return it->second.get();
     const std::string path = dir_ + "/" + name;
     if (!ckpt::is_regular_file(path)) throw Error(MSW_STATUS_NOT_FOUND, "hdf5: " + path + " is missing");
-    Handle f = check_file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
+    Handle f = open_file_readonly(path,
                           "hdf5: cannot open " + path + " (not an HDF5 file, or damaged)");
     return files_.emplace(name, std::move(f)).first->second.get();
   }

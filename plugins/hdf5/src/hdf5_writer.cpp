@@ -29,7 +29,12 @@ class Hdf5Writer : public sdk::CheckpointWriter {
   explicit Hdf5Writer(const sdk::SaveArgs& args)
       : args_(args), name_("rank_" + std::to_string(args.rank) + ".h5"), path_(args.dir + "/" + name_) {
     Silence quiet;
-    file_ = check_file(H5Fcreate(path_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT),
+    // The HDF5 1.8 file format (superblock v2, object headers v2) checksums every piece of metadata, so
+    // libhdf5 refuses a damaged header instead of parsing it (1.10's parser overruns buffers on some
+    // damaged v1 headers: found by the fuzz case under ASan); every HDF5 >= 1.8 and h5py read it.
+    Handle fapl = check_plist(H5Pcreate(H5P_FILE_ACCESS), "hdf5: creating a file access list");
+    check_call(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18), "hdf5: choosing the 1.8 file format");
+    file_ = check_file(H5Fcreate(path_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()),
                        "hdf5: cannot create " + path_ + " (it must not exist yet)");
     write_string_attr(file_.get(), "format", kFormatName, path_);
     write_i64_attr(file_.get(), "format_version", {1}, path_);

@@ -33,7 +33,7 @@ std::vector<std::string> h5_files(const std::string& dir) {
 
 void scan_file(const std::string& dir, const std::string& name, Index& index) {
   const std::string path = dir + "/" + name;
-  Handle file = check_file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "hdf5: cannot open " + path);
+  Handle file = open_file_readonly(path, "hdf5: cannot open " + path);
   if (H5Lexists(file.get(), kCommonDataset, H5P_DEFAULT) > 0) {
     if (!index.common_file.empty())
       throw Error(MSW_STATUS_INVALID_ARGUMENT, "hdf5: both " + index.common_file + " and " + name + " in " + dir +

@@ -9,6 +9,7 @@
 #include <megaswift/c/checkpoint.h>
 #include <megaswift/sdk/buffer.hpp>
 #include <megaswift/sdk/status.hpp>
+#include <scratch_dir.hpp>
 #include <test_paths.hpp>
 
 #include <cstring>
@@ -25,9 +26,9 @@ using megaswift::sdk::Error;
 
 inline void check(msw_status* s) { megaswift::sdk::check(s, megaswift::host::host_api()); }
 
-// A fresh, empty directory under the build tree.
+// A fresh, empty directory in this process's scratch folder (removed when the test process exits).
 inline fs::path fresh_dir(const std::string& name) {
-  fs::path dir = megaswift::testing::binary_dir() / "tests" / "checkpoint_tmp" / name;
+  fs::path dir = megaswift::testing::scratch_dir("msw_checkpoint_zarr_hdf5") / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
