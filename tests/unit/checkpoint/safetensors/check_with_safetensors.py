@@ -81,7 +81,7 @@ def write(d):
     os.makedirs(os.path.join(d, "single"), exist_ok=True)
     save_file(sd, os.path.join(d, "single", "model.safetensors"), metadata={"format": "pt"})
     sharded = os.path.join(d, "sharded")
-    os.makedirs(sharded, exist_ok=True)
+    os.makedirs(sharded, exist_ok=True)  # save_torch_state_dict lists the directory first: it must exist
     try:
         from huggingface_hub import save_torch_state_dict
         save_torch_state_dict(sd, sharded, max_shard_size=600)
