@@ -13,9 +13,10 @@ packages=(
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 # ... and write their test corpus with python3 (standard library only).
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
-# torch_formats (torch_dist / torch checkpoints): Debian's torch (1.13, CPU) for the tests that load what we
-# write with torch.load and write what we read.
-packages+=(python3-torch)
+# The checkpoint tests check interchange with the Python readers users have, for Debian's /usr/bin/python3:
+# torch (1.13, CPU: torch.load of the legacy torch format), zarr, h5py, and numpy (safetensors, zarr, hdf5).
+# Each such test skips with a message when its module is missing.
+packages+=(python3 python3-torch python3-numpy python3-zarr python3-h5py)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,32 +31,4 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "install-deps: every package is present"
-fi
-
-# The zarr and hdf5 checkpoint tests check interchange with Debian's python3-zarr and python3-h5py
-# (they skip with a message when these are missing).
-zarr_hdf5_python=(python3-numpy python3-zarr python3-h5py)
-missing=()
-for p in "${zarr_hdf5_python[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "install-deps: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-
-# The safetensors tests check our files with /usr/bin/python3 (standard library) and, when present, numpy.
-safetensors_python=()
-for p in python3 python3-numpy; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || safetensors_python+=("$p")
-done
-if ((${#safetensors_python[@]})); then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "install-deps: installing ${safetensors_python[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${safetensors_python[@]}" >/dev/null
 fi

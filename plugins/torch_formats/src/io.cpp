@@ -39,6 +39,11 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+void MappedFile::drop_resident_pages() const {
+  // A read-only private file mapping has no dirty pages, so MADV_DONTNEED only discards cached copies.
+  if (data_) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_DONTNEED);
+}
+
 OutFile::OutFile(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(MSW_STATUS_IO, path + ": cannot create: " + err());

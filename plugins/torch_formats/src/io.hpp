@@ -21,6 +21,9 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Lets the kernel drop the pages read so far (they are read again from the file if touched), so a reader
+  // that streams a large checkpoint region by region keeps its resident memory near one region.
+  void drop_resident_pages() const;
 
  private:
   std::string path_;

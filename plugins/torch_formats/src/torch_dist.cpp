@@ -139,6 +139,7 @@ class DistReader final : public CheckpointReader {
       const TensorRef& ref = chunk_tensor(it->second, c);
       got += copy_intersection(ChunkView{ref.data, ref.dtype, ch.offsets, ref.shape, ref.strides}, offset, out);
     }
+    for (const auto& [name, f] : files_) f->drop_resident_pages();
     if (got != want)
       throw Error(MSW_STATUS_IO, "torch_dist " + dir_ + ": the stored chunks of '" + key + "' cover " +
                                      std::to_string(got) + " of the " + std::to_string(want) +

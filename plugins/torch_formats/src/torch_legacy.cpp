@@ -190,6 +190,7 @@ class LegacyReader final : public CheckpointReader {
       }
       copy_intersection(v, offset, out);
     }
+    file_.drop_resident_pages();
   }
 
  private:
