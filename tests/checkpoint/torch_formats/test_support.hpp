@@ -3,6 +3,7 @@
 
 #include "region.hpp"
 
+#include "scratch_dir.hpp"
 #include "test_paths.hpp"
 
 #include <megaswift/sdk/checkpoint.hpp>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -82,7 +84,7 @@ inline megaswift::sdk::Shard shard(const std::string& key, const Tensor& global,
 }
 
 inline fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("msw_torch_formats_" + std::to_string(::getpid())) / name;
+  fs::path d = megaswift::testing::scratch_dir("msw_torch_formats") / name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -131,6 +133,10 @@ inline std::string python_with_torch() {
   return "";
 }
 
+inline std::vector<uint8_t> read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 inline void write_text(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
 
 }  // namespace tft
