@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <string>
 
@@ -20,16 +21,29 @@ namespace megaswift::host {
 namespace {
 constexpr auto kReportEvery = std::chrono::seconds(5);
 
+// Counts of any unit (rows, bytes) read better with an SI suffix once they are large: 55.0M rather than 55042584.
+std::string si(double v) {
+  static const char* const suffix[] = {"", "k", "M", "G", "T"};
+  int i = 0;
+  while (v >= 1e4 && i < 4) {
+    v /= 1e3;
+    ++i;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, i ? "%.1f%s" : "%.0f%s", v, suffix[i]);
+  return buf;
+}
+
 void report(msw_progress* p, bool final) {
   auto now = std::chrono::steady_clock::now();
   double seconds = std::chrono::duration<double>(now - p->start).count();
   int64_t done = p->done.load();
   double rate = seconds > 0 ? done / seconds : 0.0;
   if (p->total > 0)
-    spdlog::info("{}: {}/{} ({:.1f}%) {:.1f}/s{}", p->label, done, p->total, 100.0 * done / p->total, rate,
-                 final ? " done" : "");
+    spdlog::info("{}: {}/{} ({:.1f}%) {}/s{}", p->label, si(double(done)), si(double(p->total)), 100.0 * done / p->total,
+                 si(rate), final ? " done" : "");
   else
-    spdlog::info("{}: {} {:.1f}/s{}", p->label, done, rate, final ? " done" : "");
+    spdlog::info("{}: {} {}/s{}", p->label, si(double(done)), si(rate), final ? " done" : "");
 }
 }  // namespace
 
