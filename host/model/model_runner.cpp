@@ -159,12 +159,13 @@ void ensure_ops_installed() {
   if (!host_api().ops) install_ops(&ops_api());
 }
 
-// The requested layout, with what the runner (one rank, one process) cannot do itself refused after the
-// plugin's capabilities were checked.
+// The ModelRunner is the single-process runner: every parameter whole, on one rank. A layout that splits the
+// model over ranks is refused after the plugin's capabilities were checked, so the message says which side
+// cannot run it.
 void check_runner_layout(const ParallelLayout& l) {
   auto refuse = [](const std::string& flag) {
-    throw HostError(MSW_STATUS_UNSUPPORTED, "the model runner runs on one rank: " + flag +
-                                                " is not implemented by it yet; run with the default");
+    throw HostError(MSW_STATUS_UNSUPPORTED, "the single-process model runner holds the whole model on one rank, so " +
+                                                flag + " does not apply to it; run with the default (1)");
   };
   if (l.tensor_parallel > 1) refuse("--tensor_model_parallel_size " + std::to_string(l.tensor_parallel));
   if (l.context_parallel > 1) refuse("--context_parallel_size " + std::to_string(l.context_parallel));

@@ -5,7 +5,7 @@
 // a failed call becomes an sdk::Error with our message plus the innermost HDF5 description.
 #pragma once
 
-#include <ckpt_support/box.hpp>
+#include <megaswift/ckpt/box.hpp>
 
 #include <hdf5.h>
 

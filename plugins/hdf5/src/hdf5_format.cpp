@@ -1,6 +1,6 @@
 #include "hdf5_format.hpp"
 
-#include <ckpt_support/files.hpp>
+#include <megaswift/ckpt/files.hpp>
 
 #include <dirent.h>
 

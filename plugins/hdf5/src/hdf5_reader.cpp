@@ -3,7 +3,7 @@
 // before a byte is read.
 #include "hdf5_format.hpp"
 
-#include <ckpt_support/files.hpp>
+#include <megaswift/ckpt/files.hpp>
 
 #include <nlohmann/json.hpp>
 

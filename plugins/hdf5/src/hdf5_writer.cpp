@@ -1,7 +1,7 @@
 // One rank's hdf5 writer: rank_<r>.h5 with a dataset per shard (hdf5_format.hpp).
 #include "hdf5_format.hpp"
 
-#include <ckpt_support/files.hpp>
+#include <megaswift/ckpt/files.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -2,7 +2,7 @@
 // index), validated, and kept as hdf5_index.json.
 #include "hdf5_format.hpp"
 
-#include <ckpt_support/files.hpp>
+#include <megaswift/ckpt/files.hpp>
 
 #include <nlohmann/json.hpp>
 

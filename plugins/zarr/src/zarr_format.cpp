@@ -1,6 +1,6 @@
 #include "zarr_format.hpp"
 
-#include <ckpt_support/files.hpp>
+#include <megaswift/ckpt/files.hpp>
 
 #include <nlohmann/json.hpp>
 

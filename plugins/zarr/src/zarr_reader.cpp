@@ -3,7 +3,7 @@
 // with fill_value (absent chunks with fill_value null are an error: the region would be undefined).
 #include "zarr_format.hpp"
 
-#include <ckpt_support/files.hpp>
+#include <megaswift/ckpt/files.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -2,7 +2,7 @@
 // rank holds (zarr_format.hpp explains why no collective is needed).
 #include "zarr_format.hpp"
 
-#include <ckpt_support/files.hpp>
+#include <megaswift/ckpt/files.hpp>
 
 #include <cstring>
 

@@ -2,7 +2,7 @@
 // it: parsing with validation of every field a reader relies on, and the exact text zarr 2.13.6 writes.
 #pragma once
 
-#include <ckpt_support/box.hpp>
+#include <megaswift/ckpt/box.hpp>
 
 #include <optional>
 #include <string>

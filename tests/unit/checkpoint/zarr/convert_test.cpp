@@ -1,6 +1,6 @@
-// The float conversions read_region applies (ckpt_support/convert.hpp), against the compiler's own
+// The float conversions read_region applies (megaswift/ckpt/convert.hpp), against the compiler's own
 // _Float16 and a direct statement of round-to-nearest-even for bfloat16.
-#include <ckpt_support/box.hpp>
+#include <megaswift/ckpt/box.hpp>
 
 #include <doctest/doctest.h>
 

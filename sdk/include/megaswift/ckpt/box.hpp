@@ -1,6 +1,7 @@
 // N-D boxes inside dense row-major arrays: the one loop every checkpoint reader needs to move the
-// intersection of a stored piece (a zarr chunk, an HDF5 shard) and a requested region (header-only, shared
-// by the zarr and hdf5 plugins).
+// intersection of a stored piece (a zarr chunk, an HDF5 shard) and a requested region. Part of the SDK's
+// header-only helpers for checkpoint-format plugins (megaswift/ckpt/), so no plugin reaches into another's
+// folder; each plugin compiles its own copy and no symbol crosses a library boundary.
 #pragma once
 
 #include "convert.hpp"

@@ -1,5 +1,5 @@
-// Element conversions for checkpoint readers (header-only; shared by the zarr and hdf5 plugins, which have
-// one owner, so neither carries its own copy; no symbol crosses a library boundary).
+// Element conversions for checkpoint readers (header-only SDK helpers for checkpoint-format plugins; each
+// plugin compiles its own copy, so no symbol crosses a library boundary).
 //
 // read_region converts only between float types (F32, F16, BF16, F64); narrowing rounds to nearest even,
 // NaN stays NaN (quiet), overflow gives +-inf. F64 -> F16/BF16 goes through F32 (two roundings; the host

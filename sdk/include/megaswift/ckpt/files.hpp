@@ -1,5 +1,5 @@
 // POSIX file helpers for checkpoint plugins: every failure names the file and says what was being done
-// (header-only; shared by the zarr and hdf5 plugins).
+// (header-only SDK helpers for checkpoint-format plugins).
 #pragma once
 
 #include <megaswift/sdk/status.hpp>
