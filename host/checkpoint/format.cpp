@@ -1,6 +1,7 @@
 #include "host/checkpoint/format.hpp"
 
 #include "host/core/status.hpp"
+#include "host/core/text_io.hpp"
 #include "host/model/safetensors.hpp"
 
 #include <algorithm>
@@ -12,17 +13,6 @@ namespace {
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
-// The MSW buffer protocol (abi.h): ask for the size, then fill.
-template <class F>
-std::string buffer_text(F&& call, const std::string& context) {
-  size_t needed = 0;
-  throw_if_error(call(nullptr, 0, &needed), context);
-  std::string out(needed, '\0');
-  throw_if_error(call(out.data(), out.size(), &needed), context);
-  out.resize(needed ? needed - 1 : 0);
   return out;
 }
 
@@ -68,7 +58,7 @@ CheckpointReader::CheckpointReader(std::string format, const msw_checkpoint_vtab
     : format_(std::move(format)), vt_(vt), reader_(reader), dir_(std::move(dir)) {
   try {
     const std::string where = format_ + " checkpoint " + dir_.string();
-    common_ = buffer_text([&](char* out, size_t cap, size_t* needed) { return vt_.read_common(reader_, out, cap, needed); },
+    common_ = read_plugin_text([&](char* out, size_t cap, size_t* needed) { return vt_.read_common(reader_, out, cap, needed); },
                           where + ": reading the common state");
     const size_t n = vt_.tensor_count(reader_);
     tensors_.reserve(n);

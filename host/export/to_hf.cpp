@@ -10,14 +10,13 @@
 #include "host/checkpoint/model_io.hpp"
 #include "host/core/progress.hpp"
 #include "host/core/status.hpp"
+#include "host/core/text_io.hpp"
 #include "host/export/hf_mapping.hpp"
 #include "host/export/hf_shards.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -25,23 +24,6 @@ using nlohmann::json;
 
 namespace megaswift::exporter {
 namespace {
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-template <class F>
-std::string buffer_text(F&& call, const std::string& context) {
-  size_t needed = 0;
-  host::throw_if_error(call(nullptr, 0, &needed), context);
-  std::string out(needed, '\0');
-  host::throw_if_error(call(out.data(), out.size(), &needed), context);
-  out.resize(needed ? needed - 1 : 0);
-  return out;
-}
 
 // Where the HF tensors go: the `safetensors` checkpoint plugin when it is loaded (HF names as keys, whole
 // tensors, --max_shard_size through its config), else the host's own safetensors writer.
@@ -100,9 +82,10 @@ class PluginSink final : public HfSink {
 
 // The HF config.json of the model a checkpoint directory holds.
 json checkpoint_hf_config(const fs::path& ckpt) {
-  if (fs::is_regular_file(ckpt / "config.json")) return json::parse(read_text(ckpt / "config.json"));
+  if (fs::is_regular_file(ckpt / "config.json"))
+    return json::parse(host::read_text_file(ckpt / "config.json", "checkpoint file"));
   if (fs::is_regular_file(ckpt / "args.json")) {
-    const json args = json::parse(read_text(ckpt / "args.json"));
+    const json args = json::parse(host::read_text_file(ckpt / "args.json", "checkpoint file"));
     if (args.contains("hf_config") && args["hf_config"].is_object()) return args["hf_config"];
   }
   throw host::HostError(MSW_STATUS_NOT_FOUND, "checkpoint " + ckpt.string() +
@@ -205,7 +188,7 @@ ExportResult export_to_hf(const ExportOptions& o, const host::PluginRegistry& re
   host::copy_model_files(o.mcore_model, out);
   json config = hf_config;
   if (instance.vt().config_to_hf) {
-    const json from_plugin = json::parse(buffer_text(
+    const json from_plugin = json::parse(host::read_plugin_text(
         [&](char* out, size_t cap, size_t* needed) { return instance.vt().config_to_hf(instance.self(), out, cap, needed); },
         "model " + instance.name() + ": config_to_hf"));
     config.update(from_plugin);

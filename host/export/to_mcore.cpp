@@ -9,14 +9,13 @@
 #include "host/checkpoint/save.hpp"
 #include "host/core/progress.hpp"
 #include "host/core/status.hpp"
+#include "host/core/text_io.hpp"
 #include "host/export/hf_mapping.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <fstream>
 #include <span>
-#include <sstream>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -25,14 +24,6 @@ using nlohmann::json;
 
 namespace megaswift::exporter {
 namespace {
-
-std::string read_text(const fs::path& p, const char* what) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw host::HostError(MSW_STATUS_NOT_FOUND, std::string(what) + " " + p.string() + " cannot be read");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Drops the mapped pages of a source tensor once it was written: the mapping is read-only, so the pages come back
 // from the page cache if touched again, and the resident set stays near one tensor however large the model.
@@ -59,7 +50,7 @@ ExportResult export_to_mcore(const ExportOptions& o, const host::PluginRegistry&
                                                     " is not a local directory; Megaswift does not download models: "
                                                     "pass a Hugging Face model directory (config.json, safetensors)");
   const fs::path config_path = o.model / "config.json";
-  const std::string hf_text = read_text(config_path, "model config");
+  const std::string hf_text = host::read_text_file(config_path, "model config");
   const host::ModelComponent model =
       host::select_model_component(registry, host::hf_model_type(hf_text, config_path.string()), config_path.string());
   host::ModelInstance instance(model, host::transformer_config_from_hf(model, hf_text, config_path.string()));

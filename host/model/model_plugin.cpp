@@ -1,6 +1,7 @@
 #include "host/model/model_plugin.hpp"
 
 #include "host/core/status.hpp"
+#include "host/core/text_io.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -10,17 +11,6 @@
 namespace megaswift::host {
 
 namespace {
-
-// The MSW buffer protocol from the caller's side: ask for the size, then fill.
-template <class F>
-std::string read_text(F&& call, const std::string& context) {
-  size_t needed = 0;
-  throw_if_error(call(nullptr, 0, &needed), context);
-  std::string out(needed, '\0');
-  throw_if_error(call(out.data(), out.size(), &needed), context);
-  out.resize(needed ? needed - 1 : 0);
-  return out;
-}
 
 }  // namespace
 
@@ -83,7 +73,7 @@ std::string hf_model_type(const std::string& hf_config_json, const std::string& 
 
 std::string transformer_config_from_hf(const ModelComponent& model, const std::string& hf_config_json,
                                        const std::string& source) {
-  return read_text([&](char* out, size_t capacity,
+  return read_plugin_text([&](char* out, size_t capacity,
                        size_t* needed) { return model.vtable.config_from_hf(hf_config_json.c_str(), out, capacity, needed); },
                    source + " (model plugin " + model.name + ")");
 }
@@ -100,7 +90,7 @@ ModelInstance::ModelInstance(ModelInstance&& other) noexcept
     : model_(std::move(other.model_)), self_(std::exchange(other.self_, nullptr)) {}
 
 std::string ModelInstance::config_json() const {
-  return read_text([&](char* out, size_t capacity,
+  return read_plugin_text([&](char* out, size_t capacity,
                        size_t* needed) { return model_.vtable.config_json(self_, out, capacity, needed); },
                    "model " + model_.name + ": config_json");
 }

@@ -2,6 +2,7 @@
 
 #include "host/core/host_api.hpp"
 #include "host/core/status.hpp"
+#include "host/core/text_io.hpp"
 #include "host/model/init.hpp"
 #include "host/ops/ops_api.hpp"
 
@@ -13,9 +14,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace megaswift::host {
 
@@ -133,14 +132,6 @@ msw_tensor cpu_tensor(void* data, int32_t dtype, const std::vector<int64_t>& sha
   return t;
 }
 
-std::string read_text(const std::filesystem::path& path, const std::string& what) {
-  std::ifstream in(path);
-  if (!in) throw HostError(MSW_STATUS_NOT_FOUND, what + " " + path.string() + " does not exist or cannot be read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string apply_overrides(const std::string& config, const std::string& overrides, const ParallelLayout& layout) {
   nlohmann::json c = nlohmann::json::parse(config);
   nlohmann::json o;
@@ -211,7 +202,7 @@ ModelRunner ModelRunner::from_hf_directory(const PluginRegistry& registry, const
   const auto config_path = dir / "config.json";
   if (!std::filesystem::is_directory(dir))
     throw HostError(MSW_STATUS_NOT_FOUND, "model directory " + dir.string() + " does not exist");
-  const std::string hf = read_text(config_path, "model config");
+  const std::string hf = read_text_file(config_path, "model config");
   const ModelComponent model = select_model_component(registry, hf_model_type(hf, config_path.string()),
                                                         config_path.string());
   ModelRunner runner(model, transformer_config_from_hf(model, hf, config_path.string()), options);

@@ -56,20 +56,7 @@ TestShard part(const Tensor& t, int i) {
 }
 
 fs::path save_two(const std::string& name, const std::vector<Tensor>& ts) {
-  Plugin p("hdf5");
-  const fs::path dir = fresh_dir(name);
-  std::vector<std::vector<TestShard>> ranks(2);
-  for (const Tensor& t : ts)
-    for (int i = 0; i < 2; ++i) ranks[i].push_back(part(t, i));
-  p.save(dir, kCommon, ranks);
-  return dir;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return save_from_two_ranks("hdf5", name, ts, part, kCommon);
 }
 
 // Runs `f` with file descriptor 2 redirected to a file; returns what was written to it.

@@ -14,7 +14,9 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -218,5 +220,25 @@ class Reader {
   msw_checkpoint_vtable vt_;
   void* reader_ = nullptr;
 };
+
+// Saves `tensors` from two simulated ranks into a fresh `name` directory: rank i writes shard_of(t, i) of each.
+template <class T, class ShardOf>
+fs::path save_from_two_ranks(const std::string& component, const std::string& name, const std::vector<T>& tensors,
+                             ShardOf shard_of, const std::string& common_state_json) {
+  Plugin p(component);
+  const fs::path dir = fresh_dir(name);
+  std::vector<std::vector<TestShard>> ranks(2);
+  for (const T& t : tensors)
+    for (int i = 0; i < 2; ++i) ranks[i].push_back(shard_of(t, i));
+  p.save(dir, common_state_json, ranks);
+  return dir;
+}
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 }  // namespace ckpt_test

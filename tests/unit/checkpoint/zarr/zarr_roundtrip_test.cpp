@@ -47,20 +47,7 @@ TestShard shard(const Tensor& t, int i) {
 }
 
 fs::path save_two_ranks(const std::string& name, const std::vector<Tensor>& ts) {
-  Plugin p("zarr");
-  fs::path dir = fresh_dir(name);
-  std::vector<std::vector<TestShard>> ranks(2);
-  for (const Tensor& t : ts)
-    for (int i = 0; i < 2; ++i) ranks[i].push_back(shard(t, i));
-  p.save(dir, kCommon, ranks);
-  return dir;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return save_from_two_ranks("zarr", name, ts, shard, kCommon);
 }
 
 }  // namespace
