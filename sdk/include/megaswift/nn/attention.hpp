@@ -209,8 +209,10 @@ class SelfAttention : public Module {
       throw sdk::Error(MSW_STATUS_UNSUPPORTED,
                        "sequence length " + std::to_string(g.longest()) + " exceeds the model's sliding_window " +
                            std::to_string(*sliding_window_) +
-                           ": sliding-window attention is not supported yet, so sequences must fit in the window; use "
-                           "--max_length <= " + std::to_string(*sliding_window_));
+                           ": this decoder attends over the whole causal context, which equals the windowed "
+                           "attention only for sequences that fit in the window (per-layer window rules such as "
+                           "Qwen2's max_window_layers are not mapped to the ops' window_left); use --max_length <= " +
+                           std::to_string(*sliding_window_));
   }
 
   int64_t hidden_ = 0, q_heads_ = 0, kv_heads_ = 0, head_dim_ = 0;

@@ -17,7 +17,8 @@
 // its gradient sums both uses.
 //
 // Activations are [S, B, H] fp32; packed (THD) batches, selective and full recompute are supported
-// (capabilities()); tensor, sequence, context and pipeline parallelism and KV-cache decoding are not yet.
+// (capabilities()); tensor, sequence, context and pipeline parallelism and KV-cache decoding are not declared,
+// so the host refuses layouts that need them.
 // There is no dropout (the supported families train with attention and hidden dropout 0), so rng_offset and
 // training do not change the result and a recompute replays the forward exactly.
 #pragma once
