@@ -8,6 +8,7 @@
 #include "host/core/logging.hpp"
 #include "host/data/pipeline/model_dir.hpp"
 #include "host/data/pipeline/training_data.hpp"
+#include "host/training/run_training.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -15,19 +16,6 @@
 
 namespace megaswift::cli {
 namespace {
-
-// pt/sft: with a local model directory the datasets are loaded and tokenized for real (its summary is the user's
-// first check of the data); without one (a hub id, or only --load) the arguments alone are checked.
-void prepare_training_data(const config::ParsedArgs& parsed, const host::PluginRegistry& registry) {
-  const auto& model = parsed.values["model"];
-  if (model.is_string() && data::is_local_directory(model.get<std::string>())) {
-    data::build_training_data(parsed, registry);
-    return;
-  }
-  spdlog::info("data preparation skipped: no local model directory with a tokenizer was given ({}); pass --model "
-               "<local Hugging Face directory> to load and tokenize the datasets",
-               model.is_string() ? "--model " + model.get<std::string>() + " is not a local directory" : "--model unset");
-}
 
 // --ckpt_format names a checkpoint plugin. A first-party name whose plugin is simply not in this build passes
 // (the stage reports what is missing later, as before); any other name must be a loaded plugin.
@@ -40,9 +28,9 @@ void check_ckpt_format(const nlohmann::json& values, const host::PluginRegistry&
   host::require_checkpoint_format(registry, name);  // throws, listing the available formats
 }
 
-// Parses and validates a stage's flags, sets up logging and the plugins, then reports which part of
-// the pipeline this build does not have yet. Each later stage replaces its `missing` line with the
-// real run; the parsing and validation in front of it stay.
+// Parses and validates a stage's flags, sets up logging and the plugins, then runs the stage (pt/sft: the
+// training engine; export: conversion) or reports which part of the pipeline this build does not have yet
+// (`missing`, for the stages still to come).
 int run_stage(config::Command command, const std::vector<std::string>& args, const char* missing) {
   config::ParsedArgs parsed = config::parse_command_line(command, args);
   if (parsed.help_requested) {
@@ -63,7 +51,11 @@ int run_stage(config::Command command, const std::vector<std::string>& args, con
   spdlog::debug("resolved arguments: {}", values.dump());
   check_ckpt_format(values, *registry);
   if (command == config::Command::export_model) return exporter::run_export(values, *registry);
-  if (command == config::Command::pt || command == config::Command::sft) prepare_training_data(parsed, *registry);
+  if (command == config::Command::pt || command == config::Command::sft) {
+    const training::RunOutcome outcome = training::run_training(parsed, *registry);
+    if (outcome.result.interrupted) return kFailed;  // stopped by a signal: not a finished run
+    return kOk;
+  }
 
   std::cerr << config::command_name(command) << ": " << missing << "\n";
   return kNotBuilt;
@@ -71,17 +63,9 @@ int run_stage(config::Command command, const std::vector<std::string>& args, con
 
 }  // namespace
 
-int run_pt(const std::vector<std::string>& args) {
-  return run_stage(config::Command::pt, args,
-                   "the training engine (schedules, optimizer driver, checkpointing) is not part of this build yet; "
-                   "the arguments above were parsed and validated, nothing was trained");
-}
+int run_pt(const std::vector<std::string>& args) { return run_stage(config::Command::pt, args, nullptr); }
 
-int run_sft(const std::vector<std::string>& args) {
-  return run_stage(config::Command::sft, args,
-                   "the training engine (schedules, optimizer driver, checkpointing) is not part of this build yet; "
-                   "the arguments above were parsed and validated, nothing was trained");
-}
+int run_sft(const std::vector<std::string>& args) { return run_stage(config::Command::sft, args, nullptr); }
 
 int run_export(const std::vector<std::string>& args) {
   return run_stage(config::Command::export_model, args,

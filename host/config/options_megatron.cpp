@@ -47,6 +47,11 @@ static void declare_training(Declarer& d) {
       .choices({"single", "cyclic", "external"});
   d.flag("manual_gc", Bool, false, "Turn the automatic garbage collector off and collect every --manual_gc_interval steps.");
   d.flag("manual_gc_interval", Int, 0, "Steps between manual garbage collections (0: never between training steps).").min(0);
+  d.flag("max_consecutive_nan_steps", Int, 10,
+         "A step whose loss or gradient norm is NaN/Inf is skipped (weights unchanged); this many in a row stop the run.")
+      .min(1);
+  d.flag("exit_signal_handler", Bool, false,
+         "On SIGTERM/SIGINT save a checkpoint after the current step before stopping (without it the run stops unsaved).");
   d.flag("num_workers", Int, 4, "Data-loader worker threads per rank.").min(0).alias("dataloader_num_workers");
   d.flag("seq_length", Int, nullptr,
          "Longest sequence processed. Batches are padded dynamically, so this rarely needs setting; limit sample "

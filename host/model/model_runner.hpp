@@ -172,6 +172,10 @@ class ModelRunner {
   Memory memory(int64_t batch_size, int64_t seq_len, bool packed = false, int64_t max_seqlen = 0,
                 bool recompute_full = false) const;
   const msw_exec_ctx& exec_ctx() const { return ctx_; }
+  // The counter the dropout streams are keyed by (one per forward); a resumed run restores it so its dropout
+  // masks continue the saved run's.
+  uint64_t rng_step() const { return step_; }
+  void set_rng_step(uint64_t step) { step_ = step; }
 
  private:
   ModelRunner(ModelComponent model, std::string transformer_config, const RunnerOptions& options);

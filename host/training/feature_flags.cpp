@@ -1,0 +1,53 @@
+#include "host/training/feature_flags.hpp"
+
+#include "host/core/status.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+namespace megaswift::training {
+namespace {
+
+bool on(const config::ParsedArgs& a, const char* key) {
+  const auto& v = a.at(key);
+  return v.is_boolean() && v.get<bool>();
+}
+
+}  // namespace
+
+void check_feature_flags(const config::ParsedArgs& a) {
+  // Speed-only features: the same losses without them.
+  struct SpeedFlag {
+    const char* flag;
+    const char* why;
+  };
+  static const SpeedFlag kSpeed[] = {
+      {"tp_comm_overlap", "overlapping tensor-parallel communication needs tensor parallelism across processes"},
+      {"overlap_grad_reduce", "overlapping the data-parallel gradient reduction needs data parallelism across processes"},
+      {"overlap_param_gather", "overlapping the parameter all-gather needs the distributed optimizer across processes"},
+      {"use_flash_attn", "attention is the built-in kernel on CPU (it keeps no probabilities either)"},
+      {"cross_entropy_loss_fusion", "the CPU cross-entropy is already chunked and never holds fp32 logits for a whole "
+                                    "micro-batch"},
+  };
+  for (const SpeedFlag& f : kSpeed)
+    if (on(a, f.flag)) spdlog::info("--{} true: no effect in this run: {}; the losses are the same", f.flag, f.why);
+
+  // Python-only knobs of Megatron: nothing to do without a Python garbage collector.
+  if (on(a, "manual_gc"))
+    spdlog::info("--manual_gc true: accepted for compatibility; Megaswift has no garbage collector to drive (no-op)");
+
+  // Precision: the CPU engine computes in fp32 (the reference precision); bf16/fp16 need the CUDA backend.
+  if (on(a, "bf16") || on(a, "fp16"))
+    spdlog::warn("--{} true: this run computes in fp32 on the CPU (bf16/fp16 weights and activations are the CUDA "
+                 "backend's); the losses are the fp32 reference's",
+                 on(a, "bf16") ? "bf16" : "fp16");
+
+  if (const char* n = std::getenv("NPROC_PER_NODE"); n && std::atoi(n) > 1)
+    throw host::HostError(MSW_STATUS_UNSUPPORTED,
+                          std::string("NPROC_PER_NODE=") + n +
+                              ": this build trains in one process; distributed training (one worker per GPU) is not "
+                              "part of it yet. Unset NPROC_PER_NODE (or set it to 1) to train in one process");
+}
+
+}  // namespace megaswift::training

@@ -1,0 +1,167 @@
+#include "host/training/optimizer_driver.hpp"
+
+#include "host/checkpoint/keys.hpp"
+#include "host/core/host_api.hpp"
+#include "host/core/status.hpp"
+#include "host/ops/ops_api.hpp"
+
+#include <cmath>
+#include <cstring>
+
+using nlohmann::json;
+
+namespace megaswift::training {
+namespace {
+
+constexpr const char* kStatePrefix = "optimizer.state.";
+
+msw_tensor scalar_tensor(const host::HostBuffer& b, int32_t dtype) { return b.tensor(dtype, {}); }
+
+void synchronize(const msw_exec_ctx& ctx, const std::string& what) {
+  const msw_host_api& api = host::host_api();
+  if (api.stream_synchronize) host::throw_if_error(api.stream_synchronize(ctx.device, ctx.stream), what);
+}
+
+}  // namespace
+
+OptimizerDriver::OptimizerDriver(const host::LoadedComponent& component, const json& config, host::ModelRunner& runner)
+    : runner_(runner), name_(component.name) {
+  vt_ = host::PluginRegistry::vtable_copy<msw_optimizer_vtable>(component);
+  const std::string who = "optimizer plugin " + name_;
+  host::throw_if_error(vt_.create(config.dump().c_str(), &self_), who + ": create");
+  const int32_t count = vt_.state_count(self_);
+  if (count < 0 || count > 16)
+    throw host::HostError(MSW_STATUS_INTERNAL, who + " reports " + std::to_string(count) + " state tensors per parameter");
+  for (int32_t i = 0; i < count; ++i) {
+    const char* n = vt_.state_name(self_, i);
+    if (!n || !*n) throw host::HostError(MSW_STATUS_INTERNAL, who + " gives no name for state " + std::to_string(i));
+    state_names_.emplace_back(n);
+  }
+  const msw_device device = runner_.exec_ctx().device;
+  auto& params = runner_.params();
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!params[i].requires_grad) continue;
+    Slot s;
+    s.param = i;
+    for (int32_t k = 0; k < count; ++k) {
+      s.buffers.emplace_back(device, static_cast<size_t>(params[i].numel()) * sizeof(float), MSW_ALLOC_ZERO);
+      s.states.push_back(s.buffers.back().tensor(MSW_DTYPE_F32, params[i].shape));
+    }
+    slots_.push_back(std::move(s));
+  }
+  norm_scalar_ = host::HostBuffer(device, sizeof(double), MSW_ALLOC_ZERO);
+  grad_scale_ = host::HostBuffer(device, sizeof(float), MSW_ALLOC_ZERO);
+}
+
+OptimizerDriver::~OptimizerDriver() {
+  if (self_) vt_.destroy(self_);
+}
+
+double OptimizerDriver::sum_of_squares(bool gradients) const {
+  const msw_exec_ctx& ctx = runner_.exec_ctx();
+  const auto& params = runner_.params();
+  const msw_tensor out = scalar_tensor(norm_scalar_, MSW_DTYPE_F64);
+  bool first = true;
+  for (const Slot& s : slots_) {
+    const host::Parameter& p = params[s.param];
+    msw_sum_squares_args a{};
+    a.struct_size = sizeof(a);
+    a.x = gradients ? p.grad : p.value;
+    a.out = out;
+    a.accumulate = first ? 0 : 1;
+    host::throw_if_error(host::ops_api().sum_squares(&ctx, &a), "sum of squares of " + p.name);
+    first = false;
+  }
+  if (first) return 0.0;
+  synchronize(ctx, "optimizer: reading the norm");
+  double v = 0;
+  std::memcpy(&v, norm_scalar_.data(), sizeof v);
+  return v;
+}
+
+double OptimizerDriver::grad_norm() const { return std::sqrt(sum_of_squares(true)); }
+double OptimizerDriver::params_norm() const { return std::sqrt(sum_of_squares(false)); }
+
+StepStats OptimizerDriver::step(double grad_norm, double lr, double weight_decay, double clip_grad) {
+  StepStats stats;
+  stats.grad_norm = grad_norm;
+  // Megatron: clip_coeff = max_norm / (total_norm + 1e-6), applied only when below 1.
+  if (clip_grad > 0) {
+    const double coeff = clip_grad / (grad_norm + 1e-6);
+    if (coeff < 1.0) stats.clip_factor = coeff;
+  }
+  const float scale = static_cast<float>(stats.clip_factor);
+  std::memcpy(grad_scale_.data(), &scale, sizeof scale);  // CPU memory; the CUDA backend uploads it on the stream
+
+  const auto& params = runner_.params();
+  std::vector<msw_optimizer_param> records;
+  records.reserve(slots_.size());
+  for (const Slot& s : slots_) {
+    const host::Parameter& p = params[s.param];
+    msw_optimizer_param r{};
+    r.struct_size = sizeof(r);
+    r.apply_weight_decay = p.info.weight_decay ? 1 : 0;
+    r.param = p.value;
+    r.grad = p.grad;
+    r.states = const_cast<msw_tensor*>(s.states.data());
+    r.state_count = s.states.size();
+    r.lr_mult = 1.0;
+    records.push_back(r);
+  }
+  msw_optimizer_step_args a{};
+  a.struct_size = sizeof(a);
+  a.step = steps_ + 1;
+  a.lr = lr;
+  a.weight_decay = weight_decay;
+  a.params = records.data();
+  a.count = records.size();
+  a.param_size = sizeof(msw_optimizer_param);
+  if (stats.clip_factor != 1.0) a.grad_scale = scalar_tensor(grad_scale_, MSW_DTYPE_F32);
+  host::throw_if_error(vt_.step(self_, &runner_.exec_ctx(), &a), "optimizer plugin " + name_ + ": step");
+  ++steps_;
+  return stats;
+}
+
+std::vector<host::TensorShard> OptimizerDriver::state_shards() const {
+  const int64_t layers = runner_.info().num_layers;
+  const auto& params = runner_.params();
+  std::vector<host::TensorShard> out;
+  for (const Slot& s : slots_) {
+    const host::Parameter& p = params[s.param];
+    const host::ShardedKey k = host::sharded_key(p.name, p.shape, layers);
+    for (size_t i = 0; i < s.states.size(); ++i) {
+      msw_tensor data = s.states[i];
+      msw_tensor_set_dense_shape(&data, static_cast<int32_t>(k.shape.size()), k.shape.data());
+      out.push_back({kStatePrefix + state_names_[i] + "." + k.key, k.global_shape, k.offset, data});
+    }
+  }
+  return out;
+}
+
+json OptimizerDriver::state_record() const {
+  return {{"name", name_}, {"step", steps_}, {"state_names", state_names_}};
+}
+
+void OptimizerDriver::load(const host::CheckpointReader& reader, const json& record) {
+  if (!record.is_object() || !record.contains("name") || !record.contains("step"))
+    throw host::HostError(MSW_STATUS_NOT_FOUND,
+                          "the checkpoint in " + reader.dir().string() +
+                              " holds no optimizer state (saved with --no_save_optim, or by a conversion); pass "
+                              "--no_load_optim true (or --finetune true) to start the optimizer afresh");
+  const std::string saved = record["name"].get<std::string>();
+  if (saved != name_)
+    throw host::HostError(MSW_STATUS_INVALID_ARGUMENT,
+                          "the checkpoint's optimizer state is of --optimizer " + saved + " but this run uses --optimizer " +
+                              name_ + "; use --optimizer " + saved + ", or pass --no_load_optim true to start " + name_ +
+                              " afresh");
+  for (host::TensorShard& shard : state_shards()) {
+    if (!reader.find(shard.key))
+      throw host::HostError(MSW_STATUS_NOT_FOUND, "the checkpoint in " + reader.dir().string() + " has no tensor " +
+                                                      shard.key + " (optimizer state of this model); pass "
+                                                      "--no_load_optim true to start the optimizer afresh");
+    reader.read_region(shard.key, shard.global_offset, shard.data);
+  }
+  steps_ = record["step"].get<int64_t>();
+}
+
+}  // namespace megaswift::training

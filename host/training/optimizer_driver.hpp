@@ -1,0 +1,78 @@
+// The host side of the optimizer (--optimizer): one instance of the optimizer plugin, its state tensors (allocated
+// zero-filled by the host on the parameters' device, one set per trainable parameter, with the names the plugin
+// reports), the global gradient norm and clipping, and the step.
+//
+// Main weights are the runner's fp32 parameters (the CPU run keeps no separate low-precision copy); gradients are
+// the runner's fp32 gradients. Clipping does not rewrite the gradients: the clip factor travels to the plugin as the
+// step's grad_scale device scalar, which multiplies each gradient as it is read (Megatron multiplies them in place
+// first; the update is the same).
+//
+// In a checkpoint the state of parameter P is stored as "optimizer.state.<state name>.<key of P>" (stacked layers
+// as the parameters are) and the step count in the common state, as Megatron's distributed optimizer keys them.
+#pragma once
+
+#include "host/checkpoint/format.hpp"
+#include "host/model/model_runner.hpp"
+#include "host/plugin_host/registry.hpp"
+
+#include <megaswift/c/optimizer.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace megaswift::training {
+
+struct StepStats {
+  double grad_norm = 0;  // before clipping
+  double clip_factor = 1;
+};
+
+class OptimizerDriver {
+ public:
+  // `config` holds the run's arguments (adam_beta1, adam_beta2, adam_eps, sgd_momentum, ...).
+  OptimizerDriver(const host::LoadedComponent& component, const nlohmann::json& config, host::ModelRunner& runner);
+  ~OptimizerDriver();
+  OptimizerDriver(const OptimizerDriver&) = delete;
+  OptimizerDriver& operator=(const OptimizerDriver&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::vector<std::string>& state_names() const { return state_names_; }
+  int64_t steps_taken() const { return steps_; }
+
+  // The global L2 norm of the trainable parameters' gradients (one host read); non-finite when a gradient is.
+  double grad_norm() const;
+  // The global L2 norm of the trainable parameters (Megatron's --log_params_norm).
+  double params_norm() const;
+  // Clips to `clip_grad` (0: no clipping) on `grad_norm` and applies one update with this step's lr and weight
+  // decay (weight decay only on parameters that declare it: matrices, not biases or norms).
+  StepStats step(double grad_norm, double lr, double weight_decay, double clip_grad);
+
+  // The state tensors as checkpoint shards (pointing into this driver's memory) and the common-state record.
+  std::vector<host::TensorShard> state_shards() const;
+  nlohmann::json state_record() const;
+  // Restores every state tensor and the step count; the record's optimizer must be this one and every state
+  // tensor must be stored (errors name the key and the fix: --no_load_optim true).
+  void load(const host::CheckpointReader& reader, const nlohmann::json& record);
+
+ private:
+  struct Slot {
+    size_t param = 0;  // index into runner.params()
+    std::vector<host::HostBuffer> buffers;
+    std::vector<msw_tensor> states;
+  };
+  double sum_of_squares(bool gradients) const;
+
+  host::ModelRunner& runner_;
+  std::string name_;
+  msw_optimizer_vtable vt_{};
+  void* self_ = nullptr;
+  std::vector<std::string> state_names_;
+  std::vector<Slot> slots_;
+  host::HostBuffer norm_scalar_, grad_scale_;  // device scalars (F64, F32)
+  int64_t steps_ = 0;
+};
+
+}  // namespace megaswift::training

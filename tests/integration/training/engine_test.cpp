@@ -1,0 +1,130 @@
+// The training engine's promises, each on the tiny model through the real binary: a resumed run continues
+// bit-identically, padding-free batches give the padded batches' losses, NaN steps are skipped and stop the run
+// after --max_consecutive_nan_steps, and SIGTERM stops after the current step (saving with --exit_signal_handler).
+#include "training_fixture.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <iterator>
+
+namespace fs = std::filesystem;
+using namespace megaswift::test;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// sft on the tiny model: 8 samples per step in 4 micro-batches of 2, AdamW, cosine with warm-up, clip 1.
+std::string sft_flags(int iters) {
+  return "sft --model " + quote(tiny_model()) +
+         " --dataset 'swift/self-cognition#48' 'megaswift/alpaca-mini-en#48' --model_author swift"
+         " --model_name swift-robot --split_dataset_ratio 0 --train_iters " + std::to_string(iters) +
+         " --micro_batch_size 2 --global_batch_size 8 --lr 1e-3 --min_lr 1e-4 --lr_warmup_iters 2"
+         " --max_length 256 --num_workers 2 --dataset_num_proc 2 --log_interval 1 --eval_iters 0";
+}
+
+}  // namespace
+
+TEST_CASE("a run resumed from its iteration-5 checkpoint gives bit-identical losses and grad norms for steps 6-10") {
+  const fs::path work = scratch() / "resume";
+  fs::create_directories(work);
+  auto r = megatron(sft_flags(10) + " --save " + quote(work / "a") + " --add_version false --save_interval 5",
+                    "MEGASWIFT_DUMP_STEPS=" + quote(work / "a.jsonl"));
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(slurp(work / "a" / "latest_checkpointed_iteration.txt") == "10");
+
+  // A copy of the run as it stood after iteration 5.
+  fs::copy(work / "a", work / "b", fs::copy_options::recursive);
+  fs::remove_all(work / "b" / "iter_0000010");
+  std::ofstream(work / "b" / "latest_checkpointed_iteration.txt", std::ios::trunc) << "5";
+
+  r = megatron(sft_flags(10) + " --load " + quote(work / "b") + " --save " + quote(work / "b") + " --add_version false",
+               "MEGASWIFT_DUMP_STEPS=" + quote(work / "b.jsonl"));
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("resuming at iteration 5") != std::string::npos);
+  const auto a = read_steps(work / "a.jsonl"), b = read_steps(work / "b.jsonl");
+  REQUIRE(a.size() == 10);
+  REQUIRE(b.size() == 5);
+  for (size_t i = 0; i < 5; ++i) {
+    CAPTURE(i);
+    CHECK(b[i]["iteration"] == a[i + 5]["iteration"]);
+    CHECK(b[i]["micro_batches"] == a[i + 5]["micro_batches"]);  // the same data order
+    CHECK(b[i]["lr"].get<double>() == a[i + 5]["lr"].get<double>());
+    CHECK(b[i]["loss"].get<double>() == a[i + 5]["loss"].get<double>());
+    CHECK(b[i]["grad_norm"].get<double>() == a[i + 5]["grad_norm"].get<double>());
+  }
+  CHECK(slurp(work / "b" / "latest_checkpointed_iteration.txt") == "10");
+}
+
+TEST_CASE("padding-free (THD) batches give the padded batches' losses and grad norms within 1e-6") {
+  const fs::path work = scratch() / "packed";
+  fs::create_directories(work);
+  for (const char* mode : {"true", "false"}) {
+    auto r = megatron(sft_flags(3) + " --padding_free " + mode,
+                      "MEGASWIFT_DUMP_STEPS=" + quote(work / (std::string(mode) + ".jsonl")));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+  }
+  const auto packed = read_steps(work / "true.jsonl"), padded = read_steps(work / "false.jsonl");
+  REQUIRE(packed.size() == 3);
+  REQUIRE(padded.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    CHECK(packed[i]["micro_batches"] == padded[i]["micro_batches"]);
+    for (const char* key : {"loss", "grad_norm"}) {
+      const double x = packed[i][key].get<double>(), y = padded[i][key].get<double>();
+      CHECK(std::abs(x - y) <= 1e-6 * std::abs(y));
+    }
+  }
+}
+
+TEST_CASE("--packing packs samples into rows of --max_length and trains on them") {
+  auto r = megatron(sft_flags(2) + " --packing true", "MEGASWIFT_DUMP_STEPS=" + quote(scratch() / "packing.jsonl"));
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const auto steps = read_steps(scratch() / "packing.jsonl");
+  REQUIRE(steps.size() == 2);
+  // 8 packed rows per step, each holding several samples.
+  size_t sequences = 0;
+  for (const auto& mb : steps[0]["micro_batches"]) sequences += mb.size();
+  CHECK(sequences > 8);
+  CHECK(std::isfinite(steps[1]["loss"].get<double>()));
+}
+
+TEST_CASE("NaN/Inf steps are skipped with a warning, and --max_consecutive_nan_steps in a row stop the run") {
+  const fs::path work = scratch() / "nan";
+  // A learning rate this large sends the weights to overflow after the first update.
+  auto r = megatron(sft_flags(10) + " --lr 1e30 --lr_warmup_iters 0 --clip_grad 0 --max_consecutive_nan_steps 2"
+                    " --save " + quote(work) + " --add_version false --save_interval 1");
+  INFO(r.output);
+  CHECK(r.status == 1);
+  CHECK(r.output.find("the step is skipped") != std::string::npos);
+  CHECK(r.output.find("steps in a row had a NaN/Inf loss or gradient norm") != std::string::npos);
+  // What was saved holds no NaN: the tracker names a complete checkpoint of finite weights, or nothing was saved.
+  if (fs::exists(work / "latest_checkpointed_iteration.txt")) {
+    const std::string it = slurp(work / "latest_checkpointed_iteration.txt");
+    CHECK(fs::is_directory(work / ("iter_" + std::string(7 - it.size(), '0') + it)));
+  }
+}
+
+TEST_CASE("SIGTERM stops training after the current step, and --exit_signal_handler saves it first") {
+  const fs::path work = scratch() / "sigterm";
+  auto r = megaswift::testing::run_command(
+      "cd " + quote(scratch()) + " && (" + quote(megaswift::testing::binary_dir() / "bin" / "megatron") + " " +
+      sft_flags(100000) + " --save " + quote(work) + " --add_version false --exit_signal_handler true & pid=$!;"
+      " while ! grep -q 'iteration        1/' " + quote(scratch() / "sigterm.log") + " 2>/dev/null; do sleep 0.2;"
+      " kill -0 $pid 2>/dev/null || break; done; kill -TERM $pid; wait $pid; echo exit=$?) > " +
+      quote(scratch() / "sigterm.log") + " 2>&1; cat " + quote(scratch() / "sigterm.log"));
+  INFO(r.output);
+  CHECK(r.output.find("SIGTERM received: training stops after iteration") != std::string::npos);
+  CHECK(r.output.find("exit=1") != std::string::npos);
+  REQUIRE(fs::exists(work / "latest_checkpointed_iteration.txt"));
+  CHECK(std::stoll(slurp(work / "latest_checkpointed_iteration.txt")) >= 1);
+}
