@@ -200,6 +200,10 @@ static void declare_megatron_training(Declarer& d) {
          "Epochs to train; derives --train_iters from the dataset size when --train_iters is unset.")
       .min(1)
       .alias("max_epochs");
+  d.flag("padding_free", Bool, true,
+         "Concatenate the samples of a micro-batch without padding (THD batches with cu_seqlens); attention never "
+         "crosses samples.");
+  d.flag("packing", Bool, false, "Pack samples into rows of up to --max_length tokens before batching.");
 }
 
 void declare_megatron_options(Declarer& d) {
