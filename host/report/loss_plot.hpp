@@ -1,4 +1,5 @@
-// The loss-curve images ms-swift draws at the end of training (<output_dir>/images/*.png), drawn with cairo.
+// The loss-curve images ms-swift draws at the end of training (<output_dir>/images/*.png), drawn with cairo when the
+// build has it (loss_plots_available()).
 #pragma once
 
 #include "host/report/tensorboard_writer.hpp"
@@ -28,6 +29,10 @@ struct Curve {
 // are skipped. A curve with an empty tag, or a file that cannot be written, throws HostError.
 std::vector<std::filesystem::path> plot_training_curves(const std::vector<Curve>& curves,
                                                         const std::filesystem::path& images_dir);
+
+// False when this build found no cairo: plot_training_curves then throws HostError(MSW_STATUS_UNSUPPORTED) saying
+// so, and a trainer should log that and carry on (the TensorBoard files hold the same data).
+bool loss_plots_available();
 
 // The file name plot_training_curves gives a tag's image.
 std::string plot_file_name(const std::string& tag);

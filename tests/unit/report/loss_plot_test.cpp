@@ -83,6 +83,8 @@ double mean_row_of_smooth(const Image& img, int x0, int x1) {
 
 }  // namespace
 
+TEST_CASE("a build with cairo has loss plots") { CHECK(loss_plots_available()); }
+
 TEST_CASE("each curve becomes <tag with / as _>.png in the created images directory; empty curves are skipped") {
   const fs::path dir = fresh("names") / "out" / "images";
   const auto files = plot_training_curves(

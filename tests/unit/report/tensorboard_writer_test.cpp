@@ -5,8 +5,11 @@
 #include "host/report/tfrecord.hpp"
 
 #include <scratch_dir.hpp>
+#include <test_paths.hpp>
 
 #include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -226,4 +229,23 @@ TEST_CASE("a log directory that cannot be created is an error naming it") {
   spit(root / "file", "x");
   const std::string blocked = (root / "file" / "tb").string();
   CHECK_THROWS_WITH_AS(TensorBoardWriter(root / "file" / "tb"), doctest::Contains(blocked.c_str()), HostError);
+}
+
+TEST_CASE("read_scalars reads torch SummaryWriter's file and skips tensor scalars, histograms and text") {
+  // Golden file written by torch 2.x's SummaryWriter with tests/fixtures/report/make_torch_events.py.
+  const fs::path dir = megaswift::testing::source_dir() / "tests" / "fixtures" / "report" / "torch_events";
+  fs::path file;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0) file = entry.path();
+  REQUIRE_FALSE(file.empty());
+  const auto expected = nlohmann::json::parse(slurp(dir / "expected.json"));
+  const auto s = read_scalars(file);
+  REQUIRE(s.size() == expected.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    INFO("scalar " << i);
+    CHECK(s[i].tag == expected[i][0].get<std::string>());
+    CHECK(s[i].step == expected[i][1].get<int64_t>());
+    CHECK(s[i].wall_time == expected[i][2].get<double>());
+    CHECK(s[i].value == static_cast<float>(expected[i][3].get<double>()));
+  }
 }
