@@ -3,6 +3,7 @@
 #include "host/core/status.hpp"
 #include "host/report/event_proto.hpp"
 #include "host/report/tfrecord.hpp"
+#include "host/report/write_policy.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -19,9 +20,6 @@
 namespace megaswift::report {
 
 namespace {
-
-// SummaryWriter's flush_secs default: scalars never wait longer than this for a write while logging goes on.
-constexpr auto kMaxPendingAge = std::chrono::seconds(120);
 
 // Distinguishes writers opened by one process within one second, as TensorFlow's and torch's writers do.
 std::atomic<uint64_t> g_file_counter{0};
@@ -89,7 +87,7 @@ void TensorBoardWriter::add_scalar(const std::string& tag, double value, int64_t
   if (pending_count_ == 0) oldest_pending_ = now;
   pending_ += record;
   ++pending_count_;
-  if (pending_count_ >= queue_size_ || now - oldest_pending_ >= kMaxPendingAge) write_pending_locked();
+  if (queue_write_due(pending_count_, queue_size_, now - oldest_pending_)) write_pending_locked();
 }
 
 void TensorBoardWriter::flush() {

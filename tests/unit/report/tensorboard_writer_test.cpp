@@ -3,6 +3,7 @@
 #include "host/core/status.hpp"
 #include "host/report/tensorboard_writer.hpp"
 #include "host/report/tfrecord.hpp"
+#include "host/report/write_policy.hpp"
 
 #include <scratch_dir.hpp>
 #include <test_paths.hpp>
@@ -142,6 +143,14 @@ TEST_CASE("queue_size scalars are buffered before a write; flush writes the rest
   CHECK(read_scalars(w.file()).size() == 4);
   w.flush();  // nothing pending: writes nothing twice
   CHECK(read_scalars(w.file()).size() == 4);
+}
+
+TEST_CASE("queued scalars are written when the queue is full or the oldest has waited two minutes") {
+  using std::chrono::seconds;
+  CHECK_FALSE(queue_write_due(2, 3, seconds(0)));
+  CHECK(queue_write_due(3, 3, seconds(0)));
+  CHECK_FALSE(queue_write_due(1, 50, seconds(119)));
+  CHECK(queue_write_due(1, 50, seconds(120)));
 }
 
 TEST_CASE("destroying the writer loses no queued scalar") {
