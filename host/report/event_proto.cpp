@@ -73,11 +73,20 @@ class Reader {
   }
   void skip(uint32_t type) {
     switch (type) {
-      case kVarint: varint(); return;
-      case kFixed64: fixed(8); return;
-      case kLengthDelimited: length_delimited(); return;
-      case kFixed32: fixed(4); return;
-      default: throw std::invalid_argument("unsupported wire type " + std::to_string(type));
+      case kVarint:
+        varint();
+        return;
+      case kFixed64:
+        fixed(8);
+        return;
+      case kLengthDelimited:
+        length_delimited();
+        return;
+      case kFixed32:
+        fixed(4);
+        return;
+      default:
+        throw std::invalid_argument("unsupported wire type " + std::to_string(type));
     }
   }
 

@@ -21,8 +21,8 @@ std::vector<std::filesystem::path> plot_training_curves(const std::vector<Curve>
   std::error_code ec;
   std::filesystem::create_directories(images_dir, ec);
   if (ec)
-    throw host::HostError(MSW_STATUS_IO, "loss plots: cannot create the images directory " + images_dir.string() +
-                                             ": " + ec.message());
+    throw host::HostError(
+        MSW_STATUS_IO, "loss plots: cannot create the images directory " + images_dir.string() + ": " + ec.message());
   std::vector<std::filesystem::path> written;
   for (const Curve& curve : curves) {
     if (curve.points.empty()) continue;

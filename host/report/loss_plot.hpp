@@ -20,6 +20,9 @@ inline constexpr double kPlotSmoothing = 0.9;
 struct Curve {
   std::string tag;
   std::vector<std::pair<int64_t, double>> points;
+  // false: the values as one strong line, unsmoothed. ms-swift's plot_images smooths only the tags in its smooth_key
+  // list (train/loss where its trainers pass one) and draws the others this way.
+  bool smooth = true;
 };
 
 // One PNG per curve in images_dir (created), named as ms-swift names them: the tag with '/' replaced by '_'

@@ -45,7 +45,8 @@ double text_width(cairo_t* cr, const std::string& text) {
 void set_color(cairo_t* cr, Rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
 
 // A polyline through the finite points; a non-finite value (a NaN loss) breaks the line.
-void stroke_series(cairo_t* cr, const Frame& f, const std::vector<double>& xs, const std::vector<double>& ys, Rgb color) {
+void stroke_series(cairo_t* cr, const Frame& f, const std::vector<double>& xs, const std::vector<double>& ys,
+                   Rgb color) {
   bool pen_down = false;
   for (std::size_t i = 0; i < xs.size(); ++i) {
     if (!std::isfinite(ys[i])) {
@@ -116,8 +117,14 @@ void draw_curve(cairo_t* cr, const Curve& curve) {
   cairo_set_font_size(cr, kLabelSize);
   double widest_y_label = 0;
   for (const auto& label : tick_labels(yt)) widest_y_label = std::max(widest_y_label, text_width(cr, label));
-  const Frame f{12 + widest_y_label + 4 + kTickLength, 12 + kTitleSize * 2, kPlotWidth - 24.0,
-                kPlotHeight - (12 + kLabelSize + 4 + kTickLength), x_lo, x_hi, y_lo, y_hi};
+  const Frame f{12 + widest_y_label + 4 + kTickLength,
+                12 + kTitleSize * 2,
+                kPlotWidth - 24.0,
+                kPlotHeight - (12 + kLabelSize + 4 + kTickLength),
+                x_lo,
+                x_hi,
+                y_lo,
+                y_hi};
 
   cairo_save(cr);
   cairo_rectangle(cr, f.left, f.top, f.right - f.left, f.bottom - f.top);
@@ -128,9 +135,11 @@ void draw_curve(cairo_t* cr, const Curve& curve) {
       cairo_arc(cr, f.px(xs[0]), f.py(ys[0]), kDotRadius, 0, 2 * M_PI);
       cairo_fill(cr);
     }
-  } else {
+  } else if (curve.smooth) {
     stroke_series(cr, f, xs, ys, kRawColor);
     stroke_series(cr, f, xs, tensorboard_smoothing(ys, kPlotSmoothing), kSmoothColor);
+  } else {
+    stroke_series(cr, f, xs, ys, kSmoothColor);
   }
   cairo_restore(cr);
 

@@ -35,8 +35,7 @@ std::string host_name() {
 }
 
 [[noreturn]] void io_error(const std::string& what, const std::filesystem::path& file, int err) {
-  throw host::HostError(MSW_STATUS_IO, "TensorBoard writer: " + what + " " + file.string() + ": " +
-                                           std::strerror(err));
+  throw host::HostError(MSW_STATUS_IO, "TensorBoard writer: " + what + " " + file.string() + ": " + std::strerror(err));
 }
 
 }  // namespace

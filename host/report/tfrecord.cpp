@@ -46,8 +46,9 @@ std::vector<Record> split_records(std::string_view bytes, const std::filesystem:
     if (static_cast<uint32_t>(get_le(p + 8, 4)) != mask_crc(crc32c(p, 8))) bad(file, pos, "length CRC mismatch");
     const uint64_t length = get_le(p, 8);
     if (length > left - 12 || left - 12 - length < 4)
-      bad(file, pos, "truncated record (length " + std::to_string(length) + ", " + std::to_string(left - 12) +
-                         " bytes follow the header, " + std::to_string(length + 4) + " needed)");
+      bad(file, pos,
+          "truncated record (length " + std::to_string(length) + ", " + std::to_string(left - 12) +
+              " bytes follow the header, " + std::to_string(length + 4) + " needed)");
     const std::string_view data(p + 12, length);
     if (static_cast<uint32_t>(get_le(p + 12 + length, 4)) != mask_crc(crc32c(data)))
       bad(file, pos, "data CRC mismatch (record of " + std::to_string(length) + " bytes)");

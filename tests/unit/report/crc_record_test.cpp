@@ -49,8 +49,9 @@ TEST_CASE("a scalar Event encodes as protobuf does and decodes back") {
   const std::string bytes = encode_scalar_event(1.5, 300, "train/loss", 2.25f);
   // wall_time (tag 0x09, double 1.5), step (0x10, varint 300 = ac 02), summary (0x2a) > value (0x0a) > tag (0x0a),
   // simple_value (0x15, float 2.25).
-  const std::string expected = std::string("\x09\x00\x00\x00\x00\x00\x00\xf8\x3f\x10\xac\x02\x2a\x13\x0a\x11\x0a\x0a", 18) +
-                               "train/loss" + std::string("\x15\x00\x00\x10\x40", 5);
+  const std::string expected =
+      std::string("\x09\x00\x00\x00\x00\x00\x00\xf8\x3f\x10\xac\x02\x2a\x13\x0a\x11\x0a\x0a", 18) + "train/loss" +
+      std::string("\x15\x00\x00\x10\x40", 5);
   CHECK(bytes == expected);
   const DecodedEvent e = decode_event(bytes);
   CHECK(e.wall_time == 1.5);
@@ -78,8 +79,8 @@ TEST_CASE("Event decoding skips unknown fields and values without simple_value")
   // carrying only a tag and a metadata message (field 9), as new-style tensor summaries do.
   std::string value_without_scalar = std::string("\x0a\x03", 2) + "img" + std::string("\x4a\x00", 2);
   std::string summary = std::string("\x0a", 1) + static_cast<char>(value_without_scalar.size()) + value_without_scalar;
-  std::string bytes = std::string("\x52\x02zz\x5d\x01\x02\x03\x04\x60\x05", 11) + "\x2a" +
-                      static_cast<char>(summary.size()) + summary;
+  std::string bytes =
+      std::string("\x52\x02zz\x5d\x01\x02\x03\x04\x60\x05", 11) + "\x2a" + static_cast<char>(summary.size()) + summary;
   const DecodedEvent e = decode_event(bytes);
   CHECK(e.simple_values.empty());
   CHECK_THROWS_WITH_AS(decode_event(std::string("\x2a\x05\x0a", 3)), doctest::Contains("past the end"),

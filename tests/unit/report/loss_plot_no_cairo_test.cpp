@@ -12,6 +12,6 @@ TEST_CASE("without cairo the loss plots are unavailable and refuse naming libcai
   CHECK_FALSE(loss_plots_available());
   const auto dir = megaswift::testing::scratch_dir("msw_report_no_cairo");
   CHECK(plot_training_curves({Curve{"train/loss", {}}}, dir).empty());  // nothing to draw: nothing refused
-  CHECK_THROWS_WITH_AS(plot_training_curves({Curve{"train/loss", {{1, 2.0}}}}, dir),
-                       doctest::Contains("libcairo2-dev"), megaswift::host::HostError);
+  CHECK_THROWS_WITH_AS(plot_training_curves({Curve{"train/loss", {{1, 2.0}}}}, dir), doctest::Contains("libcairo2-dev"),
+                       megaswift::host::HostError);
 }

@@ -117,8 +117,7 @@ TEST_CASE("scalars round-trip through read_scalars with tag, step, wall time and
 
 TEST_CASE("add_scalar without a wall time stamps the current time") {
   const fs::path dir = fresh("now");
-  const double before =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double before = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   TensorBoardWriter w(dir);
   w.add_scalar("x", 1.0, 5);
   w.flush();

@@ -47,7 +47,8 @@ TEST_CASE("python3-protobuf decodes our event file to the same scalars, with val
     file = w.file();
     for (int64_t step = 1; step <= 30; ++step) {
       w.add_scalar("train/loss", 11.0 - 0.3 * static_cast<double>(step), step);
-      w.add_scalar("train/learning_rate", 2e-5 * static_cast<double>(step) / 30.0, step, 1.7e9 + static_cast<double>(step));
+      w.add_scalar("train/learning_rate", 2e-5 * static_cast<double>(step) / 30.0, step,
+                   1.7e9 + static_cast<double>(step));
     }
     w.add_scalar("train/grad_norm", 0.0, 0, 0.0);  // every proto3 default: only simple_value is written
     w.add_scalar("eval/loss", -1e30, int64_t{1} << 50, 1.0);
@@ -92,6 +93,7 @@ TEST_CASE("the Python reader itself rejects a file with a flipped byte (the inde
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
   bytes[bytes.size() - 6] ^= 0x10;  // inside the scalar's float value
-  std::ofstream(file, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(file, std::ios::binary | std::ios::trunc)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   CHECK(read_with_python(file).status == 1);
 }
