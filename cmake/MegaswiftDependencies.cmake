@@ -23,6 +23,13 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(OPENBLAS IMPORTED_TARGET openblas)
 pkg_check_modules(PCRE2 IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC IMPORTED_TARGET libutf8proc)
+# The loss-curve PNGs (host/report) are drawn with cairo. Optional, as CUDA is: a machine without it (the GPU image
+# has none) still builds, and training there writes its TensorBoard files but refuses the PNGs with a message.
+pkg_check_modules(CAIRO QUIET IMPORTED_TARGET cairo)
+if(NOT CAIRO_FOUND)
+  message(WARNING "Megaswift: cairo not found, so training writes no loss-curve PNGs: install the Debian package "
+                  "'libcairo2-dev' (scripts/install-deps.sh installs every dependency).")
+endif()
 find_package(HDF5 COMPONENTS C QUIET)
 
 # CUDA is optional: the CUDA parts build for Hopper (sm_90a) when nvcc is found.

@@ -17,6 +17,9 @@ command -v python3 >/dev/null 2>&1 || packages+=(python3)
 # torch (1.13, CPU: torch.load of the legacy torch format), zarr, h5py, and numpy (safetensors, zarr, hdf5).
 # Each such test skips with a message when its module is missing.
 packages+=(python3 python3-torch python3-numpy python3-zarr python3-h5py)
+# The training reports draw loss-curve PNGs with cairo; their tests check our TensorBoard event files with Debian's
+# protobuf and crc32c Python modules (the check skips when protobuf is missing).
+packages+=(libcairo2-dev python3-protobuf python3-crc32c)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -333,8 +333,13 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
       if (!s.skipped) curves[0].points.emplace_back(s.iteration, s.loss);
     curves[1].tag = "eval/loss";
     curves[1].points = outcome.result.eval_losses;
-    for (const fs::path& f : report::plot_training_curves(curves, save_dir / "images"))
-      spdlog::info("loss curve: {}", f.string());
+    if (report::loss_plots_available()) {
+      for (const fs::path& f : report::plot_training_curves(curves, save_dir / "images"))
+        spdlog::info("loss curve: {}", f.string());
+    } else {
+      spdlog::warn("no loss-curve images: this build has no cairo (install libcairo2-dev and rebuild); the curves "
+                   "are in the TensorBoard file");
+    }
   }
   const TrainingResult& r = outcome.result;
   const double loop = r.model_seconds + r.engine_seconds;
