@@ -392,9 +392,11 @@ typedef struct msw_cross_entropy_args {
  * a record is F32, dense, on ctx->device, and has the param's shape. lr_eff = lr * lr_mult (lr_mult 0 is read
  * as 1) and wd_eff = apply_weight_decay ? weight_decay : 0 per record. Gradients are first multiplied by
  * grad_scale[0] when that device scalar is given (unscaling and clipping in one pass); when found_inf[0] != 0
- * the call changes nothing (fp16 loss scaling); both without a host read. step is 1-based. Each element is
- * computed alone in float32 (the scalars are formed in double and rounded once), so results depend neither
- * on the thread count nor on how the list is split into calls. */
+ * the call changes nothing (fp16 loss scaling); both without a host read. step is 1-based and counts the
+ * updates applied so far including this one (a call skipped by found_inf does not count), as torch's
+ * state['step']. Each element is computed alone in float32 (the scalars are formed in double and rounded once),
+ * so results depend neither on the thread count nor on how the list is split into calls. Every record is
+ * checked before any tensor is written. */
 
 /* One parameter of adamw_step. A record: arrays of it travel with their element size. */
 typedef struct msw_adamw_param {
