@@ -56,4 +56,8 @@ void gelu_backward(Ctx, const msw_gelu_args&);
 void cross_entropy_forward(Ctx, const msw_cross_entropy_args&);
 void cross_entropy_backward(Ctx, const msw_cross_entropy_args&);
 
+// optimizer.cpp
+void adamw_step(Ctx, const msw_adamw_step_args&);
+void sgd_step(Ctx, const msw_sgd_step_args&);
+
 }  // namespace megaswift::host::ops::cpu_impl

@@ -106,6 +106,8 @@ msw_ops_api make_table() {
   MSW_OP_ENTRY(a, gelu_backward, msw_gelu_args, dx);
   MSW_OP_ENTRY(a, cross_entropy_forward, msw_cross_entropy_args, lse);
   MSW_OP_ENTRY(a, cross_entropy_backward, msw_cross_entropy_args, dlogits);
+  MSW_OP_ENTRY(a, adamw_step, msw_adamw_step_args, step);
+  MSW_OP_ENTRY(a, sgd_step, msw_sgd_step_args, step);
   return a;
 }
 

@@ -41,6 +41,11 @@ for h in headers:
             decl = " ".join(decl.split())
             if not decl:
                 continue
+            # ops.h declares its table entries as MSW_OP(name, args_type): function pointers named `name`.
+            op = re.match(r"MSW_OP\(\s*(\w+)\s*,", decl)
+            if op:
+                members.append(op.group(1))
+                continue
             fp = re.search(r"\(\s*\*\s*(\w+)\s*\)", decl)
             if fp:
                 members.append(fp.group(1))

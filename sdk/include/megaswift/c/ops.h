@@ -386,6 +386,79 @@ typedef struct msw_cross_entropy_args {
   int64_t vocab_start;
 } msw_cross_entropy_args;
 
+/* ---- optimizer updates (since ABI 2.2) ----
+ * Multi-tensor updates of fp32 main weights, in place, as the optimizer plugins (adam, sgd) run them: one call
+ * updates every parameter shard of a step, so a device backend can do them all in one launch. Every tensor of
+ * a record is F32, dense, on ctx->device, and has the param's shape. lr_eff = lr * lr_mult (lr_mult 0 is read
+ * as 1) and wd_eff = apply_weight_decay ? weight_decay : 0 per record. Gradients are first multiplied by
+ * grad_scale[0] when that device scalar is given (unscaling and clipping in one pass); when found_inf[0] != 0
+ * the call changes nothing (fp16 loss scaling); both without a host read. step is 1-based and counts the
+ * updates applied so far including this one (a call skipped by found_inf does not count), as torch's
+ * state['step']. Each element is computed alone in float32 (the scalars are formed in double and rounded once),
+ * so results depend neither on the thread count nor on how the list is split into calls. Every record is
+ * checked before any tensor is written. */
+
+/* One parameter of adamw_step. A record: arrays of it travel with their element size. */
+typedef struct msw_adamw_param {
+  uint32_t struct_size;
+  int32_t apply_weight_decay; /* 0 for norms and biases, as Megatron */
+  msw_tensor param;           /* updated in place */
+  msw_tensor grad;            /* read only */
+  msw_tensor exp_avg;         /* first moment, updated in place */
+  msw_tensor exp_avg_sq;      /* second moment, updated in place */
+  double lr_mult;             /* 0 is read as 1 */
+} msw_adamw_param;
+
+/* AdamW as torch.optim.AdamW (amsgrad off), for each record with g = grad * grad_scale:
+ *   param *= 1 - lr_eff * wd_eff                       (decoupled decay, before the update)
+ *   exp_avg    = beta1 * exp_avg    + (1 - beta1) * g
+ *   exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+ *   param -= lr_eff / (1 - beta1^step) * exp_avg / (sqrt(exp_avg_sq) / sqrt(1 - beta2^step) + eps)
+ * beta1 and beta2 lie in [0, 1), eps >= 0, step >= 1. */
+typedef struct msw_adamw_step_args {
+  MSW_ARGS_HEADER;
+  const msw_adamw_param* params; /* count records of param_size bytes, borrowed for the call */
+  size_t count;
+  size_t param_size;
+  double lr;
+  double weight_decay;
+  double beta1;
+  double beta2;
+  double eps;
+  int64_t step;
+  msw_tensor grad_scale; /* optional F32/F64 scalar on the device */
+  msw_tensor found_inf;  /* optional F32/F64/I64 scalar on the device */
+} msw_adamw_step_args;
+
+/* One parameter of sgd_step. A record: arrays of it travel with their element size. */
+typedef struct msw_sgd_param {
+  uint32_t struct_size;
+  int32_t apply_weight_decay; /* 0 for norms and biases, as Megatron */
+  msw_tensor param;           /* updated in place */
+  msw_tensor grad;            /* read only */
+  msw_tensor momentum_buffer; /* updated in place; may be absent when momentum is 0 (then it is not touched) */
+  double lr_mult;             /* 0 is read as 1 */
+} msw_sgd_param;
+
+/* SGD as torch.optim.SGD (coupled weight decay, no dampening, no Nesterov), for each record with
+ * g = grad * grad_scale:
+ *   d = g + wd_eff * param
+ *   momentum_buffer = step == 1 ? d : momentum * momentum_buffer + d      (only when momentum != 0)
+ *   param -= lr_eff * (momentum != 0 ? momentum_buffer : d)
+ * momentum >= 0, step >= 1 (step 1 starts the buffer as torch's first step does, whatever it held). */
+typedef struct msw_sgd_step_args {
+  MSW_ARGS_HEADER;
+  const msw_sgd_param* params; /* count records of param_size bytes, borrowed for the call */
+  size_t count;
+  size_t param_size;
+  double lr;
+  double weight_decay;
+  double momentum;
+  int64_t step;
+  msw_tensor grad_scale; /* optional F32/F64 scalar on the device */
+  msw_tensor found_inf;  /* optional F32/F64/I64 scalar on the device */
+} msw_sgd_step_args;
+
 typedef msw_status* (*msw_op_fn)(const msw_exec_ctx* ctx, const void* args);
 
 #define MSW_OP(name, args_type) msw_status* (*name)(const msw_exec_ctx* ctx, const args_type* args)
@@ -438,6 +511,10 @@ typedef struct msw_ops_api {
   /* ---- loss ---- */
   MSW_OP(cross_entropy_forward, msw_cross_entropy_args);
   MSW_OP(cross_entropy_backward, msw_cross_entropy_args);
+
+  /* ---- optimizer updates (since ABI 2.2: check struct_size > offsetof(msw_ops_api, adamw_step)) ---- */
+  MSW_OP(adamw_step, msw_adamw_step_args);
+  MSW_OP(sgd_step, msw_sgd_step_args);
 } msw_ops_api;
 
 #undef MSW_OP
