@@ -129,7 +129,8 @@ json rng_state_of(const config::ParsedArgs& a, const host::ModelRunner& runner) 
 // recorded_model and a later --load read).
 json checkpoint_args(const config::ParsedArgs& a, const host::ModelRunner& runner, const json& hf_config) {
   json args = config::args_to_json(a);
-  for (auto& [k, v] : json::parse(runner.transformer_config()).items()) args[k] = v;
+  const json model = json::parse(runner.transformer_config());
+  for (auto it = model.begin(); it != model.end(); ++it) args[it.key()] = it.value();
   args["model_type"] = hf_config.value("model_type", runner.plugin_name());
   return args;
 }
@@ -144,7 +145,7 @@ fs::path versioned_save_dir(const fs::path& save) {
     for (const auto& e : fs::directory_iterator(save, ec)) {
       std::smatch m;
       const std::string name = e.path().filename().string();
-      if (e.is_directory() && std::regex_match(name, m, version)) next = std::max(next, std::stoll(m[1].str()) + 1);
+      if (e.is_directory() && std::regex_match(name, m, version)) next = std::max<int64_t>(next, std::stoll(m[1].str()) + 1);
     }
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -207,15 +208,7 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   // The data loaders and the length of the run.
   const json data_state = ckpt ? ckpt->resume.data_state : json();
   auto train = std::make_unique<data::DataLoader>(data.train, loader_options(args, data_state, true));
-  if (args.at("train_iters").is_null()) {
-    if (args.at("num_train_epochs").is_null())
-      throw host::HostError(MSW_STATUS_INVALID_ARGUMENT,
-                            "how long to train is not set: pass --train_iters N or --num_train_epochs N (the train "
-                            "split has " + std::to_string(train->samples_per_epoch()) + " samples, " +
-                                std::to_string(data::DataLoader::iters_per_epoch(train->samples_per_epoch(),
-                                                                                 integer(args, "global_batch_size"))) +
-                                " iterations per epoch at --global_batch_size " +
-                                std::to_string(integer(args, "global_batch_size")) + ")");
+  if (args.at("train_iters").is_null()) {  // config validation made sure --num_train_epochs is set then
     const int64_t iters = integer(args, "num_train_epochs") *
                           data::DataLoader::iters_per_epoch(train->samples_per_epoch(), integer(args, "global_batch_size"));
     config::assign(args, "train_iters", std::max<int64_t>(1, iters));

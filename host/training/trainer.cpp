@@ -89,8 +89,11 @@ StepRecord Trainer::train_step(int64_t iteration, Totals& totals) {
   // d(mean over the global batch)/d(loss_sum of a micro-batch): the same factor for every micro-batch.
   const double scale = loss_tokens > 0 ? 1.0 / static_cast<double>(loss_tokens) : 0.0;
 
-  double model_seconds = 0;
+  // Model compute, as Megatron's timers split a step: clearing the gradients, forward and backward, the gradient
+  // norm and the optimizer; everything else (waiting for data, assembling batches, bookkeeping) is the engine's.
+  auto t0 = Clock::now();
   runner.zero_grads();
+  double model_seconds = seconds_since(t0);
   double loss_sum = 0;
   for (const auto& mb : micro) {
     host::Batch batch = assemble_batch(mb, options_.pad_id);
@@ -105,7 +108,9 @@ StepRecord Trainer::train_step(int64_t iteration, Totals& totals) {
   rec.loss = loss_tokens > 0 ? loss_sum / static_cast<double>(loss_tokens) : 0.0;
   rec.loss_tokens = loss_tokens;
   rec.lr = parts_.scheduler->lr();
+  t0 = Clock::now();
   rec.grad_norm = parts_.optimizer->grad_norm();
+  model_seconds += seconds_since(t0);
 
   if (!std::isfinite(rec.loss) || !std::isfinite(rec.grad_norm)) {
     rec.skipped = true;
@@ -209,6 +214,7 @@ TrainingResult Trainer::run() {
   while (iteration < options_.train_iters) {
     ++iteration;
     const StepRecord rec = train_step(iteration, totals);
+    const auto bookkeeping = Clock::now();  // logging, TensorBoard and the bar are the engine's time too
     result.steps.push_back(rec);
     if (tb && iteration % options_.tensorboard_log_interval == 0 && !rec.skipped) {
       tb->add_scalar("lm loss", rec.loss, iteration);
@@ -232,6 +238,9 @@ TrainingResult Trainer::run() {
       totals.seconds = totals.flops = 0;
     }
     if (bar) draw_progress(iteration, start_iteration_, options_.train_iters, seconds_since(run_start));
+    const double bookkeeping_seconds = seconds_since(bookkeeping);
+    totals.engine_seconds += bookkeeping_seconds;
+    totals.run_seconds += bookkeeping_seconds;
     if (options_.eval_interval > 0 && iteration % options_.eval_interval == 0 && parts_.val) {
       const double v = evaluate();
       result.eval_losses.emplace_back(iteration, v);

@@ -67,8 +67,8 @@ struct TrainingResult {
   bool interrupted = false;
   double seconds = 0;
   double tokens_per_second = 0;    // loss-carrying and not, real tokens (no padding)
-  double model_seconds = 0;        // forward + backward + optimizer
-  double engine_seconds = 0;       // everything else inside the loop (data wait, batch assembly, logging, norms)
+  double model_seconds = 0;        // zeroing gradients, forward, backward, gradient norm, optimizer step
+  double engine_seconds = 0;       // everything else inside the loop (data wait, batch assembly, logging, saves)
   std::vector<std::filesystem::path> saved;
 };
 

@@ -3,6 +3,8 @@
 // after --max_consecutive_nan_steps, and SIGTERM stops after the current step (saving with --exit_signal_handler).
 #include "training_fixture.hpp"
 
+#include "test_paths.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -20,11 +22,11 @@ std::string slurp(const fs::path& p) {
 }
 
 // sft on the tiny model: 8 samples per step in 4 micro-batches of 2, AdamW, cosine with warm-up, clip 1.
-std::string sft_flags(int iters) {
+std::string sft_flags(int iters, const std::string& schedule = "--lr 1e-3 --min_lr 1e-4 --lr_warmup_iters 2") {
   return "sft --model " + quote(tiny_model()) +
          " --dataset 'swift/self-cognition#48' 'megaswift/alpaca-mini-en#48' --model_author swift"
          " --model_name swift-robot --split_dataset_ratio 0 --train_iters " + std::to_string(iters) +
-         " --micro_batch_size 2 --global_batch_size 8 --lr 1e-3 --min_lr 1e-4 --lr_warmup_iters 2"
+         " --micro_batch_size 2 --global_batch_size 8 " + schedule +
          " --max_length 256 --num_workers 2 --dataset_num_proc 2 --log_interval 1 --eval_iters 0";
 }
 
@@ -86,11 +88,11 @@ TEST_CASE("padding-free (THD) batches give the padded batches' losses and grad n
 }
 
 TEST_CASE("--packing packs samples into rows of --max_length and trains on them") {
-  auto r = megatron(sft_flags(2) + " --packing true", "MEGASWIFT_DUMP_STEPS=" + quote(scratch() / "packing.jsonl"));
+  auto r = megatron(sft_flags(3) + " --packing true", "MEGASWIFT_DUMP_STEPS=" + quote(scratch() / "packing.jsonl"));
   INFO(r.output);
   REQUIRE(r.status == 0);
   const auto steps = read_steps(scratch() / "packing.jsonl");
-  REQUIRE(steps.size() == 2);
+  REQUIRE(steps.size() == 3);
   // 8 packed rows per step, each holding several samples.
   size_t sequences = 0;
   for (const auto& mb : steps[0]["micro_batches"]) sequences += mb.size();
@@ -101,7 +103,7 @@ TEST_CASE("--packing packs samples into rows of --max_length and trains on them"
 TEST_CASE("NaN/Inf steps are skipped with a warning, and --max_consecutive_nan_steps in a row stop the run") {
   const fs::path work = scratch() / "nan";
   // A learning rate this large sends the weights to overflow after the first update.
-  auto r = megatron(sft_flags(10) + " --lr 1e30 --lr_warmup_iters 0 --clip_grad 0 --max_consecutive_nan_steps 2"
+  auto r = megatron(sft_flags(10, "--lr 1e30 --lr_warmup_iters 0") + " --clip_grad 0 --max_consecutive_nan_steps 2"
                     " --save " + quote(work) + " --add_version false --save_interval 1");
   INFO(r.output);
   CHECK(r.status == 1);

@@ -75,7 +75,7 @@ TEST_CASE("the quick start on CPU: export to mcore, sft --load --finetune trains
   REQUIRE(loss.size() == 40);
   CHECK(have_lr);
   CHECK(have_val);
-  CHECK(mean(loss, 35, 40) < 0.7 * mean(loss, 0, 5));
+  CHECK(mean(loss, 35, 40) < 0.8 * mean(loss, 0, 5));  // from ln(151936) = 11.9 towards 8
 
   // The loss curves as PNG images, as ms-swift draws them.
   const std::string png = slurp(run / "images" / "train_loss.png");
@@ -110,11 +110,20 @@ TEST_CASE("--load of a directory with no checkpoint names the tracker file it lo
   CHECK(r.output.find("latest_checkpointed_iteration.txt") != std::string::npos);
 }
 
-TEST_CASE("a run without --train_iters or --num_train_epochs says how long an epoch is") {
+TEST_CASE("a run without --train_iters or --num_train_epochs is refused naming both flags") {
   auto r = megatron("pt --model " + quote(tiny_model()) + " --dataset 'megaswift/pt-corpus#64' --global_batch_size 8"
                     " --max_length 128");
   INFO(r.output);
   CHECK(r.status == 2);
-  CHECK(r.output.find("pass --train_iters N or --num_train_epochs N") != std::string::npos);
-  CHECK(r.output.find("iterations per epoch at --global_batch_size 8") != std::string::npos);
+  CHECK(r.output.find("pass --train_iters N, or --num_train_epochs N") != std::string::npos);
+}
+
+TEST_CASE("--num_train_epochs derives --train_iters from the train split: floor(samples / global batch) per epoch") {
+  auto r = megatron("pt --model " + quote(tiny_model()) + " --dataset 'megaswift/pt-corpus#36' --split_dataset_ratio 0"
+                    " --global_batch_size 8 --max_length 1024 --num_train_epochs 2 --eval_iters 0 --lr_warmup_iters 1"
+                    " --log_interval 1");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("--num_train_epochs 2: --train_iters 8") != std::string::npos);  // 2 x floor(36 / 8)
+  CHECK(r.output.find("iteration        8/       8") != std::string::npos);
 }
