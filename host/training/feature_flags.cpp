@@ -43,6 +43,16 @@ void check_feature_flags(const config::ParsedArgs& a) {
                  "backend's); the losses are the fp32 reference's",
                  on(a, "bf16") ? "bf16" : "fp16");
 
+  // Refused before the data is tokenized: the single-process engine cannot split the model.
+  for (const char* f : {"tensor_model_parallel_size", "pipeline_model_parallel_size", "context_parallel_size"}) {
+    const auto& v = a.at(f);
+    if (v.is_number_integer() && v.get<int64_t>() > 1)
+      throw host::HostError(MSW_STATUS_UNSUPPORTED,
+                            "--" + std::string(f) + " " + v.dump() +
+                                ": this build trains in one process on one device; tensor, pipeline and context "
+                                "parallelism come with distributed training. Use 1 (the default); to fit a larger "
+                                "model, --recompute_granularity full trades compute for activation memory");
+  }
   if (const char* n = std::getenv("NPROC_PER_NODE"); n && std::atoi(n) > 1)
     throw host::HostError(MSW_STATUS_UNSUPPORTED,
                           std::string("NPROC_PER_NODE=") + n +

@@ -262,7 +262,7 @@ TEST_CASE("megatron checks --ckpt_format against the loaded checkpoint plugins; 
     CAPTURE(name);
     r = megatron(std::string("sft --model m --dataset d.jsonl --train_iters 10 --ckpt_format ") + name);
     CHECK(r.output.find("unknown --ckpt_format") == std::string::npos);
-    CHECK(r.status == 3);  // today's "training engine is not part of this build"
+    CHECK(r.output.find("--model m is not a local directory") != std::string::npos);  // the run got past the check
   }
 }
 

@@ -1,5 +1,5 @@
-// `megatron sft/pt` as a user runs them: with a local model directory the data is prepared for real and
-// summarized before the not-built message; without one, preparation is skipped with a message.
+// `megatron sft/pt` as a user runs them: with a local model directory the data is prepared for real and summarized
+// before the model is built; a model that is not a local directory is refused before anything is read.
 #include "pipeline_fixture.hpp"
 
 #include "run_command.hpp"
@@ -11,7 +11,6 @@
 
 namespace {
 
-constexpr int kNotBuilt = 3;
 constexpr int kFailed = 1;
 
 megaswift::testing::CommandResult megatron(const std::string& args) {
@@ -26,24 +25,25 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("megatron sft with a local model directory logs the data summary, then says training is not built") {
+TEST_CASE("megatron sft with a local model directory logs the data summary before it builds the model") {
   auto r = megatron("sft --model '" + megaswift::test::qwen_model_dir().string() +
                     "' --dataset 'swift/self-cognition#30' 'megaswift/alpaca-mini-en#20' --train_iters 10 "
                     "--max_length 2048 --dataset_num_proc 2 --model_author swift --model_name swift-robot");
   INFO(r.output);
-  CHECK(r.status == kNotBuilt);
   CHECK(contains(r.output, "tokenizing train: 48/48"));
   CHECK(contains(r.output, "data: template 'qwen2_5'"));
   CHECK(contains(r.output, "data: train: 48 rows -> 48 samples"));
   CHECK(contains(r.output, "data: val: 2 rows -> 2 samples"));
-  CHECK(contains(r.output, "training engine"));
+  // This directory's config.json has no model sizes: the model is refused after the data summary, naming the field.
+  CHECK(r.status != 0);
+  CHECK(contains(r.output, "config.json is missing the field \"num_hidden_layers\""));
 }
 
-TEST_CASE("megatron sft with a hub id skips data preparation and says why") {
+TEST_CASE("megatron sft with a hub id says Megaswift does not download models, before reading any data") {
   auto r = megatron("sft --model Qwen/Qwen2.5-7B-Instruct --dataset 'swift/self-cognition#5' --train_iters 10");
   INFO(r.output);
-  CHECK(r.status == kNotBuilt);
-  CHECK(contains(r.output, "data preparation skipped: no local model directory with a tokenizer was given"));
+  CHECK(r.status == kFailed);
+  CHECK(contains(r.output, "--model Qwen/Qwen2.5-7B-Instruct is not a local directory; Megaswift does not download"));
   CHECK_FALSE(contains(r.output, "tokenizing"));
 }
 
