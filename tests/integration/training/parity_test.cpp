@@ -27,7 +27,7 @@ const char* kCommon = " --train_iters 20 --micro_batch_size 2 --global_batch_siz
 std::string sft_args() {
   return "sft --model " + quote(tiny_model()) +
          " --dataset 'swift/self-cognition#80' 'megaswift/alpaca-mini-en#80' --model_author swift"
-         " --model_name swift-robot --max_length 256" + std::string(kCommon);
+         " --model_name swift-robot --template qwen2_5 --max_length 256" + std::string(kCommon);
 }
 std::string pt_args() {
   return "pt --model " + quote(tiny_model()) + " --dataset 'megaswift/pt-corpus#160' --max_length 128" +
