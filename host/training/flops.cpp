@@ -25,6 +25,18 @@ double training_flops(const FlopsModel& m, int64_t batch, int64_t seq_len) {
   return training_flops(m, std::vector<int64_t>(static_cast<size_t>(batch), seq_len));
 }
 
+Throughput throughput(double flops, int64_t tokens, double seconds, int64_t steps, int64_t world_size,
+                      double peak_tflops) {
+  Throughput t;
+  if (seconds <= 0 || steps <= 0) return t;
+  const double world = static_cast<double>(world_size > 0 ? world_size : 1);
+  t.ms_per_iteration = seconds / static_cast<double>(steps) * 1e3;
+  t.tflops_per_device = flops / seconds / 1e12 / world;
+  t.tokens_per_second_per_device = static_cast<double>(tokens) / seconds / world;
+  t.mfu_percent = peak_tflops > 0 ? 100.0 * t.tflops_per_device / peak_tflops : 0.0;
+  return t;
+}
+
 double peak_tflops_per_device(bool cuda, int /*device_index*/) {
   // The GPU the project targets (H100/H200 SXM, dense bf16). The CUDA backend refines this by device name.
   return cuda ? 989.0 : 0.0;

@@ -31,6 +31,17 @@ double training_flops(const FlopsModel& m, const std::vector<int64_t>& sequence_
 // The same for `batch` sequences of `seq_len` tokens (Megatron's own call).
 double training_flops(const FlopsModel& m, int64_t batch, int64_t seq_len);
 
+// What the log prints for an interval of `steps` iterations that took `seconds` and did `flops` model FLOPs on
+// `tokens` real tokens over `world_size` devices.
+struct Throughput {
+  double ms_per_iteration = 0;
+  double tflops_per_device = 0;  // model TFLOP/s per device
+  double tokens_per_second_per_device = 0;
+  double mfu_percent = 0;        // against peak_tflops; 0 when the peak is unknown (CPU)
+};
+Throughput throughput(double flops, int64_t tokens, double seconds, int64_t steps, int64_t world_size,
+                      double peak_tflops);
+
 // The peak dense 16-bit TFLOP/s of one device that MFU is measured against: 989 for an H100/H200 SXM (bf16, dense);
 // for a CPU, 0 (MFU is not reported).
 double peak_tflops_per_device(bool cuda, int device_index);

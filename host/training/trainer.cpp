@@ -156,16 +156,15 @@ StepRecord Trainer::train_step(int64_t iteration, Totals& totals) {
 }
 
 void Trainer::log_interval(int64_t iteration, const Totals& t) {
-  const double per_iter_ms = t.steps ? t.seconds / static_cast<double>(t.steps) * 1e3 : 0.0;
-  const double world = static_cast<double>(std::max<int64_t>(1, options_.world_size));
-  const double tflops = t.seconds > 0 ? t.flops / t.seconds / 1e12 / world : 0.0;
-  const double tokens_per_s = t.seconds > 0 ? static_cast<double>(t.tokens) / t.seconds / world : 0.0;
+  const Throughput tp = throughput(t.flops, t.tokens, t.seconds, t.steps, options_.world_size, options_.peak_tflops);
   const double loss = t.loss_tokens ? t.loss_sum / static_cast<double>(t.loss_tokens) : std::nan("");
+  // TFLOP/s with 4 significant digits: Megatron's one decimal would print 0.0 for a CPU run.
   std::string line = fmt::format(
       " iteration {:8d}/{:8d} | consumed samples: {:12d} | elapsed time per iteration (ms): {:.1f} | "
-      "throughput per GPU (TFLOP/s/GPU): {:.3f} | tokens per second per GPU: {:.1f}",
-      iteration, options_.train_iters, parts_.train->consumed_samples(), per_iter_ms, tflops, tokens_per_s);
-  if (options_.peak_tflops > 0) line += fmt::format(" | MFU: {:.1f}%", 100.0 * tflops / options_.peak_tflops);
+      "throughput per GPU (TFLOP/s/GPU): {:.4g} | tokens per second per GPU: {:.1f}",
+      iteration, options_.train_iters, parts_.train->consumed_samples(), tp.ms_per_iteration, tp.tflops_per_device,
+      tp.tokens_per_second_per_device);
+  if (options_.peak_tflops > 0) line += fmt::format(" | MFU: {:.1f}%", tp.mfu_percent);
   line += fmt::format(" | learning rate: {:.6E} | global batch size: {:5d} | lm loss: {:.6E} | grad norm: {:.3f}",
                       t.last.lr, options_.global_batch_size, loss, t.last.grad_norm);
   if (options_.log_params_norm) line += fmt::format(" | params norm: {:.3f}", parts_.optimizer->params_norm());

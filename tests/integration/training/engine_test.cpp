@@ -10,6 +10,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <regex>
 
 namespace fs = std::filesystem;
 using namespace megaswift::test;
@@ -129,4 +130,39 @@ TEST_CASE("SIGTERM stops training after the current step, and --exit_signal_hand
   CHECK(r.output.find("exit=1") != std::string::npos);
   REQUIRE(fs::exists(work / "latest_checkpointed_iteration.txt"));
   CHECK(std::stoll(slurp(work / "latest_checkpointed_iteration.txt")) >= 1);
+}
+
+TEST_CASE("each log line's TFLOP/s and tokens/s equal Megatron's FLOPs formula over the step's sequences per second") {
+  const fs::path dump = scratch() / "throughput.jsonl";
+  auto r = megatron(sft_flags(4), "MEGASWIFT_DUMP_STEPS=" + quote(dump));
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const auto steps = read_steps(dump);
+  REQUIRE(steps.size() == 4);
+  // The tiny model: L 2, h 64, 4 heads of 16, 2 query groups, FFN 128 (SwiGLU), vocabulary 151936.
+  const double L = 2, h = 64, heads = 4, groups = 2, kv = 16, ffn = 128, V = 151936;
+  auto megatron_flops = [&](double s) {  // Megatron-LM's num_floating_point_operations for batch 1, length s
+    return 12 * s * L * h * h * ((1 + groups / heads + s / h) * (kv * heads / h) + ffn / h * 1.5 + V / (2 * L * h));
+  };
+  static const std::regex line_re(R"(iteration +(\d+)/ +4 \|.*elapsed time per iteration \(ms\): ([0-9.]+) \| )"
+                                  R"(throughput per GPU \(TFLOP/s/GPU\): ([0-9.e+-]+) \| tokens per second per GPU: ([0-9.]+))");
+  int checked = 0;
+  for (auto it = std::sregex_iterator(r.output.begin(), r.output.end(), line_re); it != std::sregex_iterator(); ++it) {
+    const auto& m = *it;
+    const size_t i = std::stoul(m[1].str()) - 1;
+    double flops = 0, tokens = 0;
+    for (const auto& mb : steps[i]["micro_batches"])
+      for (const auto& seq : mb) {
+        const double s = static_cast<double>(seq["input_ids"].size());
+        flops += megatron_flops(s);
+        tokens += s;
+      }
+    const double seconds = std::stod(m[2].str()) / 1e3;
+    CAPTURE(i);
+    CHECK(std::stod(m[3].str()) == doctest::Approx(flops / seconds / 1e12).epsilon(2e-3));
+    CHECK(std::stod(m[4].str()) == doctest::Approx(tokens / seconds).epsilon(2e-3));
+    ++checked;
+  }
+  CHECK(checked == 4);
+  CHECK(r.output.find("MFU") == std::string::npos);  // no peak to measure a CPU against
 }

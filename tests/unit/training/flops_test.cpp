@@ -60,3 +60,16 @@ TEST_CASE("the 1.5B shape at seq 4096 costs about 6 N per token plus attention, 
   CHECK(per_token > 6 * 1.3e9);
   CHECK(per_token < 6 * 2.2e9);
 }
+
+TEST_CASE("the log's throughput figures: ms per iteration, TFLOP/s and tokens/s per device, MFU against the peak") {
+  using megaswift::training::throughput;
+  // 4 iterations in 2 s on 8 devices doing 8e15 FLOPs on 1e6 tokens.
+  const auto t = throughput(8e15, 1000000, 2.0, 4, 8, 989.0);
+  CHECK(t.ms_per_iteration == doctest::Approx(500.0));
+  CHECK(t.tflops_per_device == doctest::Approx(500.0));
+  CHECK(t.tokens_per_second_per_device == doctest::Approx(62500.0));
+  CHECK(t.mfu_percent == doctest::Approx(100.0 * 500.0 / 989.0));
+  // No peak (CPU): no MFU; nothing timed: all zero rather than a division by zero.
+  CHECK(throughput(1e12, 10, 1.0, 1, 1, 0.0).mfu_percent == 0.0);
+  CHECK(throughput(1e12, 10, 0.0, 0, 1, 989.0).tflops_per_device == 0.0);
+}
