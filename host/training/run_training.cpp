@@ -17,6 +17,8 @@
 #include "host/report/tensorboard_writer.hpp"
 #include "host/training/feature_flags.hpp"
 #include "host/training/stop_signal.hpp"
+#include "kernels/cpu/blas_dispatch.hpp"
+#include "kernels/cpu/threading.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -199,6 +201,8 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   }
   if (ckpt && ckpt->resume.rng_state.is_object() && ckpt->resume.rng_state.contains("rng_step"))
     runner->set_rng_step(ckpt->resume.rng_state["rng_step"].get<uint64_t>());
+  if (runner->exec_ctx().device.type == MSW_DEVICE_CPU)
+    spdlog::info("device: CPU, {} threads, OpenBLAS {} kernels", kernels::cpu::num_threads(), kernels::cpu::blas_corename());
   spdlog::info("model: {} parameters ({} trainable)", runner->num_parameters(), [&] {
     int64_t n = 0;
     for (const auto& p : runner->params()) n += p.requires_grad ? p.numel() : 0;
