@@ -162,6 +162,9 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   // From here on SIGINT/SIGTERM stop the run after the current step (or before the first, during preparation).
   StopSignalScope signals;
   const bool pt = args.command == config::Command::pt;
+  // --optimizer names a plugin: a missing one is said before any data is read.
+  const std::string optimizer_name = args.get<std::string>("optimizer");
+  const host::LoadedComponent& optimizer_component = registry.require(MSW_KIND_OPTIMIZER, optimizer_name);
 
   // The checkpoint to start from, and the model directory (config.json, tokenizer).
   std::optional<host::OpenCheckpoint> ckpt;
@@ -224,8 +227,7 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
     val = std::make_unique<data::EvalLoader>(data.val, loader_options(args, json(), false));
 
   // Optimizer and schedule.
-  const std::string optimizer_name = args.get<std::string>("optimizer");
-  OptimizerDriver optimizer(registry.require(MSW_KIND_OPTIMIZER, optimizer_name), args.values, *runner);
+  OptimizerDriver optimizer(optimizer_component, args.values, *runner);
   const int64_t gbs = integer(args, "global_batch_size");
   LrScheduleOptions so;
   so.max_lr = number(args, "lr");

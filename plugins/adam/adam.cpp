@@ -12,6 +12,7 @@
 #include <megaswift/c/ops.h>
 #include <megaswift/sdk/log.hpp>
 #include <megaswift/sdk/optimizer.hpp>
+#include <megaswift/sdk/plugin_config.hpp>
 #include <megaswift/sdk/status.hpp>
 
 #include <nlohmann/json.hpp>
@@ -26,45 +27,15 @@ namespace {
 
 namespace sdk = megaswift::sdk;
 
-// A number of the parsed-arguments JSON; a missing key or null keeps the default (the CLI's default).
-double config_number(const nlohmann::json& config, const char* key, double fallback) {
-  const auto it = config.find(key);
-  if (it == config.end() || it->is_null()) return fallback;
-  if (!it->is_number())
-    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, std::string("adam: '") + key + "' must be a number, got " + it->dump());
-  return it->get<double>();
-}
-
-nlohmann::json parse_config(std::string_view text) {
-  nlohmann::json j = nlohmann::json::parse(text.empty() ? std::string_view("{}") : text, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "adam: the config must be a JSON object of the parsed arguments "
-                                                  "(adam_beta1, adam_beta2, adam_eps), got: " + std::string(text.substr(0, 200)));
-  return j;
-}
-
-// The host's ops table, which must have adamw_step: a host older than ABI 2.2 is refused by the plugin entry
-// already (the target minor), but the table's own struct_size is what says the entry is there.
-const msw_ops_api& adamw_ops() {
-  const msw_host_api& h = sdk::host();
-  if (!MSW_HOST_HAS(ops) || !h.ops)
-    throw sdk::Error(MSW_STATUS_UNSUPPORTED, "adam: the host provides no ops table (msw_host_api.ops is NULL); the "
-                                             "optimizer runs on the host's adamw_step op");
-  if (h.ops->struct_size <= offsetof(msw_ops_api, adamw_step) || !h.ops->adamw_step)
-    throw sdk::Error(MSW_STATUS_UNSUPPORTED,
-                     "adam: the host's ops table (struct_size " + std::to_string(h.ops->struct_size) +
-                         ") has no adamw_step, added in Megaswift ABI 2.2: run this plugin with a host of ABI 2.2 or "
-                         "newer");
-  return *h.ops;
-}
+const msw_ops_api& adamw_ops() { return sdk::require_host_op(offsetof(msw_ops_api, adamw_step), "adamw_step", 2, "adam"); }
 
 class Adam final : public sdk::Optimizer {
  public:
   explicit Adam(std::string_view config_text) {
-    const nlohmann::json config = parse_config(config_text);
-    beta1_ = config_number(config, "adam_beta1", 0.9);
-    beta2_ = config_number(config, "adam_beta2", 0.95);
-    eps_ = config_number(config, "adam_eps", 1e-8);
+    const nlohmann::json config = sdk::parse_config_object(config_text, "adam", "the parsed arguments (adam_beta1, adam_beta2, adam_eps)");
+    beta1_ = sdk::config_number(config, "adam_beta1", 0.9, "adam");
+    beta2_ = sdk::config_number(config, "adam_beta2", 0.95, "adam");
+    eps_ = sdk::config_number(config, "adam_eps", 1e-8, "adam");
     if (!(beta1_ >= 0 && beta1_ < 1) || !(beta2_ >= 0 && beta2_ < 1))
       throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT,
                        "adam: adam_beta1 (" + std::to_string(beta1_) + ") and adam_beta2 (" + std::to_string(beta2_) +

@@ -10,6 +10,7 @@
 #include <megaswift/c/ops.h>
 #include <megaswift/sdk/log.hpp>
 #include <megaswift/sdk/optimizer.hpp>
+#include <megaswift/sdk/plugin_config.hpp>
 #include <megaswift/sdk/status.hpp>
 
 #include <nlohmann/json.hpp>
@@ -24,42 +25,13 @@ namespace {
 
 namespace sdk = megaswift::sdk;
 
-// A number of the parsed-arguments JSON; a missing key or null keeps the default (the CLI's default).
-double config_number(const nlohmann::json& config, const char* key, double fallback) {
-  const auto it = config.find(key);
-  if (it == config.end() || it->is_null()) return fallback;
-  if (!it->is_number())
-    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, std::string("sgd: '") + key + "' must be a number, got " + it->dump());
-  return it->get<double>();
-}
-
-nlohmann::json parse_config(std::string_view text) {
-  nlohmann::json j = nlohmann::json::parse(text.empty() ? std::string_view("{}") : text, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "sgd: the config must be a JSON object of the parsed arguments "
-                                                  "(sgd_momentum), got: " + std::string(text.substr(0, 200)));
-  return j;
-}
-
-// The host's ops table, which must have sgd_step: a host older than ABI 2.2 is refused by the plugin entry
-// already (the target minor), but the table's own struct_size is what says the entry is there.
-const msw_ops_api& sgd_ops() {
-  const msw_host_api& h = sdk::host();
-  if (!MSW_HOST_HAS(ops) || !h.ops)
-    throw sdk::Error(MSW_STATUS_UNSUPPORTED, "sgd: the host provides no ops table (msw_host_api.ops is NULL); the "
-                                             "optimizer runs on the host's sgd_step op");
-  if (h.ops->struct_size <= offsetof(msw_ops_api, sgd_step) || !h.ops->sgd_step)
-    throw sdk::Error(MSW_STATUS_UNSUPPORTED,
-                     "sgd: the host's ops table (struct_size " + std::to_string(h.ops->struct_size) +
-                         ") has no sgd_step, added in Megaswift ABI 2.2: run this plugin with a host of ABI 2.2 or "
-                         "newer");
-  return *h.ops;
-}
+const msw_ops_api& sgd_ops() { return sdk::require_host_op(offsetof(msw_ops_api, sgd_step), "sgd_step", 2, "sgd"); }
 
 class Sgd final : public sdk::Optimizer {
  public:
   explicit Sgd(std::string_view config_text) {
-    momentum_ = config_number(parse_config(config_text), "sgd_momentum", 0.9);
+    momentum_ = sdk::config_number(sdk::parse_config_object(config_text, "sgd", "the parsed arguments (sgd_momentum)"),
+                                   "sgd_momentum", 0.9, "sgd");
     if (!(momentum_ >= 0) || !std::isfinite(momentum_))
       throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "sgd: sgd_momentum must be a finite number >= 0, got " +
                                                         std::to_string(momentum_));

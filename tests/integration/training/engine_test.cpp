@@ -17,11 +17,6 @@ using namespace megaswift::test;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // sft on the tiny model: 8 samples per step in 4 micro-batches of 2, AdamW, cosine with warm-up, clip 1.
 std::string sft_flags(int iters, const std::string& schedule = "--lr 1e-3 --min_lr 1e-4 --lr_warmup_iters 2") {
   return "sft --model " + quote(tiny_model()) +

@@ -16,11 +16,6 @@ using namespace megaswift::test;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 double mean(const std::vector<double>& v, size_t begin, size_t end) {
   return std::accumulate(v.begin() + static_cast<std::ptrdiff_t>(begin), v.begin() + static_cast<std::ptrdiff_t>(end), 0.0) /
          static_cast<double>(end - begin);
@@ -126,4 +121,25 @@ TEST_CASE("--num_train_epochs derives --train_iters from the train split: floor(
   REQUIRE(r.status == 0);
   CHECK(r.output.find("--num_train_epochs 2: --train_iters 8") != std::string::npos);  // 2 x floor(36 / 8)
   CHECK(r.output.find("iteration        8/       8") != std::string::npos);
+}
+
+TEST_CASE("--optimizer names a loaded optimizer plugin; another name is refused before any data is read") {
+  auto r = megatron("sft --model " + quote(tiny_model()) + " --optimizer lion --dataset 'swift/self-cognition#16'"
+                    " --train_iters 1");
+  INFO(r.output);
+  CHECK(r.status != 0);
+  CHECK(r.output.find("no optimizer plugin named 'lion' is loaded; available: adam, sgd") != std::string::npos);
+  CHECK(r.output.find("tokenizing") == std::string::npos);
+}
+
+TEST_CASE("--optimizer sgd trains with the sgd plugin and its momentum_buffer state is saved") {
+  const fs::path work = scratch() / "sgd";
+  auto r = megatron("sft --model " + quote(tiny_model()) + " --optimizer sgd --sgd_momentum 0.9 --lr 0.5"
+                    " --lr_warmup_iters 0 --dataset 'swift/self-cognition#32' --split_dataset_ratio 0 --train_iters 3"
+                    " --global_batch_size 8 --micro_batch_size 4 --eval_iters 0 --log_interval 1 --save " +
+                    quote(work) + " --add_version false --ckpt_format zarr");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  // zarr keeps one folder per tensor: the optimizer state is there under Megatron's key.
+  CHECK(fs::exists(work / "iter_0000003" / "optimizer.state.momentum_buffer.embedding.word_embeddings.weight"));
 }

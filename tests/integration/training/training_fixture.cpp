@@ -3,6 +3,7 @@
 #include "test_paths.hpp"
 
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -27,6 +28,11 @@ testing::CommandResult run_binary(const char* name, const std::string& args, con
 }  // namespace
 
 std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 fs::path scratch() {
   static Scratch s;

@@ -30,4 +30,7 @@ std::filesystem::path only_child(const std::filesystem::path& parent, const std:
 
 std::string quote(const std::filesystem::path& p);
 
+// A whole file as bytes ("" when it cannot be read).
+std::string slurp(const std::filesystem::path& p);
+
 }  // namespace megaswift::test
