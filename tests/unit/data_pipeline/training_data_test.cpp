@@ -198,7 +198,7 @@ TEST_CASE("summary numbers equal the sums over the encoded rows") {
       {{"messages",
         {{{"role", "user"}, {"content", "weather?"}},
          {{"role", "tool"}, {"content", "sunny"}},
-         {{"role", "assistant"}, {"content", "Sunny."}}}}},                     // the template refuses tool turns
+         {{"role", "assistant"}, {"content", "Sunny."}}}}},                     // the template refuses results with no call
       {{"messages",
         {{{"role", "system"}, {"content", "Be brief."}},
          {{"role", "user"}, {"content", "Capital of Japan?"}},
