@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -121,4 +122,16 @@ TEST_CASE("tool results next to a user message are refused: no answer between th
   CHECK(render_error("qwen", conv({{"user", "Q"}, {"tool_response", "21"}, {"assistant", "A"}}), &m) ==
         MSW_STATUS_INVALID_ARGUMENT);
   CHECK(m.find("conversation message 1 (tool_response) directly follows a user message") != std::string::npos);
+}
+
+TEST_CASE("qwen2_5 renders tool conversations as Qwen2.5's HF chat template does (agent_text_fixtures.json)") {
+  std::ifstream in(std::string(MSW_SOURCE_DIR) + "/tests/fixtures/templates/agent_text_fixtures.json");
+  REQUIRE_MESSAGE(in.good(), "tests/fixtures/templates/agent_text_fixtures.json is missing");
+  const json doc = json::parse(in);
+  REQUIRE(doc["cases"].size() >= 3);
+  for (const json& c : doc["cases"]) {
+    CAPTURE(c["name"].get<std::string>());
+    auto r = make_template(c["template"].get<std::string>())->render(c["conversation"].dump(), c["options"].dump());
+    CHECK(r.text() == c["text"].get<std::string>());
+  }
 }
