@@ -23,7 +23,8 @@
  *   makes (its content is the call, usually JSON text such as {"name": ..., "arguments": {...}}); it is
  *   part of the assistant's turn (adjacent assistant and tool_call messages form one turn), written in the
  *   template's agent format, and trained on like assistant text. A "tool_response" message is what the
- *   tool returned; it carries no loss. "tool" is accepted as an alias of "tool_response" (the 2.x name).
+ *   tool returned; it carries no loss (except under loss_scale "all"). "tool" is accepted as an alias of
+ *   "tool_response" (the 2.x name).
  *   First-party agent formats: qwen, qwen2_5 and qwen3 use hermes, as Qwen's HF chat templates do
  *   (<tool_call>\n{"name": ..., "arguments": ...}\n</tool_call> in the assistant's turn; each result as
  *   <tool_response>\n...\n</tool_response> in a user turn); llama3, default and generative have none.
