@@ -283,7 +283,8 @@ void render(const TemplateSpec& spec, const Conversation& conv, const RenderOpti
   if (turns.front().role == Role::Assistant) turns.insert(turns.begin(), Turn{Role::User, {{Role::User, "", -1, {}, {}}}});
   if (training && turns.back().role != Role::Assistant)
     bad(std::string("the conversation ends with a ") + role_name(turns.back().role) +
-        " message, but a training sample needs the assistant's answer last (to build a prompt for generation, set add_generation_prompt)");
+        " message, but a training sample needs the assistant's answer last "
+        "(to build a prompt for generation, set add_generation_prompt)");
   if (!training && !is_query(turns.back().role))
     bad("add_generation_prompt is set, but the conversation ends with an assistant message; "
         "a prompt must end with the user's message or the tool results");
