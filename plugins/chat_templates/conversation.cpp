@@ -39,7 +39,8 @@ const char* role_name(Role role) {
   switch (role) {
     case Role::User: return "user";
     case Role::Assistant: return "assistant";
-    case Role::Tool: return "tool";
+    case Role::ToolCall: return "tool_call";
+    case Role::ToolResponse: return "tool_response";
   }
   return "?";
 }
@@ -78,8 +79,10 @@ Conversation parse_conversation(std::string_view text) {
     Message msg{Role::User, content->get<std::string>(), static_cast<int32_t>(i), std::nullopt, std::nullopt};
     if (r == "user") msg.role = Role::User;
     else if (r == "assistant") msg.role = Role::Assistant;
-    else if (r == "tool") msg.role = Role::Tool;
-    else bad(where(i) + ": unknown role \"" + r + "\" (expected system, user, assistant or tool)");
+    else if (r == "tool_call") msg.role = Role::ToolCall;
+    // "tool" is the 2.x name of tool_response, kept for callers written against it.
+    else if (r == "tool_response" || r == "tool") msg.role = Role::ToolResponse;
+    else bad(where(i) + ": unknown role \"" + r + "\" (expected system, user, assistant, tool_call or tool_response)");
     read_loss(m, i, msg);
     conv.messages.push_back(std::move(msg));
   }

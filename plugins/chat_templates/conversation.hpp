@@ -9,13 +9,15 @@
 
 namespace megaswift::chat_templates {
 
-enum class Role { User, Assistant, Tool };
+// ms-swift's agent-format roles: a tool_call is part of the assistant's turn (the model writes it),
+// a tool_response (alias "tool") is what the tool returned, shown to the model like a user turn.
+enum class Role { User, Assistant, ToolCall, ToolResponse };
 
 struct Message {
   Role role;
   std::string content;
   int32_t index;                     // position in the JSON "messages" array
-  std::optional<bool> loss;          // "loss": overrides the loss_scale strategy (assistant only)
+  std::optional<bool> loss;          // "loss": overrides the loss_scale strategy (assistant/tool_call only)
   std::optional<double> loss_weight; // "loss_scale", or a numeric "loss": the weight when trained on
 };
 

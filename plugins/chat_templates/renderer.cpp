@@ -36,15 +36,44 @@ struct Item {
   float weight = 0;
 };
 
-std::vector<Turn> merge_turns(const std::vector<Message>& messages, const std::string& template_name) {
+bool is_query(Role role) { return role == Role::User || role == Role::ToolResponse; }
+
+// Puts the agent roles into the turn layout the way ms-swift's agent templates do: a tool_call joins the
+// assistant's turn as assistant text in the template's agent format (so it is trained on like the rest of
+// the answer); the tool results between two assistant turns form one turn in the question's place.
+std::vector<Turn> merge_turns(const std::vector<Message>& messages, const TemplateSpec& spec) {
   std::vector<Turn> turns;
-  for (const Message& m : messages) {
-    if (m.role == Role::Tool)
+  for (const Message& original : messages) {
+    Message m = original;
+    const bool agent_role = m.role == Role::ToolCall || m.role == Role::ToolResponse;
+    if (agent_role && spec.agent_format == AgentFormat::None)
       throw Error(MSW_STATUS_UNSUPPORTED,
-                  "conversation message " + std::to_string(m.index) + " has role \"tool\": template '" +
-                      template_name + "' has no agent format for tool results; drop tool turns from the dataset");
-    if (!turns.empty() && turns.back().role == m.role) turns.back().parts.push_back(m);
-    else turns.push_back({m.role, {m}});
+                  "conversation message " + std::to_string(m.index) + " has role \"" + role_name(m.role) +
+                      "\": template '" + spec.name +
+                      "' has no agent format for tool calls and results; pick a template that has one "
+                      "(qwen, qwen2_5, qwen3) or drop the tool turns from the dataset");
+    Turn* open = turns.empty() ? nullptr : &turns.back();
+    if (m.role == Role::ToolCall) {
+      bool after_text = false;
+      if (open && open->role == Role::Assistant)
+        for (const Message& p : open->parts) after_text = after_text || !p.content.empty();
+      m.content = std::string(after_text ? "\n" : "") + format_tool_call(spec.agent_format, m.content);
+      m.role = Role::Assistant;
+    } else if (m.role == Role::ToolResponse) {
+      const bool first = !open || open->role != Role::ToolResponse;
+      m.content = format_tool_response(spec.agent_format, m.content, first);
+    }
+    if (open && open->role == m.role) {
+      open->parts.push_back(std::move(m));
+      continue;
+    }
+    // Two kinds of question in a row would leave no answer between them to train on.
+    if (open && is_query(open->role) && is_query(m.role))
+      bad("conversation message " + std::to_string(original.index) + " (" + role_name(original.role) +
+          ") directly follows a " + role_name(open->role) +
+          " message; tool results answer the assistant's tool_call, so an assistant or tool_call message must "
+          "come between them");
+    turns.push_back({m.role, {std::move(m)}});
   }
   return turns;
 }
@@ -232,7 +261,7 @@ void emit(const std::vector<Item>& items, sdk::RenderedTemplate& out) {
 }  // namespace
 
 void render(const TemplateSpec& spec, const Conversation& conv, const RenderOptions& opt, sdk::RenderedTemplate& out) {
-  std::vector<Turn> turns = merge_turns(conv.messages, spec.name);
+  std::vector<Turn> turns = merge_turns(conv.messages, spec);
   const bool training = opt.training();
   const bool enable_thinking = opt.enable_thinking.value_or(spec.is_thinking && spec.non_thinking_prefix.empty());
 
@@ -253,11 +282,12 @@ void render(const TemplateSpec& spec, const Conversation& conv, const RenderOpti
   // A conversation that starts with the answer (pre-training rows) gets an empty question.
   if (turns.front().role == Role::Assistant) turns.insert(turns.begin(), Turn{Role::User, {{Role::User, "", -1, {}, {}}}});
   if (training && turns.back().role != Role::Assistant)
-    bad("the conversation ends with a user message, but a training sample needs the assistant's answer last "
+    bad(std::string("the conversation ends with a ") + role_name(turns.back().role) +
+        " message, but a training sample needs the assistant's answer last "
         "(to build a prompt for generation, set add_generation_prompt)");
-  if (!training && turns.back().role != Role::User)
+  if (!training && !is_query(turns.back().role))
     bad("add_generation_prompt is set, but the conversation ends with an assistant message; "
-        "a prompt must end with the user's message");
+        "a prompt must end with the user's message or the tool results");
 
   // Single-round templates keep only the last round (as ms-swift does, which warns).
   if (!spec.chat_sep && turns.size() > 2) turns.erase(turns.begin(), turns.end() - (training ? 2 : 1));

@@ -33,6 +33,7 @@ TemplateSpec chatml(std::string name, std::optional<std::string> default_system)
   t.default_system = std::move(default_system);
   t.stop_words = {"<|endoftext|>"};
   t.end_of_turn = "<|im_end|>";
+  t.agent_format = AgentFormat::Hermes;  // ms-swift's agent template for the Qwen family, and Qwen's HF chat template
   return t;
 }
 

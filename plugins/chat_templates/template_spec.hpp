@@ -6,6 +6,8 @@
 // the tokenizer's own tokens, and the spec's special tokens, which become SPECIAL segments.
 #pragma once
 
+#include "agent_format.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +43,7 @@ struct TemplateSpec {
   std::string thinking_prefix;
   std::string non_thinking_prefix;
   std::string history_thinking_prefix;
+  AgentFormat agent_format = AgentFormat::None;  // None: tool_call/tool_response messages are refused
   std::string end_of_turn;  // empty: turns end with the tokenizer's EOS token
   const char* const* model_types = nullptr;  // HF model_type values, NULL-terminated static array; {"*"} for any
 

@@ -34,12 +34,7 @@ class Progress {
 
 }  // namespace
 
-std::string conversation_json(const datasets::Row& row) {
-  nlohmann::json conversation = datasets::to_json(row);
-  for (auto& message : conversation["messages"])
-    if (message["role"] == datasets::kRoleToolResponse) message["role"] = "tool";
-  return conversation.dump();
-}
+std::string conversation_json(const datasets::Row& row) { return datasets::to_json(row).dump(); }
 
 EagerSplit encode_eagerly(const Encoding& encoding, const std::vector<datasets::Row>& rows, int num_threads,
                           const std::string& split_name) {

@@ -18,8 +18,8 @@ namespace megaswift::data {
 
 class Encoding;
 
-// A row in the template plugins' conversation JSON (megaswift/c/template.h). The datasets library names tool
-// results "tool_response"; the templates call that role "tool".
+// A row in the template plugins' conversation JSON (megaswift/c/template.h). The datasets library and the
+// templates share ms-swift's role names (system, user, assistant, tool_call, tool_response), so rows go as they are.
 std::string conversation_json(const datasets::Row& row);
 
 class EncodedDataset {

@@ -198,7 +198,7 @@ TEST_CASE("summary numbers equal the sums over the encoded rows") {
       {{"messages",
         {{{"role", "user"}, {"content", "weather?"}},
          {{"role", "tool"}, {"content", "sunny"}},
-         {{"role", "assistant"}, {"content", "Sunny."}}}}},                     // the template refuses tool turns
+         {{"role", "assistant"}, {"content", "Sunny."}}}}},                     // the template refuses results with no call
       {{"messages",
         {{{"role", "system"}, {"content", "Be brief."}},
          {{"role", "user"}, {"content", "Capital of Japan?"}},
@@ -356,4 +356,71 @@ TEST_CASE("lazy samples read from several threads at once equal the eager ones a
   CHECK(seen.dropped_too_long == 6);  // rows 3, 10, 17, 24, 31, 38
   CHECK(seen.tokens == eager.summary.train.tokens);
   CHECK(seen.median_length == eager.summary.train.median_length);
+}
+
+namespace {
+
+const std::string kWeatherCall = R"({"name": "get_weather", "arguments": {"city": "Paris"}})";
+
+// The trained tokens of a sample, decoded: what the loss is computed on.
+std::string trained_text(const data::TrainingData& d, const data::EncodedSample& s) {
+  std::vector<int32_t> ids;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (s.labels[i] != -100) ids.push_back(s.input_ids[i]);
+  return d.encoding->tokenizer().decode(ids);
+}
+
+data::EncodedSample only_sample(const data::TrainingData& d) {
+  REQUIRE(d.train->size() == 1);
+  return d.train->get(0);
+}
+
+}  // namespace
+
+TEST_CASE("an agent-format row (tool_call, tool_response) reaches the template with its roles and trains on the call") {
+  json row = {{"messages",
+               {{{"role", "user"}, {"content", "Weather in Paris?"}},
+                {{"role", "tool_call"}, {"content", kWeatherCall}},
+                {{"role", "tool_response"}, {"content", "{\"temp\": 21}"}},
+                {{"role", "assistant"}, {"content", "It is 21 degrees."}}}}};
+  auto file = test::write_jsonl("agent_messages.jsonl", {row});
+  data::TrainingData d = build_sft({"--dataset", file.string(), "--split_dataset_ratio", "0", "--system", ""});
+  const data::EncodedSample s = only_sample(d);
+  const std::string call = "<tool_call>\n" + kWeatherCall + "\n</tool_call>";
+  CHECK(d.encoding->tokenizer().decode(s.input_ids) ==
+        "<|im_start|>user\nWeather in Paris?<|im_end|>\n<|im_start|>assistant\n" + call +
+            "<|im_end|>\n<|im_start|>user\n<tool_response>\n{\"temp\": 21}\n</tool_response><|im_end|>\n"
+            "<|im_start|>assistant\nIt is 21 degrees.<|im_end|>\n");
+  // Loss on the call and the answer (each with its end of turn), none on the question or the tool's result.
+  CHECK(trained_text(d, s) == call + "<|im_end|>\nIt is 21 degrees.<|im_end|>\n");
+
+  SUBCASE("the 'tool' alias and ShareGPT's function_call/observation give the same sample") {
+    json alias = row;
+    alias["messages"][2]["role"] = "tool";
+    json sharegpt = {{"conversations",
+                      {{{"from", "human"}, {"value", "Weather in Paris?"}},
+                       {{"from", "function_call"}, {"value", kWeatherCall}},
+                       {{"from", "observation"}, {"value", "{\"temp\": 21}"}},
+                       {{"from", "gpt"}, {"value", "It is 21 degrees."}}}}};
+    for (const auto& [name, other] : {std::pair{"agent_alias.jsonl", alias}, std::pair{"agent_sharegpt.jsonl", sharegpt}}) {
+      CAPTURE(name);
+      auto f = test::write_jsonl(name, {other});
+      data::TrainingData o = build_sft({"--dataset", f.string(), "--split_dataset_ratio", "0", "--system", ""});
+      check_same(only_sample(o), s);
+    }
+  }
+}
+
+TEST_CASE("a template without an agent format drops tool_call rows as malformed, naming the role") {
+  json row = {{"messages",
+               {{{"role", "user"}, {"content", "Weather in Paris?"}},
+                {{"role", "tool_call"}, {"content", kWeatherCall}},
+                {{"role", "tool_response"}, {"content", "21"}},
+                {{"role", "assistant"}, {"content", "21 degrees."}}}}};
+  auto file = test::write_jsonl("agent_default_template.jsonl", {row, chat("Hi", "Hello!")});
+  data::TrainingData d =
+      build_sft({"--dataset", file.string(), "--split_dataset_ratio", "0", "--template", "default"});
+  CHECK(d.summary.train.rows_kept == 1);
+  REQUIRE(d.summary.train.malformed.size() == 1);
+  CHECK(d.summary.train.malformed.begin()->second.example.find("tool_call") != std::string::npos);
 }

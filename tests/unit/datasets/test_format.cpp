@@ -150,3 +150,26 @@ TEST_CASE("a csv messages column holding JSON text is parsed") {
   REQUIRE(loaded.rows.size() == 1);
   CHECK(to_json(loaded.rows[0])["messages"] == json{msg("user", "q"), msg("assistant", "a, b")});
 }
+
+TEST_CASE("agent rows get ms-swift's role names, the ones the templates take: tool_call and tool_response") {
+  const json messages_row = {{"messages", {msg("user", "weather?"), msg("tool_call", "{\"name\": \"w\"}"),
+                                           msg("tool", "sunny"), msg("assistant", "Sunny.")}}};
+  const auto [format, messages] = convert(messages_row);
+  CHECK(format == RowFormat::messages);
+  REQUIRE(messages.size() == 4);
+  CHECK(messages[1] == msg("tool_call", "{\"name\": \"w\"}"));
+  CHECK(messages[2] == msg("tool_response", "sunny"));
+
+  const json sharegpt_row = {{"conversations",
+                              {{{"from", "human"}, {"value", "weather?"}},
+                               {{"from", "function_call"}, {"value", "{\"name\": \"w\"}"}},
+                               {{"from", "observation"}, {"value", "sunny"}},
+                               {{"from", "gpt"}, {"value", "Sunny."}}}}};
+  const auto [sharegpt_format, sharegpt_messages] = convert(sharegpt_row);
+  CHECK(sharegpt_format == RowFormat::sharegpt);
+  CHECK(sharegpt_messages == messages);
+  for (const char* alias : {"function_response", "observations", "Tool", "tool_response"}) {
+    CAPTURE(alias);
+    CHECK(canonical_role(alias) == std::optional<std::string>("tool_response"));
+  }
+}

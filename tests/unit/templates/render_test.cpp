@@ -271,9 +271,9 @@ TEST_CASE("malformed conversations are refused with a message naming the problem
   CHECK(m.find("ends with a user message") != std::string::npos);
   CHECK(render_error("qwen", conv({{"user", "Q"}, {"assistant", "A"}}), R"({"add_generation_prompt": true})", &m) ==
         MSW_STATUS_INVALID_ARGUMENT);
-  CHECK(render_error("qwen", conv({{"user", "Q"}, {"assistant", "A"}, {"tool", "42"}, {"assistant", "B"}}), "{}",
+  CHECK(render_error("llama3", conv({{"user", "Q"}, {"assistant", "A"}, {"tool", "42"}, {"assistant", "B"}}), "{}",
                      &m) == MSW_STATUS_UNSUPPORTED);
-  CHECK(m.find("role \"tool\"") != std::string::npos);
+  CHECK(m.find("role \"tool_response\"") != std::string::npos);
   CHECK(render_error("qwen", R"({"messages": [{"role": "assistant", "content": "A", "loss": "yes"}]})", "{}", &m) ==
         MSW_STATUS_INVALID_ARGUMENT);
   CHECK(m.find("\"loss\"") != std::string::npos);

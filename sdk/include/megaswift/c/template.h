@@ -15,14 +15,24 @@
  * equal loss scale separately).
  *
  * Conversation JSON (UTF-8):
- *   {"messages": [{"role": "system"|"user"|"assistant"|"tool", "content": "<text>",
+ *   {"messages": [{"role": "system"|"user"|"assistant"|"tool_call"|"tool_response", "content": "<text>",
  *                  "loss": <optional: true|false|null|number>, "loss_scale": <optional number>}, ...],
  *    "system": <optional string: the row's system prompt, when it is not a leading system message>}
  *   or, for pre-training text, {"text": "<text>"} (the same as one assistant message).
- *   A system message may only come first. "loss" on an assistant message overrides the loss_scale
- *   strategy for that message (false or 0: no loss; true: loss; a number > 0: loss with that weight);
- *   on other roles it is ignored, as in ms-swift. Templates that cannot render a role (e.g. "tool"
- *   without an agent format) fail with MSW_STATUS_UNSUPPORTED naming the message.
+ *   The roles are ms-swift's (and the datasets library's): a "tool_call" message is a call the assistant
+ *   makes (its content is the call, usually JSON text such as {"name": ..., "arguments": {...}}); it is
+ *   part of the assistant's turn (adjacent assistant and tool_call messages form one turn), written in the
+ *   template's agent format, and trained on like assistant text. A "tool_response" message is what the
+ *   tool returned; it carries no loss (except under loss_scale "all"). "tool" is accepted as an alias of
+ *   "tool_response" (the 2.x name).
+ *   First-party agent formats: qwen, qwen2_5 and qwen3 use hermes, as Qwen's HF chat templates do
+ *   (<tool_call>\n{"name": ..., "arguments": ...}\n</tool_call> in the assistant's turn; each result as
+ *   <tool_response>\n...\n</tool_response> in a user turn); llama3, default and generative have none.
+ *   A system message may only come first. "loss" on an assistant or tool_call message overrides the
+ *   loss_scale strategy for that message (false or 0: no loss; true: loss; a number > 0: loss with that
+ *   weight); on other roles it is ignored, as in ms-swift. Templates that cannot render a role (tool_call
+ *   or tool_response in a template without an agent format) fail with MSW_STATUS_UNSUPPORTED naming the
+ *   message and the template.
  *
  * Options JSON (each key optional; the create() config holds defaults for the same keys, and the
  * options of one render call override them):
