@@ -45,8 +45,10 @@ static void declare_training(Declarer& d) {
          "How samples are drawn: 'cyclic' reshuffles each epoch, 'single' goes through the data once, 'external' "
          "leaves the order to the dataset (streaming).")
       .choices({"single", "cyclic", "external"});
-  d.flag("manual_gc", Bool, false, "Turn the automatic garbage collector off and collect every --manual_gc_interval steps.");
-  d.flag("manual_gc_interval", Int, 0, "Steps between manual garbage collections (0: never between training steps).").min(0);
+  d.flag("manual_gc", Bool, false,
+         "Megatron's switch for Python's garbage collector; accepted for compatibility, a no-op here (Megaswift has "
+         "no garbage collector).");
+  d.flag("manual_gc_interval", Int, 0, "With --manual_gc in Megatron: steps between collections; a no-op here.").min(0);
   d.flag("max_consecutive_nan_steps", Int, 10,
          "A step whose loss or gradient norm is NaN/Inf is skipped (weights unchanged); this many in a row stop the run.")
       .min(1);

@@ -37,6 +37,10 @@ void check_feature_flags(const config::ParsedArgs& a) {
   if (on(a, "manual_gc"))
     spdlog::info("--manual_gc true: accepted for compatibility; Megaswift has no garbage collector to drive (no-op)");
 
+  if (on(a, "deterministic_mode"))
+    spdlog::info("--deterministic_mode true: the CPU kernels are deterministic for any thread count already (every "
+                 "reduction has a fixed order), so nothing changes");
+
   // Precision: the CPU engine computes in fp32 (the reference precision); bf16/fp16 need the CUDA backend.
   if (on(a, "bf16") || on(a, "fp16"))
     spdlog::warn("--{} true: this run computes in fp32 on the CPU (bf16/fp16 weights and activations are the CUDA "
