@@ -161,3 +161,22 @@ TEST_CASE("each log line's TFLOP/s and tokens/s equal Megatron's FLOPs formula o
   CHECK(checked == 4);
   CHECK(r.output.find("MFU") == std::string::npos);  // no peak to measure a CPU against
 }
+
+TEST_CASE("--recompute_granularity full trains bit-identically to keeping the activations") {
+  const fs::path work = scratch() / "recompute";
+  fs::create_directories(work);
+  const std::string full = " --recompute_granularity full --recompute_method uniform --recompute_num_layers 1";
+  for (const std::string& mode : {std::string(), full}) {
+    auto r = megatron(sft_flags(3) + mode, "MEGASWIFT_DUMP_STEPS=" + quote(work / (mode.empty() ? "kept.jsonl" : "full.jsonl")));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+  }
+  const auto kept = read_steps(work / "kept.jsonl"), recomputed = read_steps(work / "full.jsonl");
+  REQUIRE(kept.size() == 3);
+  REQUIRE(recomputed.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    CHECK(recomputed[i]["loss"].get<double>() == kept[i]["loss"].get<double>());
+    CHECK(recomputed[i]["grad_norm"].get<double>() == kept[i]["grad_norm"].get<double>());
+  }
+}
