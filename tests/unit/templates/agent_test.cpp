@@ -16,30 +16,12 @@
 using megaswift::sdk::Error;
 using megaswift::test::make_template;
 using megaswift::test::marked;
+using megaswift::test::conv;
+using megaswift::test::render;
+using megaswift::test::render_error;
 using nlohmann::json;
 
 namespace {
-
-std::string conv(const std::vector<std::pair<std::string, std::string>>& messages) {
-  json m = json::array();
-  for (const auto& [role, content] : messages) m.push_back({{"role", role}, {"content", content}});
-  return json{{"messages", m}}.dump();
-}
-
-std::string render(const std::string& name, const std::string& conversation, const std::string& options = "{}") {
-  return marked(make_template(name)->render(conversation, options));
-}
-
-msw_status_code render_error(const std::string& name, const std::string& conversation, std::string* message,
-                             const std::string& options = "{}") {
-  try {
-    make_template(name)->render(conversation, options);
-  } catch (const Error& e) {
-    *message = e.what();
-    return e.code();
-  }
-  return MSW_STATUS_OK;
-}
 
 const std::string kCall = R"({"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}})";
 const std::string kCallText =
@@ -108,10 +90,10 @@ TEST_CASE("templates without an agent format refuse tool_call and tool_response 
   for (const char* name : {"llama3", "default"}) {
     CAPTURE(name);
     CHECK(render_error(name, conv({{"user", "Q"}, {"tool_call", kCall}, {"tool_response", "21"}, {"assistant", "A"}}),
-                       &m) == MSW_STATUS_UNSUPPORTED);
+                       "{}", &m) == MSW_STATUS_UNSUPPORTED);
     CHECK(m.find("conversation message 1 has role \"tool_call\"") != std::string::npos);
     CHECK(m.find(std::string("template '") + name + "'") != std::string::npos);
-    CHECK(render_error(name, conv({{"user", "Q"}, {"assistant", "A"}, {"tool", "42"}, {"assistant", "B"}}), &m) ==
+    CHECK(render_error(name, conv({{"user", "Q"}, {"assistant", "A"}, {"tool", "42"}, {"assistant", "B"}}), "{}", &m) ==
           MSW_STATUS_UNSUPPORTED);
     CHECK(m.find("conversation message 2 has role \"tool_response\"") != std::string::npos);
   }
@@ -119,7 +101,7 @@ TEST_CASE("templates without an agent format refuse tool_call and tool_response 
 
 TEST_CASE("tool results next to a user message are refused: no answer between them to train on") {
   std::string m;
-  CHECK(render_error("qwen", conv({{"user", "Q"}, {"tool_response", "21"}, {"assistant", "A"}}), &m) ==
+  CHECK(render_error("qwen", conv({{"user", "Q"}, {"tool_response", "21"}, {"assistant", "A"}}), "{}", &m) ==
         MSW_STATUS_INVALID_ARGUMENT);
   CHECK(m.find("conversation message 1 (tool_response) directly follows a user message") != std::string::npos);
 }

@@ -18,13 +18,9 @@ using megaswift::test::make_template;
 using megaswift::test::real_tokenizer;
 using nlohmann::json;
 
-namespace {
+using megaswift::test::conv;
 
-std::string conv(const std::vector<std::pair<std::string, std::string>>& messages) {
-  json m = json::array();
-  for (const auto& [role, content] : messages) m.push_back({{"role", role}, {"content", content}});
-  return json{{"messages", m}}.dump();
-}
+namespace {
 
 const std::vector<std::string>& varied_conversations() {
   static const std::vector<std::string> rows = {

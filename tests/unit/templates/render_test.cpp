@@ -17,32 +17,14 @@ using megaswift::sdk::Error;
 using megaswift::sdk::RenderedTemplate;
 using megaswift::test::make_template;
 using megaswift::test::marked;
+using megaswift::test::conv;
+using megaswift::test::render;
+using megaswift::test::render_error;
 using nlohmann::json;
 
 namespace {
 
-std::string conv(const std::vector<std::pair<std::string, std::string>>& messages) {
-  json m = json::array();
-  for (const auto& [role, content] : messages) m.push_back({{"role", role}, {"content", content}});
-  return json{{"messages", m}}.dump();
-}
-
-std::string render(const std::string& name, const std::string& conversation, const std::string& options = "{}") {
-  return marked(make_template(name)->render(conversation, options));
-}
-
 const std::string kTwoTurns = conv({{"user", "Hi"}, {"assistant", "Hello!"}, {"user", "Bye"}, {"assistant", "See you."}});
-
-msw_status_code render_error(const std::string& name, const std::string& conversation,
-                             const std::string& options = "{}", std::string* message = nullptr) {
-  try {
-    make_template(name)->render(conversation, options);
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.code();
-  }
-  return MSW_STATUS_OK;
-}
 
 }  // namespace
 

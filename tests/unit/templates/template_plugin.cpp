@@ -3,6 +3,8 @@
 #include "host/core/host_api.hpp"
 #include "host/plugin_host/registry.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -51,6 +53,27 @@ std::string marked(const sdk::RenderedTemplate& r) {
   }
   if (in) out += "]]";
   return out;
+}
+
+std::string conv(const std::vector<std::pair<std::string, std::string>>& messages) {
+  nlohmann::json m = nlohmann::json::array();
+  for (const auto& [role, content] : messages) m.push_back({{"role", role}, {"content", content}});
+  return nlohmann::json{{"messages", m}}.dump();
+}
+
+std::string render(const std::string& name, const std::string& conversation, const std::string& options) {
+  return marked(make_template(name)->render(conversation, options));
+}
+
+msw_status_code render_error(const std::string& name, const std::string& conversation, const std::string& options,
+                             std::string* message) {
+  try {
+    make_template(name)->render(conversation, options);
+  } catch (const sdk::Error& e) {
+    if (message) *message = e.what();
+    return e.code();
+  }
+  return MSW_STATUS_OK;
 }
 
 }  // namespace megaswift::test

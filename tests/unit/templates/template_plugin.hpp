@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace megaswift::test {
 
@@ -15,5 +17,13 @@ std::unique_ptr<sdk::TemplateHandle> make_template(const std::string& name, cons
 const msw_template_vtable& template_vtable(const std::string& name);
 
 std::string marked(const sdk::RenderedTemplate& r);
+
+// A conversation JSON of (role, content) messages.
+std::string conv(const std::vector<std::pair<std::string, std::string>>& messages);
+// Template `name` rendering `conversation`, marked.
+std::string render(const std::string& name, const std::string& conversation, const std::string& options = "{}");
+// The status code of rendering `conversation` (MSW_STATUS_OK when it renders), with the message in `message`.
+msw_status_code render_error(const std::string& name, const std::string& conversation,
+                             const std::string& options = "{}", std::string* message = nullptr);
 
 }  // namespace megaswift::test
