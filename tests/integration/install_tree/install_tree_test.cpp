@@ -67,3 +67,33 @@ TEST_CASE("the out-of-tree example plugin builds against the installed SDK alone
                                                   "\\." + std::to_string(MSW_ABI_MINOR) + "/" +
                                                   std::to_string(MSW_ABI_MAJOR) + "\\.0\\s")));
 }
+
+TEST_CASE("the installed megatron trains with the out-of-tree lion optimizer plugin and saves its state") {
+  const fs::path build = kPrefix.parent_path() / "example_lion_build";
+  megaswift::testing::build_against_prefix(MSW_EXAMPLE_PLUGIN_DIR, build, kPrefix, MSW_CMAKE_COMMAND);
+  // The tiny qwen2 fixture with the byte-level tokenizer fixture: megatron pt needs no chat tokens.
+  const fs::path model = kPrefix.parent_path() / "lion_model";
+  fs::create_directories(model);
+  const fs::path fixtures = fs::path(MSW_TEST_SOURCE_DIR) / "tests" / "fixtures";
+  for (const fs::path& f : {fixtures / "models/qwen2/config.json", fixtures / "models/qwen2/model.safetensors",
+                            fixtures / "tokenizers/byte_level/tokenizer.json",
+                            fixtures / "tokenizers/byte_level/tokenizer_config.json"})
+    fs::copy_file(f, model / f.filename(), fs::copy_options::overwrite_existing);
+  const fs::path out = kPrefix.parent_path() / "lion_run";
+  fs::remove_all(out);
+  Result r = run("cd " + quoted(kPrefix.parent_path()) + " && env -u MEGASWIFT_PLUGIN_PATH " +
+                 quoted(kPrefix / "bin" / "megatron") + " pt --model " + quoted(model) +
+                 " --dataset 'megaswift/pt-corpus#32' --split_dataset_ratio 0 --truncation_strategy right"
+                 " --train_iters 3 --global_batch_size 8 --micro_batch_size 4 --eval_iters 0 --log_interval 1"
+                 " --lr 1e-3 --optimizer lion --plugin_path " + quoted(build) + " --save " + quoted(out) +
+                 " --add_version false --ckpt_format zarr");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("[lion] beta1=") != std::string::npos);
+  CHECK(r.output.find("iteration        3/       3") != std::string::npos);
+  // Its one state tensor per parameter, under the name the plugin reports, beside the weights.
+  bool state_saved = false;
+  for (const auto& e : fs::directory_iterator(out / "iter_0000003"))
+    state_saved |= e.path().filename().string().rfind("optimizer.state.", 0) == 0;
+  CHECK(state_saved);
+}
