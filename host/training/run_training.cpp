@@ -214,7 +214,14 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
 
   // The data loaders and the length of the run.
   const json data_state = ckpt ? ckpt->resume.data_state : json();
-  auto train = std::make_unique<data::DataLoader>(data.train, loader_options(args, data_state, true));
+  const data::LoaderOptions train_options = loader_options(args, data_state, true);
+  if (data_state.is_object() && data_state.contains("seed") && data_state["seed"].is_number_integer() &&
+      data_state["seed"].get<uint64_t>() != train_options.seed)
+    spdlog::warn("the checkpoint's data order was drawn with seed {} and this run's --data_seed/--seed is {}: the "
+                 "remaining samples come in another order than the saved run would have seen them (pass --data_seed {} to "
+                 "continue it exactly)",
+                 data_state["seed"].get<uint64_t>(), train_options.seed, data_state["seed"].get<uint64_t>());
+  auto train = std::make_unique<data::DataLoader>(data.train, train_options);
   if (args.at("train_iters").is_null()) {  // config validation made sure --num_train_epochs is set then
     const int64_t iters = integer(args, "num_train_epochs") *
                           data::DataLoader::iters_per_epoch(train->samples_per_epoch(), integer(args, "global_batch_size"));
