@@ -3,20 +3,19 @@
 #include "host/checkpoint/format.hpp"
 #include "host/checkpoint/layout.hpp"
 #include "host/checkpoint/load.hpp"
-#include "host/checkpoint/model_io.hpp"
-#include "host/checkpoint/save.hpp"
 #include "host/config/args_json.hpp"
 #include "host/core/status.hpp"
 #include "host/core/text_io.hpp"
 #include "host/data/batching/data_loader.hpp"
 #include "host/data/pipeline/summary.hpp"
 #include "host/data/pipeline/training_data.hpp"
-#include "host/model/model_plugin.hpp"
 #include "host/model/model_runner.hpp"
 #include "host/report/loss_plot.hpp"
 #include "host/report/tensorboard_writer.hpp"
 #include "host/training/feature_flags.hpp"
+#include "host/training/model_source.hpp"
 #include "host/training/stop_signal.hpp"
+#include "host/training/training_state.hpp"
 #include "kernels/cpu/blas_dispatch.hpp"
 #include "kernels/cpu/threading.hpp"
 
@@ -40,10 +39,6 @@ int64_t integer(const config::ParsedArgs& a, const char* key) { return a.at(key)
 double number(const config::ParsedArgs& a, const char* key) { return a.at(key).get<double>(); }
 bool flag(const config::ParsedArgs& a, const char* key) { return a.at(key).get<bool>(); }
 
-bool has_weights(const fs::path& dir) {
-  return fs::exists(dir / "model.safetensors") || fs::exists(dir / "model.safetensors.index.json");
-}
-
 host::LoadOptions load_options(const config::ParsedArgs& a) {
   host::LoadOptions o;
   o.ckpt_format = a.get<std::string>("ckpt_format");
@@ -53,27 +48,6 @@ host::LoadOptions load_options(const config::ParsedArgs& a) {
   o.no_load_rng = flag(a, "no_load_rng");
   o.finetune = flag(a, "finetune");
   return o;
-}
-
-// Where the model's config.json and tokenizer come from: --model when it is a local directory, else the --load
-// directory (a save and an export copy them beside the checkpoint).
-fs::path model_directory(const config::ParsedArgs& a) {
-  const auto model = text(a, "model");
-  if (model && fs::is_directory(*model)) return *model;
-  const auto load = text(a, "load");
-  if (load && fs::exists(fs::path(*load) / "config.json")) return *load;
-  if (model)
-    throw host::HostError(MSW_STATUS_NOT_FOUND,
-                          "--model " + *model + " is not a local directory; Megaswift does not download models: pass a "
-                          "Hugging Face model directory (config.json, tokenizer files, safetensors weights)" +
-                              (load ? " or a --load directory with config.json beside the checkpoint" : std::string()));
-  if (load)
-    throw host::HostError(MSW_STATUS_NOT_FOUND, "--load " + *load +
-                                                    " has no config.json beside the checkpoint; pass --model <the Hugging "
-                                                    "Face directory the checkpoint was converted from> for its config "
-                                                    "and tokenizer");
-  throw host::HostError(MSW_STATUS_INVALID_ARGUMENT,
-                        "nothing to train: pass --model <Hugging Face directory> or --load <Megatron checkpoint directory>");
 }
 
 host::ParallelLayout layout_of(const config::ParsedArgs& a) {
@@ -121,10 +95,6 @@ data::LoaderOptions loader_options(const config::ParsedArgs& a, const json& data
   if (train && data_state.is_object() && data_state.contains("consumed_samples"))
     o.consumed_samples = data_state["consumed_samples"].get<int64_t>();
   return o;
-}
-
-json rng_state_of(const config::ParsedArgs& a, const host::ModelRunner& runner) {
-  return {{"seed", integer(a, "seed")}, {"rng_step", runner.rng_step()}};
 }
 
 // The common state's args: the run's arguments with the model's resolved transformer config over them (what
@@ -183,27 +153,9 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   ro.seed = static_cast<uint64_t>(integer(args, "seed"));
   ro.layout = layout_of(args);
   ro.num_threads = 0;
-  const fs::path config_path = model_dir / "config.json";
-  const std::string hf_text = host::read_text_file(config_path, "model config");
-  const json hf_config = json::parse(hf_text);
+  const json hf_config = json::parse(host::read_text_file(model_dir / "config.json", "model config"));
   std::optional<host::ModelRunner> runner;
-  if (ckpt) {
-    runner.emplace(host::ModelRunner::from_hf_config(registry, hf_text, ro));
-    host::load_parameters(*runner, *ckpt->reader, host::recorded_model(ckpt->common));
-    spdlog::info("model: {} weights from {} (iteration {}, format {})", runner->plugin_name(), ckpt->dir.string(),
-                 ckpt->iteration, ckpt->format->name());
-  } else if (has_weights(model_dir)) {
-    runner.emplace(host::ModelRunner::from_hf_directory(registry, model_dir, ro));
-    spdlog::info("model: {} weights from the Hugging Face directory {}", runner->plugin_name(), model_dir.string());
-  } else {
-    runner.emplace(host::ModelRunner::from_hf_config(registry, hf_text, ro));
-    spdlog::info("model: {} from {}'s config.json, initialised from scratch with --seed {} ({} has no safetensors "
-                 "weights){}",
-                 runner->plugin_name(), model_dir.string(), ro.seed, model_dir.string(),
-                 pt ? "" : "; fine-tuning a randomly initialised model is rarely what you want");
-  }
-  if (ckpt && ckpt->resume.rng_state.is_object() && ckpt->resume.rng_state.contains("rng_step"))
-    runner->set_rng_step(ckpt->resume.rng_state["rng_step"].get<uint64_t>());
+  runner.emplace(build_model(registry, model_dir, ckpt ? &*ckpt : nullptr, ro, pt));
   if (runner->exec_ctx().device.type == MSW_DEVICE_CPU)
     spdlog::info("device: CPU, {} threads, OpenBLAS {} kernels", kernels::cpu::num_threads(), kernels::cpu::blas_corename());
   spdlog::info("model: {} parameters ({} trainable)", runner->num_parameters(), [&] {
@@ -247,10 +199,7 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   int64_t start_iteration = 0;
   if (ckpt) {
     start_iteration = ckpt->resume.iteration;
-    if (ckpt->resume.load_optimizer) {
-      optimizer.load(*ckpt->reader, ckpt->common.value("optimizer", json()));
-      if (ckpt->resume.opt_param_scheduler.is_object()) scheduler.load_state(ckpt->resume.opt_param_scheduler);
-    }
+    restore_training_state(*ckpt, *runner, optimizer, scheduler);
     if (start_iteration > 0)
       spdlog::info("resuming at iteration {} (consumed samples {}, learning rate {:.6E})", start_iteration,
                    train->consumed_samples(), scheduler.lr());
@@ -274,7 +223,6 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   // Saves through the checkpoint plugin of --ckpt_format.
   std::optional<host::CheckpointFormat> format;
   if (!save_dir.empty()) format.emplace(host::require_checkpoint_format(registry, args.get<std::string>("ckpt_format")));
-  const bool save_optim = !flag(args, "no_save_optim"), save_rng = !flag(args, "no_save_rng");
   TrainerParts parts;
   parts.runner = &*runner;
   parts.optimizer = &optimizer;
@@ -284,21 +232,10 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   parts.tensorboard = tb.get();
   parts.flops = flops_model(*runner);
   if (format)
-    parts.save = [&](int64_t iteration) {
-      json common = host::common_state(iteration, checkpoint_args(args, *runner, hf_config));
-      common["opt_param_scheduler"] = scheduler.state();
-      common["rng_state"] = save_rng ? rng_state_of(args, *runner) : json();
-      common["data_state"] = train->state();
-      if (save_optim) common["optimizer"] = optimizer.state_record();
-      host::SaveRequest request{save_dir, iteration, common, config::args_to_json(args), model_dir};
-      const fs::path dir = host::save_checkpoint(*format, request, [&](host::CheckpointFormat::Writer& w) {
-        std::vector<host::TensorShard> shards = host::parameter_shards(*runner);
-        if (save_optim)
-          for (auto& s : optimizer.state_shards()) shards.push_back(std::move(s));
-        w.write(shards);
-      });
-      spdlog::info("saved checkpoint at iteration {} to {}", iteration, dir.string());
-      return dir;
+    parts.save = [&, settings = SaveSettings{save_dir, model_dir, !flag(args, "no_save_optim"), !flag(args, "no_save_rng"),
+                                             static_cast<uint64_t>(integer(args, "seed")), config::args_to_json(args),
+                                             checkpoint_args(args, *runner, hf_config)}](int64_t iteration) {
+      return save_training_checkpoint(*format, settings, iteration, {*runner, optimizer, scheduler, *train});
     };
 
   TrainerOptions to;
