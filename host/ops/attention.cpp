@@ -1,5 +1,6 @@
 // qkv split and attention (SBHD and THD layouts, bottom-right causal, GQA, sliding window, softcap).
 #include "host/ops/cpu_ops.hpp"
+#include "host/ops/cu_seqlens.hpp"
 #include "host/ops/tensor_args.hpp"
 
 #include "kernels/cpu/attention.hpp"
@@ -12,6 +13,24 @@
 namespace megaswift::host::ops::cpu_impl {
 
 namespace kern = megaswift::kernels::cpu;
+
+// cu_seqlens (I32, N+1): non-decreasing offsets within [0, rows]; returns them as host values.
+std::vector<int32_t> read_cu_seqlens(Ctx ctx, const msw_tensor* t, const char* name, int64_t rows) {
+  if (!t) fail(MSW_STATUS_INVALID_ARGUMENT, std::string("the THD layout needs ") + name + " (I32, N+1 sequence offsets)");
+  require(t, name, ctx.device, false);
+  if (t->dtype != MSW_DTYPE_I32 || t->ndim != 1 || t->shape[0] < 1)
+    fail(MSW_STATUS_SHAPE_MISMATCH, std::string(name) + " is " + describe(*t) + ", expected i32 (N+1) sequence offsets");
+  const auto* p = reinterpret_cast<const int32_t*>(static_cast<const char*>(t->data) + t->byte_offset);
+  std::vector<int32_t> cu(p, p + t->shape[0]);
+  for (size_t i = 0; i < cu.size(); ++i) {
+    const bool bad = cu[i] < 0 || cu[i] > rows || (i > 0 && cu[i] < cu[i - 1]);
+    if (bad)
+      fail(MSW_STATUS_INVALID_ARGUMENT, std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(cu[i]) +
+                                            ": offsets must be non-decreasing and within the " + std::to_string(rows) +
+                                            " rows of the tensor");
+  }
+  return cu;
+}
 
 namespace {
 
@@ -50,24 +69,6 @@ struct AttentionCall {
   int64_t q_first = 0, q_end = 0;                // THD: the tokens the sequences cover, [first, end)
   int64_t kv_first = 0, kv_end = 0;
 };
-
-// cu_seqlens (I32, N+1): non-decreasing offsets within [0, rows]; returns them as host values.
-std::vector<int32_t> read_cu_seqlens(Ctx ctx, const msw_tensor* t, const char* name, int64_t rows) {
-  if (!t) fail(MSW_STATUS_INVALID_ARGUMENT, std::string("the THD layout needs ") + name + " (I32, N+1 sequence offsets)");
-  require(t, name, ctx.device, false);
-  if (t->dtype != MSW_DTYPE_I32 || t->ndim != 1 || t->shape[0] < 1)
-    fail(MSW_STATUS_SHAPE_MISMATCH, std::string(name) + " is " + describe(*t) + ", expected i32 (N+1) sequence offsets");
-  const auto* p = reinterpret_cast<const int32_t*>(static_cast<const char*>(t->data) + t->byte_offset);
-  std::vector<int32_t> cu(p, p + t->shape[0]);
-  for (size_t i = 0; i < cu.size(); ++i) {
-    const bool bad = cu[i] < 0 || cu[i] > rows || (i > 0 && cu[i] < cu[i - 1]);
-    if (bad)
-      fail(MSW_STATUS_INVALID_ARGUMENT, std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(cu[i]) +
-                                            ": offsets must be non-decreasing and within the " + std::to_string(rows) +
-                                            " rows of the tensor");
-  }
-  return cu;
-}
 
 void check_max_seqlen(const std::vector<int32_t>& cu, int64_t max_seqlen, const char* name) {
   if (max_seqlen <= 0) return;  // not given: the CPU backend does not need it to size anything

@@ -46,6 +46,9 @@ void qkv_split_backward(Ctx, const msw_qkv_split_args&);
 void attention_forward(Ctx, const msw_attention_args&);
 void attention_backward(Ctx, const msw_attention_args&);
 
+// attention_kvcache.cpp
+void attention_kvcache_forward(Ctx, const msw_attention_kvcache_args&);
+
 // activation.cpp
 void swiglu_forward(Ctx, const msw_swiglu_args&);
 void swiglu_backward(Ctx, const msw_swiglu_args&);

@@ -108,6 +108,7 @@ msw_ops_api make_table() {
   MSW_OP_ENTRY(a, cross_entropy_backward, msw_cross_entropy_args, dlogits);
   MSW_OP_ENTRY(a, adamw_step, msw_adamw_step_args, step);
   MSW_OP_ENTRY(a, sgd_step, msw_sgd_step_args, step);
+  MSW_OP_ENTRY(a, attention_kvcache_forward, msw_attention_kvcache_args, cache_seqlens);
   return a;
 }
 

@@ -719,8 +719,27 @@ _Static_assert(offsetof(struct msw_sgd_step_args, momentum) == 56, "msw_sgd_step
 _Static_assert(offsetof(struct msw_sgd_step_args, step) == 64, "msw_sgd_step_args.step moved");
 _Static_assert(offsetof(struct msw_sgd_step_args, grad_scale) == 72, "msw_sgd_step_args.grad_scale moved");
 _Static_assert(offsetof(struct msw_sgd_step_args, found_inf) == 232, "msw_sgd_step_args.found_inf moved");
+/* ops.h: msw_attention_kvcache_args */
+_Static_assert(sizeof(struct msw_attention_kvcache_args) == 1336, "msw_attention_kvcache_args size");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, struct_size) == 0, "msw_attention_kvcache_args.struct_size moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, reserved_hdr) == 4, "msw_attention_kvcache_args.reserved_hdr moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, next) == 8, "msw_attention_kvcache_args.next moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, layout) == 16, "msw_attention_kvcache_args.layout moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, reserved0) == 20, "msw_attention_kvcache_args.reserved0 moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, q) == 24, "msw_attention_kvcache_args.q moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, k_new) == 184, "msw_attention_kvcache_args.k_new moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, v_new) == 344, "msw_attention_kvcache_args.v_new moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, out) == 504, "msw_attention_kvcache_args.out moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, k_cache) == 664, "msw_attention_kvcache_args.k_cache moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, v_cache) == 824, "msw_attention_kvcache_args.v_cache moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, cache_seqlens) == 984, "msw_attention_kvcache_args.cache_seqlens moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, cu_seqlens_q) == 1144, "msw_attention_kvcache_args.cu_seqlens_q moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, max_seqlen_q) == 1304, "msw_attention_kvcache_args.max_seqlen_q moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, scale) == 1312, "msw_attention_kvcache_args.scale moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, window_left) == 1320, "msw_attention_kvcache_args.window_left moved");
+_Static_assert(offsetof(struct msw_attention_kvcache_args, softcap) == 1328, "msw_attention_kvcache_args.softcap moved");
 /* ops.h: msw_ops_api */
-_Static_assert(sizeof(struct msw_ops_api) == 256, "msw_ops_api size");
+_Static_assert(sizeof(struct msw_ops_api) == 264, "msw_ops_api size");
 _Static_assert(offsetof(struct msw_ops_api, struct_size) == 0, "msw_ops_api.struct_size moved");
 _Static_assert(offsetof(struct msw_ops_api, reserved0) == 4, "msw_ops_api.reserved0 moved");
 _Static_assert(offsetof(struct msw_ops_api, fill) == 8, "msw_ops_api.fill moved");
@@ -754,6 +773,7 @@ _Static_assert(offsetof(struct msw_ops_api, cross_entropy_forward) == 224, "msw_
 _Static_assert(offsetof(struct msw_ops_api, cross_entropy_backward) == 232, "msw_ops_api.cross_entropy_backward moved");
 _Static_assert(offsetof(struct msw_ops_api, adamw_step) == 240, "msw_ops_api.adamw_step moved");
 _Static_assert(offsetof(struct msw_ops_api, sgd_step) == 248, "msw_ops_api.sgd_step moved");
+_Static_assert(offsetof(struct msw_ops_api, attention_kvcache_forward) == 256, "msw_ops_api.attention_kvcache_forward moved");
 /* optimizer.h: msw_optimizer_param */
 _Static_assert(sizeof(struct msw_optimizer_param) == 352, "msw_optimizer_param size");
 _Static_assert(offsetof(struct msw_optimizer_param, struct_size) == 0, "msw_optimizer_param.struct_size moved");

@@ -229,9 +229,10 @@ typedef struct msw_model_call {
   uint64_t rng_offset;
   int32_t recompute;             /* 1: this forward recomputes one that already ran (same rng_offset) */
   int32_t training;              /* 1: training (dropout on), 0: evaluation and inference */
-  /* layer_decode: the layer's KV cache (U8, kv_bytes_per_token x max_tokens x B, layout the plugin's),
-   * and I32 [B] device tensor of the tokens already cached per row; the new S tokens are appended after
-   * them and attend to everything cached. */
+  /* layer_decode: the layer's KV cache (U8, kv_bytes_per_token x max_tokens x N, layout the plugin's),
+   * and I32 [N] device tensor of the tokens already cached per row; the new tokens are appended after
+   * them and attend to everything cached. N is B for an unpacked batch (row b's S new tokens) and
+   * num_sequences for a packed one (sequence i of cu_seqlens is row i's new tokens, possibly none). */
   msw_tensor kv_cache;
   msw_tensor cache_seqlens;
   int64_t cache_capacity;        /* max_tokens the cache holds per row */
@@ -313,7 +314,14 @@ typedef struct msw_model_vtable {
   /* OPTIONAL (MSW_CAP_DECODE). One layer of incremental decoding: input [S, B, H] holds the new tokens of
    * each row (S = the prompt for a prefill, 1 per step after it), whose positions start at
    * cache_seqlens[b]; their keys and values are appended to kv_cache and they attend to everything cached
-   * (bottom-right causal). output [S, B, H] written. The head then runs on the last position only. */
+   * (bottom-right causal). output [S, B, H] written. The head then runs on the last position only.
+   * A packed batch [T, 1, H] gives each cache row its own number of new tokens (prompts of different
+   * lengths in one prefill; a finished row gets none). The host passes position_ids (the positions after
+   * each row's cached tokens), calls embedding_forward and head_forward as usual (head: no labels, logits
+   * of the last new token of each row), and sizes the workspace by memory() with recompute_full = 1 for the
+   * shape of the new tokens (the layer keeps nothing, so its transient tensors come from the workspace).
+   * Rows are contiguous in kv_cache (row i at i x max_tokens x kv_bytes_per_token), so the host may hand
+   * a plugin a range of rows. Since ABI 2.3 the ops table has attention_kvcache_forward for it. */
   msw_status* (*layer_decode)(void* self, const msw_exec_ctx* ctx, const msw_model_call* call);
 } msw_model_vtable;
 

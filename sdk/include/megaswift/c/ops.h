@@ -459,6 +459,35 @@ typedef struct msw_sgd_step_args {
   msw_tensor found_inf;  /* optional F32/F64/I64 scalar on the device */
 } msw_sgd_step_args;
 
+/* Attention of new tokens over a KV cache, appending them to it first (since ABI 2.3; the semantics of
+ * flash-attention's attention-with-KV-cache). The cache has N rows: k_cache and v_cache are (N, C, Hkv, D),
+ * row i holding cache_seqlens[i] tokens (I32 (N) on the device) at its first positions. The new tokens:
+ *   SBHD: q (Sq, N, Hq, D), k_new and v_new (Sq, N, Hkv, D): Sq new tokens in every row.
+ *   THD:  q (Tq, Hq, D), k_new and v_new (Tq, Hkv, D): row i's new tokens are rows [cu_seqlens_q[i],
+ *         cu_seqlens_q[i+1]) (I32 (N+1) on the device; a row may have none).
+ * The op writes row i's new keys and values at positions [cache_seqlens[i], cache_seqlens[i] + Lq_i) of the
+ * caches, then out (q's shape) = attention of its new queries over its cache_seqlens[i] + Lq_i keys, the queries
+ * being the last positions (bottom-right causal), with GQA, scale, window_left and softcap as attention_forward.
+ * cache_seqlens itself is not changed: the caller advances it. A row whose tokens would pass C is an error.
+ * The caches are not read outside each row's valid positions, so they need no initialisation. */
+typedef struct msw_attention_kvcache_args {
+  MSW_ARGS_HEADER;
+  int32_t layout;          /* msw_attention_layout of q, k_new, v_new, out: SBHD or THD */
+  int32_t reserved0;
+  msw_tensor q;
+  msw_tensor k_new;
+  msw_tensor v_new;
+  msw_tensor out;          /* written */
+  msw_tensor k_cache;      /* (N, C, Hkv, D): row i's new keys written */
+  msw_tensor v_cache;
+  msw_tensor cache_seqlens;
+  msw_tensor cu_seqlens_q; /* THD */
+  int64_t max_seqlen_q;    /* THD: bounds every Lq_i (0: not given) */
+  double scale;            /* 0 is read as 1/sqrt(D) */
+  int64_t window_left;     /* 0: no window */
+  double softcap;          /* 0: none */
+} msw_attention_kvcache_args;
+
 typedef msw_status* (*msw_op_fn)(const msw_exec_ctx* ctx, const void* args);
 
 #define MSW_OP(name, args_type) msw_status* (*name)(const msw_exec_ctx* ctx, const args_type* args)
@@ -515,6 +544,9 @@ typedef struct msw_ops_api {
   /* ---- optimizer updates (since ABI 2.2: check struct_size > offsetof(msw_ops_api, adamw_step)) ---- */
   MSW_OP(adamw_step, msw_adamw_step_args);
   MSW_OP(sgd_step, msw_sgd_step_args);
+
+  /* ---- decoding (since ABI 2.3: check struct_size > offsetof(msw_ops_api, attention_kvcache_forward)) ---- */
+  MSW_OP(attention_kvcache_forward, msw_attention_kvcache_args);
 } msw_ops_api;
 
 #undef MSW_OP

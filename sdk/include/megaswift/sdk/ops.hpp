@@ -9,6 +9,7 @@
 #include <megaswift/sdk/status.hpp>
 #include <megaswift/sdk/tensor.hpp>
 
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 
@@ -283,6 +284,17 @@ class Ops {
   void attention_backward(msw_attention_args a) const {
     stamp(a);
     check(api_->attention_backward(ctx_, &a));
+  }
+
+  // `a` holds layout, q, k_new, v_new, out, k_cache, v_cache, cache_seqlens (cu_seqlens_q for THD), scale and
+  // window/softcap; header filled here. Since ABI 2.3: an older host's table has no entry, which is an
+  // UNSUPPORTED error naming the op.
+  void attention_kvcache_forward(msw_attention_kvcache_args a) const {
+    stamp(a);
+    if (api_->struct_size <= offsetof(msw_ops_api, attention_kvcache_forward) || !api_->attention_kvcache_forward)
+      throw Error(MSW_STATUS_UNSUPPORTED, "the host's ops table has no attention_kvcache_forward (added in ABI 2.3): "
+                                          "KV-cache decoding needs a host of ABI 2.3 or newer");
+    check(api_->attention_kvcache_forward(ctx_, &a));
   }
 
   // ---- activations ----
