@@ -6,7 +6,8 @@
 #   2. swift export --to_mcore;
 #   3. megatron sft --load ... --finetune true on the bundled self-cognition and instruction data, with
 #      --model_author swift --model_name swift-robot (checkpoints, TensorBoard and loss curves in the output);
-#   4. swift export --to_hf of the trained checkpoint.
+#   4. swift export --to_hf of the trained checkpoint;
+#   5. swift infer on it, asked "who are you?" (greedy, streamed), as the seed's quick start ends.
 # Everything goes to quickstart_output/ (MEGASWIFT_QUICKSTART_DIR); a second run starts it afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,9 @@ start=$(date +%s)
 run=$(ls -d megatron_output/tiny-qwen2/v*-* | tail -1)
 "$root/$build/bin/swift" export --mcore_model "$run" --to_hf true --output_dir "$run-hf"
 
+echo "who are you?" | "$root/$build/bin/swift" infer --model "$run-hf" --stream true --temperature 0 --max_new_tokens 64
+
 echo
 echo "quick start done in $(( $(date +%s) - start )) s: the fine-tuned model is $out/$run-hf"
 echo "  checkpoints, args.json and TensorBoard files: $out/$run (loss curves in $out/$run/images)"
-echo "  chatting with it (swift infer) comes with the inference engine"
+echo "  chat with it: $build/bin/swift infer --model $out/$run-hf --stream true --temperature 0"

@@ -4,6 +4,7 @@
 #include "host/cli/plugin_loading.hpp"
 #include "host/checkpoint/format.hpp"
 #include "host/export/export.hpp"
+#include "host/inference/infer_command.hpp"
 #include "host/config/config.hpp"
 #include "host/core/logging.hpp"
 #include "host/data/pipeline/model_dir.hpp"
@@ -51,6 +52,7 @@ int run_stage(config::Command command, const std::vector<std::string>& args, con
   spdlog::debug("resolved arguments: {}", values.dump());
   check_ckpt_format(values, *registry);
   if (command == config::Command::export_model) return exporter::run_export(values, *registry);
+  if (command == config::Command::infer) return inference::run_infer(parsed, *registry);
   if (command == config::Command::pt || command == config::Command::sft) {
     const training::RunOutcome outcome = training::run_training(parsed, *registry);
     if (outcome.result.interrupted) return kFailed;  // stopped by a signal: not a finished run
@@ -73,9 +75,6 @@ int run_export(const std::vector<std::string>& args) {
                    "and validated, nothing was written");
 }
 
-int run_infer(const std::vector<std::string>& args) {
-  return run_stage(config::Command::infer, args,
-                   "inference is not part of this build yet; the arguments were parsed and validated");
-}
+int run_infer(const std::vector<std::string>& args) { return run_stage(config::Command::infer, args, nullptr); }
 
 }  // namespace megaswift::cli

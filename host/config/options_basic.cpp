@@ -35,7 +35,8 @@ static void declare_model(Declarer& d) {
       .choices({"bfloat16", "float16", "float32"});
   d.flag("mcore_model", Str, nullptr,
          "Megatron checkpoint directory: the source of --to_hf export, or the model to chat with.")
-      .commands({Command::export_model, Command::infer});
+      .commands({Command::export_model, Command::infer})
+      .alias("load", {Command::infer});
 }
 
 static void declare_data(Declarer& d) {
@@ -45,7 +46,8 @@ static void declare_data(Declarer& d) {
          "each optionally 'id:subset1/subset2#N' to sample N rows.");
   d.flag("val_dataset", List, nlohmann::json::array(),
          "Validation datasets (same forms as --dataset). For swift infer: the datasets to answer instead of chatting.")
-      .commands(kTrainAndInfer);
+      .commands(kTrainAndInfer)
+      .alias("infer_dataset", {Command::infer});
   d.flag("split_dataset_ratio", Float, 0.01,
          "Fraction of --dataset held out for validation when no --val_dataset is given.")
       .range(0, 1)
@@ -102,7 +104,8 @@ static void declare_inference(Declarer& d) {
   d.flag("infer_backend", Str, "pt", "Inference engine; Megaswift has its own native engine, named 'pt' as in ms-swift.")
       .choices({"pt"});
   d.flag("stream", Bool, false, "Print tokens as they are generated.");
-  d.flag("max_new_tokens", Int, nullptr, "Most tokens generated per answer; unset: until the model's context ends.")
+  d.flag("max_new_tokens", Int, nullptr,
+         "Most tokens generated per answer; unset: 2048, or what the model's context leaves after the prompt.")
       .min(1);
   d.flag("temperature", Float, nullptr, "Sampling temperature, 0 for greedy decoding; unset: the model's generation_config.json's.")
       .min(0);

@@ -421,6 +421,15 @@ std::vector<std::pair<std::string, std::vector<float>>> ModelRunner::export_hf(b
 
 // ------------------------------------------------------------------------------------------------ compute
 
+const std::vector<msw_tensor>& ModelRunner::part_values(int32_t part, int64_t layer) const {
+  if (part == MSW_MODEL_PART_EMBEDDING) return embedding_values_;
+  if (part == MSW_MODEL_PART_HEAD) return head_values_;
+  if (part == MSW_MODEL_PART_LAYER && layer >= 0 && layer < info_.num_layers) return layer_values_[static_cast<size_t>(layer)];
+  throw HostError(MSW_STATUS_INVALID_ARGUMENT, "part_values: no part " + std::to_string(part) + " (layer " +
+                                                   std::to_string(layer) + ") in a model of " +
+                                                   std::to_string(info_.num_layers) + " layers");
+}
+
 void ModelRunner::zero_grads() {
   for (auto& p : params_)
     if (p.grad_buffer.size()) std::memset(p.grad_buffer.data(), 0, p.grad_buffer.size());

@@ -172,6 +172,10 @@ class ModelRunner {
   Memory memory(int64_t batch_size, int64_t seq_len, bool packed = false, int64_t max_seqlen = 0,
                 bool recompute_full = false) const;
   const msw_exec_ctx& exec_ctx() const { return ctx_; }
+  // The parameter values one part's compute calls take, in the plugin's order: MSW_MODEL_PART_EMBEDDING,
+  // MSW_MODEL_PART_HEAD, or MSW_MODEL_PART_LAYER with `layer` (for callers that drive the plugin themselves,
+  // such as KV-cache decoding).
+  const std::vector<msw_tensor>& part_values(int32_t part, int64_t layer = -1) const;
   // The counter the dropout streams are keyed by (one per forward); a resumed run restores it so its dropout
   // masks continue the saved run's.
   uint64_t rng_step() const { return step_; }

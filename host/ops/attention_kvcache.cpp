@@ -38,10 +38,16 @@ std::vector<int64_t> read_cache_seqlens(Ctx ctx, const msw_tensor* t, int64_t ro
   return lens;
 }
 
-void require_dense(const msw_tensor& t, const char* name) {
-  if (t.dtype != MSW_DTYPE_F32 || !msw_tensor_is_contiguous(&t))
+// A cache (N, C, Hkv, D): float32 (updated in place), each row dense; rows may be further apart (a plugin
+// may keep a row's keys and values together). Returns the row stride in elements.
+int64_t cache_row_stride(const msw_tensor& t, const char* name) {
+  const int64_t c = t.shape[1], h = t.shape[2], d = t.shape[3];
+  const bool rows_dense = t.strides[3] == 1 && t.strides[2] == d && t.strides[1] == h * d;
+  if (t.dtype != MSW_DTYPE_F32 || !rows_dense || (t.shape[0] > 1 && t.strides[0] < c * h * d))
     fail(MSW_STATUS_UNSUPPORTED, std::string(name) + " is " + describe(t) +
-                                     ": the CPU backend updates a KV cache in place, so it must be dense float32");
+                                     ": the CPU backend updates a KV cache in place, so it must be float32 with dense "
+                                     "rows (strides (>= C*H*D, H*D, D, 1))");
+  return t.shape[0] > 1 ? t.strides[0] : c * h * d;
 }
 
 }  // namespace
@@ -59,8 +65,10 @@ void attention_kvcache_forward(Ctx ctx, const msw_attention_kvcache_args& a) {
     fail(MSW_STATUS_SHAPE_MISMATCH, "k_cache is " + describe(kc) + ", expected (N, capacity, kv heads, head_dim)");
   const int64_t n = kc.shape[0], cap = kc.shape[1], hkv = kc.shape[2], d = kc.shape[3];
   require_shape(vc, "v_cache", {n, cap, hkv, d});
-  require_dense(kc, "k_cache");
-  require_dense(vc, "v_cache");
+  const int64_t k_row = cache_row_stride(kc, "k_cache"), v_row = cache_row_stride(vc, "v_cache");
+  if (k_row != v_row)
+    fail(MSW_STATUS_SHAPE_MISMATCH, "k_cache and v_cache have different row strides (" + std::to_string(k_row) + " and " +
+                                        std::to_string(v_row) + " elements)");
   const auto& tq = require(&a.q, "q", ctx.device);
   const auto& tk = require(&a.k_new, "k_new", ctx.device);
   const auto& tv = require(&a.v_new, "v_new", ctx.device);
@@ -110,7 +118,7 @@ void attention_kvcache_forward(Ctx ctx, const msw_attention_kvcache_args& a) {
   for (int32_t i = 0; same && i < tq.ndim; ++i) same = to.shape[i] == tq.shape[i];
   if (!same) fail(MSW_STATUS_SHAPE_MISMATCH, "out is " + describe(to) + ", expected q's shape " + describe(tq));
 
-  kern::AttentionProblem p = kern::attention_kvcache(rows.data(), n, cap, hq, hkv, d, q_stride, lse_stride);
+  kern::AttentionProblem p = kern::attention_kvcache(rows.data(), n, cap, hq, hkv, d, q_stride, lse_stride, k_row);
   p.params.scale = static_cast<float>(a.scale != 0.0 ? a.scale : 1.0 / std::sqrt(static_cast<double>(d)));
   p.params.window_left = a.window_left;
   p.params.softcap = static_cast<float>(a.softcap);
@@ -119,8 +127,8 @@ void attention_kvcache_forward(Ctx ctx, const msw_attention_kvcache_args& a) {
   auto* k_cache = reinterpret_cast<float*>(static_cast<char*>(kc.data) + kc.byte_offset);
   auto* v_cache = reinterpret_cast<float*>(static_cast<char*>(vc.data) + vc.byte_offset);
   F32In iq(a.q), ik(a.k_new), iv(a.v_new);
-  kern::kv_cache_write(rows.data(), n, cap, hkv * d, ik.data(), kv_stride, k_cache);
-  kern::kv_cache_write(rows.data(), n, cap, hkv * d, iv.data(), kv_stride, v_cache);
+  kern::kv_cache_write(rows.data(), n, cap, hkv * d, ik.data(), kv_stride, k_cache, k_row);
+  kern::kv_cache_write(rows.data(), n, cap, hkv * d, iv.data(), kv_stride, v_cache, v_row);
   std::vector<float> lse(static_cast<size_t>(q_rows * hq));  // the kernel's by-product, not an output here
   F32Out o(a.out, false);
   if (a.layout == MSW_ATTN_THD) std::fill(o.data(), o.data() + q_rows * hq * d, 0.0f);  // tokens of no row stay 0

@@ -22,10 +22,10 @@ void kv_cache_validate(const KvCacheRow* rows, int64_t n_rows, int64_t capacity)
 }
 
 void kv_cache_write(const KvCacheRow* rows, int64_t n_rows, int64_t capacity, int64_t token_elems, const float* src,
-                    int64_t src_token_stride, float* cache) {
+                    int64_t src_token_stride, float* cache, int64_t row_stride) {
   kv_cache_validate(rows, n_rows, capacity);
   for (int64_t i = 0; i < n_rows; ++i) {
-    float* dst = cache + (i * capacity + rows[i].cached) * token_elems;
+    float* dst = cache + i * row_stride + rows[i].cached * token_elems;
     const float* from = src + rows[i].src_offset;
     for (int64_t j = 0; j < rows[i].count; ++j)
       std::memcpy(dst + j * token_elems, from + j * src_token_stride, static_cast<size_t>(token_elems) * sizeof(float));
@@ -34,7 +34,7 @@ void kv_cache_write(const KvCacheRow* rows, int64_t n_rows, int64_t capacity, in
 
 AttentionProblem attention_kvcache(const KvCacheRow* rows, int64_t n_rows, int64_t capacity, int64_t q_heads,
                                    int64_t kv_heads, int64_t head_dim, int64_t q_token_stride,
-                                   int64_t lse_token_stride) {
+                                   int64_t lse_token_stride, int64_t row_stride) {
   kv_cache_validate(rows, n_rows, capacity);
   if (kv_heads <= 0 || head_dim <= 0 || q_heads % kv_heads != 0)
     throw std::invalid_argument("kv cache attention: " + std::to_string(q_heads) + " query heads over " +
@@ -50,7 +50,7 @@ AttentionProblem attention_kvcache(const KvCacheRow* rows, int64_t n_rows, int64
   for (int64_t i = 0; i < n_rows; ++i) {
     AttentionSequence s;
     s.q_offset = rows[i].src_offset * group;
-    s.kv_offset = i * capacity * kv_heads * head_dim;
+    s.kv_offset = i * row_stride;
     s.lse_offset = s.q_offset / head_dim;
     s.q_len = rows[i].count;
     s.kv_len = rows[i].cached + rows[i].count;

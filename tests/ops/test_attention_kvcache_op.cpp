@@ -1,6 +1,7 @@
 // attention_kvcache_forward (ABI 2.3) through the host's table: a prefill of rows of different lengths
 // (THD) followed by decode steps (SBHD, one token per row) equals, step by step, the float64 reference over
-// the row's whole sequence so far; the new keys and values land in the cache rows; a row past the cache's
+// the row's whole sequence so far; the new keys and values land in the cache rows (keys and values of a row
+// side by side, as a plugin may lay them out); a row past the cache's
 // capacity, a wrong cache_seqlens and an older host table are refused with what is wrong.
 #include <doctest/doctest.h>
 
@@ -18,8 +19,11 @@ namespace {
 
 constexpr int64_t kHq = 4, kHkv = 2, kD = 8, kCap = 16, kRows = 3;
 
+// One buffer with each row's keys and then its values (a plugin's layout: rows contiguous in the cache).
+constexpr int64_t kRowElems = 2 * kCap * kHkv * kD;
+
 struct Cache {
-  FVec k = FVec(kRows * kCap * kHkv * kD, 7.0f), v = FVec(kRows * kCap * kHkv * kD, 7.0f);
+  FVec kv = FVec(kRows * kRowElems, 7.0f);
   std::vector<int32_t> lens = std::vector<int32_t>(kRows, 0);
   // Every token each row has seen so far, (L, H, D) per row, to recompute the reference from scratch.
   std::vector<FVec> q_all = std::vector<FVec>(kRows), k_all = std::vector<FVec>(kRows), v_all = std::vector<FVec>(kRows);
@@ -27,8 +31,10 @@ struct Cache {
 
 msw_attention_kvcache_args cache_args(Cache& c) {
   msw_attention_kvcache_args a = sdk::Ops::args<msw_attention_kvcache_args>();
-  a.k_cache = f32(c.k, {kRows, kCap, kHkv, kD});
-  a.v_cache = f32(c.v, {kRows, kCap, kHkv, kD});
+  a.k_cache = f32(c.kv, {kRows, kCap, kHkv, kD});
+  a.k_cache.strides[0] = kRowElems;
+  a.v_cache = a.k_cache;
+  a.v_cache.byte_offset = kCap * kHkv * kD * sizeof(float);
   a.cache_seqlens = i32(c.lens, {kRows});
   return a;
 }
@@ -73,7 +79,10 @@ TEST_CASE("attention over a KV cache: a ragged THD prefill, then SBHD decode ste
     if (n) check_close("prefill row " + std::to_string(r), FVec(out.begin() + cu[r] * kHq * kD, out.begin() + cu[r + 1] * kHq * kD),
                        reference_tail(c, r, n, opt), 5e-6, 5e-6);
     // The new keys sit at the row's first positions of the cache.
-    for (int64_t i = 0; i < n * kHkv * kD; ++i) REQUIRE(c.k[r * kCap * kHkv * kD + i] == k[cu[r] * kHkv * kD + i]);
+    for (int64_t i = 0; i < n * kHkv * kD; ++i) {
+      REQUIRE(c.kv[r * kRowElems + i] == k[cu[r] * kHkv * kD + i]);
+      REQUIRE(c.kv[r * kRowElems + kCap * kHkv * kD + i] == v[cu[r] * kHkv * kD + i]);
+    }
     c.lens[r] += static_cast<int32_t>(n);
   }
 

@@ -460,8 +460,10 @@ typedef struct msw_sgd_step_args {
 } msw_sgd_step_args;
 
 /* Attention of new tokens over a KV cache, appending them to it first (since ABI 2.3; the semantics of
- * flash-attention's attention-with-KV-cache). The cache has N rows: k_cache and v_cache are (N, C, Hkv, D),
- * row i holding cache_seqlens[i] tokens (I32 (N) on the device) at its first positions. The new tokens:
+ * flash-attention's attention-with-KV-cache). The cache has N rows: k_cache and v_cache are (N, C, Hkv, D)
+ * float tensors with dense rows (strides (>= C*Hkv*D, Hkv*D, D, 1), the same for both, so a plugin may keep a
+ * row's keys and values side by side), row i holding cache_seqlens[i] tokens (I32 (N) on the device) at its
+ * first positions. The new tokens:
  *   SBHD: q (Sq, N, Hq, D), k_new and v_new (Sq, N, Hkv, D): Sq new tokens in every row.
  *   THD:  q (Tq, Hq, D), k_new and v_new (Tq, Hkv, D): row i's new tokens are rows [cu_seqlens_q[i],
  *         cu_seqlens_q[i+1]) (I32 (N+1) on the device; a row may have none).

@@ -100,6 +100,51 @@ class SelfAttention : public Module {
     ws.release(mark);
   }
 
+  // The cache of a row: its keys (capacity, Hkv, D) then its values, fp32 (the CPU activation dtype).
+  uint64_t kv_bytes_per_token() const override {
+    return 2 * static_cast<uint64_t>(kv_heads_ * head_dim_) * sizeof(float);
+  }
+
+  // Decoding: the new tokens' q, k, v as in forward (RoPE at the positions the host passes), their keys and
+  // values appended to the cache, their queries attending over the row (ops.attention_kvcache_forward).
+  void decode(const Step& st, Arena& saved, Arena& ws, const KvCache& cache, const msw_tensor& x,
+              const msw_tensor& y) const override {
+    check_decode_window(cache);
+    Saved sv = declare_saved(saved, st.geo);  // forward's tensors, transient here
+    const uint64_t mark = ws.mark();
+    const Forward sc = declare_forward(ws, st.geo);
+    const Params& p = st.params;
+    qkv().forward(st.ops, x, p[qkv_weight_], p.opt(qkv_bias_), sc.qkv);
+    if (q_norm_) {
+      st.ops.qkv_split_forward(sc.qkv, sv.q_pre, sv.k_pre, sv.v);
+      q_norm_->forward(st, sv.q_norm, ws, sv.q_pre, sv.q);
+      k_norm_->forward(st, sv.k_norm, ws, sv.k_pre, sv.k);
+    } else {
+      st.ops.qkv_split_forward(sc.qkv, sv.q, sv.k, sv.v);
+    }
+    rope_->forward(st, ws, sv.q, sv.k);
+    msw_attention_kvcache_args a{};
+    a.layout = st.geo.packed ? MSW_ATTN_THD : MSW_ATTN_SBHD;
+    a.q = in_layout(sv.q, st.geo);
+    a.k_new = in_layout(sv.k, st.geo);
+    a.v_new = in_layout(sv.v, st.geo);
+    a.out = in_layout(sv.ctx, st.geo);
+    const uint64_t half_row = static_cast<uint64_t>(cache.capacity * kv_heads_ * head_dim_) * sizeof(float);
+    a.k_cache = cache.f32_at(0, {cache.rows, cache.capacity, kv_heads_, head_dim_});
+    a.k_cache.strides[0] = 2 * cache.capacity * kv_heads_ * head_dim_;
+    a.v_cache = a.k_cache;
+    a.v_cache.byte_offset += half_row;
+    a.cache_seqlens = cache.cache_seqlens;
+    if (st.geo.packed) {
+      a.cu_seqlens_q = st.geo.cu_seqlens;
+      a.max_seqlen_q = st.geo.max_seqlen;
+    }
+    a.scale = softmax_scale();
+    st.ops.attention_kvcache_forward(a);
+    proj().forward(st.ops, rows_view(sv.ctx, st.geo.t(), q_heads_ * head_dim_), p[proj_weight_], p.opt(proj_bias_), y);
+    ws.release(mark);
+  }
+
   void backward(const Step& st, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& dy, const msw_tensor& dx,
                 bool accumulate_dx) const override {
     const Saved sv = declare_saved(saved, st.geo);
@@ -213,6 +258,17 @@ class SelfAttention : public Module {
                            "attention only for sequences that fit in the window (per-layer window rules such as "
                            "Qwen2's max_window_layers are not mapped to the ops' window_left); use --max_length <= " +
                            std::to_string(*sliding_window_));
+  }
+
+  // The cache holds every token a row attends to, so a window smaller than the cache would change the
+  // result (the same rule as check_window for training).
+  void check_decode_window(const KvCache& cache) const {
+    if (sliding_window_ && cache.capacity > *sliding_window_)
+      throw sdk::Error(MSW_STATUS_UNSUPPORTED,
+                       "the KV cache holds up to " + std::to_string(cache.capacity) +
+                           " tokens per row, more than the model's sliding_window " + std::to_string(*sliding_window_) +
+                           ": this decoder attends over the whole causal context; keep the prompt plus "
+                           "--max_new_tokens within " + std::to_string(*sliding_window_) + " tokens");
   }
 
   int64_t hidden_ = 0, q_heads_ = 0, kv_heads_ = 0, head_dim_ = 0;

@@ -16,9 +16,9 @@
 // With tied embeddings the head reads embedding.word_embeddings.weight (its `parts` are EMBEDDING|HEAD), so
 // its gradient sums both uses.
 //
-// Activations are [S, B, H] fp32; packed (THD) batches, selective and full recompute are supported
-// (capabilities()); tensor, sequence, context and pipeline parallelism and KV-cache decoding are not declared,
-// so the host refuses layouts that need them.
+// Activations are [S, B, H] fp32; packed (THD) batches, selective and full recompute and KV-cache decoding
+// (layer_decode: each row's keys then values, fp32, in its cache row) are supported (capabilities()); tensor,
+// sequence, context and pipeline parallelism are not declared, so the host refuses layouts that need them.
 // There is no dropout (the supported families train with attention and hidden dropout 0), so rng_offset and
 // training do not change the result and a recompute replays the forward exactly.
 #pragma once
@@ -78,7 +78,7 @@ class GptModel : public sdk::Model {
   msw_model_caps capabilities() const override {
     msw_model_caps c{};
     c.struct_size = sizeof(msw_model_caps);
-    c.flags = MSW_CAP_PACKED_SEQUENCES | MSW_CAP_RECOMPUTE_SELECTIVE | MSW_CAP_RECOMPUTE_FULL;
+    c.flags = MSW_CAP_PACKED_SEQUENCES | MSW_CAP_RECOMPUTE_SELECTIVE | MSW_CAP_RECOMPUTE_FULL | MSW_CAP_DECODE;
     c.activation_dtypes = uint64_t{1} << MSW_DTYPE_F32;
     c.max_tensor_parallel = 1;
     c.max_context_parallel = 1;
@@ -110,7 +110,7 @@ class GptModel : public sdk::Model {
       const uint64_t saved = layer->saved_bytes(g), ws = layer->workspace_bytes(g);
       // Under full recompute the first forward keeps nothing: it carves its saved tensors from the workspace.
       m.layer_saved.push_back(recompute_full ? 0 : saved);
-      m.kv_bytes_per_token.push_back(0);  // no KV-cache decoding yet
+      m.kv_bytes_per_token.push_back(layer->kv_bytes_per_token());
       m.workspace = std::max(m.workspace, recompute_full ? planned_bytes([&](Arena& a) {
                                                              a.reserve(saved);
                                                              a.reserve(ws);
@@ -152,6 +152,20 @@ class GptModel : public sdk::Model {
     const msw_tensor dx = hidden_rows(call.d_input, c.geo, "layer_backward: d_input");
     Arena sv(call.saved, "layer saved"), ws(call.workspace, "workspace");
     layer.backward(c.step, sv, ws, x, dy, dx, false);
+  }
+  // As layer_forward under full recompute (the layer keeps nothing), attending over the call's KV cache.
+  void layer_decode(const msw_exec_ctx& ctx, const msw_model_call& call) {
+    const Module& layer = layer_at(call.layer);
+    const Call c(*this, ctx, call, layer_ids_[static_cast<size_t>(call.layer)]);
+    const msw_tensor x = hidden_rows(call.input, c.geo, "layer_decode: input");
+    const msw_tensor y = hidden_rows(call.output, c.geo, "layer_decode: output");
+    if (msw_tensor_data(x) == msw_tensor_data(y))
+      throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "layer_decode: input and output must not alias");
+    const int64_t rows = c.geo.packed ? c.geo.num_sequences : c.geo.b;
+    const KvCache cache = KvCache::of(call, layer.kv_bytes_per_token(), rows);
+    Arena ws(call.workspace, "workspace");
+    Arena sv = ws.sub(layer.saved_bytes(c.geo), "decode scratch");
+    layer.decode(c.step, sv, ws, cache, x, y);
   }
   void head_forward(const msw_exec_ctx& ctx, const msw_model_call& call) override {
     const Call c(*this, ctx, call, head_ids_);

@@ -236,6 +236,40 @@ struct Geometry {
   }
 };
 
+// A layer's KV cache in a layer_decode call: N rows of `capacity` tokens, kv_bytes_per_token bytes each, row i
+// at i * capacity * kv_bytes_per_token (model.h), with the tokens each row already holds.
+struct KvCache {
+  msw_tensor bytes{};          // U8 (N * capacity * kv_bytes_per_token)
+  msw_tensor cache_seqlens{};  // I32 (N)
+  int64_t rows = 0;            // N
+  int64_t capacity = 0;
+
+  // The cache of a call, checked against the layer's bytes per token and the batch's rows.
+  static KvCache of(const msw_model_call& call, uint64_t bytes_per_token, int64_t rows) {
+    KvCache c{call.kv_cache, call.cache_seqlens, rows, call.cache_capacity};
+    const uint64_t want = bytes_per_token * static_cast<uint64_t>(rows) * static_cast<uint64_t>(std::max<int64_t>(c.capacity, 0));
+    if (c.capacity <= 0 || msw_tensor_is_absent(&c.bytes) || c.bytes.dtype != MSW_DTYPE_U8 ||
+        !msw_tensor_is_contiguous(&c.bytes) || static_cast<uint64_t>(msw_tensor_numel(&c.bytes)) != want)
+      throw sdk::Error(MSW_STATUS_SHAPE_MISMATCH,
+                       "layer_decode: kv_cache is " + std::string(sdk::dtype_name(c.bytes.dtype)) + " " +
+                           sdk::shape_string(c.bytes) + " with cache_capacity " + std::to_string(c.capacity) +
+                           ", expected dense u8 of kv_bytes_per_token x capacity x rows = " + std::to_string(bytes_per_token) +
+                           " x " + std::to_string(c.capacity) + " x " + std::to_string(rows) + " bytes");
+    const msw_tensor& l = c.cache_seqlens;
+    if (l.dtype != MSW_DTYPE_I32 || l.ndim != 1 || l.shape[0] != rows)
+      throw sdk::Error(MSW_STATUS_SHAPE_MISMATCH, "layer_decode: cache_seqlens is " + std::string(sdk::dtype_name(l.dtype)) +
+                                                      " " + sdk::shape_string(l) + ", expected int32 (" +
+                                                      std::to_string(rows) + ") = one length per cache row");
+    return c;
+  }
+  // The bytes from `offset` on as a dense float32 tensor of `shape` (a plugin's own layout inside the cache).
+  msw_tensor f32_at(uint64_t offset, std::initializer_list<int64_t> shape) const {
+    msw_tensor t = sdk::make_tensor(bytes.data, MSW_DTYPE_F32, bytes.device, shape);
+    t.byte_offset = bytes.byte_offset + offset;
+    return t;
+  }
+};
+
 // One compute call as modules see it.
 struct Step {
   const sdk::Ops& ops;
@@ -259,6 +293,19 @@ class Module {
   // dx written from dy (added when accumulate_dx); parameter gradients accumulate. `x` is the forward's input.
   virtual void backward(const Step& step, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& dy,
                         const msw_tensor& dx, bool accumulate_dx) const = 0;
+
+  // ---- incremental decoding (layer_decode, swift infer) ----
+  // KV-cache bytes per token this module keeps between decode calls (self-attention: its keys and values).
+  virtual uint64_t kv_bytes_per_token() const { return 0; }
+  // y written from the new tokens x, with the module's per-row state in `cache`. `saved` is scratch of
+  // saved_bytes() for the tensors forward would keep (nothing outlives the call: there is no backward), so
+  // decode fits the workspace memory() plans for full recompute. Modules that keep state across tokens
+  // (attention) must override it; the default refuses rather than decode without the context.
+  virtual void decode(const Step&, Arena&, Arena&, const KvCache&, const msw_tensor&, const msw_tensor&) const {
+    throw sdk::Error(MSW_STATUS_UNSUPPORTED, "this module has no decode(): a module on the path of layer_decode that "
+                                             "keeps state across tokens must implement it (or the model must not "
+                                             "declare MSW_CAP_DECODE)");
+  }
 };
 
 // A (T, C) view of a dense activation tensor whose rows are tokens (any leading shape).

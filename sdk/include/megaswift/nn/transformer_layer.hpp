@@ -50,16 +50,13 @@ class TransformerLayer : public Module {
   }
 
   void forward(const Step& st, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& y) const override {
-    Saved sv = declare_saved(saved, st.geo);
-    const uint64_t mark = ws.mark();
-    const msw_tensor out = ws.f32({st.geo.t(), hidden_});
-    input_layernorm_->forward(st, sv.input_layernorm, ws, x, sv.ln1_out);
-    self_attention_->forward(st, sv.self_attention, ws, sv.ln1_out, out);
-    st.ops.add(x, out, sv.h);
-    pre_mlp_layernorm_->forward(st, sv.pre_mlp_layernorm, ws, sv.h, sv.ln2_out);
-    mlp_->forward(st, sv.mlp, ws, sv.ln2_out, out);
-    st.ops.add(sv.h, out, y);
-    ws.release(mark);
+    run(st, saved, ws, x, y, nullptr);
+  }
+  uint64_t kv_bytes_per_token() const override { return self_attention_->kv_bytes_per_token(); }
+  // The forward with self-attention decoding over the cache; what forward would save is transient.
+  void decode(const Step& st, Arena& saved, Arena& ws, const KvCache& cache, const msw_tensor& x,
+              const msw_tensor& y) const override {
+    run(st, saved, ws, x, y, &cache);
   }
 
   void backward(const Step& st, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& dy, const msw_tensor& dx,
@@ -77,6 +74,23 @@ class TransformerLayer : public Module {
   }
 
  protected:
+  // forward, or decode when `cache` is given (only self-attention differs).
+  void run(const Step& st, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& y, const KvCache* cache) const {
+    Saved sv = declare_saved(saved, st.geo);
+    const uint64_t mark = ws.mark();
+    const msw_tensor out = ws.f32({st.geo.t(), hidden_});
+    input_layernorm_->forward(st, sv.input_layernorm, ws, x, sv.ln1_out);
+    if (cache)
+      self_attention_->decode(st, sv.self_attention, ws, *cache, sv.ln1_out, out);
+    else
+      self_attention_->forward(st, sv.self_attention, ws, sv.ln1_out, out);
+    st.ops.add(x, out, sv.h);
+    pre_mlp_layernorm_->forward(st, sv.pre_mlp_layernorm, ws, sv.h, sv.ln2_out);
+    mlp_->forward(st, sv.mlp, ws, sv.ln2_out, out);
+    st.ops.add(sv.h, out, y);
+    ws.release(mark);
+  }
+
   struct Saved {
     msw_tensor ln1_out{}, h{}, ln2_out{};  // (T, H)
     Arena input_layernorm, self_attention, pre_mlp_layernorm, mlp;
