@@ -224,6 +224,8 @@ std::vector<Answer> ChatEngine::run(const std::vector<Conversation>& conversatio
 
   std::vector<Answer> answers;
   for (const Generation& gen : gens) {
+    spdlog::debug("infer: {} prompt tokens, {} generated ({}): {}", gen.prompt_tokens, gen.tokens.size(),
+                  gen.finish_reason, json(gen.tokens).dump());
     std::vector<int64_t> tokens = gen.tokens;
     if (!tokens.empty() && std::find(g.eos_ids.begin(), g.eos_ids.end(), tokens.back()) != g.eos_ids.end())
       tokens.pop_back();

@@ -25,7 +25,7 @@ std::vector<json> read_jsonl(const fs::path& file) {
 }
 
 // `swift infer` with `input` on its standard input.
-testing::CommandResult infer_with_input(const std::string& input, const std::string& args) {
+megaswift::testing::CommandResult infer_with_input(const std::string& input, const std::string& args) {
   const fs::path in = scratch() / "stdin.txt";
   std::ofstream(in) << input;
   return swift("infer --model " + quote(tiny_model()) + " " + args + " < " + quote(in));
