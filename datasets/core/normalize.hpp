@@ -14,8 +14,9 @@
 
 namespace megaswift::datasets {
 
-// sft rows must end with an assistant turn (its answer is what is learnt); pre-training rows need not.
-enum class Purpose { sft, pretrain };
+// sft rows must end with an assistant turn (its answer is what is learnt); pre-training rows need not, nor do the
+// questions swift infer answers (a final assistant turn there is the reference answer, kept as "labels").
+enum class Purpose { sft, pretrain, infer };
 
 struct NormalizeOptions {
   Purpose purpose = Purpose::sft;

@@ -138,7 +138,7 @@ ChatEngine::ChatEngine(const config::ParsedArgs& a, const host::PluginRegistry& 
   stop_words_ = encoding_->chat_template().stop_words();
   max_new_tokens_ = number_flag<int64_t>(a, "max_new_tokens").value_or(0);
   max_batch_size_ = a.get<int64_t>("max_batch_size");
-  generation_.stop = [this, tokens = std::vector<int64_t>()](size_t, const std::vector<int64_t>& generated) mutable {
+  generation_.stop = [this](size_t, const std::vector<int64_t>& generated) {
     if (stop_words_.empty()) return false;
     const std::string text = text_of(generated);
     for (const auto& w : stop_words_)

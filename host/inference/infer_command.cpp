@@ -67,6 +67,7 @@ int answer_datasets(const config::ParsedArgs& a, const host::PluginRegistry& reg
   datasets::LoadOptions lo;
   lo.search_dirs = datasets::default_search_dirs();
   lo.seed = static_cast<uint64_t>(a.get<int64_t>("seed"));
+  lo.purpose = datasets::Purpose::infer;
   const auto specs = a.get<std::vector<std::string>>("val_dataset");
   const datasets::TrainValRows rows = datasets::load_train_val(specs, {}, 0.0, lo);
 

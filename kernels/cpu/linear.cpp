@@ -61,6 +61,13 @@ namespace detail {
 void gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                  int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   (void)num_threads();  // first use pins OpenBLAS to one thread
+  if (m == 1) {
+    // One row (a decode step): a matrix-vector product reads B once, where sgemm would first pack it.
+    cblas_sgemv(CblasRowMajor, trans_b ? CblasNoTrans : CblasTrans, to_blas(trans_b ? "n" : "k", trans_b ? n : k),
+                to_blas(trans_b ? "k" : "n", trans_b ? k : n), alpha, b, to_blas("ldb", ldb), a,
+                to_blas("lda", trans_a ? lda : 1), beta, c, 1);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
               to_blas("m", m), to_blas("n", n), to_blas("k", k), alpha, a, to_blas("lda", lda), b,
               to_blas("ldb", ldb), beta, c, to_blas("ldc", ldc));

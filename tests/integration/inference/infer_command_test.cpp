@@ -71,9 +71,10 @@ TEST_CASE("swift infer --val_dataset answers every row in batches into --result_
   fs::remove(results);
   {
     std::ofstream out(data);
-    for (const char* q : {"who are you?", "what is 2+2?", "name a colour", "say hi", "count to three"})
+    for (const char* q : {"who are you?", "what is 2+2?", "name a colour", "count to three"})
       out << json{{"messages", {{{"role", "user"}, {"content", q}}, {{"role", "assistant"}, {"content", "label"}}}}}.dump()
           << "\n";
+    out << json{{"messages", {{{"role", "user"}, {"content", "say hi"}}}}}.dump() << "\n";  // a question alone
   }
   auto batched = swift("infer --model " + quote(tiny_model()) + " --val_dataset " + quote(data) +
                        " --max_batch_size 2 --max_new_tokens 10 --result_path " + quote(results));
@@ -81,10 +82,9 @@ TEST_CASE("swift infer --val_dataset answers every row in batches into --result_
   REQUIRE(batched.status == 0);
   const auto rows = read_jsonl(results);
   REQUIRE(rows.size() == 5);
-  for (const auto& row : rows) {
-    CHECK(row["response"].is_string());
-    CHECK(row["labels"] == "label");
-  }
+  for (const auto& row : rows) CHECK(row["response"].is_string());
+  for (size_t i = 0; i < 4; ++i) CHECK(rows[i]["labels"] == "label");
+  CHECK_FALSE(rows[4].contains("labels"));
   // Decoded together or one at a time, greedy answers are the same.
   const fs::path single = scratch() / "answers-1.jsonl";
   fs::remove(single);

@@ -221,19 +221,20 @@ TEST_CASE("records carry struct_size; mappings list their HF tensors as (pointer
   CHECK(r.hf[2].shape[0] == 2 * 8);
 }
 
-TEST_CASE("the decoder declares packed sequences, both recompute modes and fp32 activations, and nothing it cannot run") {
+TEST_CASE("the decoder declares packed sequences, both recompute modes, KV-cache decoding and fp32 activations, and nothing it cannot run") {
   const msw_model_caps c = model(tiny()).capabilities();
   CHECK(c.struct_size == sizeof(msw_model_caps));
   CHECK((c.flags & MSW_CAP_PACKED_SEQUENCES));
   CHECK((c.flags & MSW_CAP_RECOMPUTE_SELECTIVE));
   CHECK((c.flags & MSW_CAP_RECOMPUTE_FULL));
+  CHECK((c.flags & MSW_CAP_DECODE));
   for (uint64_t missing : {MSW_CAP_TENSOR_PARALLEL, MSW_CAP_SEQUENCE_PARALLEL, MSW_CAP_CONTEXT_PARALLEL,
-                           MSW_CAP_PIPELINE_PARALLEL, MSW_CAP_DECODE, MSW_CAP_EXPERT_PARALLEL})
+                           MSW_CAP_PIPELINE_PARALLEL, MSW_CAP_EXPERT_PARALLEL})
     CHECK_FALSE((c.flags & missing));
   CHECK(c.activation_dtypes == (uint64_t{1} << MSW_DTYPE_F32));
 }
 
-TEST_CASE("the memory plan: one saved size per layer, growing with the batch, and no whole-batch logits in the head") {
+TEST_CASE("the memory plan: one saved size per layer, growing with the batch, the KV bytes per token, and no whole-batch logits in the head") {
   const nn::GptModel m = model(tiny(3));
   const msw_model_shape s{sizeof(msw_model_shape), 0, 2, 16, 0};
   const sdk::ModelMemory a = m.memory(s, false);
@@ -242,7 +243,9 @@ TEST_CASE("the memory plan: one saved size per layer, growing with the batch, an
   REQUIRE(a.kv_bytes_per_token.size() == 3);
   for (uint64_t l : a.layer_saved) CHECK(l == a.layer_saved[0]);  // identical layers
   CHECK(a.layer_saved[0] > 0);
-  CHECK(a.kv_bytes_per_token[0] == 0);
+  // The KV cache keeps each token's keys and values of every kv head, fp32.
+  const nn::TransformerConfig& cfg = m.config();
+  CHECK(a.kv_bytes_per_token[0] == uint64_t(2 * cfg.num_query_groups * cfg.kv_channels * 4));
   CHECK(a.workspace > 0);
   // The head keeps the normed hidden state and the log-sum-exp, not the (T, V) logits.
   CHECK(a.head_saved < uint64_t(2 * 16) * (16 + 4) * 4 + 3 * 256);

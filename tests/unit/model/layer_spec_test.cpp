@@ -333,11 +333,40 @@ TEST_CASE("a plain (not gated) GELU MLP runs on the ops table's gelu and has the
 
 namespace {
 
+// A model class of its own (not a GptModel, which decodes) that forwards every entry of sdk::Model to a decoder
+// but has no layer_decode.
+struct WithoutDecode : sdk::Model {
+  explicit WithoutDecode(std::string_view c) : inner(c) {}
+  static const char* const* hf_model_types() { return Plain::hf_model_types(); }
+  static std::string config_from_hf(std::string_view hf) { return Plain::config_from_hf(hf); }
+  msw_model_info describe() const override { return inner.describe(); }
+  msw_model_caps capabilities() const override { return inner.capabilities(); }
+  const std::string& config_json() const override { return inner.config_json(); }
+  int64_t param_count() const override { return inner.param_count(); }
+  msw_param_info param_info(int64_t i) const override { return inner.param_info(i); }
+  int64_t hf_mapping_count() const override { return inner.hf_mapping_count(); }
+  msw_hf_mapping hf_mapping(int64_t i) const override { return inner.hf_mapping(i); }
+  void hf_to_megatron(int64_t i, const msw_tensor* hf, size_t n, const msw_tensor& out) const override {
+    inner.hf_to_megatron(i, hf, n, out);
+  }
+  void megatron_to_hf(int64_t i, const msw_tensor& m, const msw_tensor* hf, size_t n) const override {
+    inner.megatron_to_hf(i, m, hf, n);
+  }
+  sdk::ModelMemory memory(const msw_model_shape& s, bool full) const override { return inner.memory(s, full); }
+  void embedding_forward(const msw_exec_ctx& x, const msw_model_call& c) override { inner.embedding_forward(x, c); }
+  void embedding_backward(const msw_exec_ctx& x, const msw_model_call& c) override { inner.embedding_backward(x, c); }
+  void layer_forward(const msw_exec_ctx& x, const msw_model_call& c) override { inner.layer_forward(x, c); }
+  void layer_backward(const msw_exec_ctx& x, const msw_model_call& c) override { inner.layer_backward(x, c); }
+  void head_forward(const msw_exec_ctx& x, const msw_model_call& c) override { inner.head_forward(x, c); }
+  void head_backward(const msw_exec_ctx& x, const msw_model_call& c) override { inner.head_backward(x, c); }
+  Plain inner;
+};
+
 // Claims decoding without implementing it.
-struct ClaimsDecode : TestModel<ClaimsDecode> {
-  explicit ClaimsDecode(std::string_view c) : TestModel(c, {}) {}
+struct ClaimsDecode : WithoutDecode {
+  explicit ClaimsDecode(std::string_view c) : WithoutDecode(c) {}
   msw_model_caps capabilities() const override {
-    msw_model_caps c = GptModel::capabilities();
+    msw_model_caps c = inner.capabilities();
     c.flags |= MSW_CAP_DECODE;
     return c;
   }
@@ -354,9 +383,11 @@ struct Decodes : TestModel<Decodes> {
 
 TEST_CASE("layer_decode is wired only for a class that declares it, and MSW_CAP_DECODE without it is refused") {
   sdk::detail::g_host = &host::host_api();
-  const bool plain_decodes = sdk::detail::ModelTrampolines<Plain>::vtable().layer_decode != nullptr;
+  const bool without_decodes = sdk::detail::ModelTrampolines<WithoutDecode>::vtable().layer_decode != nullptr;
+  const bool plain_decodes = sdk::detail::ModelTrampolines<Plain>::vtable().layer_decode != nullptr;  // GptModel's
   const bool decodes = sdk::detail::ModelTrampolines<Decodes>::vtable().layer_decode != nullptr;
-  CHECK_FALSE(plain_decodes);
+  CHECK_FALSE(without_decodes);
+  CHECK(plain_decodes);
   CHECK(decodes);
 
   const auto& vt = sdk::detail::ModelTrampolines<ClaimsDecode>::vtable();

@@ -84,16 +84,7 @@ class SelfAttention : public Module {
     const uint64_t mark = ws.mark();
     const Forward sc = declare_forward(ws, st.geo);
     const Params& p = st.params;
-    qkv().forward(st.ops, x, p[qkv_weight_], p.opt(qkv_bias_), sc.qkv);
-    if (q_norm_) {
-      st.ops.qkv_split_forward(sc.qkv, sv.q_pre, sv.k_pre, sv.v);
-      Arena qn = sv.q_norm, kn = sv.k_norm;
-      q_norm_->forward(st, qn, ws, sv.q_pre, sv.q);
-      k_norm_->forward(st, kn, ws, sv.k_pre, sv.k);
-    } else {
-      st.ops.qkv_split_forward(sc.qkv, sv.q, sv.k, sv.v);
-    }
-    rope_->forward(st, ws, sv.q, sv.k);
+    project(st, sv, sc, ws, x);
     msw_attention_args a = attention_args(st.geo, sv);
     st.ops.attention_forward(a);
     proj().forward(st.ops, rows_view(sv.ctx, st.geo.t(), q_heads_ * head_dim_), p[proj_weight_], p.opt(proj_bias_), y);
@@ -110,19 +101,11 @@ class SelfAttention : public Module {
   void decode(const Step& st, Arena& saved, Arena& ws, const KvCache& cache, const msw_tensor& x,
               const msw_tensor& y) const override {
     check_decode_window(cache);
-    Saved sv = declare_saved(saved, st.geo);  // forward's tensors, transient here
+    const Saved sv = declare_saved(saved, st.geo);  // forward's tensors, transient here
     const uint64_t mark = ws.mark();
     const Forward sc = declare_forward(ws, st.geo);
     const Params& p = st.params;
-    qkv().forward(st.ops, x, p[qkv_weight_], p.opt(qkv_bias_), sc.qkv);
-    if (q_norm_) {
-      st.ops.qkv_split_forward(sc.qkv, sv.q_pre, sv.k_pre, sv.v);
-      q_norm_->forward(st, sv.q_norm, ws, sv.q_pre, sv.q);
-      k_norm_->forward(st, sv.k_norm, ws, sv.k_pre, sv.k);
-    } else {
-      st.ops.qkv_split_forward(sc.qkv, sv.q, sv.k, sv.v);
-    }
-    rope_->forward(st, ws, sv.q, sv.k);
+    project(st, sv, sc, ws, x);
     msw_attention_kvcache_args a{};
     a.layout = st.geo.packed ? MSW_ATTN_THD : MSW_ATTN_SBHD;
     a.q = in_layout(sv.q, st.geo);
@@ -188,6 +171,21 @@ class SelfAttention : public Module {
   struct Backward {
     msw_tensor dctx{}, dq{}, dk{}, dv{}, dq_pre{}, dk_pre{}, dqkv{};
   };
+
+  // q, k, v of x (T, H): the fused projection, split, q/k norms, then RoPE on q and k.
+  void project(const Step& st, const Saved& sv, const Forward& sc, Arena& ws, const msw_tensor& x) const {
+    const Params& p = st.params;
+    qkv().forward(st.ops, x, p[qkv_weight_], p.opt(qkv_bias_), sc.qkv);
+    if (q_norm_) {
+      st.ops.qkv_split_forward(sc.qkv, sv.q_pre, sv.k_pre, sv.v);
+      Arena qn = sv.q_norm, kn = sv.k_norm;
+      q_norm_->forward(st, qn, ws, sv.q_pre, sv.q);
+      k_norm_->forward(st, kn, ws, sv.k_pre, sv.k);
+    } else {
+      st.ops.qkv_split_forward(sc.qkv, sv.q, sv.k, sv.v);
+    }
+    rope_->forward(st, ws, sv.q, sv.k);
+  }
 
   Linear qkv() const { return {hidden_, qkv_width(), qkv_bias_ != kNoParam, TpRole::column}; }
   Linear proj() const { return {q_heads_ * head_dim_, hidden_, proj_bias_ != kNoParam, TpRole::row}; }
