@@ -1,6 +1,8 @@
 // Google's Gemma as a third party would ship it: examples/plugins/gemma builds against the installed SDK alone,
 // exports only its entry symbol, registers its own op (gemma.geglu_*) through the host table, and computes the
 // same logits, loss and gradients as transformers' GemmaForCausalLM on the committed fixture.
+#include "host/inference/generator.hpp"
+#include "host/inference/kv_decoder.hpp"
 #include "out_of_tree.hpp"
 #include "parity_checks.hpp"
 #include "parity_support.hpp"
@@ -8,7 +10,10 @@
 
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <string>
 
@@ -64,4 +69,23 @@ TEST_CASE("gemma fixture: logits, loss and every gradient of the out-of-tree plu
 
 TEST_CASE("gemma: HF -> Megatron -> HF mapping is bit-exact for every tensor") {
   test::check_round_trip(registry_with_gemma(), "gemma");
+}
+
+TEST_CASE("gemma: greedy generation with the KV cache equals transformers' generate") {
+  // The plugin's decoder comes from the installed SDK's header-only layer, so it decodes as the first-party ones.
+  const fs::path file = test::source_dir() / "tests/fixtures/inference/generate_fixtures.json";
+  REQUIRE_MESSAGE(fs::exists(file), "missing " << file << ": run tests/fixtures/inference/make_generate_fixtures.py");
+  const nlohmann::json fx = nlohmann::json::parse(std::ifstream(file));
+  REQUIRE(fx["models"].contains("gemma"));
+  host::ModelRunner runner =
+      host::ModelRunner::from_hf_directory(registry_with_gemma(), test::source_dir() / "tests/fixtures/models/gemma");
+  for (const auto& c : fx["models"]["gemma"]["cases"]) {
+    const auto prompt = c["prompt"].get<std::vector<int64_t>>();
+    const auto want = c["generated"].get<std::vector<int64_t>>();
+    CAPTURE(prompt.size());
+    inference::KvDecoder kv(runner, 1, static_cast<int64_t>(prompt.size() + want.size()));
+    inference::GenerationOptions g;
+    g.max_new_tokens = static_cast<int64_t>(want.size());
+    CHECK(inference::generate(kv, {prompt}, g)[0].tokens == want);
+  }
 }
