@@ -4,6 +4,7 @@
 #include "host/core/events.hpp"
 #include "host/core/status.hpp"
 #include "host/cuda/caching_allocator.hpp"
+#include "host/ops/cuda/cuda_table.hpp"
 
 #include <cuda_runtime.h>
 
@@ -123,6 +124,7 @@ void register_cuda_backend() {
   register_device_allocator(MSW_DEVICE_CUDA, {cuda_alloc, cuda_free});
   register_stream_backend(MSW_DEVICE_CUDA, {cuda_event_create, cuda_event_destroy, cuda_event_record,
                                             cuda_stream_wait_event, cuda_event_synchronize, cuda_stream_synchronize});
+  ops::install_device_ops(MSW_DEVICE_CUDA, &ops::cuda_impl::cuda_op_table());
 }
 
 }  // namespace megaswift::host::cuda

@@ -9,7 +9,7 @@ class CachingAllocator;
 // Number of visible CUDA devices; 0 when there is no driver or no GPU (never throws).
 int device_count();
 
-// Makes msw_host_api.alloc/free and the event/stream entries serve MSW_DEVICE_CUDA.
+// Makes msw_host_api.alloc/free, the event/stream entries and the ops table serve MSW_DEVICE_CUDA.
 void register_cuda_backend();
 
 CachingAllocator& device_allocator();

@@ -3,10 +3,12 @@
 #include "host/core/args.hpp"
 #include "host/core/status.hpp"
 #include "host/ops/cpu_ops.hpp"
+#include "host/ops/device_ops.hpp"
 #include "host/ops/tensor_args.hpp"
 
 #include "kernels/cpu/threading.hpp"
 
+#include <iterator>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -25,15 +27,21 @@ const char* device_name(int32_t type) {
   }
 }
 
-// Where an op may run: `device` ops run on the device of ctx (only CPU has kernels so far); `host` ops
-// compute on the host whatever the device (rope_rotary_dim answers a question about a config).
+// Where an op may run: `device` ops run on the device of ctx (the CPU kernels, or the installed table of the
+// device type); `host` ops compute on the host whatever the device (rope_rotary_dim answers a question about a
+// config).
 enum class Where { device, host };
 
+const ops::DeviceOpTable* g_device_tables[8] = {};  // by msw_device_type (CUDA = 2)
+
 // Runs one op: checks the context, reads the args within the caller's struct_size, picks the backend, and
-// turns every failure into a status whose message starts with the op's name.
+// turns every failure into a status whose message starts with the op's name. `device_entry` picks the op from a
+// device table.
 template <class A>
 msw_status* dispatch(const char* op, const msw_exec_ctx* ctx, const A* args, size_t required, const char* last_required,
-                     void (*cpu)(const msw_exec_ctx&, const A&), Where where = Where::device) noexcept {
+                     void (*cpu)(const msw_exec_ctx&, const A&),
+                     void (*const ops::DeviceOpTable::*device_entry)(const msw_exec_ctx&, const A&),
+                     Where where = Where::device) noexcept {
   auto error = [op](int32_t code, const std::string& message) {
     return status_new(code, (std::string("ops.") + op + ": " + message).c_str());
   };
@@ -44,9 +52,18 @@ msw_status* dispatch(const char* op, const msw_exec_ctx* ctx, const A* args, siz
     A a{};
     if (ArgsError e = read_args(args, required, last_required, &a)) return error(e.code, e.message);
     if (ArgsError e = check_extensions(a.next)) return error(e.code, e.message);
-    if (where == Where::device && ctx->device.type != MSW_DEVICE_CPU)
-      return error(MSW_STATUS_UNSUPPORTED, std::string("no ") + device_name(ctx->device.type) +
-                                               " implementation in this build (only the CPU backend exists so far)");
+    if (where == Where::device && ctx->device.type != MSW_DEVICE_CPU) {
+      const ops::DeviceOpTable* table = ops::device_ops(ctx->device.type);
+      if (!table)
+        return error(MSW_STATUS_UNSUPPORTED, std::string("no ") + device_name(ctx->device.type) +
+                                                 " backend in this build (or it was not started)");
+      auto impl = device_entry ? table->*device_entry : nullptr;
+      if (!impl)
+        return error(MSW_STATUS_UNSUPPORTED, std::string("the ") + device_name(ctx->device.type) +
+                                                 " backend has no kernel for this op yet");
+      impl(*ctx, a);
+      return nullptr;
+    }
     if (ctx->num_threads >= 1 && ctx->num_threads != kernels::cpu::num_threads())
       kernels::cpu::set_num_threads(ctx->num_threads);
     cpu(*ctx, a);
@@ -69,9 +86,9 @@ using C = const msw_exec_ctx*;
 // One table entry: `last` is the last member the op cannot do without (its required tensors); a caller's
 // struct_size must cover it. Later members are optional and read as zero when the caller's struct ends
 // before them.
-#define MSW_OP_ENTRY(table, name, type, last, ...)                                                       \
-  table.name = [](C c, const type* args) {                                                               \
-    return dispatch<type>(#name, c, args, MSW_SIZE_THROUGH(type, last), #last, impl::name __VA_OPT__(, ) __VA_ARGS__); \
+#define MSW_OP_ENTRY(table, name, type, last)                                                                  \
+  table.name = [](C c, const type* args) {                                                                     \
+    return dispatch<type>(#name, c, args, MSW_SIZE_THROUGH(type, last), #last, impl::name, &ops::DeviceOpTable::name); \
   }
 
 msw_ops_api make_table() {
@@ -92,7 +109,10 @@ msw_ops_api make_table() {
   MSW_OP_ENTRY(a, rmsnorm_backward, msw_rmsnorm_backward_args, dy);
   MSW_OP_ENTRY(a, layernorm_forward, msw_layernorm_forward_args, rstd);
   MSW_OP_ENTRY(a, layernorm_backward, msw_layernorm_backward_args, dy);
-  MSW_OP_ENTRY(a, rope_rotary_dim, msw_rope_rotary_dim_args, out, Where::host);
+  a.rope_rotary_dim = [](C c, const msw_rope_rotary_dim_args* args) {
+    return dispatch<msw_rope_rotary_dim_args>("rope_rotary_dim", c, args, MSW_SIZE_THROUGH(msw_rope_rotary_dim_args, out),
+                                              "out", impl::rope_rotary_dim, nullptr, Where::host);
+  };
   MSW_OP_ENTRY(a, rope_tables, msw_rope_tables_args, sin);
   MSW_OP_ENTRY(a, rope_forward, msw_rope_args, y);
   MSW_OP_ENTRY(a, rope_backward, msw_rope_args, y);
@@ -115,6 +135,21 @@ msw_ops_api make_table() {
 #undef MSW_OP_ENTRY
 
 }  // namespace
+
+namespace ops {
+
+void install_device_ops(int32_t device_type, const DeviceOpTable* table) {
+  if (device_type <= MSW_DEVICE_CPU || device_type >= static_cast<int32_t>(std::size(g_device_tables)))
+    throw std::invalid_argument("install_device_ops: device type " + std::to_string(device_type) + " is not a device");
+  g_device_tables[device_type] = table;
+}
+
+const DeviceOpTable* device_ops(int32_t device_type) {
+  if (device_type <= MSW_DEVICE_CPU || device_type >= static_cast<int32_t>(std::size(g_device_tables))) return nullptr;
+  return g_device_tables[device_type];
+}
+
+}  // namespace ops
 
 const msw_ops_api& ops_api() {
   static const msw_ops_api table = make_table();
