@@ -138,9 +138,14 @@ ChatEngine::ChatEngine(const config::ParsedArgs& a, const host::PluginRegistry& 
   stop_words_ = encoding_->chat_template().stop_words();
   max_new_tokens_ = number_flag<int64_t>(a, "max_new_tokens").value_or(0);
   max_batch_size_ = a.get<int64_t>("max_batch_size");
-  generation_.stop = [this](size_t, const std::vector<int64_t>& generated) {
+  size_t longest_stop = 0;
+  for (const auto& w : stop_words_) longest_stop = std::max(longest_stop, w.size());
+  generation_.stop = [this, longest_stop](size_t, const std::vector<int64_t>& generated) {
     if (stop_words_.empty()) return false;
-    const std::string text = text_of(generated);
+    // Every token decodes to at least one byte, so a stop word of L bytes lies within the last L tokens: decoding
+    // only those keeps the check O(1) per token instead of re-decoding the whole answer.
+    const size_t tail = std::min(generated.size(), longest_stop);
+    const std::string text = text_of(std::vector<int64_t>(generated.end() - static_cast<std::ptrdiff_t>(tail), generated.end()));
     for (const auto& w : stop_words_)
       if (!w.empty() && text.size() >= w.size() && text.compare(text.size() - w.size(), w.size(), w) == 0) return true;
     return false;
