@@ -1,6 +1,7 @@
 #include "host/cuda/cuda_backend.hpp"
 
 #include "host/core/allocator.hpp"
+#include "host/core/device_copy.hpp"
 #include "host/core/events.hpp"
 #include "host/core/status.hpp"
 #include "host/cuda/caching_allocator.hpp"
@@ -103,6 +104,27 @@ msw_status* cuda_stream_synchronize(msw_device device, void* stream) {
   return rc == cudaSuccess ? nullptr : cuda_error("stream_synchronize: cudaStreamSynchronize", device.id, rc);
 }
 
+// ---- host <-> device copies ----
+
+const char* cuda_to_device(const msw_device& device, void* dst, const void* src, size_t bytes, void* stream) {
+  const cudaError_t rc = on_device(device.id, [&] {
+    return cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, static_cast<cudaStream_t>(stream));
+  });
+  if (rc == cudaSuccess) return nullptr;
+  cudaGetLastError();
+  return cudaGetErrorString(rc);
+}
+
+const char* cuda_to_host(const msw_device& device, void* dst, const void* src, size_t bytes, void* stream) {
+  const cudaError_t rc = on_device(device.id, [&] {
+    const cudaError_t copy = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, static_cast<cudaStream_t>(stream));
+    return copy != cudaSuccess ? copy : cudaStreamSynchronize(static_cast<cudaStream_t>(stream));
+  });
+  if (rc == cudaSuccess) return nullptr;
+  cudaGetLastError();
+  return cudaGetErrorString(rc);
+}
+
 }  // namespace
 
 int device_count() {
@@ -124,6 +146,7 @@ void register_cuda_backend() {
   register_device_allocator(MSW_DEVICE_CUDA, {cuda_alloc, cuda_free});
   register_stream_backend(MSW_DEVICE_CUDA, {cuda_event_create, cuda_event_destroy, cuda_event_record,
                                             cuda_stream_wait_event, cuda_event_synchronize, cuda_stream_synchronize});
+  register_device_copy(MSW_DEVICE_CUDA, {cuda_to_device, cuda_to_host});
   ops::install_device_ops(MSW_DEVICE_CUDA, &ops::cuda_impl::cuda_op_table());
 }
 

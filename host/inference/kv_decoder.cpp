@@ -1,5 +1,6 @@
 #include "host/inference/kv_decoder.hpp"
 
+#include "host/core/device_copy.hpp"
 #include "host/core/host_api.hpp"
 #include "host/core/status.hpp"
 #include "host/ops/ops_api.hpp"
@@ -20,6 +21,10 @@ void ensure(HostBuffer& buffer, const msw_device& device, uint64_t bytes) {
   if (buffer.size() < bytes) buffer = HostBuffer(device, static_cast<size_t>(bytes));
 }
 
+// `host` as a tensor on `device`: the host array itself on the CPU, else its copy in `buffer` (grown as needed).
+msw_tensor on_device(HostBuffer& buffer, const msw_device& device, const void* host, int32_t dtype,
+                     std::initializer_list<int64_t> shape, void* stream, const char* what);
+
 msw_tensor tensor_over(void* data, const msw_device& device, int32_t dtype, std::initializer_list<int64_t> shape) {
   msw_tensor t{};
   t.data = data;
@@ -28,6 +33,17 @@ msw_tensor tensor_over(void* data, const msw_device& device, int32_t dtype, std:
   const std::vector<int64_t> dims(shape);
   msw_tensor_set_dense_shape(&t, static_cast<int32_t>(dims.size()), dims.data());
   return t;
+}
+
+msw_tensor on_device(HostBuffer& buffer, const msw_device& device, const void* host, int32_t dtype,
+                     std::initializer_list<int64_t> shape, void* stream, const char* what) {
+  if (device.type == MSW_DEVICE_CPU) return tensor_over(const_cast<void*>(host), device, dtype, shape);
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  const size_t bytes = static_cast<size_t>(n) * msw_dtype_size(dtype);
+  ensure(buffer, device, bytes);
+  host::copy_to_device(device, buffer.data(), host, bytes, stream, what);
+  return tensor_over(buffer.data(), device, dtype, shape);
 }
 
 }  // namespace
@@ -65,7 +81,9 @@ int64_t KvDecoder::length(int64_t row) const {
 void KvDecoder::clear(int64_t row) {
   length(row);  // range check
   lengths_[static_cast<size_t>(row)] = 0;
-  static_cast<int32_t*>(cache_seqlens_.data())[row] = 0;  // what the plugin reads next
+  const int32_t zero = 0;  // what the plugin reads next
+  host::copy_to_device(model_.exec_ctx().device, static_cast<int32_t*>(cache_seqlens_.data()) + row, &zero, sizeof zero,
+                       model_.exec_ctx().stream, "cache length");
 }
 
 uint64_t KvDecoder::cache_bytes() const {
@@ -135,9 +153,10 @@ std::vector<std::vector<float>> KvDecoder::append(const std::vector<std::vector<
   mb.packed = 1;
   mb.batch_size = 1;
   mb.seq_len = total;
-  mb.input_ids = tensor_over(ids.data(), device, MSW_DTYPE_I64, {1, total});
-  mb.position_ids = tensor_over(positions.data(), device, MSW_DTYPE_I64, {1, total});
-  mb.cu_seqlens = tensor_over(cu.data(), device, MSW_DTYPE_I32, {rows_ + 1});
+  mb.input_ids = on_device(ids_, device, ids.data(), MSW_DTYPE_I64, {1, total}, ctx.stream, "decode input ids");
+  mb.position_ids = on_device(positions_, device, positions.data(), MSW_DTYPE_I64, {1, total}, ctx.stream,
+                              "decode positions");
+  mb.cu_seqlens = on_device(cu_seqlens_, device, cu.data(), MSW_DTYPE_I32, {rows_ + 1}, ctx.stream, "decode cu_seqlens");
   mb.num_sequences = rows_;
   mb.max_seqlen = max_new;
 
@@ -190,7 +209,7 @@ std::vector<std::vector<float>> KvDecoder::append(const std::vector<std::vector<
   hb.struct_size = sizeof(hb);
   hb.batch_size = heads;
   hb.seq_len = 1;
-  hb.input_ids = tensor_over(last_ids.data(), device, MSW_DTYPE_I64, {heads, 1});
+  hb.input_ids = on_device(last_ids_, device, last_ids.data(), MSW_DTYPE_I64, {heads, 1}, ctx.stream, "decode last ids");
   {
     msw_model_call c = base_call();
     c.batch = &hb;
@@ -204,18 +223,19 @@ std::vector<std::vector<float>> KvDecoder::append(const std::vector<std::vector<
     c.token_count = token_count_.tensor(MSW_DTYPE_I64, {});
     host::throw_if_error(vt.head_forward(self, &ctx, &c), who + ": head forward (decode)");
   }
-  const msw_host_api& api = host::host_api();
-  if (api.stream_synchronize) host::throw_if_error(api.stream_synchronize(ctx.device, ctx.stream), who + ": synchronizing");
-
-  const auto* logits = static_cast<const float*>(logits_.data());
+  // The one host read of a step: the logits of the rows' last tokens (waits for the stream).
+  std::vector<float> logits(static_cast<size_t>(heads * vp));
+  host::copy_to_host(device, logits.data(), logits_.data(), logits.size() * sizeof(float), ctx.stream, "decode logits");
   const int64_t v = vocab_size();
   for (int64_t k = 0; k < heads; ++k)
-    out[static_cast<size_t>(last_rows[static_cast<size_t>(k)])].assign(logits + k * vp, logits + k * vp + v);
-  auto* lens = static_cast<int32_t*>(cache_seqlens_.data());
+    out[static_cast<size_t>(last_rows[static_cast<size_t>(k)])].assign(logits.data() + k * vp, logits.data() + k * vp + v);
+  std::vector<int32_t> lens(static_cast<size_t>(rows_));
   for (int64_t i = 0; i < rows_; ++i) {
     lengths_[static_cast<size_t>(i)] += static_cast<int64_t>(tokens[static_cast<size_t>(i)].size());
-    lens[i] = static_cast<int32_t>(lengths_[static_cast<size_t>(i)]);
+    lens[static_cast<size_t>(i)] = static_cast<int32_t>(lengths_[static_cast<size_t>(i)]);
   }
+  host::copy_to_device(device, cache_seqlens_.data(), lens.data(), lens.size() * sizeof(int32_t), ctx.stream,
+                       "cache lengths");
   return out;
 }
 

@@ -41,6 +41,8 @@ class KvDecoder : public TokenDecoder {
   // the gathered last rows and their logits; grown, never shrunk.
   host::HostBuffer hidden_a_, hidden_b_, embedding_saved_, head_saved_, workspace_, last_hidden_, logits_;
   host::HostBuffer loss_sum_, token_count_;
+  // The step's token arrays on the model's device (uploaded; the host vectors themselves on a CPU model).
+  host::HostBuffer ids_, positions_, cu_seqlens_, last_ids_;
 };
 
 }  // namespace megaswift::inference

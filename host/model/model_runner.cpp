@@ -1,5 +1,6 @@
 #include "host/model/model_runner.hpp"
 
+#include "host/core/device_copy.hpp"
 #include "host/core/host_api.hpp"
 #include "host/core/status.hpp"
 #include "host/core/text_io.hpp"
@@ -184,14 +185,14 @@ ModelRunner::ModelRunner(ModelComponent model, std::string transformer_config, c
                                                 "; the model runner holds fp32 activations only");
   ctx_.struct_size = sizeof(msw_exec_ctx);
   ctx_.num_threads = options.num_threads > 0 ? options.num_threads : kernels::cpu::available_cores();
-  ctx_.device = {MSW_DEVICE_CPU, 0};
+  ctx_.device = options.device;
   ctx_.seed = options.seed;
+  host_ctx_ = ctx_;
+  host_ctx_.device = {MSW_DEVICE_CPU, 0};
   build_parameters();
   for (const auto& name : options.frozen) set_requires_grad(name, false);
-  const msw_device cpu{MSW_DEVICE_CPU, 0};
-  loss_sum_ = HostBuffer(cpu, sizeof(double));
-  token_count_ = HostBuffer(cpu, sizeof(int64_t));
-  zero_count_ = HostBuffer(cpu, sizeof(int64_t), MSW_ALLOC_ZERO);
+  loss_sum_ = HostBuffer(ctx_.device, sizeof(double));
+  token_count_ = HostBuffer(ctx_.device, sizeof(int64_t));
 }
 
 ModelRunner::ModelRunner(ModelRunner&&) noexcept = default;
@@ -242,11 +243,10 @@ void ModelRunner::build_parameters() {
     p.shape.assign(p.info.shape, p.info.shape + p.info.ndim);
     p.requires_grad = p.info.requires_grad != 0;
     const size_t bytes = static_cast<size_t>(p.numel()) * sizeof(float);
-    p.value_buffer = HostBuffer({MSW_DEVICE_CPU, 0}, bytes);
-    p.grad_buffer = HostBuffer({MSW_DEVICE_CPU, 0}, bytes);
-    p.value = cpu_tensor(p.value_buffer.data(), MSW_DTYPE_F32, p.shape);
-    p.grad = cpu_tensor(p.grad_buffer.data(), MSW_DTYPE_F32, p.shape);
-    if (bytes) std::memset(p.grad_buffer.data(), 0, bytes);
+    p.value_buffer = HostBuffer(ctx_.device, bytes, MSW_ALLOC_PERSISTENT);
+    p.grad_buffer = HostBuffer(ctx_.device, bytes, MSW_ALLOC_PERSISTENT | MSW_ALLOC_ZERO);
+    p.value = p.value_buffer.tensor(MSW_DTYPE_F32, p.shape);
+    p.grad = p.grad_buffer.tensor(MSW_DTYPE_F32, p.shape);
     if (p.info.parts & (1u << MSW_MODEL_PART_EMBEDDING)) embedding_params_.push_back(i);
     if (p.info.parts & (1u << MSW_MODEL_PART_HEAD)) head_params_.push_back(i);
     if (p.info.parts & (1u << MSW_MODEL_PART_LAYER)) {
@@ -302,7 +302,28 @@ int64_t ModelRunner::num_parameters() const {
 // ------------------------------------------------------------------------------------------------ weights
 
 void ModelRunner::init_from_scratch(uint64_t seed) {
-  for (auto& p : params_) init_parameter(p.name, p.info.init, p.info.init_std, seed, 0, p.numel(), p.values());
+  std::vector<float> staging;
+  for (auto& p : params_) {
+    if (on_cpu()) {
+      init_parameter(p.name, p.info.init, p.info.init_std, seed, 0, p.numel(), p.values());
+      continue;
+    }
+    staging.resize(static_cast<size_t>(p.numel()));
+    init_parameter(p.name, p.info.init, p.info.init_std, seed, 0, p.numel(), staging.data());
+    write_value(p, staging.data());
+  }
+}
+
+std::vector<float> ModelRunner::read_value(const Parameter& p, bool gradient) const {
+  std::vector<float> out(static_cast<size_t>(p.numel()));
+  const msw_tensor& t = gradient ? p.grad : p.value;
+  copy_to_host(ctx_.device, out.data(), t.data, out.size() * sizeof(float), ctx_.stream, p.name.c_str());
+  return out;
+}
+
+void ModelRunner::write_value(Parameter& p, const float* values) {
+  copy_to_device(ctx_.device, p.value.data, values, static_cast<size_t>(p.numel()) * sizeof(float), ctx_.stream,
+                 p.name.c_str());
 }
 
 namespace {
@@ -368,12 +389,16 @@ void ModelRunner::load_hf(const SafetensorsCheckpoint& checkpoint) {
         a.struct_size = sizeof(a);
         a.src = hf[i];
         a.dst = dst;
-        throw_if_error(ops_api().copy(&ctx_, &a), std::string("widening ") + records[i].name + " to fp32");
+        throw_if_error(ops_api().copy(&host_ctx_, &a), std::string("widening ") + records[i].name + " to fp32");
         hf[i] = dst;
       }
     }
-    throw_if_error(vt.hf_to_megatron(instance_->self(), m, hf.data(), hf.size(), &p.value),
+    // The plugin converts on host memory (model.h); a GPU runner uploads the result.
+    std::vector<float> staging(on_cpu() ? 0 : static_cast<size_t>(p.numel()));
+    const msw_tensor target = on_cpu() ? p.value : cpu_tensor(staging.data(), MSW_DTYPE_F32, p.shape);
+    throw_if_error(vt.hf_to_megatron(instance_->self(), m, hf.data(), hf.size(), &target),
                    "model " + plugin_name() + ": converting " + rec.megatron_name + " from HF");
+    if (!on_cpu()) write_value(p, staging.data());
     loaded.insert(p.name);
   }
   for (const auto& p : params_)
@@ -413,7 +438,9 @@ std::vector<std::pair<std::string, std::vector<float>>> ModelRunner::export_hf(b
     std::vector<msw_tensor> hf;
     for (size_t i = 0; i < records.size(); ++i)
       hf.push_back(cpu_tensor(out[first + i].second.data(), MSW_DTYPE_F32, shape_of(records[i])));
-    throw_if_error(vt.megatron_to_hf(instance_->self(), m, gradients ? &p->grad : &p->value, hf.data(), hf.size()),
+    std::vector<float> staging = on_cpu() ? std::vector<float>() : read_value(*p, gradients);
+    const msw_tensor source = on_cpu() ? (gradients ? p->grad : p->value) : cpu_tensor(staging.data(), MSW_DTYPE_F32, p->shape);
+    throw_if_error(vt.megatron_to_hf(instance_->self(), m, &source, hf.data(), hf.size()),
                    "model " + plugin_name() + ": converting " + rec.megatron_name + " to HF");
   }
   return out;
@@ -431,8 +458,17 @@ const std::vector<msw_tensor>& ModelRunner::part_values(int32_t part, int64_t la
 }
 
 void ModelRunner::zero_grads() {
-  for (auto& p : params_)
-    if (p.grad_buffer.size()) std::memset(p.grad_buffer.data(), 0, p.grad_buffer.size());
+  for (auto& p : params_) {
+    if (!p.grad_buffer.size()) continue;
+    if (on_cpu()) {
+      std::memset(p.grad_buffer.data(), 0, p.grad_buffer.size());
+      continue;
+    }
+    msw_fill_args f{};
+    f.struct_size = sizeof(f);
+    f.out = p.grad;
+    throw_if_error(ops_api().fill(&ctx_, &f), "zeroing the gradient of " + p.name);
+  }
 }
 
 ModelRunner::Memory ModelRunner::memory(int64_t batch_size, int64_t seq_len, bool packed, int64_t max_seqlen,
@@ -466,7 +502,7 @@ void ModelRunner::prepare_activations(const Batch& batch) {
   const Shape shape{batch.batch_size, batch.seq_len, batch.packed ? batch.max_seqlen : 0, batch.packed};
   if (shape == shape_ && !hidden_.empty()) return;
   mem_ = memory(shape.b, shape.s, shape.packed, shape.max_seqlen, recompute_full());
-  const msw_device cpu{MSW_DEVICE_CPU, 0};
+  const msw_device cpu = ctx_.device;  // where the activations live
   const size_t hidden_bytes = static_cast<size_t>(shape.b * shape.s * info_.hidden_size) * sizeof(float);
   hidden_.clear();
   for (int64_t i = 0; i <= info_.num_layers; ++i) hidden_.emplace_back(cpu, hidden_bytes);
@@ -487,6 +523,20 @@ void ModelRunner::prepare_activations(const Batch& batch) {
   shape_ = shape;
 }
 
+// A GPU runner's copy of the batch's token tensors (the plugin's kernels read them on the device).
+void ModelRunner::upload_batch(const Batch& batch) {
+  if (on_cpu()) return;
+  auto up = [this](HostBuffer& buf, const void* src, size_t bytes, const char* what) {
+    if (!bytes) return;
+    if (buf.size() < bytes) buf = HostBuffer(ctx_.device, bytes);
+    copy_to_device(ctx_.device, buf.data(), src, bytes, ctx_.stream, what);
+  };
+  up(batch_ids_, batch.input_ids.data(), batch.input_ids.size() * sizeof(int64_t), "batch input ids");
+  up(batch_positions_, batch.position_ids.data(), batch.position_ids.size() * sizeof(int64_t), "batch position ids");
+  up(batch_labels_, batch.labels.data(), batch.labels.size() * sizeof(int64_t), "batch labels");
+  up(batch_cu_seqlens_, batch.cu_seqlens.data(), batch.cu_seqlens.size() * sizeof(int32_t), "batch cu_seqlens");
+}
+
 msw_model_batch ModelRunner::make_batch(const Batch& batch) const {
   const int64_t b = batch.batch_size, s = batch.seq_len;
   msw_model_batch mb{};
@@ -494,13 +544,16 @@ msw_model_batch ModelRunner::make_batch(const Batch& batch) const {
   mb.packed = batch.packed ? 1 : 0;
   mb.batch_size = b;
   mb.seq_len = s;
-  mb.input_ids = cpu_tensor(const_cast<int64_t*>(batch.input_ids.data()), MSW_DTYPE_I64, {b, s});
-  if (!batch.position_ids.empty())
-    mb.position_ids = cpu_tensor(const_cast<int64_t*>(batch.position_ids.data()), MSW_DTYPE_I64, {b, s});
-  if (!batch.labels.empty()) mb.labels = cpu_tensor(const_cast<int64_t*>(batch.labels.data()), MSW_DTYPE_I64, {b, s});
+  // The host vectors themselves on a CPU runner; their uploaded copies (upload_batch) on a GPU one.
+  auto tokens = [&](const void* host, const HostBuffer& device, int32_t dtype, const std::vector<int64_t>& shape) {
+    return on_cpu() ? cpu_tensor(const_cast<void*>(host), dtype, shape) : device.tensor(dtype, shape);
+  };
+  mb.input_ids = tokens(batch.input_ids.data(), batch_ids_, MSW_DTYPE_I64, {b, s});
+  if (!batch.position_ids.empty()) mb.position_ids = tokens(batch.position_ids.data(), batch_positions_, MSW_DTYPE_I64, {b, s});
+  if (!batch.labels.empty()) mb.labels = tokens(batch.labels.data(), batch_labels_, MSW_DTYPE_I64, {b, s});
   if (batch.packed) {
-    mb.cu_seqlens = cpu_tensor(const_cast<int32_t*>(batch.cu_seqlens.data()), MSW_DTYPE_I32,
-                               {static_cast<int64_t>(batch.cu_seqlens.size())});
+    mb.cu_seqlens = tokens(batch.cu_seqlens.data(), batch_cu_seqlens_, MSW_DTYPE_I32,
+                           {static_cast<int64_t>(batch.cu_seqlens.size())});
     mb.num_sequences = static_cast<int64_t>(batch.cu_seqlens.size()) - 1;
     mb.max_seqlen = batch.max_seqlen;
   }
@@ -557,6 +610,7 @@ ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
   const int64_t b = batch.batch_size, s = batch.seq_len, h = info_.hidden_size, layers = info_.num_layers;
   prepare_activations(batch);
   last_batch_ = batch;
+  upload_batch(last_batch_);
   have_forward_ = false;
   ++step_;
   const msw_model_batch mb = make_batch(last_batch_);
@@ -599,27 +653,28 @@ ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
   c.saved = head_saved_.bytes();
   c.input = hidden_[static_cast<size_t>(layers)].tensor(MSW_DTYPE_F32, hshape);
   c.rng_offset = rng_base + 1 + static_cast<uint64_t>(layers);
+  const size_t logit_count = static_cast<size_t>(b * s * info_.padded_vocab_size);
   if (want_logits) {
-    r.logits.resize(static_cast<size_t>(b * s * info_.padded_vocab_size));
-    c.logits = cpu_tensor(r.logits.data(), MSW_DTYPE_F32, {s, b, info_.padded_vocab_size});
+    r.logits.resize(logit_count);
+    if (on_cpu()) {
+      c.logits = cpu_tensor(r.logits.data(), MSW_DTYPE_F32, {s, b, info_.padded_vocab_size});
+    } else {
+      if (logits_.size() < logit_count * sizeof(float)) logits_ = HostBuffer(ctx_.device, logit_count * sizeof(float));
+      c.logits = logits_.tensor(MSW_DTYPE_F32, {s, b, info_.padded_vocab_size});
+    }
   }
   c.loss_sum = loss_sum_.tensor(MSW_DTYPE_F64, {});
   c.token_count = token_count_.tensor(MSW_DTYPE_I64, {});
-  msw_fill_args f{};
-  f.struct_size = sizeof(f);
-  f.out = c.loss_sum;
-  throw_if_error(ops_api().fill(&ctx_, &f), who + ": zeroing the loss sum");
-  msw_copy_args z{};
-  z.struct_size = sizeof(z);
-  z.src = zero_count_.tensor(MSW_DTYPE_I64, {});
-  z.dst = c.token_count;
-  throw_if_error(ops_api().copy(&ctx_, &z), who + ": zeroing the token count");
+  const double zero_sum = 0.0;
+  const int64_t zero_count = 0;
+  copy_to_device(ctx_.device, loss_sum_.data(), &zero_sum, sizeof zero_sum, ctx_.stream, "zeroing the loss sum");
+  copy_to_device(ctx_.device, token_count_.data(), &zero_count, sizeof zero_count, ctx_.stream, "zeroing the token count");
   throw_if_error(vt.head_forward(self, &ctx_, &c), who + ": head forward");
-  // The one host read of a step: the loss scalars, after the stream has passed the head.
-  const msw_host_api& h_api = host_api();
-  if (h_api.stream_synchronize) throw_if_error(h_api.stream_synchronize(ctx_.device, ctx_.stream), who + ": synchronizing");
-  std::memcpy(&r.loss_sum, loss_sum_.data(), sizeof(double));
-  std::memcpy(&r.token_count, token_count_.data(), sizeof(int64_t));
+  // The one host read of a step: the loss scalars (copy_to_host waits for the stream to pass the head).
+  copy_to_host(ctx_.device, &r.loss_sum, loss_sum_.data(), sizeof(double), ctx_.stream, "the loss sum");
+  copy_to_host(ctx_.device, &r.token_count, token_count_.data(), sizeof(int64_t), ctx_.stream, "the token count");
+  if (want_logits && !on_cpu())
+    copy_to_host(ctx_.device, r.logits.data(), logits_.data(), logit_count * sizeof(float), ctx_.stream, "the logits");
   have_forward_ = true;
   return r;
 }

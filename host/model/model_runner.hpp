@@ -67,11 +67,15 @@ struct Parameter {
   // not computed and stays as it is (zero after zero_grads).
   bool requires_grad = true;
   int64_t numel() const;
+  // Host pointers: only for a runner on the CPU (a GPU runner's parameters are read with read_value()).
   float* values() const { return static_cast<float*>(value.data); }
   float* grads() const { return static_cast<float*>(grad.data); }
 };
 
 struct RunnerOptions {
+  // Where parameters, activations and compute live: the CPU, or a GPU whose backend was started
+  // (host::cuda::register_cuda_backend). Host code reads device data only through copy_to_host.
+  msw_device device{MSW_DEVICE_CPU, 0};
   int num_threads = 0;       // <= 0: every core
   uint64_t seed = 42;        // --seed: initialisation from scratch
   // Settings merged into the transformer config before the instance is created. layout.recompute, when not
@@ -149,6 +153,9 @@ class ModelRunner {
   void set_requires_grad(const std::string& name, bool requires_grad);
 
   void init_from_scratch(uint64_t seed);
+  // A parameter's values (or gradient) as host floats, and writing its values from host floats, on any device.
+  std::vector<float> read_value(const Parameter& p, bool gradient = false) const;
+  void write_value(Parameter& p, const float* values);
   // Loads HF tensors through the plugin's mapping. Every mapped tensor must exist with the HF shape and a
   // floating dtype (F32/BF16/F16 are widened to fp32); errors name tensor, file, expected and found.
   void load_hf(const SafetensorsCheckpoint& checkpoint);
@@ -187,6 +194,8 @@ class ModelRunner {
   void rebuild_grad_views();
   void prepare_activations(const Batch& batch);
   msw_model_batch make_batch(const Batch& batch) const;
+  void upload_batch(const Batch& batch);
+  bool on_cpu() const { return ctx_.device.type == MSW_DEVICE_CPU; }
   msw_model_call make_call() const;
   bool recompute_full() const { return layout_.recompute == "full"; }
 
@@ -218,7 +227,10 @@ class ModelRunner {
   HostBuffer recompute_saved_;  // full recompute: the saved buffer of the layer being recomputed
   HostBuffer embedding_saved_, head_saved_, workspace_, grad_a_, grad_b_;
   HostBuffer loss_sum_, token_count_;  // device scalars: F64 and I64
-  HostBuffer zero_count_;              // an I64 zero the token count is reset from (ops.fill is for floats)
+  msw_exec_ctx host_ctx_{};            // the CPU context of host-side conversions (loading, exporting)
+  // The batch's token tensors on the device (a GPU runner uploads them; a CPU one points at the Batch).
+  HostBuffer batch_ids_, batch_positions_, batch_labels_, batch_cu_seqlens_;
+  HostBuffer logits_;                  // device logits when a GPU forward is asked for them
   // The batch of the last forward (backward needs it).
   Batch last_batch_;
   bool have_forward_ = false;
