@@ -1,0 +1,119 @@
+// SwiGLU and GELU (see activation.hpp): grid-stride loops over elements, fp32 arithmetic.
+#include <kernels/cuda/activation.hpp>
+#include <kernels/cuda/common.cuh>
+
+#include <cstdint>
+
+namespace megaswift::kernels::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+constexpr float kSqrt2OverPi = 0.7978845608028654f;  // sqrt(2/pi)
+constexpr float kInvSqrt2 = 0.7071067811865476f;
+constexpr float kInvSqrt2Pi = 0.3989422804014327f;  // 1/sqrt(2*pi)
+constexpr float kCubic = 0.044715f;
+
+__device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+template <class T>
+__global__ void swiglu_forward_kernel(const T* x, T* out, int64_t rows, int64_t cols) {
+  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < rows * cols; idx += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t i = idx / cols, j = idx % cols;
+    const float g = load(x, i * 2 * cols + j), u = load(x, i * 2 * cols + cols + j);
+    store(out, idx, g * sigmoid(g) * u);
+  }
+}
+
+template <class T>
+__global__ void swiglu_backward_kernel(const T* x, const T* dout, T* dx, int64_t rows, int64_t cols) {
+  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < rows * cols; idx += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t i = idx / cols, j = idx % cols;
+    const int64_t gi = i * 2 * cols + j, ui = gi + cols;
+    const float g = load(x, gi), u = load(x, ui), d = load(dout, idx);
+    const float s = sigmoid(g);
+    store(dx, gi, d * u * (s * (1.0f + g * (1.0f - s))));
+    store(dx, ui, d * (g * s));
+  }
+}
+
+// 0.5*(1+erf(x/sqrt2)) as 0.5*erfc(-x/sqrt2) and 0.5*(1+tanh(u)) as sigmoid(2u), as the CPU kernel: the textbook
+// forms cancel for negative x in fp32.
+template <class T>
+__global__ void gelu_forward_kernel(const T* x, T* y, int64_t n, bool tanh_approx) {
+  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < n; idx += int64_t(gridDim.x) * blockDim.x) {
+    const float v = load(x, idx);
+    float r;
+    if (tanh_approx) {
+      const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
+      r = v / (1.0f + expf(-2.0f * u));
+    } else {
+      r = 0.5f * v * erfcf(-v * kInvSqrt2);
+    }
+    store(y, idx, r);
+  }
+}
+
+template <class T>
+__global__ void gelu_backward_kernel(const T* x, const T* dy, T* dx, int64_t n, bool tanh_approx) {
+  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < n; idx += int64_t(gridDim.x) * blockDim.x) {
+    const float v = load(x, idx);
+    float grad;
+    if (tanh_approx) {
+      // d/dx [x * s(2u)] = s + x * 2 s (1 - s) u',  s = sigmoid(2u)
+      const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
+      const float s = 1.0f / (1.0f + expf(-2.0f * u));
+      const float du = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
+      grad = s + 2.0f * v * s * (1.0f - s) * du;
+    } else {
+      const float cdf = 0.5f * erfcf(-v * kInvSqrt2);
+      const float pdf = kInvSqrt2Pi * expf(-0.5f * v * v);
+      grad = cdf + v * pdf;
+    }
+    store(dx, idx, load(dy, idx) * grad);
+  }
+}
+
+}  // namespace
+
+void swiglu_forward(const void* x, void* out, Dtype dtype, int64_t rows, int64_t cols, Stream stream) {
+  if (rows <= 0 || cols <= 0) return;
+  dispatch_dtype(dtype, [&](auto t) {
+    using T = decltype(t);
+    swiglu_forward_kernel<T><<<blocks_for(rows * cols, kThreads), kThreads, 0, stream_of(stream)>>>(
+        static_cast<const T*>(x), static_cast<T*>(out), rows, cols);
+  });
+  check_launch("swiglu_forward");
+}
+
+void swiglu_backward(const void* x, const void* dout, void* dx, Dtype dtype, int64_t rows, int64_t cols, Stream stream) {
+  if (rows <= 0 || cols <= 0) return;
+  dispatch_dtype(dtype, [&](auto t) {
+    using T = decltype(t);
+    swiglu_backward_kernel<T><<<blocks_for(rows * cols, kThreads), kThreads, 0, stream_of(stream)>>>(
+        static_cast<const T*>(x), static_cast<const T*>(dout), static_cast<T*>(dx), rows, cols);
+  });
+  check_launch("swiglu_backward");
+}
+
+void gelu_forward(const void* x, void* y, Dtype dtype, int64_t n, bool tanh, Stream stream) {
+  if (n <= 0) return;
+  dispatch_dtype(dtype, [&](auto t) {
+    using T = decltype(t);
+    gelu_forward_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, stream_of(stream)>>>(static_cast<const T*>(x),
+                                                                                        static_cast<T*>(y), n, tanh);
+  });
+  check_launch("gelu_forward");
+}
+
+void gelu_backward(const void* x, const void* dy, void* dx, Dtype dtype, int64_t n, bool tanh, Stream stream) {
+  if (n <= 0) return;
+  dispatch_dtype(dtype, [&](auto t) {
+    using T = decltype(t);
+    gelu_backward_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, stream_of(stream)>>>(
+        static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dx), n, tanh);
+  });
+  check_launch("gelu_backward");
+}
+
+}  // namespace megaswift::kernels::cuda

@@ -1,0 +1,17 @@
+// Split of Megatron's fused QKV projection output into q, k, v and its backward (the join), as
+// kernels/cpu/qkv_split.cpp: per row, kv group g holds [n query heads | key head | value head] of head_dim
+// channels each, n = q_heads / kv_heads. Pure data movement, so the results equal the CPU's exactly.
+#pragma once
+
+#include <kernels/cuda/launch.hpp>
+
+#include <cstdint>
+
+namespace megaswift::kernels::cuda {
+
+// qkv (rows, kv_heads*(n+2)*head_dim) -> q (rows, q_heads, head_dim), k and v (rows, kv_heads, head_dim);
+// backward (join): q, k, v -> qkv, written. All of one dtype, dense.
+void qkv_split(void* qkv, void* q, void* k, void* v, Dtype dtype, int64_t rows, int64_t q_heads, int64_t kv_heads,
+               int64_t head_dim, bool join, Stream stream);
+
+}  // namespace megaswift::kernels::cuda
