@@ -34,10 +34,13 @@ struct Tiling {
 };
 
 Tiling tiling(int64_t m, int64_t n, int64_t k) {
-  constexpr double kSingleCallWork = 1 << 20;  // m*n*k below this: one call
-  constexpr int64_t kWantTiles = 16;
-  constexpr int64_t kMinRows = 64, kMinCols = 128;
-  if (static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < kSingleCallWork) {
+  // A single row (a decode step's GEMV) reads the whole weight for little arithmetic: it is bound by memory
+  // bandwidth, which every core adds to, so it is cut into many narrow column tiles where a GEMM is not.
+  const bool one_row = m == 1;
+  const double single_call_work = one_row ? 1 << 16 : 1 << 20;  // m*n*k below this: one call
+  const int64_t kWantTiles = one_row ? 64 : 16;
+  const int64_t kMinRows = 64, kMinCols = one_row ? 32 : 128;
+  if (static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < single_call_work) {
     return {m, n, 1, 1};
   }
   int64_t tm = m, tn = n;

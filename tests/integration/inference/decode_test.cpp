@@ -3,6 +3,7 @@
 // equals transformers' generate (tests/fixtures/inference/make_generate_fixtures.py, with and without HF's
 // cache), and continuous batching of ragged prompts gives every prompt the tokens it gets alone.
 #include "host/core/host_api.hpp"
+#include "host/data/pipeline/encoding.hpp"
 #include "host/core/status.hpp"
 #include "host/inference/full_sequence_decoder.hpp"
 #include "host/inference/generator.hpp"
@@ -10,6 +11,7 @@
 #include "host/model/model_runner.hpp"
 #include "host/plugin_host/registry.hpp"
 #include "test_paths.hpp"
+#include "training_fixture.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -150,4 +152,25 @@ TEST_CASE("decoding refuses a cache past the model's positions and a prompt past
                     doctest::Contains("needs 17 positions, but the decoder holds 16 per row"));
   CHECK_THROWS_WITH(kv.append({prompt_of(17, 1)}), doctest::Contains("past the KV cache's capacity of 16"));
   CHECK_THROWS_WITH(inference::generate(kv, {{}}, greedy(4)), doctest::Contains("empty prompt"));
+}
+
+TEST_CASE("the quick start's tiny Qwen2 with the real Qwen tokenizer: greedy tokens and their text equal transformers'") {
+  const fs::path file = testing::source_dir() / "tests/fixtures/inference/generate_fixtures.json";
+  const json fx = json::parse(std::ifstream(file));
+  REQUIRE(fx.contains("tiny_qwen2"));
+  const json& t = fx["tiny_qwen2"];
+  host::RunnerOptions o;
+  o.num_threads = 2;
+  host::ModelRunner runner = host::ModelRunner::from_hf_directory(registry(), megaswift::test::tiny_model(), o);
+  const auto prompt = t["prompt"].get<std::vector<int64_t>>();
+  const auto want = t["generated"].get<std::vector<int64_t>>();
+  inference::KvDecoder kv(runner, 1, static_cast<int64_t>(prompt.size() + want.size()));
+  inference::GenerationOptions g = greedy(static_cast<int64_t>(want.size()));
+  g.eos_ids = {t["eos_token_id"].get<int64_t>()};
+  const auto got = inference::generate(kv, {prompt}, g)[0].tokens;
+  CHECK(got == want);
+  // The text through our tokenizer's decode is transformers' decode of the same ids.
+  const data::Encoding encoding(registry(), megaswift::test::tiny_model(), "qwen2_5", {});
+  const std::vector<int32_t> ids(got.begin(), got.end());
+  CHECK(encoding.tokenizer().decode(ids) == t["text"].get<std::string>());
 }
