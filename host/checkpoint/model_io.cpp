@@ -83,7 +83,17 @@ void load_parameters(ModelRunner& runner, const CheckpointReader& reader, const 
     msw_tensor out = p.value;
     out.ndim = static_cast<int32_t>(k.shape.size());
     msw_tensor_set_dense_shape(&out, out.ndim, k.shape.data());
+    if (p.value.device.type == MSW_DEVICE_CPU) {
+      reader.read_region(k.key, k.offset, out);
+      continue;
+    }
+    // Checkpoint formats read into host memory; a GPU runner's parameter is filled from a host copy.
+    std::vector<float> staging(static_cast<size_t>(p.numel()));
+    out.data = staging.data();
+    out.byte_offset = 0;
+    out.device = {MSW_DEVICE_CPU, 0};
     reader.read_region(k.key, k.offset, out);
+    runner.write_value(p, staging.data());
   }
 }
 

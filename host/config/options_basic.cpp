@@ -113,6 +113,9 @@ static void declare_inference(Declarer& d) {
   d.flag("top_p", Float, nullptr, "Sample from the smallest set of tokens whose probability reaches p.").range(0, 1);
   d.flag("repetition_penalty", Float, nullptr, "Penalty (> 1) on tokens already generated; 1 means none.").min(0);
   d.flag("max_batch_size", Int, 1, "Requests decoded together when answering --val_dataset.").min(1);
+  d.flag("device", Str, "auto",
+         "Where to run: auto (the first visible GPU when there is one, else the CPU), cpu, cuda or cuda:N. "
+         "CUDA_VISIBLE_DEVICES is honoured. Megaswift only.");
   d.flag("result_path", Str, nullptr, "jsonl file the answers are written to; unset: result/<model suffix>/infer_result/<time>.jsonl.");
 }
 

@@ -8,6 +8,8 @@
 # The times are swift infer's own "tokens generated in X s" (generation only, not the model load).
 #
 #   run.sh <install prefix or build dir with bin/swift> <HF model dir with tokenizer> [json out]
+#
+# DEVICE (default cpu) is passed as --device: DEVICE=cuda measures the same on the GPU.
 set -euo pipefail
 prefix=$1 model=$2 out=${3:-}
 work=$(mktemp -d)
@@ -26,7 +28,7 @@ PY
 }
 # <batch> <new tokens>: seconds swift infer spent generating.
 timed() {
-  "$prefix/bin/swift" infer --model "$model" --val_dataset "$work/prompts.jsonl" --max_batch_size "$1" \
+  "$prefix/bin/swift" infer --model "$model" --device "${DEVICE:-cpu}" --val_dataset "$work/prompts.jsonl" --max_batch_size "$1" \
     --max_new_tokens "$2" --temperature 0 --result_path "$work/r.jsonl" > "$work/log.txt" 2>&1 || { cat "$work/log.txt"; exit 1; }
   rm -f "$work/r.jsonl"
   grep "tokens generated in" "$work/log.txt" | sed -E 's/.* generated in ([0-9.]+) s.*/\1/'

@@ -1,7 +1,8 @@
 // `swift infer` through the binary on the tiny Qwen2 model with the real Qwen tokenizer: chatting from a pipe
 // with ms-swift's prompt and commands, streaming giving the same text as a whole answer, --val_dataset answered
 // in batches into --result_path, a Megatron checkpoint as the model, and the errors a user meets (a prompt past
-// --max_length, a model directory without tokenizer files, a checkpoint directory with no checkpoint).
+// --max_length, a model directory without tokenizer files, a checkpoint directory with no checkpoint, a GPU that is
+// not there).
 #include "training_fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -130,6 +131,11 @@ TEST_CASE("swift infer errors name the problem: a prompt past --max_length, no t
   CHECK(no_tok.status != 0);
   CHECK(no_tok.output.find(bare.filename().string()) != std::string::npos);
   CHECK(no_tok.output.find("tokenizer") != std::string::npos);
+
+  auto no_gpu = infer_with_input("hi\n", "--device cuda:99");
+  CHECK(no_gpu.status != 0);
+  CHECK(no_gpu.output.find("--device cuda:99") != std::string::npos);
+  CHECK(no_gpu.output.find("GPU(s) visible") != std::string::npos);
 
   const fs::path empty = scratch() / "empty-ckpt";
   fs::create_directories(empty);
