@@ -145,10 +145,11 @@ fs::path result_path(const config::ParsedArgs& a) {
   if (const auto p = text_flag(a, "result_path")) return *p;
   const std::string file = timestamp() + ".jsonl";
   if (const auto ckpt = text_flag(a, "mcore_model")) return fs::path(*ckpt) / "infer_result" / file;
+  // The model directory's name ("Qwen2.5-7B-Instruct"); a trailing slash leaves an empty last component.
   const auto model = text_flag(a, "model");
-  const std::string name = model ? fs::path(*model).lexically_normal().filename().string() : "model";
-  return fs::path("result") / (name.empty() ? fs::path(*model).lexically_normal().parent_path().filename().string() : name) /
-         "infer_result" / file;
+  fs::path dir = model ? fs::path(*model).lexically_normal() : fs::path("model");
+  if (dir.filename().empty()) dir = dir.parent_path();
+  return fs::path("result") / dir.filename() / "infer_result" / file;
 }
 
 int run_infer(const config::ParsedArgs& a, const host::PluginRegistry& registry) {
