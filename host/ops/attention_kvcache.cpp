@@ -1,6 +1,7 @@
 // attention_kvcache_forward: append the new keys and values of each cache row, then attend its new queries
 // over everything the row holds (ops.h). The CPU backend reads cache_seqlens and cu_seqlens_q on the host
 // to build the kernel problem; the caches are updated in place.
+#include "host/ops/shared_checks.hpp"
 #include "host/ops/cpu_ops.hpp"
 #include "host/ops/cu_seqlens.hpp"
 #include "host/ops/tensor_args.hpp"
@@ -76,27 +77,17 @@ void attention_kvcache_forward(Ctx ctx, const msw_attention_kvcache_args& a) {
 
   std::vector<kern::KvCacheRow> rows(static_cast<size_t>(n));
   int64_t hq = 0, kv_stride = 0, q_stride = 0, lse_stride = 0, q_rows = 0;
+  const KvNewTokens nt = kvcache_new_tokens(a.layout, tq, tk, tv, n, hkv, d);
+  hq = nt.q_heads;
   if (a.layout == MSW_ATTN_SBHD) {
-    if (tq.ndim != 4 || tq.shape[1] != n || tq.shape[3] != d)
-      fail(MSW_STATUS_SHAPE_MISMATCH, "q is " + describe(tq) + ", expected (S, N = " + std::to_string(n) +
-                                          ", q heads, " + std::to_string(d) + ") for the SBHD layout");
-    const int64_t s = tq.shape[0];
-    hq = tq.shape[2];
-    require_shape(tk, "k_new", {s, n, hkv, d});
-    require_shape(tv, "v_new", {s, n, hkv, d});
+    const int64_t s = nt.tokens;
     for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = {cached[static_cast<size_t>(i)], s, i * hkv * d};
     kv_stride = n * hkv * d;
     q_stride = n * hq * d;
     lse_stride = n * hq;
     q_rows = s * n;
   } else {
-    if (tq.ndim != 3 || tq.shape[2] != d)
-      fail(MSW_STATUS_SHAPE_MISMATCH, "q is " + describe(tq) + ", expected (T, q heads, " + std::to_string(d) +
-                                          ") for the THD layout");
-    const int64_t t = tq.shape[0];
-    hq = tq.shape[1];
-    require_shape(tk, "k_new", {t, hkv, d});
-    require_shape(tv, "v_new", {t, hkv, d});
+    const int64_t t = nt.tokens;
     const std::vector<int32_t> cu = read_cu_seqlens(ctx, opt(a.cu_seqlens_q), "cu_seqlens_q", t);
     if (static_cast<int64_t>(cu.size()) != n + 1)
       fail(MSW_STATUS_SHAPE_MISMATCH, "cu_seqlens_q has " + std::to_string(cu.size()) + " entries, expected N + 1 = " +

@@ -1,5 +1,6 @@
 // Cross-entropy: per-row lse, the loss sum and the token count added to device scalars (no host read), and
 // the gradient scaled by a number or a device scalar.
+#include "host/ops/shared_checks.hpp"
 #include "host/ops/cpu_ops.hpp"
 #include "host/ops/tensor_args.hpp"
 
@@ -27,18 +28,6 @@ CeDims ce_dims(Ctx ctx, const msw_cross_entropy_args& a) {
   return d;
 }
 
-// The vocab-parallel reduction needs collectives on tp_comm, which the CPU ops do not issue yet; a group of
-// one rank is the plain cross-entropy over the whole vocabulary.
-void refuse_vocab_parallel(const msw_cross_entropy_args& a) {
-  if (!a.tp_comm) return;
-  const msw_comm_api* comm = host_api().comm;
-  if (comm && comm->size && comm->size(a.tp_comm) == 1) return;
-  fail(MSW_STATUS_UNSUPPORTED, "vocab-parallel cross-entropy needs the parallel backend: tp_comm is given with " +
-                                   (comm && comm->size ? std::to_string(comm->size(a.tp_comm)) + " ranks"
-                                                       : std::string("no communicator table installed")) +
-                                   ", and the CPU ops do not all-reduce the max, the sum and the target logit yet "
-                                   "(gather the logits, or run with tensor parallelism 1)");
-}
 
 // Labels as the kernel indexes them: relative to the first column of logits (vocab_start of this shard).
 struct Labels {
@@ -57,7 +46,7 @@ struct Labels {
 }  // namespace
 
 void cross_entropy_forward(Ctx ctx, const msw_cross_entropy_args& a) {
-  refuse_vocab_parallel(a);
+  refuse_vocab_parallel(a, "CPU");
   const CeDims d = ce_dims(ctx, a);
   const msw_tensor* per_token_loss = opt(a.per_token_loss);
   const msw_tensor* loss_sum = opt(a.loss_sum);
@@ -78,7 +67,7 @@ void cross_entropy_forward(Ctx ctx, const msw_cross_entropy_args& a) {
 }
 
 void cross_entropy_backward(Ctx ctx, const msw_cross_entropy_args& a) {
-  refuse_vocab_parallel(a);
+  refuse_vocab_parallel(a, "CPU");
   const CeDims d = ce_dims(ctx, a);
   require_numel(require(&a.dlogits, "dlogits", ctx.device), "dlogits", d.rows * d.vocab, "the shape of logits");
   double grad_scale = a.grad_scale;

@@ -4,6 +4,7 @@
 // (no synchronisation inside an op). The kernels clamp them into the tensors instead, so a bad offset gives
 // wrong numbers for its sequence, never an access outside a tensor; the grids are sized by max_seqlen (or the
 // row count when it is not given), and a sequence longer than max_seqlen is still computed in full.
+#include "host/ops/shared_checks.hpp"
 #include "host/ops/cuda/cuda_args.hpp"
 #include "host/ops/cuda/cuda_table.hpp"
 
@@ -221,24 +222,12 @@ void attention_kvcache_forward(Ctx ctx, const msw_attention_kvcache_args& a) {
 
   kc::AttentionGeometry g;
   g.n_seqs = n;
-  int64_t hq;
+  const KvNewTokens nt = kvcache_new_tokens(a.layout, tq, tk, tv, n, hkv, d);
+  const int64_t hq = nt.q_heads;
   if (a.layout == MSW_ATTN_SBHD) {
-    if (tq.ndim != 4 || tq.shape[1] != n || tq.shape[3] != d)
-      fail(MSW_STATUS_SHAPE_MISMATCH, "q is " + describe(tq) + ", expected (S, N = " + std::to_string(n) +
-                                          ", q heads, " + std::to_string(d) + ") for the SBHD layout");
-    const int64_t s = tq.shape[0];
-    hq = tq.shape[2];
-    require_shape(tk, "k_new", {s, n, hkv, d});
-    require_shape(tv, "v_new", {s, n, hkv, d});
-    g.q_len = s;
+    g.q_len = nt.tokens;
   } else {
-    if (tq.ndim != 3 || tq.shape[2] != d)
-      fail(MSW_STATUS_SHAPE_MISMATCH, "q is " + describe(tq) + ", expected (T, q heads, " + std::to_string(d) +
-                                          ") for the THD layout");
-    const int64_t t = tq.shape[0];
-    hq = tq.shape[1];
-    require_shape(tk, "k_new", {t, hkv, d});
-    require_shape(tv, "v_new", {t, hkv, d});
+    const int64_t t = nt.tokens;
     const auto& cu = require_cu_seqlens(ctx, opt(a.cu_seqlens_q), "cu_seqlens_q");
     if (cu.shape[0] != n + 1)
       fail(MSW_STATUS_SHAPE_MISMATCH, "cu_seqlens_q has " + std::to_string(cu.shape[0]) + " entries, expected N + 1 = " +

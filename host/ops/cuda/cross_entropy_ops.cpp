@@ -3,6 +3,7 @@
 // scalars by a fixed-order reduction; the gradient scaled by a number or a device scalar. Nothing is read back
 // to the host. Logits with a dense last dimension and evenly strided rows are read in place; other layouts are
 // staged dense, as are outputs that are not dense.
+#include "host/ops/shared_checks.hpp"
 #include "host/ops/cuda/dense_ops.hpp"
 
 #include "host/core/host_api.hpp"
@@ -32,18 +33,6 @@ CeDims ce_dims(Ctx ctx, const msw_cross_entropy_args& a, const char* op) {
   return d;
 }
 
-// As the CPU backend: the vocab-parallel reduction needs collectives on tp_comm, which these ops do not issue; a
-// group of one rank is the plain cross-entropy over the whole vocabulary.
-void refuse_vocab_parallel(const msw_cross_entropy_args& a) {
-  if (!a.tp_comm) return;
-  const msw_comm_api* comm = host_api().comm;
-  if (comm && comm->size && comm->size(a.tp_comm) == 1) return;
-  fail(MSW_STATUS_UNSUPPORTED, "vocab-parallel cross-entropy needs the parallel backend: tp_comm is given with " +
-                                   (comm && comm->size ? std::to_string(comm->size(a.tp_comm)) + " ranks"
-                                                       : std::string("no communicator table installed")) +
-                                   ", and the CUDA ops do not all-reduce the max, the sum and the target logit yet "
-                                   "(gather the logits, or run with tensor parallelism 1)");
-}
 
 kc::CeLabels labels_of(const msw_cross_entropy_args& a) {
   kc::CeLabels l;
@@ -87,7 +76,7 @@ kc::DeviceScalar scalar_of(const msw_tensor* t) {
 }  // namespace
 
 void cross_entropy_forward(Ctx ctx, const msw_cross_entropy_args& a) {
-  refuse_vocab_parallel(a);
+  refuse_vocab_parallel(a, "CUDA");
   const CeDims d = ce_dims(ctx, a, "cross_entropy_forward");
   const msw_tensor* per_token_loss = opt(a.per_token_loss);
   const msw_tensor* loss_sum = opt(a.loss_sum);
@@ -116,7 +105,7 @@ void cross_entropy_forward(Ctx ctx, const msw_cross_entropy_args& a) {
 }
 
 void cross_entropy_backward(Ctx ctx, const msw_cross_entropy_args& a) {
-  refuse_vocab_parallel(a);
+  refuse_vocab_parallel(a, "CUDA");
   const CeDims d = ce_dims(ctx, a, "cross_entropy_backward");
   const auto& tg = require(&a.dlogits, "dlogits", ctx.device);
   require_numel(tg, "dlogits", d.rows * d.vocab, "the shape of logits");

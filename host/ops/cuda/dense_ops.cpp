@@ -8,6 +8,7 @@
 // everything: operands converted to f32 in scratch, the output computed in f32 scratch and rounded once into its
 // dtype, so the values are those of the CPU backend's fp32 product. Should cuBLASLt's heuristic find no
 // algorithm for a layout, the product is retried with every matrix staged dense f32.
+#include "host/ops/shared_checks.hpp"
 #include "host/ops/cuda/dense_ops.hpp"
 
 #include "host/ops/cuda/cuda_table.hpp"
@@ -186,16 +187,8 @@ void gemm(Ctx ctx, const msw_gemm_args& args) {
   const auto& tc = require(&args.c, "c", ctx.device);
   const bool trans_a = args.trans_a != 0, trans_b = args.trans_b != 0;
   const double alpha = args.alpha == 0.0 ? 1.0 : args.alpha;  // 0 is read as 1 (ops.h)
-  if (ta.ndim != 2 || tb.ndim != 2 || tc.ndim != 2)
-    fail(MSW_STATUS_SHAPE_MISMATCH, "a, b and c must be 2-D, got a " + describe(ta) + ", b " + describe(tb) + ", c " +
-                                        describe(tc));
-  const int64_t m = trans_a ? ta.shape[1] : ta.shape[0];
-  const int64_t kk = trans_a ? ta.shape[0] : ta.shape[1];
-  const int64_t kb = trans_b ? tb.shape[1] : tb.shape[0];
-  const int64_t n = trans_b ? tb.shape[0] : tb.shape[1];
-  if (kk != kb || tc.shape[0] != m || tc.shape[1] != n)
-    fail(MSW_STATUS_SHAPE_MISMATCH, "op(a) is (" + std::to_string(m) + ", " + std::to_string(kk) + "), op(b) is (" +
-                                        std::to_string(kb) + ", " + std::to_string(n) + "), c is " + describe(tc));
+  const GemmDims dims = gemm_dims(ta, tb, tc, trans_a, trans_b);
+  const int64_t m = dims.m, n = dims.n;
   float_dtype(ta, "a");
   float_dtype(tb, "b");
   float_dtype(tc, "c");
