@@ -1,5 +1,6 @@
 #include "host/checkpoint/format.hpp"
 
+#include "host/core/device_copy.hpp"
 #include "host/core/status.hpp"
 #include "host/core/text_io.hpp"
 #include "host/model/safetensors.hpp"
@@ -203,6 +204,38 @@ void CheckpointFormat::save_simulated_ranks(const std::filesystem::path& dir, co
     w.finish();
   }
   for (int32_t r = 0; r < world; ++r) commit(save_args(d, common_json, r, world));
+}
+
+}  // namespace megaswift::host
+
+namespace megaswift::host {
+
+TensorShard on_host(TensorShard shard, void* stream) {
+  if (shard.data.device.type == MSW_DEVICE_CPU) return shard;
+  auto bytes = std::make_shared<std::vector<unsigned char>>(static_cast<size_t>(msw_tensor_numel(&shard.data)) *
+                                                            msw_dtype_size(shard.data.dtype));
+  copy_to_host(shard.data.device, bytes->data(), static_cast<const char*>(shard.data.data) + shard.data.byte_offset,
+               bytes->size(), stream, shard.key.c_str());
+  shard.data.data = bytes->data();
+  shard.data.byte_offset = 0;
+  shard.data.device = {MSW_DEVICE_CPU, 0};
+  shard.host_copy = std::move(bytes);
+  return shard;
+}
+
+void read_into(const CheckpointReader& reader, const TensorShard& shard, void* stream) {
+  if (shard.data.device.type == MSW_DEVICE_CPU) {
+    reader.read_region(shard.key, shard.global_offset, shard.data);
+    return;
+  }
+  std::vector<unsigned char> bytes(static_cast<size_t>(msw_tensor_numel(&shard.data)) * msw_dtype_size(shard.data.dtype));
+  msw_tensor host = shard.data;
+  host.data = bytes.data();
+  host.byte_offset = 0;
+  host.device = {MSW_DEVICE_CPU, 0};
+  reader.read_region(shard.key, shard.global_offset, host);
+  copy_to_device(shard.data.device, static_cast<char*>(shard.data.data) + shard.data.byte_offset, bytes.data(),
+                 bytes.size(), stream, shard.key.c_str());
 }
 
 }  // namespace megaswift::host

@@ -62,7 +62,15 @@ struct TensorShard {
   std::vector<int64_t> global_shape;
   std::vector<int64_t> global_offset;
   msw_tensor data{};  // dense, CPU, ndim == global_shape.size()
+  // When the tensor lives on a device: its bytes copied to the host (data points into them), kept alive with the shard.
+  std::shared_ptr<const std::vector<unsigned char>> host_copy{};
 };
+
+// The shard with its data in host memory: itself for a CPU tensor, else a host copy of the device tensor's bytes
+// (read after the work queued on `stream`), which checkpoint formats write.
+TensorShard on_host(TensorShard shard, void* stream);
+// Reads a shard's region from `reader` into its data, through a host copy when the data lives on a device.
+void read_into(const CheckpointReader& reader, const TensorShard& shard, void* stream);
 
 class CheckpointFormat {
  public:

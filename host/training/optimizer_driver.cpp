@@ -2,6 +2,7 @@
 
 #include "host/checkpoint/keys.hpp"
 #include "host/core/host_api.hpp"
+#include "host/core/device_copy.hpp"
 #include "host/core/status.hpp"
 #include "host/ops/ops_api.hpp"
 
@@ -16,11 +17,6 @@ namespace {
 constexpr const char* kStatePrefix = "optimizer.state.";
 
 msw_tensor scalar_tensor(const host::HostBuffer& b, int32_t dtype) { return b.tensor(dtype, {}); }
-
-void synchronize(const msw_exec_ctx& ctx, const std::string& what) {
-  const msw_host_api& api = host::host_api();
-  if (api.stream_synchronize) host::throw_if_error(api.stream_synchronize(ctx.device, ctx.stream), what);
-}
 
 }  // namespace
 
@@ -73,9 +69,8 @@ double OptimizerDriver::sum_of_squares(bool gradients) const {
     first = false;
   }
   if (first) return 0.0;
-  synchronize(ctx, "optimizer: reading the norm");
-  double v = 0;
-  std::memcpy(&v, norm_scalar_.data(), sizeof v);
+  double v = 0;  // copy_to_host waits for the stream to pass the reductions
+  host::copy_to_host(ctx.device, &v, norm_scalar_.data(), sizeof v, ctx.stream, "optimizer: the norm");
   return v;
 }
 
@@ -91,7 +86,8 @@ StepStats OptimizerDriver::step(double grad_norm, double lr, double weight_decay
     if (coeff < 1.0) stats.clip_factor = coeff;
   }
   const float scale = static_cast<float>(stats.clip_factor);
-  std::memcpy(grad_scale_.data(), &scale, sizeof scale);  // CPU memory; the CUDA backend uploads it on the stream
+  host::copy_to_device(runner_.exec_ctx().device, grad_scale_.data(), &scale, sizeof scale, runner_.exec_ctx().stream,
+                       "optimizer: the gradient scale");
 
   const auto& params = runner_.params();
   std::vector<msw_optimizer_param> records;
@@ -159,7 +155,7 @@ void OptimizerDriver::load(const host::CheckpointReader& reader, const json& rec
       throw host::HostError(MSW_STATUS_NOT_FOUND, "the checkpoint in " + reader.dir().string() + " has no tensor " +
                                                       shard.key + " (optimizer state of this model); pass "
                                                       "--no_load_optim true to start the optimizer afresh");
-    reader.read_region(shard.key, shard.global_offset, shard.data);
+    host::read_into(reader, shard, runner_.exec_ctx().stream);
   }
   steps_ = record["step"].get<int64_t>();
 }

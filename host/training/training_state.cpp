@@ -21,6 +21,8 @@ std::filesystem::path save_training_checkpoint(const host::CheckpointFormat& for
     std::vector<host::TensorShard> shards = host::parameter_shards(p.runner);
     if (s.save_optimizer)
       for (auto& shard : p.optimizer.state_shards()) shards.push_back(std::move(shard));
+    // Formats write host memory: a GPU run's tensors are copied down first.
+    for (auto& shard : shards) shard = host::on_host(std::move(shard), p.runner.exec_ctx().stream);
     w.write(shards);
   });
   spdlog::info("saved checkpoint at iteration {} to {}", iteration, dir.string());
