@@ -1,3 +1,4 @@
+#include "host/inference/flag_values.hpp"
 #include "host/inference/chat_engine.hpp"
 
 #include "host/checkpoint/load.hpp"
@@ -22,16 +23,6 @@ namespace megaswift::inference {
 using host::HostError;
 
 namespace {
-
-std::optional<std::string> text_flag(const config::ParsedArgs& a, const char* key) {
-  const json& v = a.at(key);
-  return v.is_string() ? std::optional<std::string>(v.get<std::string>()) : std::nullopt;
-}
-template <class T>
-std::optional<T> number_flag(const config::ParsedArgs& a, const char* key) {
-  const json& v = a.at(key);
-  return v.is_number() ? std::optional<T>(v.get<T>()) : std::nullopt;
-}
 
 bool has_weights(const fs::path& dir) {
   return fs::exists(dir / "model.safetensors") || fs::exists(dir / "model.safetensors.index.json");

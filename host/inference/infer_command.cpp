@@ -1,3 +1,4 @@
+#include "host/inference/flag_values.hpp"
 #include "host/inference/infer_command.hpp"
 
 #include "datasets/core/loader.hpp"
@@ -21,11 +22,6 @@ namespace megaswift::inference {
 using host::HostError;
 
 namespace {
-
-std::optional<std::string> text_flag(const config::ParsedArgs& a, const char* key) {
-  const json& v = a.at(key);
-  return v.is_string() ? std::optional<std::string>(v.get<std::string>()) : std::nullopt;
-}
 
 std::string timestamp() {
   const std::time_t now = std::time(nullptr);
