@@ -77,6 +77,9 @@ struct RunnerOptions {
   // (host::cuda::register_cuda_backend). Host code reads device data only through copy_to_host.
   msw_device device{MSW_DEVICE_CPU, 0};
   int num_threads = 0;       // <= 0: every core
+  // The dtype of the model weights the compute reads and of the activations: F32, or BF16/F16 for mixed
+  // precision (fp32 main weights and fp32 gradients are kept beside the 16-bit model weights).
+  int32_t compute_dtype = MSW_DTYPE_F32;
   uint64_t seed = 42;        // --seed: initialisation from scratch
   // Settings merged into the transformer config before the instance is created. layout.recompute, when not
   // "none", is added as recompute_granularity.
