@@ -95,6 +95,7 @@ void load_parameters(ModelRunner& runner, const CheckpointReader& reader, const 
     reader.read_region(k.key, k.offset, out);
     runner.write_value(p, staging.data());
   }
+  runner.weights_changed();  // the fp32 main weights were read in place: mixed precision recasts its copies
 }
 
 }  // namespace megaswift::host

@@ -115,7 +115,8 @@ static void declare_inference(Declarer& d) {
   d.flag("max_batch_size", Int, 1, "Requests decoded together when answering --val_dataset.").min(1);
   d.flag("device", Str, "auto",
          "Where to run: auto (the first visible GPU when there is one, else the CPU), cpu, cuda or cuda:N. "
-         "CUDA_VISIBLE_DEVICES is honoured. Megaswift only.");
+         "CUDA_VISIBLE_DEVICES is honoured. Megaswift only.")
+      .commands(kTrainAndInfer);
   d.flag("result_path", Str, nullptr,
          "jsonl file the answers are written to. --val_dataset answers always are (unset: "
          "result/<model suffix>/infer_result/<time>.jsonl, or <mcore_model>/infer_result/); a chat only when given.");

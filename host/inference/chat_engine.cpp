@@ -6,7 +6,7 @@
 #include "host/core/text_io.hpp"
 #include "host/data/pipeline/model_dir.hpp"
 #include "host/data/pipeline/template_choice.hpp"
-#include "host/inference/device_choice.hpp"
+#include "host/training/device_choice.hpp"
 #include "host/inference/kv_decoder.hpp"
 #include "host/training/model_source.hpp"
 
@@ -117,7 +117,7 @@ ChatEngine::ChatEngine(const config::ParsedArgs& a, const host::PluginRegistry& 
   spdlog::info("infer: template {} ({}), tokenizer {}", tmpl.name, tmpl.why, encoding_->tokenizer_name());
 
   host::RunnerOptions ro;
-  ro.device = choose_device(a.get<std::string>("device"));
+  ro.device = training::choose_device(a.get<std::string>("device"));
   ro.seed = static_cast<uint64_t>(a.get<int64_t>("seed"));
   ro.num_threads = static_cast<int>(a.get<int64_t>("num_threads"));
   model_ = std::make_unique<host::ModelRunner>(training::build_model(registry, model_dir_, ckpt ? &*ckpt : nullptr, ro, false));
@@ -144,7 +144,7 @@ ChatEngine::ChatEngine(const config::ParsedArgs& a, const host::PluginRegistry& 
     return false;
   };
   spdlog::info("infer: {} ({} parameters) on the {}, {}, max_new_tokens {}", model_dir_.string(), model_->num_parameters(),
-               device_text(ro.device),
+               training::device_text(ro.device),
                generation_.sampling.greedy() ? std::string("greedy decoding")
                                              : "sampling (temperature " + std::to_string(generation_.sampling.temperature) + ")",
                max_new_tokens_ ? std::to_string(max_new_tokens_) : std::string("unset (2048 or the context)"));

@@ -133,7 +133,20 @@ msw_tensor cpu_tensor(void* data, int32_t dtype, const std::vector<int64_t>& sha
   return t;
 }
 
-std::string apply_overrides(const std::string& config, const std::string& overrides, const ParallelLayout& layout) {
+const char* params_dtype_name(int32_t dtype) {
+  switch (dtype) {
+    case MSW_DTYPE_F32: return "float32";
+    case MSW_DTYPE_BF16: return "bfloat16";
+    case MSW_DTYPE_F16: return "float16";
+    default:
+      throw HostError(MSW_STATUS_INVALID_ARGUMENT, "compute dtype code " + std::to_string(dtype) +
+                                                       " is not a floating dtype the runner computes in (float32, "
+                                                       "bfloat16 or float16)");
+  }
+}
+
+std::string apply_overrides(const std::string& config, const std::string& overrides, const ParallelLayout& layout,
+                            int32_t compute_dtype) {
   nlohmann::json c = nlohmann::json::parse(config);
   nlohmann::json o;
   try {
@@ -143,6 +156,7 @@ std::string apply_overrides(const std::string& config, const std::string& overri
   }
   if (!o.is_object()) throw HostError(MSW_STATUS_INVALID_ARGUMENT, "config overrides must be a JSON object");
   if (layout.recompute != "none") c["recompute_granularity"] = layout.recompute;
+  c["params_dtype"] = params_dtype_name(compute_dtype);
   c.update(o);
   return c.dump();
 }
@@ -172,17 +186,19 @@ void check_runner_layout(const ParallelLayout& l) {
 ModelRunner::ModelRunner(ModelComponent model, std::string transformer_config, const RunnerOptions& options)
     : layout_(options.layout) {
   ensure_ops_installed();
-  transformer_config = apply_overrides(transformer_config, options.config_overrides_json, layout_);
+  transformer_config = apply_overrides(transformer_config, options.config_overrides_json, layout_, options.compute_dtype);
   instance_ = std::make_unique<ModelInstance>(model, transformer_config);
   transformer_config_ = instance_->config_json();
   info_ = instance_->describe();
   caps_ = instance_->capabilities();
+  if (info_.activation_dtype != options.compute_dtype)
+    throw HostError(MSW_STATUS_UNSUPPORTED,
+                    "model " + instance_->name() + " computes in " + params_dtype_name(info_.activation_dtype) +
+                        " although the run asks for " + params_dtype_name(options.compute_dtype) +
+                        " (the transformer config's params_dtype): the plugin does not support that precision; "
+                        "run in " + params_dtype_name(info_.activation_dtype) + " (--bf16 false / --fp16 false)");
   check_layout(instance_->name(), caps_, info_.activation_dtype, layout_);
   check_runner_layout(layout_);
-  if (info_.activation_dtype != MSW_DTYPE_F32)
-    throw HostError(MSW_STATUS_UNSUPPORTED, "model " + instance_->name() + " computes in dtype code " +
-                                                std::to_string(info_.activation_dtype) +
-                                                "; the model runner holds fp32 activations only");
   ctx_.struct_size = sizeof(msw_exec_ctx);
   ctx_.num_threads = options.num_threads > 0 ? options.num_threads : kernels::cpu::available_cores();
   ctx_.device = options.device;
@@ -247,6 +263,11 @@ void ModelRunner::build_parameters() {
     p.grad_buffer = HostBuffer(ctx_.device, bytes, MSW_ALLOC_PERSISTENT | MSW_ALLOC_ZERO);
     p.value = p.value_buffer.tensor(MSW_DTYPE_F32, p.shape);
     p.grad = p.grad_buffer.tensor(MSW_DTYPE_F32, p.shape);
+    p.compute = p.value;
+    if (mixed_precision()) {
+      p.compute_buffer = HostBuffer(ctx_.device, static_cast<size_t>(p.numel()) * act_size(), MSW_ALLOC_PERSISTENT);
+      p.compute = p.compute_buffer.tensor(info_.activation_dtype, p.shape);
+    }
     if (p.info.parts & (1u << MSW_MODEL_PART_EMBEDDING)) embedding_params_.push_back(i);
     if (p.info.parts & (1u << MSW_MODEL_PART_HEAD)) head_params_.push_back(i);
     if (p.info.parts & (1u << MSW_MODEL_PART_LAYER)) {
@@ -258,7 +279,7 @@ void ModelRunner::build_parameters() {
   }
   auto values = [this](const std::vector<int64_t>& idx, std::vector<msw_tensor>& out) {
     out.clear();
-    for (int64_t i : idx) out.push_back(params_[static_cast<size_t>(i)].value);
+    for (int64_t i : idx) out.push_back(params_[static_cast<size_t>(i)].compute);
   };
   values(embedding_params_, embedding_values_);
   values(head_params_, head_values_);
@@ -302,6 +323,7 @@ int64_t ModelRunner::num_parameters() const {
 // ------------------------------------------------------------------------------------------------ weights
 
 void ModelRunner::init_from_scratch(uint64_t seed) {
+  compute_stale_ = true;
   std::vector<float> staging;
   for (auto& p : params_) {
     if (on_cpu()) {
@@ -322,6 +344,7 @@ std::vector<float> ModelRunner::read_value(const Parameter& p, bool gradient) co
 }
 
 void ModelRunner::write_value(Parameter& p, const float* values) {
+  compute_stale_ = true;
   copy_to_device(ctx_.device, p.value.data, values, static_cast<size_t>(p.numel()) * sizeof(float), ctx_.stream,
                  p.name.c_str());
 }
@@ -367,6 +390,7 @@ int64_t numel_of(const msw_hf_tensor& t) {
 }  // namespace
 
 void ModelRunner::load_hf(const SafetensorsCheckpoint& checkpoint) {
+  compute_stale_ = true;
   const auto& vt = instance_->vt();
   std::set<std::string> loaded, used;
   static const std::vector<int32_t> kFloat = {MSW_DTYPE_F32, MSW_DTYPE_BF16, MSW_DTYPE_F16};
@@ -448,7 +472,21 @@ std::vector<std::pair<std::string, std::vector<float>>> ModelRunner::export_hf(b
 
 // ------------------------------------------------------------------------------------------------ compute
 
+void ModelRunner::refresh_compute_weights() const {
+  if (!compute_stale_) return;
+  if (mixed_precision())
+    for (const Parameter& p : params_) {
+      msw_copy_args a{};
+      a.struct_size = sizeof(a);
+      a.src = p.value;
+      a.dst = p.compute;
+      throw_if_error(ops_api().copy(&ctx_, &a), "casting the main weight " + p.name + " to the compute dtype");
+    }
+  compute_stale_ = false;
+}
+
 const std::vector<msw_tensor>& ModelRunner::part_values(int32_t part, int64_t layer) const {
+  refresh_compute_weights();  // callers that drive the plugin themselves (decoding) read the compute weights
   if (part == MSW_MODEL_PART_EMBEDDING) return embedding_values_;
   if (part == MSW_MODEL_PART_HEAD) return head_values_;
   if (part == MSW_MODEL_PART_LAYER && layer >= 0 && layer < info_.num_layers) return layer_values_[static_cast<size_t>(layer)];
@@ -503,7 +541,7 @@ void ModelRunner::prepare_activations(const Batch& batch) {
   if (shape == shape_ && !hidden_.empty()) return;
   mem_ = memory(shape.b, shape.s, shape.packed, shape.max_seqlen, recompute_full());
   const msw_device cpu = ctx_.device;  // where the activations live
-  const size_t hidden_bytes = static_cast<size_t>(shape.b * shape.s * info_.hidden_size) * sizeof(float);
+  const size_t hidden_bytes = static_cast<size_t>(shape.b * shape.s * info_.hidden_size) * act_size();
   hidden_.clear();
   for (int64_t i = 0; i <= info_.num_layers; ++i) hidden_.emplace_back(cpu, hidden_bytes);
   layer_saved_.clear();
@@ -609,6 +647,7 @@ ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
   }
   const int64_t b = batch.batch_size, s = batch.seq_len, h = info_.hidden_size, layers = info_.num_layers;
   prepare_activations(batch);
+  refresh_compute_weights();
   last_batch_ = batch;
   upload_batch(last_batch_);
   have_forward_ = false;
@@ -625,7 +664,7 @@ ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
   call.params = embedding_values_.data();
   call.param_count = embedding_values_.size();
   call.saved = embedding_saved_.bytes();
-  call.output = hidden_[0].tensor(MSW_DTYPE_F32, hshape);
+  call.output = hidden_[0].tensor(info_.activation_dtype, hshape);
   call.rng_offset = rng_base;
   throw_if_error(vt.embedding_forward(self, &ctx_, &call), who + ": embedding forward");
 
@@ -636,8 +675,8 @@ ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
     c.params = layer_values_[static_cast<size_t>(l)].data();
     c.param_count = layer_values_[static_cast<size_t>(l)].size();
     c.saved = recompute_full() ? msw_tensor{} : layer_saved_[static_cast<size_t>(l)].bytes();
-    c.input = hidden_[static_cast<size_t>(l)].tensor(MSW_DTYPE_F32, hshape);
-    c.output = hidden_[static_cast<size_t>(l + 1)].tensor(MSW_DTYPE_F32, hshape);
+    c.input = hidden_[static_cast<size_t>(l)].tensor(info_.activation_dtype, hshape);
+    c.output = hidden_[static_cast<size_t>(l + 1)].tensor(info_.activation_dtype, hshape);
     c.rng_offset = rng_base + 1 + static_cast<uint64_t>(l);
     throw_if_error(vt.layer_forward(self, &ctx_, &c), who + ": layer " + std::to_string(l) + " forward");
   }
@@ -651,7 +690,7 @@ ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
   c.params = head_values_.data();
   c.param_count = head_values_.size();
   c.saved = head_saved_.bytes();
-  c.input = hidden_[static_cast<size_t>(layers)].tensor(MSW_DTYPE_F32, hshape);
+  c.input = hidden_[static_cast<size_t>(layers)].tensor(info_.activation_dtype, hshape);
   c.rng_offset = rng_base + 1 + static_cast<uint64_t>(layers);
   const size_t logit_count = static_cast<size_t>(b * s * info_.padded_vocab_size);
   if (want_logits) {
@@ -690,7 +729,7 @@ void ModelRunner::backward(double loss_scale) {
   const std::vector<int64_t> hshape = {shape_.s, shape_.b, info_.hidden_size};
   const std::string who = "model " + plugin_name();
   const uint64_t rng_base = step_ * static_cast<uint64_t>(layers + 2);
-  msw_tensor da = grad_a_.tensor(MSW_DTYPE_F32, hshape), db = grad_b_.tensor(MSW_DTYPE_F32, hshape);
+  msw_tensor da = grad_a_.tensor(info_.activation_dtype, hshape), db = grad_b_.tensor(info_.activation_dtype, hshape);
 
   msw_model_call c = make_call();
   c.batch = &mb;
@@ -699,7 +738,7 @@ void ModelRunner::backward(double loss_scale) {
   c.grads = head_grads_.data();
   c.grad_count = head_grads_.size();
   c.saved = head_saved_.bytes();
-  c.input = hidden_[static_cast<size_t>(layers)].tensor(MSW_DTYPE_F32, hshape);
+  c.input = hidden_[static_cast<size_t>(layers)].tensor(info_.activation_dtype, hshape);
   c.d_input = da;
   c.loss_scale = loss_scale;
   throw_if_error(vt.head_backward(self, &ctx_, &c), who + ": head backward");
@@ -711,13 +750,13 @@ void ModelRunner::backward(double loss_scale) {
     lc.layer = l;
     lc.params = layer_values_[li].data();
     lc.param_count = layer_values_[li].size();
-    lc.input = hidden_[li].tensor(MSW_DTYPE_F32, hshape);
+    lc.input = hidden_[li].tensor(info_.activation_dtype, hshape);
     lc.rng_offset = rng_base + 1 + static_cast<uint64_t>(l);
     if (recompute_full()) {
       // Forward again (same rng_offset) into the shared saved buffer; its output lands on the next layer's
       // input, which nothing reads any more (the same values).
       lc.saved = recompute_saved_.bytes();
-      lc.output = hidden_[li + 1].tensor(MSW_DTYPE_F32, hshape);
+      lc.output = hidden_[li + 1].tensor(info_.activation_dtype, hshape);
       lc.recompute = 1;
       throw_if_error(vt.layer_forward(self, &ctx_, &lc), who + ": layer " + std::to_string(l) + " recompute");
       lc.output = msw_tensor{};

@@ -61,8 +61,12 @@ struct Parameter {
   std::string name;
   msw_param_info info{};  // name points at the plugin's string; use `name`
   std::vector<int64_t> shape;
-  HostBuffer value_buffer, grad_buffer;
-  msw_tensor value{}, grad{};  // F32, CPU, dense
+  HostBuffer value_buffer, grad_buffer, compute_buffer;
+  // value: the fp32 main weight (what the optimizer updates, checkpoints hold and exports read); grad: its fp32
+  // gradient; compute: the weight the compute calls read, in the runner's compute dtype: `value` itself in an
+  // fp32 run, a 16-bit copy (compute_buffer) under mixed precision, refreshed from `value` before the next
+  // compute call after ModelRunner::weights_changed(). All dense, on the runner's device.
+  msw_tensor value{}, grad{}, compute{};
   // False: frozen (the plugin's requires_grad, RunnerOptions::frozen or set_requires_grad); its gradient is
   // not computed and stays as it is (zero after zero_grads).
   bool requires_grad = true;
@@ -156,6 +160,11 @@ class ModelRunner {
   void set_requires_grad(const std::string& name, bool requires_grad);
 
   void init_from_scratch(uint64_t seed);
+  // Says the fp32 main weights (Parameter::value) were written by someone else (the optimizer step, a checkpoint
+  // load): under mixed precision the 16-bit compute copies are refreshed before the next compute call.
+  void weights_changed() { compute_stale_ = true; }
+  // The dtype of the compute weights and activations (RunnerOptions::compute_dtype).
+  int32_t compute_dtype() const { return info_.activation_dtype; }
   // A parameter's values (or gradient) as host floats, and writing its values from host floats, on any device.
   std::vector<float> read_value(const Parameter& p, bool gradient = false) const;
   void write_value(Parameter& p, const float* values);
@@ -201,6 +210,10 @@ class ModelRunner {
   bool on_cpu() const { return ctx_.device.type == MSW_DEVICE_CPU; }
   msw_model_call make_call() const;
   bool recompute_full() const { return layout_.recompute == "full"; }
+  bool mixed_precision() const { return info_.activation_dtype != MSW_DTYPE_F32; }
+  // Casts every stale fp32 main weight into its compute copy (mixed precision only).
+  void refresh_compute_weights() const;
+  size_t act_size() const { return msw_dtype_size(info_.activation_dtype); }
 
   std::unique_ptr<ModelInstance> instance_;
   std::string transformer_config_;
@@ -238,6 +251,7 @@ class ModelRunner {
   Batch last_batch_;
   bool have_forward_ = false;
   uint64_t step_ = 0;  // rng offsets: the same for a layer's forward and its recompute
+  mutable bool compute_stale_ = false;
 };
 
 }  // namespace megaswift::host

@@ -41,12 +41,6 @@ void check_feature_flags(const config::ParsedArgs& a) {
     spdlog::info("--deterministic_mode true: the CPU kernels are deterministic for any thread count already (every "
                  "reduction has a fixed order), so nothing changes");
 
-  // Precision: the CPU engine computes in fp32 (the reference precision); bf16/fp16 need the CUDA backend.
-  if (on(a, "bf16") || on(a, "fp16"))
-    spdlog::warn("--{} true: this run computes in fp32 on the CPU (bf16/fp16 weights and activations are the CUDA "
-                 "backend's); the losses are the fp32 reference's",
-                 on(a, "bf16") ? "bf16" : "fp16");
-
   // Refused before the data is tokenized: the single-process engine cannot split the model.
   for (const char* f : {"tensor_model_parallel_size", "pipeline_model_parallel_size", "context_parallel_size"}) {
     const auto& v = a.at(f);

@@ -114,6 +114,7 @@ StepStats OptimizerDriver::step(double grad_norm, double lr, double weight_decay
   a.param_size = sizeof(msw_optimizer_param);
   if (stats.clip_factor != 1.0) a.grad_scale = scalar_tensor(grad_scale_, MSW_DTYPE_F32);
   host::throw_if_error(vt_.step(self_, &runner_.exec_ctx(), &a), "optimizer plugin " + name_ + ": step");
+  runner_.weights_changed();  // the main weights moved: mixed precision recasts the compute copies
   ++steps_;
   return stats;
 }

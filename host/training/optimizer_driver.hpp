@@ -2,8 +2,8 @@
 // zero-filled by the host on the parameters' device, one set per trainable parameter, with the names the plugin
 // reports), the global gradient norm and clipping, and the step.
 //
-// Main weights are the runner's fp32 parameters (the CPU run keeps no separate low-precision copy); gradients are
-// the runner's fp32 gradients. Clipping does not rewrite the gradients: the clip factor travels to the plugin as the
+// Main weights are the runner's fp32 parameters (Parameter::value) and gradients its fp32 gradients, under mixed
+// precision too (Megatron's main params and main grads); after a step the runner recasts its 16-bit compute copies. Clipping does not rewrite the gradients: the clip factor travels to the plugin as the
 // step's grad_scale device scalar, which multiplies each gradient as it is read (Megatron multiplies them in place
 // first; the update is the same).
 //

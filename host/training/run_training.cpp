@@ -12,6 +12,7 @@
 #include "host/model/model_runner.hpp"
 #include "host/report/loss_plot.hpp"
 #include "host/report/tensorboard_writer.hpp"
+#include "host/training/device_choice.hpp"
 #include "host/training/feature_flags.hpp"
 #include "host/training/model_source.hpp"
 #include "host/training/stop_signal.hpp"
@@ -107,6 +108,25 @@ json checkpoint_args(const config::ParsedArgs& a, const host::ModelRunner& runne
   return args;
 }
 
+// The compute dtype of the run: bf16 mixed precision on a GPU under --bf16; fp32 on the CPU (the reference
+// precision: its kernels gain nothing from 16-bit storage) and without --bf16.
+int32_t compute_dtype(const config::ParsedArgs& a, const msw_device& device) {
+  const bool bf16 = flag(a, "bf16"), fp16 = flag(a, "fp16");
+  if (device.type == MSW_DEVICE_CPU) {
+    if (bf16 || fp16)
+      spdlog::warn("--{} true: this run is on the CPU, which computes in fp32 (16-bit weights and activations are "
+                   "the GPU's); the losses are the fp32 reference's",
+                   bf16 ? "bf16" : "fp16");
+    return MSW_DTYPE_F32;
+  }
+  if (fp16)
+    throw host::HostError(MSW_STATUS_UNSUPPORTED,
+                          "--fp16 true: fp16 training needs dynamic loss scaling, which this build does not have yet; "
+                          "train in bf16 (--bf16 true, or --torch_dtype bfloat16), which needs none, or in fp32 "
+                          "(--torch_dtype float32)");
+  return bf16 ? MSW_DTYPE_BF16 : MSW_DTYPE_F32;
+}
+
 }  // namespace
 
 fs::path versioned_save_dir(const fs::path& save) {
@@ -153,11 +173,16 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   ro.seed = static_cast<uint64_t>(integer(args, "seed"));
   ro.layout = layout_of(args);
   ro.num_threads = 0;
+  ro.device = choose_device(args.get<std::string>("device"));
+  ro.compute_dtype = compute_dtype(args, ro.device);
   const json hf_config = json::parse(host::read_text_file(model_dir / "config.json", "model config"));
   std::optional<host::ModelRunner> runner;
   runner.emplace(build_model(registry, model_dir, ckpt ? &*ckpt : nullptr, ro, pt));
   if (runner->exec_ctx().device.type == MSW_DEVICE_CPU)
     spdlog::info("device: CPU, {} threads, OpenBLAS {} kernels", kernels::cpu::num_threads(), kernels::cpu::blas_corename());
+  else
+    spdlog::info("device: {}, {} (fp32 main weights and gradients)", device_text(ro.device),
+                 ro.compute_dtype == MSW_DTYPE_BF16 ? "bf16 weights and activations" : "fp32 weights and activations");
   spdlog::info("model: {} parameters ({} trainable)", runner->num_parameters(), [&] {
     int64_t n = 0;
     for (const auto& p : runner->params()) n += p.requires_grad ? p.numel() : 0;

@@ -221,7 +221,7 @@ TEST_CASE("records carry struct_size; mappings list their HF tensors as (pointer
   CHECK(r.hf[2].shape[0] == 2 * 8);
 }
 
-TEST_CASE("the decoder declares packed sequences, both recompute modes, KV-cache decoding and fp32 activations, and nothing it cannot run") {
+TEST_CASE("the decoder declares packed sequences, both recompute modes, KV-cache decoding and fp32/bf16/fp16 activations, and nothing it cannot run") {
   const msw_model_caps c = model(tiny()).capabilities();
   CHECK(c.struct_size == sizeof(msw_model_caps));
   CHECK((c.flags & MSW_CAP_PACKED_SEQUENCES));
@@ -231,7 +231,23 @@ TEST_CASE("the decoder declares packed sequences, both recompute modes, KV-cache
   for (uint64_t missing : {MSW_CAP_TENSOR_PARALLEL, MSW_CAP_SEQUENCE_PARALLEL, MSW_CAP_CONTEXT_PARALLEL,
                            MSW_CAP_PIPELINE_PARALLEL, MSW_CAP_EXPERT_PARALLEL})
     CHECK_FALSE((c.flags & missing));
-  CHECK(c.activation_dtypes == (uint64_t{1} << MSW_DTYPE_F32));
+  CHECK(c.activation_dtypes == ((uint64_t{1} << MSW_DTYPE_F32) | (uint64_t{1} << MSW_DTYPE_BF16) | (uint64_t{1} << MSW_DTYPE_F16)));
+}
+
+TEST_CASE("params_dtype sets the activation dtype the decoder reports, and 16-bit activations halve its saved bytes") {
+  json c = tiny(2);
+  const nn::GptModel f32 = model(c);
+  CHECK(f32.describe().activation_dtype == MSW_DTYPE_F32);
+  c["params_dtype"] = "bfloat16";
+  const nn::GptModel bf16 = model(c);
+  CHECK(bf16.describe().activation_dtype == MSW_DTYPE_BF16);
+  const msw_model_shape s{sizeof(msw_model_shape), 0, 2, 16, 0};
+  const uint64_t full = f32.memory(s, false).layer_saved[0], half = bf16.memory(s, false).layer_saved[0];
+  // Everything a layer keeps is an activation but the fp32 rstd and lse statistics.
+  CHECK(half < full * 6 / 10);
+  CHECK(half > full * 4 / 10);
+  c["params_dtype"] = "fp8";
+  CHECK_THROWS_WITH(model(c), doctest::Contains("params_dtype must be float32, bfloat16 or float16"));
 }
 
 TEST_CASE("the memory plan: one saved size per layer, growing with the batch, the KV bytes per token, and no whole-batch logits in the head") {

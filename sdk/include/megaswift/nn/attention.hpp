@@ -33,6 +33,7 @@ class SelfAttention : public Module {
     kv_heads_ = cfg.num_query_groups;
     head_dim_ = cfg.kv_channels;
     sliding_window_ = cfg.sliding_window;
+    act_ = c.act_dtype();
     const int64_t H = hidden_, D = head_dim_, qw = q_heads_ * D, kvw = kv_heads_ * D;
     qkv_weight_ = c.matrix(c.megatron("self_attention.linear_qkv.weight"), {qkv_width(), H}, MSW_TP_CONTIGUOUS, 0,
                            c.init_std(), MSW_HF_QKV,
@@ -91,7 +92,8 @@ class SelfAttention : public Module {
     ws.release(mark);
   }
 
-  // The cache of a row: its keys (capacity, Hkv, D) then its values, fp32 (the CPU activation dtype).
+  // The cache of a row: its keys (capacity, Hkv, D) then its values, fp32 whatever the activation dtype (the
+  // KV-cache op appends 16-bit new keys to an fp32 cache exactly).
   uint64_t kv_bytes_per_token() const override {
     return 2 * static_cast<uint64_t>(kv_heads_ * head_dim_) * sizeof(float);
   }
@@ -193,32 +195,32 @@ class SelfAttention : public Module {
   Saved declare_saved(Arena& a, const Geometry& g) const {
     const int64_t t = g.t();
     Saved r;
-    r.q = a.f32({t, q_heads_, head_dim_});
-    r.k = a.f32({t, kv_heads_, head_dim_});
-    r.v = a.f32({t, kv_heads_, head_dim_});
+    r.q = a.take(act_, {t, q_heads_, head_dim_});
+    r.k = a.take(act_, {t, kv_heads_, head_dim_});
+    r.v = a.take(act_, {t, kv_heads_, head_dim_});
     if (q_norm_) {
-      r.q_pre = a.f32({t, q_heads_, head_dim_});
-      r.k_pre = a.f32({t, kv_heads_, head_dim_});
+      r.q_pre = a.take(act_, {t, q_heads_, head_dim_});
+      r.k_pre = a.take(act_, {t, kv_heads_, head_dim_});
       r.q_norm = a.sub(q_norm_->saved_bytes(g), "q_layernorm saved");
       r.k_norm = a.sub(k_norm_->saved_bytes(g), "k_layernorm saved");
     }
-    r.ctx = a.f32({t, q_heads_, head_dim_});
+    r.ctx = a.take(act_, {t, q_heads_, head_dim_});
     r.lse = a.f32({t * q_heads_});
     return r;
   }
-  Forward declare_forward(Arena& a, const Geometry& g) const { return {a.f32({g.t(), qkv_width()})}; }
+  Forward declare_forward(Arena& a, const Geometry& g) const { return {a.take(act_, {g.t(), qkv_width()})}; }
   Backward declare_backward(Arena& a, const Geometry& g) const {
     const int64_t t = g.t();
     Backward r;
-    r.dctx = a.f32({t, q_heads_, head_dim_});
-    r.dq = a.f32({t, q_heads_, head_dim_});
-    r.dk = a.f32({t, kv_heads_, head_dim_});
-    r.dv = a.f32({t, kv_heads_, head_dim_});
+    r.dctx = a.take(act_, {t, q_heads_, head_dim_});
+    r.dq = a.take(act_, {t, q_heads_, head_dim_});
+    r.dk = a.take(act_, {t, kv_heads_, head_dim_});
+    r.dv = a.take(act_, {t, kv_heads_, head_dim_});
     if (q_norm_) {
-      r.dq_pre = a.f32({t, q_heads_, head_dim_});
-      r.dk_pre = a.f32({t, kv_heads_, head_dim_});
+      r.dq_pre = a.take(act_, {t, q_heads_, head_dim_});
+      r.dk_pre = a.take(act_, {t, kv_heads_, head_dim_});
     }
-    r.dqkv = a.f32({t, qkv_width()});
+    r.dqkv = a.take(act_, {t, qkv_width()});
     return r;
   }
 
@@ -270,6 +272,7 @@ class SelfAttention : public Module {
   }
 
   int64_t hidden_ = 0, q_heads_ = 0, kv_heads_ = 0, head_dim_ = 0;
+  int32_t act_ = MSW_DTYPE_F32;  // activations (q, k, v, the output, their gradients); lse is fp32 always
   std::optional<int64_t> sliding_window_;
   ParamId qkv_weight_ = kNoParam, qkv_bias_ = kNoParam, proj_weight_ = kNoParam, proj_bias_ = kNoParam;
   std::unique_ptr<Norm> q_norm_, k_norm_;

@@ -29,6 +29,7 @@ class LmHead {
     const TransformerConfig& cfg = c.config();
     hidden_ = cfg.hidden_size;
     vocab_ = cfg.padded_vocab_size;
+    act_ = c.act_dtype();
     norm_ = spec.final_layernorm(c, {hidden_, 1, cfg.norm_epsilon, "decoder.final_layernorm.weight", "model.norm.weight"});
     if (tied_weight != kNoParam) {
       c.share(tied_weight);
@@ -52,8 +53,8 @@ class LmHead {
   uint64_t workspace_bytes(const Geometry& g) const {
     return planned_bytes([&](Arena& a) {
       declare_tokens_in_activation_order(a, g);
-      a.f32({g.t(), hidden_});  // backward: d normed
-      a.f32({chunk_rows(g), vocab_});
+      a.take(act_, {g.t(), hidden_});  // backward: d normed
+      a.take(act_, {chunk_rows(g), vocab_});
       a.reserve(norm_->workspace_bytes(g));
     });
   }
@@ -81,7 +82,7 @@ class LmHead {
     const uint64_t mark = ws.mark();
     const msw_tensor labels = want_loss ? tokens_in_activation_order(st.ops, ws, st.geo.labels, st.geo) : msw_tensor{};
     const int64_t chunk = chunk_rows(st.geo);
-    const msw_tensor scratch = want_logits ? msw_tensor{} : ws.f32({chunk, vocab_});
+    const msw_tensor scratch = want_logits ? msw_tensor{} : ws.take(act_, {chunk, vocab_});
     for (int64_t r = 0; r < t; r += chunk) {
       const int64_t n = std::min(chunk, t - r);
       const msw_tensor lc = want_logits ? sdk::narrow(logits, 0, r, n) : sdk::narrow(scratch, 0, 0, n);
@@ -107,8 +108,8 @@ class LmHead {
     const int64_t t = st.geo.t(), chunk = chunk_rows(st.geo);
     const uint64_t mark = ws.mark();
     const msw_tensor labels = tokens_in_activation_order(st.ops, ws, st.geo.labels, st.geo);
-    const msw_tensor dnormed = ws.f32({t, hidden_});
-    const msw_tensor scratch = ws.f32({chunk, vocab_});
+    const msw_tensor dnormed = ws.take(act_, {t, hidden_});
+    const msw_tensor scratch = ws.take(act_, {chunk, vocab_});
     const msw_tensor& w = st.params[output_weight_];
     for (int64_t r = 0; r < t; r += chunk) {
       const int64_t n = std::min(chunk, t - r);
@@ -140,7 +141,7 @@ class LmHead {
   };
   Saved declare_saved(Arena& a, const Geometry& g) const {
     Saved s;
-    s.normed = a.f32({g.t(), hidden_});
+    s.normed = a.take(act_, {g.t(), hidden_});
     s.norm = a.sub(norm_->saved_bytes(g), "final_layernorm saved");
     s.lse = a.f32({g.t()});
     return s;
@@ -148,6 +149,9 @@ class LmHead {
   Linear output() const { return {hidden_, vocab_, false, TpRole::column}; }
 
   int64_t hidden_ = 0, vocab_ = 0;
+  // The normed hidden state and the logits chunks: the activation dtype, as Megatron's bf16 logits; the
+  // cross-entropy reads them in fp32 and keeps its lse in fp32.
+  int32_t act_ = MSW_DTYPE_F32;
   std::unique_ptr<Norm> norm_;
   ParamId output_weight_ = kNoParam;
 };

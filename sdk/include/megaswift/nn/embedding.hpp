@@ -24,7 +24,7 @@ inline double sqrt_hidden_size(const TransformerConfig& c) {
 class WordEmbedding {
  public:
   explicit WordEmbedding(ModuleContext& c, EmbeddingScale scale = nullptr)
-      : hidden_(c.config().hidden_size), scale_(scale ? scale(c.config()) : 1.0) {
+      : hidden_(c.config().hidden_size), act_(c.act_dtype()), scale_(scale ? scale(c.config()) : 1.0) {
     const TransformerConfig& cfg = c.config();
     weight_ = c.matrix("embedding.word_embeddings.weight", {cfg.padded_vocab_size, hidden_}, MSW_TP_CONTIGUOUS, 0,
                        c.init_std(), cfg.padded_vocab_size > cfg.vocab_size ? MSW_HF_PAD_ROWS : MSW_HF_IDENTITY,
@@ -39,7 +39,7 @@ class WordEmbedding {
   virtual uint64_t workspace_bytes(const Geometry& g) const {
     return planned_bytes([&](Arena& a) {
       declare_tokens_in_activation_order(a, g);
-      if (scale_ != 1.0) a.f32({g.t(), hidden_});
+      if (scale_ != 1.0) a.take(act_, {g.t(), hidden_});
     });
   }
   // hidden (T, H) written from the batch's input ids.
@@ -58,7 +58,7 @@ class WordEmbedding {
     const msw_tensor ids = tokens_in_activation_order(st.ops, ws, st.geo.input_ids, st.geo);
     msw_tensor d = d_hidden;
     if (scale_ != 1.0) {  // d_hidden is the host's: scale a copy
-      d = ws.f32({st.geo.t(), hidden_});
+      d = ws.take(act_, {st.geo.t(), hidden_});
       st.ops.copy(d_hidden, d);
       st.ops.scale(d, scale_);
     }
@@ -68,6 +68,7 @@ class WordEmbedding {
 
  private:
   int64_t hidden_;
+  int32_t act_;
   double scale_;
   ParamId weight_ = kNoParam;
 };

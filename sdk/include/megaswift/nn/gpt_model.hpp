@@ -16,7 +16,8 @@
 // With tied embeddings the head reads embedding.word_embeddings.weight (its `parts` are EMBEDDING|HEAD), so
 // its gradient sums both uses.
 //
-// Activations are [S, B, H] fp32; packed (THD) batches, selective and full recompute and KV-cache decoding
+// Activations are [S, B, H] of the config's params_dtype (fp32, or bf16/fp16 beside the host's fp32 main
+// weights and gradients); packed (THD) batches, selective and full recompute and KV-cache decoding
 // (layer_decode: each row's keys then values, fp32, in its cache row) are supported (capabilities()); tensor,
 // sequence, context and pipeline parallelism are not declared, so the host refuses layouts that need them.
 // There is no dropout (the supported families train with attention and hidden dropout 0), so rng_offset and
@@ -67,7 +68,7 @@ class GptModel : public sdk::Model {
   msw_model_info describe() const override {
     msw_model_info i{};
     i.struct_size = sizeof(msw_model_info);
-    i.activation_dtype = MSW_DTYPE_F32;
+    i.activation_dtype = cfg_.activation_dtype();
     i.num_layers = cfg_.num_layers;
     i.hidden_size = cfg_.hidden_size;
     i.vocab_size = cfg_.vocab_size;
@@ -79,7 +80,7 @@ class GptModel : public sdk::Model {
     msw_model_caps c{};
     c.struct_size = sizeof(msw_model_caps);
     c.flags = MSW_CAP_PACKED_SEQUENCES | MSW_CAP_RECOMPUTE_SELECTIVE | MSW_CAP_RECOMPUTE_FULL | MSW_CAP_DECODE;
-    c.activation_dtypes = uint64_t{1} << MSW_DTYPE_F32;
+    c.activation_dtypes = (uint64_t{1} << MSW_DTYPE_F32) | (uint64_t{1} << MSW_DTYPE_BF16) | (uint64_t{1} << MSW_DTYPE_F16);
     c.max_tensor_parallel = 1;
     c.max_context_parallel = 1;
     return c;
@@ -218,12 +219,13 @@ class GptModel : public sdk::Model {
 
   static const void* msw_tensor_data(const msw_tensor& t) { return static_cast<const char*>(t.data) + t.byte_offset; }
 
-  // A hidden-state tensor of the call, checked to be dense fp32 [S, B, H], as (T, H) rows.
+  // A hidden-state tensor of the call, checked to be dense [S, B, H] of the activation dtype, as (T, H) rows.
   msw_tensor hidden_rows(const msw_tensor& t, const Geometry& g, const char* what) const {
     if (t.ndim != 3 || t.shape[0] != g.s || t.shape[1] != g.b || t.shape[2] != cfg_.hidden_size ||
-        t.dtype != MSW_DTYPE_F32 || !msw_tensor_is_contiguous(&t))
+        t.dtype != cfg_.activation_dtype() || !msw_tensor_is_contiguous(&t))
       throw sdk::Error(MSW_STATUS_SHAPE_MISMATCH, std::string(what) + " is " + sdk::dtype_name(t.dtype) + " " +
-                                                      sdk::shape_string(t) + ", expected dense float32 [S, B, H] = (" +
+                                                      sdk::shape_string(t) + ", expected dense " +
+                                                      sdk::dtype_name(cfg_.activation_dtype()) + " [S, B, H] = (" +
                                                       std::to_string(g.s) + ", " + std::to_string(g.b) + ", " +
                                                       std::to_string(cfg_.hidden_size) + ")");
     return rows_view(t, g.t(), cfg_.hidden_size);

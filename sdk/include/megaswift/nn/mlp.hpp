@@ -23,6 +23,7 @@ class Mlp : public Module {
     const TransformerConfig& cfg = c.config();
     hidden_ = cfg.hidden_size;
     ffn_ = cfg.ffn_hidden_size;
+    act_ = c.act_dtype();
     gated_ = cfg.gated_linear_unit;
     activation_ = cfg.activation_func;
     const int64_t H = hidden_, F = ffn_;
@@ -108,8 +109,12 @@ class Mlp : public Module {
   struct Backward {
     msw_tensor dact{}, dfc1{};
   };
-  Saved declare_saved(Arena& a, const Geometry& g) const { return {a.f32({g.t(), fc1_width()}), a.f32({g.t(), ffn_})}; }
-  Backward declare_backward(Arena& a, const Geometry& g) const { return {a.f32({g.t(), ffn_}), a.f32({g.t(), fc1_width()})}; }
+  Saved declare_saved(Arena& a, const Geometry& g) const {
+    return {a.take(act_, {g.t(), fc1_width()}), a.take(act_, {g.t(), ffn_})};
+  }
+  Backward declare_backward(Arena& a, const Geometry& g) const {
+    return {a.take(act_, {g.t(), ffn_}), a.take(act_, {g.t(), fc1_width()})};
+  }
 
   Linear fc1() const { return {hidden_, fc1_width(), fc1_bias_ != kNoParam, TpRole::column}; }
   Linear fc2() const { return {ffn_, hidden_, fc2_bias_ != kNoParam, TpRole::row}; }
@@ -125,6 +130,7 @@ class Mlp : public Module {
   }
 
   int64_t hidden_ = 0, ffn_ = 0;
+  int32_t act_ = MSW_DTYPE_F32;  // fc1's output, the activation and their gradients
   bool gated_ = true;
   std::string activation_;
   ParamId fc1_weight_ = kNoParam, fc1_bias_ = kNoParam, fc2_weight_ = kNoParam, fc2_bias_ = kNoParam;

@@ -38,6 +38,8 @@ class ModuleContext {
         hf_prefix_(std::move(hf_prefix)) {}
 
   const TransformerConfig& config() const { return *config_; }
+  // The dtype of the activations this model's modules carve (the config's params_dtype).
+  int32_t act_dtype() const { return config_->activation_dtype(); }
   msw_model_part part() const { return part_; }
   int32_t layer() const { return layer_; }
   std::string megatron(const std::string& suffix) const { return megatron_prefix_ + suffix; }

@@ -4,6 +4,7 @@
 // Needs nlohmann/json (header-only; Debian nlohmann-json3-dev, CMake target nlohmann_json::nlohmann_json).
 #pragma once
 
+#include <megaswift/c/tensor.h>
 #include <megaswift/sdk/status.hpp>
 
 #include <nlohmann/json.hpp>
@@ -58,7 +59,13 @@ struct TransformerConfig {
   // none, selective or full. Attention keeps no probabilities (flash semantics), so selective keeps what
   // none keeps; full makes the host call layer_forward again before layer_backward.
   std::string recompute_granularity = "selective";
+  // The dtype of the weights the compute reads and of the activations (Megatron's params_dtype under --bf16 /
+  // --fp16): float32, bfloat16 or float16. The host keeps fp32 main weights and gradients beside 16-bit ones.
+  std::string params_dtype = "float32";
 
+  int32_t activation_dtype() const {
+    return params_dtype == "bfloat16" ? MSW_DTYPE_BF16 : params_dtype == "float16" ? MSW_DTYPE_F16 : MSW_DTYPE_F32;
+  }
   int64_t head_dim() const { return kv_channels; }
   int64_t q_width() const { return num_attention_heads * kv_channels; }
   int64_t kv_width() const { return num_query_groups * kv_channels; }
@@ -187,6 +194,7 @@ inline nlohmann::json to_json(const TransformerConfig& c) {
       {"init_method_std", c.init_method_std},
       {"attention_softmax_in_fp32", true},
       {"recompute_granularity", c.recompute_granularity},
+      {"params_dtype", c.params_dtype},
   };
   j["sliding_window"] = c.sliding_window ? nlohmann::json(*c.sliding_window) : nlohmann::json(nullptr);
   return j;
@@ -262,6 +270,10 @@ inline TransformerConfig transformer_config_from_json(const nlohmann::json& j) {
   if (j.contains("sliding_window") && !j["sliding_window"].is_null())
     c.sliding_window = required<int64_t>(j, "sliding_window", what);
   c.recompute_granularity = optional<std::string>(j, "recompute_granularity", "selective", what);
+  c.params_dtype = optional<std::string>(j, "params_dtype", "float32", what);
+  if (c.params_dtype != "float32" && c.params_dtype != "bfloat16" && c.params_dtype != "float16")
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: params_dtype must be float32, bfloat16 or "
+                                                  "float16, got \"" + c.params_dtype + "\"");
   if (c.recompute_granularity != "selective" && c.recompute_granularity != "none" && c.recompute_granularity != "full")
     throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: recompute_granularity must be selective, full or "
                                                   "none, got \"" + c.recompute_granularity + "\"");

@@ -19,7 +19,7 @@ namespace megaswift::nn {
 
 class TransformerLayer : public Module {
  public:
-  TransformerLayer(ModuleContext& c, const ModelSpec& spec) : hidden_(c.config().hidden_size) {
+  TransformerLayer(ModuleContext& c, const ModelSpec& spec) : hidden_(c.config().hidden_size), act_(c.act_dtype()) {
     const TransformerConfig& cfg = c.config();
     // Megatron's TE spec fuses the norms into the next linear, hence their names.
     input_layernorm_ = spec.input_layernorm(c, {hidden_, 1, cfg.norm_epsilon,
@@ -39,7 +39,7 @@ class TransformerLayer : public Module {
     const uint64_t sub = std::max({input_layernorm_->workspace_bytes(g), self_attention_->workspace_bytes(g),
                                    pre_mlp_layernorm_->workspace_bytes(g), mlp_->workspace_bytes(g)});
     const uint64_t fwd = planned_bytes([&](Arena& a) {
-      a.f32({g.t(), hidden_});  // a sublayer's output
+      a.take(act_, {g.t(), hidden_});  // a sublayer's output
       a.reserve(sub);
     });
     const uint64_t bwd = planned_bytes([&](Arena& a) {
@@ -78,7 +78,7 @@ class TransformerLayer : public Module {
   void run(const Step& st, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& y, const KvCache* cache) const {
     Saved sv = declare_saved(saved, st.geo);
     const uint64_t mark = ws.mark();
-    const msw_tensor out = ws.f32({st.geo.t(), hidden_});
+    const msw_tensor out = ws.take(act_, {st.geo.t(), hidden_});
     input_layernorm_->forward(st, sv.input_layernorm, ws, x, sv.ln1_out);
     if (cache)
       self_attention_->decode(st, sv.self_attention, ws, *cache, sv.ln1_out, out);
@@ -101,9 +101,9 @@ class TransformerLayer : public Module {
   Saved declare_saved(Arena& a, const Geometry& g) const {
     const int64_t t = g.t();
     Saved s;
-    s.ln1_out = a.f32({t, hidden_});
-    s.h = a.f32({t, hidden_});
-    s.ln2_out = a.f32({t, hidden_});
+    s.ln1_out = a.take(act_, {t, hidden_});
+    s.h = a.take(act_, {t, hidden_});
+    s.ln2_out = a.take(act_, {t, hidden_});
     s.input_layernorm = a.sub(input_layernorm_->saved_bytes(g), "input_layernorm saved");
     s.self_attention = a.sub(self_attention_->saved_bytes(g), "self_attention saved");
     s.pre_mlp_layernorm = a.sub(pre_mlp_layernorm_->saved_bytes(g), "pre_mlp_layernorm saved");
@@ -111,10 +111,11 @@ class TransformerLayer : public Module {
     return s;
   }
   Backward declare_backward(Arena& a, const Geometry& g) const {
-    return {a.f32({g.t(), hidden_}), a.f32({g.t(), hidden_}), a.f32({g.t(), hidden_})};
+    return {a.take(act_, {g.t(), hidden_}), a.take(act_, {g.t(), hidden_}), a.take(act_, {g.t(), hidden_})};
   }
 
   int64_t hidden_;
+  int32_t act_;  // the activation dtype: hidden states, residual sums and their gradients
   std::unique_ptr<Norm> input_layernorm_;
   std::unique_ptr<Module> self_attention_;
   std::unique_ptr<Norm> pre_mlp_layernorm_;

@@ -1,4 +1,4 @@
-#include "host/inference/device_choice.hpp"
+#include "host/training/device_choice.hpp"
 
 #include "host/core/status.hpp"
 
@@ -10,7 +10,7 @@
 
 #include <regex>
 
-namespace megaswift::inference {
+namespace megaswift::training {
 
 using host::HostError;
 
@@ -61,4 +61,4 @@ std::string device_text(const msw_device& device) {
   return "GPU " + std::to_string(device.id) + name;
 }
 
-}  // namespace megaswift::inference
+}  // namespace megaswift::training

@@ -1,4 +1,4 @@
-// Which device swift infer runs on (--device): auto takes the first visible GPU when this build has the CUDA
+// Which device a run uses (--device of megatron pt/sft and swift infer): auto takes the first visible GPU when this build has the CUDA
 // backend and a GPU is visible (CUDA_VISIBLE_DEVICES decides which), else the CPU; cpu forces the CPU; cuda[:N]
 // asks for a GPU and is an error naming the visible count when there is none. Starting a GPU registers the CUDA
 // backend (allocator, streams, copies, ops).
@@ -8,9 +8,9 @@
 
 #include <string>
 
-namespace megaswift::inference {
+namespace megaswift::training {
 
 msw_device choose_device(const std::string& flag);
 std::string device_text(const msw_device& device);  // "CPU", "GPU 0 (NVIDIA H200)"
 
-}  // namespace megaswift::inference
+}  // namespace megaswift::training
