@@ -113,8 +113,8 @@ __device__ __forceinline__ uint32_t pack(float lo, float hi) {
   return r;
 }
 
-// A fragment (16 x 16 at columns 16 kk) from fp32 accumulators c[8 kk'..] laid out as mma C tiles of 8 columns:
-// the C layout of two neighbouring n-tiles is the A layout of one k-step (FlashAttention-2's register reuse).
+// An A fragment (16 x 16) from the fp32 accumulators of two neighbouring 16 x 8 C tiles (columns 0-7 and 8-15):
+// the C layout of the pair is the A layout of one k-step (FlashAttention-2's register reuse), rounded to T.
 template <class T>
 __device__ __forceinline__ void acc_to_a(uint32_t (&a)[4], const float (&c0)[4], const float (&c1)[4]) {
   a[0] = pack<T>(c0[0], c0[1]);

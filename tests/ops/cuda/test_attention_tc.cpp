@@ -163,6 +163,7 @@ struct TcInputs {
 void run_tc_case(const TcCase& c, int32_t dt) {
   INFO(c.name << ", D " << c.d << ", GQA " << c.hq << "/" << c.hkv << " in " << megaswift::host::ops::dtype_short(dt));
   const TcInputs in(c, dt);
+  const KernelChoice automatic(kc::AttentionKernels::automatic);  // whatever MEGASWIFT_ATTENTION_KERNEL says
   const int64_t fwd_calls = kc::attention_tc_forward_calls(), bwd_calls = kc::attention_tc_backward_calls();
   const GpuRun tc = in.gpu(nullptr, true);
   // The case ran on the tensor-core path (two backward calls: the repeat).
