@@ -4,6 +4,7 @@
 // warp, so row reductions are shuffles within a half warp.
 #include <kernels/cuda/attention.hpp>
 #include <kernels/cuda/attention_common.cuh>
+#include <kernels/cuda/attention_tc.hpp>
 #include <kernels/cuda/common.cuh>
 
 #include <cmath>
@@ -502,6 +503,9 @@ void check_geometry(const AttentionGeometry& g, const char* op) {
 void attention_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
                        Dtype kv_dtype, void* out, float* lse, Stream stream) {
   check_geometry(g, "attention_forward");
+  // bf16/f16 without window or softcap: the tensor-core kernels (attention_tc.cu); the rest runs here.
+  if (attention_tc_eligible(g, dtype, kv_dtype, {q, k, v, out}))
+    return attention_tc_forward(g, q, k, v, dtype, out, lse, stream);
   const int64_t tiles = tiles_for(q_bound(g), kBM);
   if (g.n_seqs <= 0 || tiles <= 0) return;
   const dim3 grid = grid_for(g.n_seqs, tiles, g.q_heads, "attention_forward");
@@ -535,6 +539,8 @@ void attention_backward(const AttentionGeometry& g, const void* q, const void* k
                         Stream stream) {
   check_geometry(g, "attention_backward");
   if (g.kv == AttentionKv::cache) throw KernelError("attention_backward: no backward over a KV cache");
+  if (attention_tc_eligible(g, dtype, dtype, {q, k, v, out, dout, dq, dk, dv}))
+    return attention_tc_backward(g, q, k, v, out, lse, dout, dq, dk, dv, dtype, scratch, stream);
   if (g.n_seqs <= 0) return;
   const int64_t q_tiles = tiles_for(q_bound(g), kBM), kv_tiles = tiles_for(kv_bound(g), kBN);
   const int64_t items = attention_q_tokens(g) * g.q_heads;

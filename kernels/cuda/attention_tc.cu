@@ -1,0 +1,737 @@
+// Causal GQA flash attention on tensor cores (attention_tc.hpp), forward and backward, bf16/f16 storage.
+//
+// Building blocks: mma.sync.m16n8k16 (bf16 or f16 operands, fp32 accumulators) fed by ldmatrix from shared memory;
+// tiles of rows (tokens) x head_dim are copied global -> shared with cp.async in 16-byte chunks (zero-filled past
+// the end of a sequence), rows padded to head_dim + 8 elements so that the 8 row addresses of an ldmatrix fall in
+// distinct banks. Every warp owns 16 rows of the block's tile (an mma's M), so row statistics live in the 4
+// threads of an mma quad and reduce with two shuffles. Softmax is in the log2 domain: p = exp2(s * scale * log2e -
+// m'), the scale folded into one fma; lse is written in natural units (m * scale + ln l), as the SIMT kernels.
+//
+// Forward: one block per (sequence, 128-query tile, q head), 8 warps x 16 queries. Q fragments stay in registers;
+// keys and values stream through shared memory in tiles of 64, double-buffered (the next tile's cp.async runs
+// during this tile's math). Per key tile: S = Q K^T (fp32), causal mask only on tiles that cross the diagonal or
+// the end of the keys, online softmax (running max m, running sum l, O rescaled by exp2(m_old - m_new)), P
+// rounded to the storage type and multiplied by V straight from the S accumulators (their layout is the A
+// operand's). out = O / l, lse = m + ln l. Query tiles are visited heaviest (latest) first.
+//
+// Backward (P recomputed from lse, no atomics, so every run gives the same bits): delta = rowsum(dout * out) into
+// the caller's scratch; dq by one kernel over (sequence, 128-query tile, q head), 8 warps x 16 queries, looping
+// over the key tiles the queries see: S = Q K^T, dP = dO V^T, dS = P * (dP - delta), dq += dS K; dk, dv by
+// another over (sequence, 64-key tile, kv head), 4 warps x 16 keys, looping over the q heads of the kv head's
+// group in head order and over the query tiles that see the keys (32 queries per step at head_dim 128, 64 at 64,
+// double-buffered): S^T = K Q^T, dP^T = V dO^T, dv += P^T dO, dk += dS^T Q. Q and dO fragments of the dq kernel
+// and K and V fragments of the dk/dv kernel are re-read from shared memory per k-step to keep the fp32
+// accumulators (dq: 16 x D, dk and dv: 2 x 16 x D per warp) in registers without spills.
+#include <kernels/cuda/attention_tc.hpp>
+#include <kernels/cuda/attention_common.cuh>
+#include <kernels/cuda/common.cuh>
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+namespace megaswift::kernels::cuda {
+namespace {
+
+using attn::seq_view;
+using attn::SeqView;
+
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kLn2 = 0.6931471805599453f;
+
+constexpr int kBM = 128;          // queries per forward / dq block
+constexpr int kBN = 64;           // keys per tile (forward, dq) and per dk/dv block
+constexpr int kQWarps = kBM / 16;  // 8
+constexpr int kKvWarps = kBN / 16; // 4
+
+// Shared-memory row stride in elements: head_dim + 8 (16 bytes) puts consecutive rows 16 bytes apart modulo 128,
+// so ldmatrix's 8 row reads and cp.async's 16-byte writes hit distinct banks.
+template <int D>
+constexpr int kSD = D + 8;
+
+// Queries per step of the dk/dv kernel: 32 at head_dim 128 keeps dk, dv, S^T and dP^T in registers.
+template <int D>
+constexpr int kvq() { return D > 64 ? 32 : 64; }
+
+// ---- PTX wrappers ----
+
+__device__ __forceinline__ unsigned smem_addr(const void* p) { return static_cast<unsigned>(__cvta_generic_to_shared(p)); }
+
+// 16 bytes global -> shared, zero-filled (nothing read) when !ok.
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool ok) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(ok ? 16 : 0)
+               : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
+
+// Four 8x8 b16 matrices; lane l gives the address of row l % 8 of matrix l / 8, register i receives matrix i
+// (thread t holds row t / 4, elements 2 (t % 4) and + 1; transposed with .trans).
+__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+__device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+
+// c += a * b for one m16n8k16 tile: a 16x16 (row major, 4 registers), b 16x8 (2 registers), c 16x8 fp32.
+template <class T>
+__device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  } else {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+}
+
+// Two floats as a pair of T in one register, lo in the low half (the lower column of an mma fragment).
+template <class T>
+__device__ __forceinline__ uint32_t pack(float lo, float hi) {
+  uint32_t r;
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    memcpy(&r, &h, 4);
+  } else {
+    const __half2 h = __floats2half2_rn(lo, hi);
+    memcpy(&r, &h, 4);
+  }
+  return r;
+}
+
+// An A fragment (16 x 16) from the fp32 accumulators of two neighbouring 16 x 8 C tiles (columns 0-7 and 8-15):
+// the C layout of the pair is the A layout of one k-step (FlashAttention-2's register reuse), rounded to T.
+template <class T>
+__device__ __forceinline__ void acc_to_a(uint32_t (&a)[4], const float (&c0)[4], const float (&c1)[4]) {
+  a[0] = pack<T>(c0[0], c0[1]);
+  a[1] = pack<T>(c0[2], c0[3]);
+  a[2] = pack<T>(c1[0], c1[1]);
+  a[3] = pack<T>(c1[2], c1[3]);
+}
+
+// Rows [first, first + rows) of one head of q/k/v-like tensor -> shared (row stride kSD<D>), by all threads of
+// the block asynchronously; rows from `valid` on are zero (past the sequence: finite, and masked or unused).
+template <int D, class T>
+__device__ __forceinline__ void load_tile(T* dst, const T* __restrict__ src, int64_t base, int64_t stride, int64_t first,
+                                          int valid, int rows) {
+  constexpr int C = D / 8;  // 16-byte chunks per row
+  for (int idx = threadIdx.x; idx < rows * C; idx += blockDim.x) {
+    const int r = idx / C, c = idx - r * C;
+    const bool ok = r < valid;
+    // A zero-filled chunk reads nothing; its address is still kept inside the tensor.
+    cp_async16(dst + r * kSD<D> + c * 8, ok ? src + base + (first + r) * stride + c * 8 : src, ok);
+  }
+}
+
+__device__ __forceinline__ float quad_max(float v) {
+  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+__device__ __forceinline__ float quad_sum(float v) {
+  v += __shfl_xor_sync(0xffffffffu, v, 1);
+  return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+
+__device__ __forceinline__ int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+__device__ __forceinline__ int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+// ---- forward ----
+
+template <int D>
+constexpr size_t forward_smem() { return sizeof(uint16_t) * size_t(kBM + 4 * kBN) * kSD<D>; }
+
+template <class T, int D>
+__global__ void __launch_bounds__(kQWarps * 32) tc_forward_kernel(AttentionGeometry g, const T* __restrict__ q,
+                                                                  const T* __restrict__ k, const T* __restrict__ v,
+                                                                  T* __restrict__ out, float* __restrict__ lse,
+                                                                  int64_t tiles) {
+  constexpr int SD = kSD<D>;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T* sQ = reinterpret_cast<T*>(smem_raw);  // kBM x SD
+  T* sK = sQ + kBM * SD;                   // 2 stages x kBN x SD
+  T* sV = sK + 2 * kBN * SD;               // 2 stages x kBN x SD
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const int64_t s = blockIdx.x / tiles;
+  const int h = blockIdx.y, kvh = h / (g.q_heads / g.kv_heads);
+  const SeqView sv = seq_view(g, s);
+  const int64_t off = sv.kv_len - sv.q_len;  // query i sees keys [0, i + off + 1)
+  const float sl2 = g.scale * kLog2e;
+  const int64_t q_at = sv.q_base + int64_t(h) * D, kv_at = sv.kv_base + int64_t(kvh) * D;
+  // Latest tiles (most keys) first; the grid-stride loop covers every tile of a sequence longer than the bound.
+  for (int64_t tile = tiles - 1 - blockIdx.x % tiles; tile * kBM < sv.q_len; tile += tiles) {
+    const int64_t i0 = tile * kBM;
+    const int nq = static_cast<int>(min64(kBM, sv.q_len - i0));
+    const int64_t k_end = max64(0, min64(i0 + nq + off, sv.kv_len));  // keys the tile's last query sees
+    const int n_kt = static_cast<int>((k_end + kBN - 1) / kBN);
+    const int64_t row0 = i0 + warp * 16;  // the warp's first query
+    __syncthreads();  // the previous tile is done with shared memory
+    load_tile<D>(sQ, q, q_at, sv.q_stride, i0, nq, kBM);
+    if (n_kt > 0) {
+      const int nk = static_cast<int>(min64(kBN, sv.kv_len));
+      load_tile<D>(sK, k, kv_at, sv.kv_stride, 0, nk, kBN);
+      load_tile<D>(sV, v, kv_at, sv.kv_stride, 0, nk, kBN);
+    }
+    cp_async_commit();
+
+    uint32_t qf[D / 16][4];
+    float o[D / 8][4];
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.0f;
+
+    for (int kt = 0; kt < n_kt; ++kt) {
+      const int st = kt & 1;
+      const int64_t k0 = int64_t(kt) * kBN;
+      if (kt + 1 < n_kt) {  // prefetch the next key tile into the other stage
+        const int64_t k1 = k0 + kBN;
+        const int nk = static_cast<int>(min64(kBN, sv.kv_len - k1));
+        load_tile<D>(sK + (st ^ 1) * kBN * SD, k, kv_at, sv.kv_stride, k1, nk, kBN);
+        load_tile<D>(sV + (st ^ 1) * kBN * SD, v, kv_at, sv.kv_stride, k1, nk, kBN);
+        cp_async_commit();
+        cp_async_wait<1>();
+      } else {
+        cp_async_wait<0>();
+      }
+      __syncthreads();
+      if (kt == 0) {
+#pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk) ldsm_x4(qf[kk], sQ + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+      }
+      // Keys the warp's last query sees: a warp entirely before this tile skips it.
+      if (k0 < min64(row0 + 16 + off, sv.kv_len)) {
+        const T* tK = sK + st * kBN * SD;
+        const T* tV = sV + st * kBN * SD;
+        float sc[kBN / 8][4];
+#pragma unroll
+        for (int j = 0; j < kBN / 8; ++j) sc[j][0] = sc[j][1] = sc[j][2] = sc[j][3] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk)
+#pragma unroll
+          for (int nb = 0; nb < kBN / 16; ++nb) {
+            uint32_t b[4];
+            ldsm_x4(b, tK + (nb * 16 + lane % 8 + (lane / 16) * 8) * SD + kk * 16 + ((lane / 8) % 2) * 8);
+            mma<T>(sc[2 * nb], qf[kk], b[0], b[1]);
+            mma<T>(sc[2 * nb + 1], qf[kk], b[2], b[3]);
+          }
+        // Mask only where some (query, key) pair of the warp's rows is not allowed: the diagonal or the keys' end.
+        if (!(k0 + kBN <= row0 + off + 1 && k0 + kBN <= sv.kv_len)) {
+#pragma unroll
+          for (int j = 0; j < kBN / 8; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+              const int64_t i = row0 + gr + (e >= 2 ? 8 : 0), key = k0 + j * 8 + 2 * tq + (e & 1);
+              if (key >= min64(i + off + 1, sv.kv_len)) sc[j][e] = -INFINITY;
+            }
+        }
+        float mx[2] = {m[0], m[1]};
+#pragma unroll
+        for (int j = 0; j < kBN / 8; ++j) {
+          mx[0] = fmaxf(mx[0], fmaxf(sc[j][0], sc[j][1]));
+          mx[1] = fmaxf(mx[1], fmaxf(sc[j][2], sc[j][3]));
+        }
+        float ms[2];
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          mx[r] = quad_max(mx[r]);
+          // A row that has seen no key yet (m = -inf) keeps zeros: exp2(-inf - 0) = 0, never -inf - -inf.
+          ms[r] = mx[r] == -INFINITY ? 0.0f : mx[r] * sl2;
+          const float alpha = exp2f(m[r] * sl2 - ms[r]);
+          m[r] = mx[r];
+          l[r] *= alpha;
+#pragma unroll
+          for (int j = 0; j < D / 8; ++j) {
+            o[j][2 * r] *= alpha;
+            o[j][2 * r + 1] *= alpha;
+          }
+        }
+#pragma unroll
+        for (int j = 0; j < kBN / 8; ++j)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            sc[j][e] = exp2f(fmaf(sc[j][e], sl2, -ms[e >> 1]));  // masked: exp2(-inf) = 0
+            l[e >> 1] += sc[j][e];  // this thread's share of the row sum; the quad adds up at the end
+          }
+        // O += P V, P as A fragments straight from the score registers, V^T fragments by ldmatrix.trans.
+#pragma unroll
+        for (int kk = 0; kk < kBN / 16; ++kk) {
+          uint32_t a[4];
+          acc_to_a<T>(a, sc[2 * kk], sc[2 * kk + 1]);
+#pragma unroll
+          for (int nb = 0; nb < D / 16; ++nb) {
+            uint32_t b[4];
+            ldsm_x4_trans(b, tV + (kk * 16 + lane % 8 + ((lane / 8) % 2) * 8) * SD + nb * 16 + (lane / 16) * 8);
+            mma<T>(o[2 * nb], a, b[0], b[1]);
+            mma<T>(o[2 * nb + 1], a, b[2], b[3]);
+          }
+        }
+      }
+      __syncthreads();  // every warp is done with stage st before the next iteration refills it
+    }
+    cp_async_wait<0>();  // no copy of this tile may still be in flight when the next one reuses the buffers
+
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const float lr = quad_sum(l[r]);
+      const int64_t i = row0 + gr + 8 * r;
+      if (i >= sv.q_len) continue;
+      // l = 0 only for a query that sees no key (more queries than keys, which ops.h forbids): zeros, lse -inf.
+      const float inv = lr > 0.0f ? 1.0f / lr : 0.0f;
+      T* dst = out + q_at + i * sv.q_stride + 2 * tq;
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j)
+        *reinterpret_cast<uint32_t*>(dst + j * 8) = pack<T>(o[j][2 * r] * inv, o[j][2 * r + 1] * inv);
+      if (lse && tq == 0) lse[sv.lse_base + i * sv.lse_stride + h] = lr > 0.0f ? (m[r] * sl2 + log2f(lr)) * kLn2 : -INFINITY;
+    }
+  }
+}
+
+// ---- backward ----
+
+// delta[t * Hq + h] = sum_d dout * out, one warp per (token, head) (out and dout are dense (tokens, Hq, D)).
+template <class T>
+__global__ void tc_delta_kernel(const T* __restrict__ out, const T* __restrict__ dout, float* __restrict__ delta,
+                                int64_t items, int D) {
+  const int lane = threadIdx.x % 32;
+  const int64_t warps = int64_t(gridDim.x) * (blockDim.x / 32);
+  for (int64_t it = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32; it < items; it += warps) {
+    float acc = 0.0f;
+    for (int d = lane; d < D; d += 32) acc = fmaf(load(out, it * D + d), load(dout, it * D + d), acc);
+    for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+    if (lane == 0) delta[it] = acc;
+  }
+}
+
+template <int D>
+constexpr size_t dq_smem() { return sizeof(uint16_t) * size_t(2 * kBM + 4 * kBN) * kSD<D>; }
+
+// dq of one (sequence, 128-query tile, q head) over the key tiles its queries see.
+template <class T, int D>
+__global__ void __launch_bounds__(kQWarps * 32) tc_dq_kernel(AttentionGeometry g, const T* __restrict__ q,
+                                                             const T* __restrict__ k, const T* __restrict__ v,
+                                                             const float* __restrict__ lse, const T* __restrict__ dout,
+                                                             const float* __restrict__ delta, T* __restrict__ dq,
+                                                             int64_t tiles) {
+  constexpr int SD = kSD<D>;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T* sQ = reinterpret_cast<T*>(smem_raw);  // kBM x SD
+  T* sO = sQ + kBM * SD;                   // dO, kBM x SD
+  T* sK = sO + kBM * SD;                   // 2 stages x kBN x SD
+  T* sV = sK + 2 * kBN * SD;               // 2 stages x kBN x SD
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const int64_t s = blockIdx.x / tiles;
+  const int h = blockIdx.y, kvh = h / (g.q_heads / g.kv_heads);
+  const SeqView sv = seq_view(g, s);
+  const int64_t off = sv.kv_len - sv.q_len;
+  const float sl2 = g.scale * kLog2e;
+  const int64_t q_at = sv.q_base + int64_t(h) * D, kv_at = sv.kv_base + int64_t(kvh) * D;
+  for (int64_t tile = tiles - 1 - blockIdx.x % tiles; tile * kBM < sv.q_len; tile += tiles) {
+    const int64_t i0 = tile * kBM;
+    const int nq = static_cast<int>(min64(kBM, sv.q_len - i0));
+    const int64_t k_end = max64(0, min64(i0 + nq + off, sv.kv_len));
+    const int n_kt = static_cast<int>((k_end + kBN - 1) / kBN);
+    const int64_t row0 = i0 + warp * 16;
+    __syncthreads();
+    load_tile<D>(sQ, q, q_at, sv.q_stride, i0, nq, kBM);
+    load_tile<D>(sO, dout, q_at, sv.q_stride, i0, nq, kBM);
+    if (n_kt > 0) {
+      const int nk = static_cast<int>(min64(kBN, sv.kv_len));
+      load_tile<D>(sK, k, kv_at, sv.kv_stride, 0, nk, kBN);
+      load_tile<D>(sV, v, kv_at, sv.kv_stride, 0, nk, kBN);
+    }
+    cp_async_commit();
+    // The rows' lse (log2 units) and delta; rows past the sequence get 0 (their Q and dO are 0, so finite).
+    float lse2[2], dl[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int64_t i = row0 + gr + 8 * r;
+      const int64_t at = sv.lse_base + i * sv.lse_stride + h;
+      lse2[r] = i < sv.q_len ? lse[at] * kLog2e : 0.0f;
+      dl[r] = i < sv.q_len ? delta[at] : 0.0f;
+    }
+    float acc[D / 8][4];
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
+
+    for (int kt = 0; kt < n_kt; ++kt) {
+      const int st = kt & 1;
+      const int64_t k0 = int64_t(kt) * kBN;
+      if (kt + 1 < n_kt) {
+        const int64_t k1 = k0 + kBN;
+        const int nk = static_cast<int>(min64(kBN, sv.kv_len - k1));
+        load_tile<D>(sK + (st ^ 1) * kBN * SD, k, kv_at, sv.kv_stride, k1, nk, kBN);
+        load_tile<D>(sV + (st ^ 1) * kBN * SD, v, kv_at, sv.kv_stride, k1, nk, kBN);
+        cp_async_commit();
+        cp_async_wait<1>();
+      } else {
+        cp_async_wait<0>();
+      }
+      __syncthreads();
+      if (k0 < min64(row0 + 16 + off, sv.kv_len)) {
+        const T* tK = sK + st * kBN * SD;
+        const T* tV = sV + st * kBN * SD;
+        float sc[kBN / 8][4], dp[kBN / 8][4];
+#pragma unroll
+        for (int j = 0; j < kBN / 8; ++j)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) sc[j][e] = dp[j][e] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk) {
+          uint32_t qa[4], oa[4];
+          ldsm_x4(qa, sQ + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+          ldsm_x4(oa, sO + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+#pragma unroll
+          for (int nb = 0; nb < kBN / 16; ++nb) {
+            const int at = (nb * 16 + lane % 8 + (lane / 16) * 8) * SD + kk * 16 + ((lane / 8) % 2) * 8;
+            uint32_t b[4];
+            ldsm_x4(b, tK + at);
+            mma<T>(sc[2 * nb], qa, b[0], b[1]);
+            mma<T>(sc[2 * nb + 1], qa, b[2], b[3]);
+            ldsm_x4(b, tV + at);
+            mma<T>(dp[2 * nb], oa, b[0], b[1]);
+            mma<T>(dp[2 * nb + 1], oa, b[2], b[3]);
+          }
+        }
+        const bool full = k0 + kBN <= row0 + off + 1 && k0 + kBN <= sv.kv_len;
+#pragma unroll
+        for (int j = 0; j < kBN / 8; ++j)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int r = e >> 1;
+            const int64_t i = row0 + gr + 8 * r, key = k0 + j * 8 + 2 * tq + (e & 1);
+            // Masked pairs are 0 by selection, not by exp2 (lse may be -inf for a row that sees nothing).
+            const bool ok = full || key < min64(i + off + 1, sv.kv_len);
+            const float p = ok ? exp2f(fmaf(sc[j][e], sl2, -lse2[r])) : 0.0f;
+            sc[j][e] = p * (dp[j][e] - dl[r]);  // dS
+          }
+        // dq += dS K: dS as A fragments from registers, K (keys x channels) as B by ldmatrix.trans.
+#pragma unroll
+        for (int kk = 0; kk < kBN / 16; ++kk) {
+          uint32_t a[4];
+          acc_to_a<T>(a, sc[2 * kk], sc[2 * kk + 1]);
+#pragma unroll
+          for (int nb = 0; nb < D / 16; ++nb) {
+            uint32_t b[4];
+            ldsm_x4_trans(b, tK + (kk * 16 + lane % 8 + ((lane / 8) % 2) * 8) * SD + nb * 16 + (lane / 16) * 8);
+            mma<T>(acc[2 * nb], a, b[0], b[1]);
+            mma<T>(acc[2 * nb + 1], a, b[2], b[3]);
+          }
+        }
+      }
+      __syncthreads();
+    }
+    cp_async_wait<0>();
+
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int64_t i = row0 + gr + 8 * r;
+      if (i >= sv.q_len) continue;
+      T* dst = dq + q_at + i * sv.q_stride + 2 * tq;
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j)
+        *reinterpret_cast<uint32_t*>(dst + j * 8) = pack<T>(g.scale * acc[j][2 * r], g.scale * acc[j][2 * r + 1]);
+    }
+  }
+}
+
+template <int D>
+constexpr size_t dkdv_smem() {
+  return sizeof(uint16_t) * size_t(2 * kBN + 4 * kvq<D>()) * kSD<D> + sizeof(float) * 4 * kvq<D>();
+}
+
+// dk, dv of one (sequence, 64-key tile, kv head): over the group's q heads in head order, and over the steps of
+// BQ queries that see the tile's keys. Warp w owns keys c0 + 16 w .. + 15.
+template <class T, int D>
+__global__ void __launch_bounds__(kKvWarps * 32) tc_dkdv_kernel(AttentionGeometry g, const T* __restrict__ q,
+                                                                const T* __restrict__ k, const T* __restrict__ v,
+                                                                const float* __restrict__ lse, const T* __restrict__ dout,
+                                                                const float* __restrict__ delta, T* __restrict__ dk,
+                                                                T* __restrict__ dv, int64_t tiles) {
+  constexpr int SD = kSD<D>;
+  constexpr int BQ = kvq<D>();
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T* sK = reinterpret_cast<T*>(smem_raw);  // kBN x SD
+  T* sV = sK + kBN * SD;                   // kBN x SD
+  T* sQ = sV + kBN * SD;                   // 2 stages x BQ x SD
+  T* sO = sQ + 2 * BQ * SD;                // dO, 2 stages x BQ x SD
+  float* sL = reinterpret_cast<float*>(sO + 2 * BQ * SD);  // lse * log2e, 2 stages x BQ
+  float* sD = sL + 2 * BQ;                                 // delta, 2 stages x BQ
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const int64_t s = blockIdx.x / tiles;
+  const int kvh = blockIdx.y, group = g.q_heads / g.kv_heads;
+  const SeqView sv = seq_view(g, s);
+  const int64_t off = sv.kv_len - sv.q_len;
+  const float sl2 = g.scale * kLog2e;
+  const int64_t kv_at = sv.kv_base + int64_t(kvh) * D;
+  for (int64_t tile = blockIdx.x % tiles; tile * kBN < sv.kv_len; tile += tiles) {
+    const int64_t c0 = tile * kBN;
+    const int nk = static_cast<int>(min64(kBN, sv.kv_len - c0));
+    const int64_t j0 = c0 + warp * 16;  // the warp's first key
+    // Queries that see a key of the tile: from the one at the tile's first key's position to the end.
+    const int64_t i_lo = max64(0, c0 - off), i_hi = sv.q_len;
+    const int64_t per_head = i_lo < i_hi ? (i_hi - i_lo + BQ - 1) / BQ : 0;
+    const int64_t n_steps = per_head * group;
+    // Step n: q head kvh * group + n / per_head, queries from i_lo + (n % per_head) * BQ.
+    auto load_step = [&](int64_t n, int st) {
+      const int h = kvh * group + static_cast<int>(n / per_head);
+      const int64_t i0 = i_lo + (n % per_head) * BQ;
+      const int nq = static_cast<int>(min64(BQ, i_hi - i0));
+      const int64_t q_at = sv.q_base + int64_t(h) * D;
+      load_tile<D>(sQ + st * BQ * SD, q, q_at, sv.q_stride, i0, nq, BQ);
+      load_tile<D>(sO + st * BQ * SD, dout, q_at, sv.q_stride, i0, nq, BQ);
+      for (int r = threadIdx.x; r < BQ; r += blockDim.x) {
+        const int64_t at = sv.lse_base + (i0 + r) * sv.lse_stride + h;
+        sL[st * BQ + r] = r < nq ? lse[at] * kLog2e : 0.0f;
+        sD[st * BQ + r] = r < nq ? delta[at] : 0.0f;
+      }
+    };
+    __syncthreads();
+    load_tile<D>(sK, k, kv_at, sv.kv_stride, c0, nk, kBN);
+    load_tile<D>(sV, v, kv_at, sv.kv_stride, c0, nk, kBN);
+    if (n_steps > 0) load_step(0, 0);
+    cp_async_commit();
+
+    float ak[D / 8][4], av[D / 8][4];
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) ak[j][e] = av[j][e] = 0.0f;
+
+    for (int64_t n = 0; n < n_steps; ++n) {
+      const int st = static_cast<int>(n & 1);
+      if (n + 1 < n_steps) {
+        load_step(n + 1, st ^ 1);
+        cp_async_commit();
+        cp_async_wait<1>();
+      } else {
+        cp_async_wait<0>();
+      }
+      __syncthreads();
+      const int64_t i0 = i_lo + (n % per_head) * BQ;
+      // A warp whose first key comes after the step's last query's position (or past the keys) sees nothing.
+      if (j0 < sv.kv_len && j0 <= i0 + BQ - 1 + off) {
+        const T* tQ = sQ + st * BQ * SD;
+        const T* tO = sO + st * BQ * SD;
+        const float* tL = sL + st * BQ;
+        const float* tD = sD + st * BQ;
+        float sc[BQ / 8][4], dp[BQ / 8][4];
+#pragma unroll
+        for (int j = 0; j < BQ / 8; ++j)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) sc[j][e] = dp[j][e] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk) {
+          uint32_t ka[4], va[4];
+          ldsm_x4(ka, sK + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+          ldsm_x4(va, sV + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+#pragma unroll
+          for (int nb = 0; nb < BQ / 16; ++nb) {
+            const int at = (nb * 16 + lane % 8 + (lane / 16) * 8) * SD + kk * 16 + ((lane / 8) % 2) * 8;
+            uint32_t b[4];
+            ldsm_x4(b, tQ + at);
+            mma<T>(sc[2 * nb], ka, b[0], b[1]);  // S^T = K Q^T
+            mma<T>(sc[2 * nb + 1], ka, b[2], b[3]);
+            ldsm_x4(b, tO + at);
+            mma<T>(dp[2 * nb], va, b[0], b[1]);  // dP^T = V dO^T
+            mma<T>(dp[2 * nb + 1], va, b[2], b[3]);
+          }
+        }
+        const bool full = j0 + 15 <= i0 + off && i0 + BQ <= sv.q_len && j0 + 16 <= sv.kv_len;
+#pragma unroll
+        for (int j = 0; j < BQ / 8; ++j)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int qi = j * 8 + 2 * tq + (e & 1);
+            const int64_t i = i0 + qi, key = j0 + gr + (e >= 2 ? 8 : 0);
+            const bool ok = full || (i < sv.q_len && key < sv.kv_len && key <= i + off);
+            const float p = ok ? exp2f(fmaf(sc[j][e], sl2, -tL[qi])) : 0.0f;
+            sc[j][e] = p;                   // P^T
+            dp[j][e] = p * (dp[j][e] - tD[qi]);  // dS^T
+          }
+        // dv += P^T dO, dk += dS^T Q: the A fragments from registers, dO and Q (queries x channels) by .trans.
+#pragma unroll
+        for (int kk = 0; kk < BQ / 16; ++kk) {
+          uint32_t pa[4], da[4];
+          acc_to_a<T>(pa, sc[2 * kk], sc[2 * kk + 1]);
+          acc_to_a<T>(da, dp[2 * kk], dp[2 * kk + 1]);
+#pragma unroll
+          for (int nb = 0; nb < D / 16; ++nb) {
+            const int at = (kk * 16 + lane % 8 + ((lane / 8) % 2) * 8) * SD + nb * 16 + (lane / 16) * 8;
+            uint32_t b[4];
+            ldsm_x4_trans(b, tO + at);
+            mma<T>(av[2 * nb], pa, b[0], b[1]);
+            mma<T>(av[2 * nb + 1], pa, b[2], b[3]);
+            ldsm_x4_trans(b, tQ + at);
+            mma<T>(ak[2 * nb], da, b[0], b[1]);
+            mma<T>(ak[2 * nb + 1], da, b[2], b[3]);
+          }
+        }
+      }
+      __syncthreads();
+    }
+    cp_async_wait<0>();
+
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int64_t key = j0 + gr + 8 * r;
+      if (key >= c0 + nk) continue;
+      const int64_t at = kv_at + key * sv.kv_stride + 2 * tq;
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j) {
+        *reinterpret_cast<uint32_t*>(dk + at + j * 8) = pack<T>(g.scale * ak[j][2 * r], g.scale * ak[j][2 * r + 1]);
+        *reinterpret_cast<uint32_t*>(dv + at + j * 8) = pack<T>(av[j][2 * r], av[j][2 * r + 1]);
+      }
+    }
+  }
+}
+
+// ---- launching ----
+
+std::atomic<int> g_choice{-1};  // -1: not read from the environment yet
+std::atomic<int64_t> g_forward_calls{0}, g_backward_calls{0};
+
+int64_t tiles_for(int64_t len, int64_t tile) { return (len + tile - 1) / tile; }
+
+dim3 grid_for(int64_t n_seqs, int64_t tiles, int32_t heads, const char* kernel) {
+  const int64_t x = n_seqs * tiles;
+  if (x > 0x7fffffffLL || heads > 65535)
+    throw KernelError(std::string(kernel) + ": " + std::to_string(x) + " x " + std::to_string(heads) +
+                      " blocks are more than a grid holds");
+  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(heads));
+}
+
+template <class K>
+void allow_smem(K kernel, size_t bytes, const char* name) {
+  // Above 48 KiB a kernel must opt in to dynamic shared memory (per device: set on every launch, it is cheap).
+  const cudaError_t rc = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
+  if (rc != cudaSuccess) throw KernelError(std::string(name) + ": " + std::to_string(bytes) + " bytes of shared memory: " + cudaGetErrorString(rc));
+}
+
+// Grid bounds on the sequences' lengths (the blocks loop past them), as the SIMT launchers.
+int64_t q_bound(const AttentionGeometry& g) {
+  if (!g.q_packed) return g.q_len;
+  return g.max_q > 0 && g.max_q < g.q_rows ? g.max_q : g.q_rows;
+}
+int64_t kv_bound(const AttentionGeometry& g) {
+  if (g.kv == AttentionKv::batched) return g.kv_len;
+  return g.max_kv > 0 && g.max_kv < g.kv_rows ? g.max_kv : g.kv_rows;
+}
+
+// Calls f(T{}, integral_constant<D>) for the eligible dtypes and head dims.
+template <class F>
+void dispatch_tc(Dtype dtype, int32_t head_dim, F&& f) {
+  auto with_d = [&](auto t) {
+    if (head_dim == 64) return f(t, std::integral_constant<int, 64>{});
+    if (head_dim == 128) return f(t, std::integral_constant<int, 128>{});
+    throw KernelError("attention (tensor cores): head_dim " + std::to_string(head_dim) + " is not 64 or 128");
+  };
+  if (dtype == Dtype::bf16) return with_d(__nv_bfloat16{});
+  if (dtype == Dtype::f16) return with_d(__half{});
+  throw KernelError("attention (tensor cores): the dtype is not bf16 or f16");
+}
+
+}  // namespace
+
+AttentionKernels attention_kernels() {
+  int c = g_choice.load();
+  if (c < 0) {
+    const char* env = std::getenv("MEGASWIFT_ATTENTION_KERNEL");
+    if (!env || !*env || std::strcmp(env, "auto") == 0 || std::strcmp(env, "tc") == 0) {
+      c = static_cast<int>(AttentionKernels::automatic);
+    } else if (std::strcmp(env, "simt") == 0) {
+      c = static_cast<int>(AttentionKernels::simt);
+    } else {
+      throw KernelError(std::string("MEGASWIFT_ATTENTION_KERNEL=") + env + ": expected simt, tc or auto");
+    }
+    int expected = -1;
+    g_choice.compare_exchange_strong(expected, c);  // a set_attention_kernels in between wins
+    c = g_choice.load();
+  }
+  return static_cast<AttentionKernels>(c);
+}
+
+void set_attention_kernels(AttentionKernels choice) { g_choice.store(static_cast<int>(choice)); }
+
+int64_t attention_tc_forward_calls() { return g_forward_calls.load(); }
+int64_t attention_tc_backward_calls() { return g_backward_calls.load(); }
+
+bool attention_tc_eligible(const AttentionGeometry& g, Dtype dtype, Dtype kv_dtype,
+                           std::initializer_list<const void*> tensors) {
+  if (attention_kernels() != AttentionKernels::automatic) return false;
+  if ((dtype != Dtype::bf16 && dtype != Dtype::f16) || kv_dtype != dtype) return false;
+  if (g.kv != AttentionKv::batched && g.kv != AttentionKv::packed) return false;
+  if (g.head_dim != 64 && g.head_dim != 128) return false;
+  if (g.window_left != 0 || g.softcap != 0.0f) return false;
+  // The kernels scale the running maximum instead of every score: that needs a positive scale.
+  if (!(g.scale > 0.0f) || !std::isfinite(g.scale)) return false;
+  if (g.q_heads <= 0 || g.kv_heads <= 0 || g.q_heads % g.kv_heads != 0) return false;
+  // 16-byte chunks: rows are multiples of 8 elements apart (head_dim is), so aligned bases suffice.
+  for (const void* p : tensors)
+    if (reinterpret_cast<uintptr_t>(p) % 16 != 0) return false;
+  return true;
+}
+
+void attention_tc_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
+                          void* out, float* lse, Stream stream) {
+  g_forward_calls.fetch_add(1);
+  const int64_t tiles = tiles_for(q_bound(g), kBM);
+  if (g.n_seqs <= 0 || tiles <= 0) return;
+  const dim3 grid = grid_for(g.n_seqs, tiles, g.q_heads, "attention_forward (tensor cores)");
+  dispatch_tc(dtype, g.head_dim, [&](auto t, auto dc) {
+    using T = decltype(t);
+    constexpr int D = decltype(dc)::value;
+    auto kernel = tc_forward_kernel<T, D>;
+    allow_smem(kernel, forward_smem<D>(), "attention_forward (tensor cores)");
+    kernel<<<grid, kQWarps * 32, forward_smem<D>(), stream_of(stream)>>>(
+        g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, tiles);
+  });
+  check_launch("attention_forward (tensor cores)");
+}
+
+void attention_tc_backward(const AttentionGeometry& g, const void* q, const void* k, const void* v, const void* out,
+                           const float* lse, const void* dout, void* dq, void* dk, void* dv, Dtype dtype,
+                           float* scratch, Stream stream) {
+  g_backward_calls.fetch_add(1);
+  if (g.n_seqs <= 0) return;
+  const int64_t q_tiles = tiles_for(q_bound(g), kBM), kv_tiles = tiles_for(kv_bound(g), kBN);
+  const int64_t items = attention_q_tokens(g) * g.q_heads;
+  dispatch_tc(dtype, g.head_dim, [&](auto t, auto dc) {
+    using T = decltype(t);
+    constexpr int D = decltype(dc)::value;
+    if (items > 0) {
+      tc_delta_kernel<T><<<blocks_for(items, 8), 256, 0, stream_of(stream)>>>(
+          static_cast<const T*>(out), static_cast<const T*>(dout), scratch, items, D);
+    }
+    if (q_tiles > 0) {
+      auto kernel = tc_dq_kernel<T, D>;
+      allow_smem(kernel, dq_smem<D>(), "attention_backward (tensor cores, dq)");
+      kernel<<<grid_for(g.n_seqs, q_tiles, g.q_heads, "attention_backward (tensor cores)"), kQWarps * 32, dq_smem<D>(),
+               stream_of(stream)>>>(g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), lse,
+                                    static_cast<const T*>(dout), scratch, static_cast<T*>(dq), q_tiles);
+    }
+    if (kv_tiles > 0) {
+      auto kernel = tc_dkdv_kernel<T, D>;
+      allow_smem(kernel, dkdv_smem<D>(), "attention_backward (tensor cores, dk, dv)");
+      kernel<<<grid_for(g.n_seqs, kv_tiles, g.kv_heads, "attention_backward (tensor cores)"), kKvWarps * 32,
+               dkdv_smem<D>(), stream_of(stream)>>>(g, static_cast<const T*>(q), static_cast<const T*>(k),
+                                                    static_cast<const T*>(v), lse, static_cast<const T*>(dout), scratch,
+                                                    static_cast<T*>(dk), static_cast<T*>(dv), kv_tiles);
+    }
+  });
+  check_launch("attention_backward (tensor cores)");
+}
+
+}  // namespace megaswift::kernels::cuda

@@ -1,0 +1,43 @@
+// The tensor-core path of the CUDA attention (attention_forward / attention_backward of attention.hpp, same
+// semantics and the same lse): bf16/f16 operands on mma.sync tensor cores with fp32 accumulators and an fp32
+// online softmax, FlashAttention-2 style (see attention_tc.cu for the algorithm and tiling). attention.cu's
+// launchers take this path when attention_tc_eligible() says so and the fp32 SIMT kernels otherwise.
+#pragma once
+
+#include <kernels/cuda/attention.hpp>
+
+#include <cstdint>
+#include <initializer_list>
+
+namespace megaswift::kernels::cuda {
+
+// Which kernels attention_forward / attention_backward run: `automatic` takes the tensor-core path wherever it is
+// eligible, `simt` always the fp32 SIMT kernels. The initial choice comes from the environment variable
+// MEGASWIFT_ATTENTION_KERNEL, read once ("simt" -> simt; unset, "", "auto" or "tc" -> automatic; anything else
+// is a KernelError at the first attention launch). Tests and benchmarks comparing both paths in one process set
+// it with set_attention_kernels (not meant for concurrent use with running launches on other host threads).
+enum class AttentionKernels : int32_t { automatic = 0, simt = 1 };
+AttentionKernels attention_kernels();
+void set_attention_kernels(AttentionKernels choice);
+
+// Whether the tensor-core kernels take this call: automatic choice, dtype bf16 or f16 with kv_dtype equal to it,
+// kv batched or packed (not a cache), head_dim 64 or 128, no window, no softcap, a positive finite scale, and
+// every tensor pointer 16-byte aligned (the kernels move 16-byte chunks with cp.async; NULL pointers are not
+// checked, a forward's lse may be NULL). Anything else runs the SIMT kernels.
+bool attention_tc_eligible(const AttentionGeometry& g, Dtype dtype, Dtype kv_dtype,
+                           std::initializer_list<const void*> tensors);
+
+// The tensor-core launchers; the caller checked attention_tc_eligible. Same contracts as attention_forward and
+// attention_backward (the backward writes rowsum(dout * out) into `scratch`, attention_backward_scratch floats).
+void attention_tc_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
+                          void* out, float* lse, Stream stream);
+void attention_tc_backward(const AttentionGeometry& g, const void* q, const void* k, const void* v, const void* out,
+                           const float* lse, const void* dout, void* dq, void* dk, void* dv, Dtype dtype,
+                           float* scratch, Stream stream);
+
+// Calls of attention_tc_forward and attention_tc_backward so far in this process (tests check that a case
+// really ran on the tensor-core path rather than falling back).
+int64_t attention_tc_forward_calls();
+int64_t attention_tc_backward_calls();
+
+}  // namespace megaswift::kernels::cuda
