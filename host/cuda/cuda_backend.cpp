@@ -5,6 +5,7 @@
 #include "host/core/events.hpp"
 #include "host/core/status.hpp"
 #include "host/cuda/caching_allocator.hpp"
+#include "host/cuda/event_timer.hpp"
 #include "host/ops/cuda/cuda_table.hpp"
 
 #include <cuda_runtime.h>
@@ -148,6 +149,7 @@ void register_cuda_backend() {
                                             cuda_stream_wait_event, cuda_event_synchronize, cuda_stream_synchronize});
   register_device_copy(MSW_DEVICE_CUDA, {cuda_to_device, cuda_to_host});
   ops::install_device_ops(MSW_DEVICE_CUDA, &ops::cuda_impl::cuda_op_table());
+  register_event_timer();  // per-op timing marks, used only while the op profiler is on
 }
 
 }  // namespace megaswift::host::cuda

@@ -4,6 +4,7 @@
 #include "host/core/status.hpp"
 #include "host/ops/cpu_ops.hpp"
 #include "host/ops/device_ops.hpp"
+#include "host/ops/op_profiler.hpp"
 #include "host/ops/tensor_args.hpp"
 
 #include "kernels/cpu/threading.hpp"
@@ -61,11 +62,15 @@ msw_status* dispatch(const char* op, const msw_exec_ctx* ctx, const A* args, siz
       if (!impl)
         return error(MSW_STATUS_UNSUPPORTED, std::string("the ") + device_name(ctx->device.type) +
                                                  " backend has no kernel for this op yet");
+      // MEGASWIFT_PROFILE_OPS / --profile: events around the launch on the call's stream (one branch when off).
+      ops::OpTimer timer(op, ctx->device,
+                         ctx->struct_size >= MSW_SIZE_THROUGH(msw_exec_ctx, stream) ? ctx->stream : nullptr);
       impl(*ctx, a);
       return nullptr;
     }
     if (ctx->num_threads >= 1 && ctx->num_threads != kernels::cpu::num_threads())
       kernels::cpu::set_num_threads(ctx->num_threads);
+    ops::OpTimer timer(op, msw_device{MSW_DEVICE_CPU, 0}, nullptr);  // the CPU's ops are synchronous: wall time
     cpu(*ctx, a);
     return nullptr;
   } catch (const ops::OpError& e) {
