@@ -120,6 +120,13 @@ ChatEngine::ChatEngine(const config::ParsedArgs& a, const host::PluginRegistry& 
   ro.device = training::choose_device(a.get<std::string>("device"));
   ro.seed = static_cast<uint64_t>(a.get<int64_t>("seed"));
   ro.num_threads = static_cast<int>(a.get<int64_t>("num_threads"));
+  // On a GPU the weights compute in the model's dtype (--torch_dtype, else config.json's), as transformers loads
+  // them; the CPU decodes in fp32, its kernels' precision.
+  if (ro.device.type != MSW_DEVICE_CPU) {
+    const json& td = a.at("torch_dtype");
+    const std::string dtype = td.is_string() ? td.get<std::string>() : dir.config.value("torch_dtype", dir.config.value("dtype", std::string("float32")));
+    if (dtype == "bfloat16") ro.compute_dtype = MSW_DTYPE_BF16;
+  }
   model_ = std::make_unique<host::ModelRunner>(training::build_model(registry, model_dir_, ckpt ? &*ckpt : nullptr, ro, false));
   max_positions_ = model_->info().max_position_embeddings;
 

@@ -98,13 +98,14 @@ void KvDecoder::plan(int64_t tokens, int64_t max_new, int64_t heads) {
   // Layers plan as under full recompute (model.h: layer_decode keeps nothing); the head runs on `heads` rows.
   const host::ModelRunner::Memory body = model_.memory(1, tokens, true, max_new, true);
   const host::ModelRunner::Memory head = model_.memory(heads, 1, false, 0, false);
-  const uint64_t hidden = static_cast<uint64_t>(tokens * h) * sizeof(float);
+  const uint64_t act = msw_dtype_size(model_.compute_dtype());  // hidden states are in the compute dtype
+  const uint64_t hidden = static_cast<uint64_t>(tokens * h) * act;
   ensure(hidden_a_, device, hidden);
   ensure(hidden_b_, device, hidden);
   ensure(embedding_saved_, device, body.embedding_saved);
   ensure(head_saved_, device, head.head_saved);
   ensure(workspace_, device, std::max(body.workspace, head.workspace));
-  ensure(last_hidden_, device, static_cast<uint64_t>(heads * h) * sizeof(float));
+  ensure(last_hidden_, device, static_cast<uint64_t>(heads * h) * act);
   ensure(logits_, device, static_cast<uint64_t>(heads * model_.info().padded_vocab_size) * sizeof(float));
 }
 
@@ -168,7 +169,9 @@ std::vector<std::vector<float>> KvDecoder::append(const std::vector<std::vector<
     c.training = 0;
     return c;
   };
-  msw_tensor a = hidden_a_.tensor(MSW_DTYPE_F32, {total, 1, h}), b = hidden_b_.tensor(MSW_DTYPE_F32, {total, 1, h});
+  const int32_t act = model_.compute_dtype();
+  const uint64_t act_bytes = msw_dtype_size(act);
+  msw_tensor a = hidden_a_.tensor(act, {total, 1, h}), b = hidden_b_.tensor(act, {total, 1, h});
   {
     msw_model_call c = base_call();
     const auto& p = model_.part_values(MSW_MODEL_PART_EMBEDDING);
@@ -199,10 +202,10 @@ std::vector<std::vector<float>> KvDecoder::append(const std::vector<std::vector<
     const int64_t row = cu[static_cast<size_t>(last_rows[static_cast<size_t>(k)]) + 1] - 1;
     msw_copy_args cp{};
     cp.struct_size = sizeof(cp);
-    cp.src = tensor_over(a.data, device, MSW_DTYPE_F32, {h});
-    cp.src.byte_offset = static_cast<uint64_t>(row * h) * sizeof(float);
-    cp.dst = tensor_over(last_hidden_.data(), device, MSW_DTYPE_F32, {h});
-    cp.dst.byte_offset = static_cast<uint64_t>(k * h) * sizeof(float);
+    cp.src = tensor_over(a.data, device, act, {h});
+    cp.src.byte_offset = static_cast<uint64_t>(row * h) * act_bytes;
+    cp.dst = tensor_over(last_hidden_.data(), device, act, {h});
+    cp.dst.byte_offset = static_cast<uint64_t>(k * h) * act_bytes;
     host::throw_if_error(host::ops_api().copy(&ctx, &cp), who + ": gathering the last hidden states");
   }
   msw_model_batch hb{};
@@ -217,7 +220,7 @@ std::vector<std::vector<float>> KvDecoder::append(const std::vector<std::vector<
     c.params = p.data();
     c.param_count = p.size();
     c.saved = head_saved_.bytes();
-    c.input = last_hidden_.tensor(MSW_DTYPE_F32, {1, heads, h});
+    c.input = last_hidden_.tensor(act, {1, heads, h});
     c.logits = logits_.tensor(MSW_DTYPE_F32, {1, heads, vp});
     c.loss_sum = loss_sum_.tensor(MSW_DTYPE_F64, {});
     c.token_count = token_count_.tensor(MSW_DTYPE_I64, {});

@@ -109,19 +109,26 @@ json checkpoint_args(const config::ParsedArgs& a, const host::ModelRunner& runne
 }
 
 // The compute dtype of the run: bf16 mixed precision on a GPU under --bf16; fp32 on the CPU (the reference
-// precision: its kernels gain nothing from 16-bit storage) and without --bf16.
-int32_t compute_dtype(const config::ParsedArgs& a, const msw_device& device) {
-  const bool bf16 = flag(a, "bf16"), fp16 = flag(a, "fp16");
+// precision: its kernels gain nothing from 16-bit storage) and without --bf16. With neither --torch_dtype nor
+// --bf16/--fp16 given, the model's config.json decides (torch_dtype, or transformers 5's dtype), as ms-swift does.
+int32_t compute_dtype(const config::ParsedArgs& a, const msw_device& device, const json& hf_config) {
+  bool bf16 = flag(a, "bf16"), fp16 = flag(a, "fp16");
+  if (a.at("torch_dtype").is_null() && !bf16 && !fp16) {
+    const json& d = hf_config.contains("torch_dtype") ? hf_config["torch_dtype"] : hf_config.value("dtype", json());
+    bf16 = d == "bfloat16";
+    fp16 = d == "float16";
+  }
   if (device.type == MSW_DEVICE_CPU) {
     if (bf16 || fp16)
-      spdlog::warn("--{} true: this run is on the CPU, which computes in fp32 (16-bit weights and activations are "
-                   "the GPU's); the losses are the fp32 reference's",
-                   bf16 ? "bf16" : "fp16");
+      spdlog::info("{} weights (--{}, --torch_dtype or the model's config.json): this run is on the CPU, which computes "
+                   "in fp32 (16-bit weights and activations are the GPU's); the losses are the fp32 reference's",
+                   bf16 ? "bf16" : "fp16", bf16 ? "bf16" : "fp16");
     return MSW_DTYPE_F32;
   }
   if (fp16)
     throw host::HostError(MSW_STATUS_UNSUPPORTED,
-                          "--fp16 true: fp16 training needs dynamic loss scaling, which this build does not have yet; "
+                          "fp16 (--fp16 true, --torch_dtype float16 or the model's config.json): fp16 training needs "
+                          "dynamic loss scaling, which this build does not have yet; "
                           "train in bf16 (--bf16 true, or --torch_dtype bfloat16), which needs none, or in fp32 "
                           "(--torch_dtype float32)");
   return bf16 ? MSW_DTYPE_BF16 : MSW_DTYPE_F32;
@@ -174,8 +181,8 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   ro.layout = layout_of(args);
   ro.num_threads = 0;
   ro.device = choose_device(args.get<std::string>("device"));
-  ro.compute_dtype = compute_dtype(args, ro.device);
   const json hf_config = json::parse(host::read_text_file(model_dir / "config.json", "model config"));
+  ro.compute_dtype = compute_dtype(args, ro.device, hf_config);
   std::optional<host::ModelRunner> runner;
   runner.emplace(build_model(registry, model_dir, ckpt ? &*ckpt : nullptr, ro, pt));
   if (runner->exec_ctx().device.type == MSW_DEVICE_CPU)

@@ -6,6 +6,11 @@
 #include "host/training/step_dump.hpp"
 #include "host/training/stop_signal.hpp"
 
+#ifdef MEGASWIFT_HAVE_CUDA
+#include "host/cuda/caching_allocator.hpp"
+#include "host/cuda/cuda_backend.hpp"
+#endif
+
 #include <spdlog/spdlog.h>
 
 #include <sys/resource.h>
@@ -50,6 +55,14 @@ uint64_t peak_host_memory_bytes() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<uint64_t>(u.ru_maxrss) * 1024;  // kilobytes on Linux
+}
+
+uint64_t peak_memory_bytes(const msw_device& device) {
+#ifdef MEGASWIFT_HAVE_CUDA
+  if (device.type == MSW_DEVICE_CUDA) return host::cuda::device_allocator().stats(device.id).peak_bytes_in_use;
+#endif
+  (void)device;
+  return peak_host_memory_bytes();
 }
 
 // What the log aggregates between two log lines, and over the run.
@@ -169,7 +182,7 @@ void Trainer::log_interval(int64_t iteration, const Totals& t) {
                       t.last.lr, options_.global_batch_size, loss, t.last.grad_norm);
   if (options_.log_params_norm) line += fmt::format(" | params norm: {:.3f}", parts_.optimizer->params_norm());
   line += fmt::format(" | number of skipped iterations: {:3d} | peak memory (GB): {:.2f} | engine time: {:.1f}%", t.skipped,
-                      static_cast<double>(peak_host_memory_bytes()) / 1e9,
+                      static_cast<double>(peak_memory_bytes(parts_.runner->exec_ctx().device)) / 1e9,
                       t.run_seconds > 0 ? 100.0 * t.engine_seconds / t.run_seconds : 0.0);
   spdlog::info("{}", line);
 }
@@ -223,7 +236,7 @@ TrainingResult Trainer::run() {
       tb->add_scalar("batch-size", static_cast<double>(options_.global_batch_size), iteration);
       tb->add_scalar("iteration-time", result.steps.size() ? totals.seconds / std::max<int64_t>(1, totals.steps) : 0.0, iteration);
       if (options_.log_memory_to_tensorboard)
-        tb->add_scalar("mem-max-allocated-bytes", static_cast<double>(peak_host_memory_bytes()), iteration);
+        tb->add_scalar("mem-max-allocated-bytes", static_cast<double>(peak_memory_bytes(parts_.runner->exec_ctx().device)), iteration);
     }
     if (iteration % options_.log_interval == 0 || iteration == options_.train_iters) {
       if (bar) std::fputc('\n', stderr);

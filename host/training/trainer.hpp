@@ -106,7 +106,10 @@ class Trainer {
   std::unique_ptr<StepDump> dump_;  // MEGASWIFT_DUMP_STEPS
 };
 
-// The peak resident memory of this process in bytes (CPU runs; the CUDA backend reports device memory itself).
+// The peak resident memory of this process in bytes.
 uint64_t peak_host_memory_bytes();
+// The peak of the run's memory on `device`: the caching allocator's peak bytes in use on a GPU (Megatron's
+// mem-max-allocated-bytes), the process's peak resident memory on the CPU.
+uint64_t peak_memory_bytes(const msw_device& device);
 
 }  // namespace megaswift::training

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""CPU decode baseline for `swift infer`: HF transformers' greedy generation speed on the CPU, in fp32.
+"""Decode baseline for `swift infer`: HF transformers' greedy generation speed on the CPU in fp32 (default), or on a
+GPU with --device cuda (and --dtype bfloat16, as GPU users load Qwen models).
 
 This is the independent reference (PyTorch + transformers, not our code) that Megaswift's inference benchmarks are
 compared with. It measures, for one model on this machine's CPU:
@@ -110,13 +111,26 @@ def decode_rates(batch, new_tokens, total_s, prefill_s, prompt_len):
             "decode_tok_s": batch * (new_tokens - 1) / decode_s, "prefill_tok_s": batch * prompt_len / prefill_s}
 
 
+# Where the model runs (--device) and in which dtype (--dtype); set once by main().
+DEVICE = "cpu"
+DTYPE = "float32"
+
+
+def sync():
+    """Waits for the GPU's queued work, so wall-clock times cover it (a no-op on the CPU)."""
+    if DEVICE != "cpu":
+        torch.cuda.synchronize()
+
+
 def random_ids(generator, batch, length, vocab_size):
-    return torch.randint(FIRST_PROMPT_ID, vocab_size, (batch, length), generator=generator, dtype=torch.long)
+    ids = torch.randint(FIRST_PROMPT_ID, vocab_size, (batch, length), generator=generator, dtype=torch.long)
+    return ids.to(DEVICE)
 
 
 def format_table(result):
     lines = [f"{result['model']['source']}: {result['model']['parameters'] / 1e6:.1f}M parameters, "
-             f"{result['model']['attn_implementation']}, fp32, {result['machine']['threads']} threads on "
+             f"{result['model']['attn_implementation']}, {result['model']['dtype']} on {result['model']['device']}, "
+             f"{result['machine']['threads']} threads on "
              f"{result['machine']['cpu']}",
              f"prompt {result['settings']['prompt_len']} tokens, {result['settings']['new_tokens']} new tokens, "
              f"median of {result['settings']['repeats']}",
@@ -138,7 +152,7 @@ def load_model(args):
     import transformers
 
     if args.model:
-        model = transformers.AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32,
+        model = transformers.AutoModelForCausalLM.from_pretrained(args.model, dtype=getattr(torch, DTYPE),
                                                                   attn_implementation=args.attn)
         source = args.model
     else:
@@ -160,7 +174,7 @@ def load_model(args):
         torch.manual_seed(args.seed)
         model = transformers.AutoModelForCausalLM.from_config(config, attn_implementation=args.attn)
         source = f"random weights (seed {args.seed}) of {path}"
-    model = model.float().eval()
+    model = model.to(device=DEVICE, dtype=getattr(torch, DTYPE)).eval()
     # A plain generation config in place of the model's (a generation_config.json may ask for a repetition penalty
     # or sampling, which would add logits processors to the timed loop): greedy, and no eos, so no row stops early.
     model.generation_config = transformers.GenerationConfig()
@@ -169,7 +183,7 @@ def load_model(args):
             "parameters": sum(p.numel() for p in model.parameters()), "hidden_size": config.hidden_size,
             "num_hidden_layers": config.num_hidden_layers, "vocab_size": config.vocab_size,
             "max_position_embeddings": getattr(config, "max_position_embeddings", None),
-            "attn_implementation": args.attn, "dtype": "float32"}
+            "attn_implementation": args.attn, "dtype": DTYPE, "device": DEVICE}
     return model, info
 
 
@@ -185,10 +199,12 @@ def new_cache(model):
 # ---------------------------------------------------------------------------------------------- measurements
 
 def generate_seconds(model, ids, new_tokens):
+    sync()
     start = time.perf_counter()
     with torch.inference_mode():
         out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False, num_beams=1,
                              max_new_tokens=new_tokens, min_new_tokens=new_tokens, use_cache=True, pad_token_id=0)
+    sync()
     seconds = time.perf_counter() - start
     sequences = out if isinstance(out, torch.Tensor) else out.sequences
     if tuple(sequences.shape) != (ids.shape[0], ids.shape[1] + new_tokens):
@@ -218,11 +234,13 @@ def decode_step_ms(model, context, steps, repeats, generator, vocab_size, make_c
             out = model(input_ids=ids, past_key_values=cache, use_cache=True, **last_only)
             cache = out.past_key_values
             token = out.logits[:, -1:].argmax(dim=-1)
+            sync()
             start = time.perf_counter()
             for _ in range(steps):
                 out = model(input_ids=token, past_key_values=cache, use_cache=True)
                 cache = out.past_key_values
                 token = out.logits[:, -1:].argmax(dim=-1)
+            sync()
             seconds = time.perf_counter() - start
         held = cache.get_seq_length()
         if held != context + steps:
@@ -251,6 +269,9 @@ def parse_args(argv=None):
     p.add_argument("--decode_steps", "--decode-steps", dest="decode_steps", type=int, default=32)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--json", metavar="OUT", help="write the results here")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]: the GPU baseline of swift infer --device cuda")
+    p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                   help="weights and activations (default float32; bfloat16 is how a GPU user loads Qwen)")
     a = p.parse_args(argv)
     for name in ("threads", "prompt_len", "repeats", "decode_steps"):
         if getattr(a, name) < 1:
@@ -265,6 +286,9 @@ def parse_args(argv=None):
 def main():
     args = parse_args()
     import transformers
+
+    global DEVICE, DTYPE
+    DEVICE, DTYPE = args.device, args.dtype
 
     torch.set_num_threads(args.threads)
     model, info = load_model(args)

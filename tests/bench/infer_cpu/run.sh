@@ -9,7 +9,8 @@
 #
 #   run.sh <install prefix or build dir with bin/swift> <HF model dir with tokenizer> [json out]
 #
-# DEVICE (default cpu) is passed as --device: DEVICE=cuda measures the same on the GPU.
+# DEVICE (default cpu) is passed as --device: DEVICE=cuda measures the same on the GPU. BATCHES (default "1 8")
+# lists the batch sizes of the decode tokens/s runs.
 set -euo pipefail
 prefix=$1 model=$2 out=${3:-}
 work=$(mktemp -d)
@@ -34,7 +35,7 @@ timed() {
   grep "tokens generated in" "$work/log.txt" | sed -E 's/.* generated in ([0-9.]+) s.*/\1/'
 }
 declare -A batch_tps context_ms
-for b in 1 8; do
+for b in ${BATCHES:-1 8}; do
   prompts "$b" 32
   t1=$(timed "$b" 1); tn=$(timed "$b" 129)
   batch_tps[$b]=$(python3 -c "print(round($b * 128 / ($tn - $t1), 2))")
@@ -47,9 +48,10 @@ for c in 128 512 1024 2048; do
   echo "context $c: ${context_ms[$c]} ms per token"
 done
 if [[ -n "$out" ]]; then
+  batch_json=$(for b in "${!batch_tps[@]}"; do printf '"%s": {"decode_tok_s": %s}, ' "$b" "${batch_tps[$b]}"; done)
   python3 - "$out" <<PY
 import json, sys
-json.dump({"batch": {"1": {"decode_tok_s": ${batch_tps[1]}}, "8": {"decode_tok_s": ${batch_tps[8]}}},
+json.dump({"batch": {${batch_json%, }},
            "per_token_ms_by_context": {"128": ${context_ms[128]}, "512": ${context_ms[512]}, "1024": ${context_ms[1024]},
                                        "2048": ${context_ms[2048]}}}, open(sys.argv[1], "w"), indent=1)
 PY
