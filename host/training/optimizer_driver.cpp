@@ -74,7 +74,15 @@ double OptimizerDriver::sum_of_squares(bool gradients) const {
   return v;
 }
 
-double OptimizerDriver::grad_norm() const { return std::sqrt(sum_of_squares(true)); }
+double OptimizerDriver::grad_norm() const { return std::sqrt(sum_of_squares(true)) / loss_scale(); }
+
+void OptimizerDriver::enable_loss_scaling(const LossScalerOptions& options) { scaler_.emplace(options); }
+
+bool OptimizerDriver::skip_overflow(double grad_norm) {
+  if (!scaler_ || std::isfinite(grad_norm)) return false;
+  scaler_->update(true);
+  return true;
+}
 double OptimizerDriver::params_norm() const { return std::sqrt(sum_of_squares(false)); }
 
 StepStats OptimizerDriver::step(double grad_norm, double lr, double weight_decay, double clip_grad) {
@@ -85,7 +93,8 @@ StepStats OptimizerDriver::step(double grad_norm, double lr, double weight_decay
     const double coeff = clip_grad / (grad_norm + 1e-6);
     if (coeff < 1.0) stats.clip_factor = coeff;
   }
-  const float scale = static_cast<float>(stats.clip_factor);
+  // The gradients hold loss_scale x the true values under fp16 loss scaling: the update reads them unscaled.
+  const float scale = static_cast<float>(stats.clip_factor / loss_scale());
   host::copy_to_device(runner_.exec_ctx().device, grad_scale_.data(), &scale, sizeof scale, runner_.exec_ctx().stream,
                        "optimizer: the gradient scale");
 
@@ -112,9 +121,10 @@ StepStats OptimizerDriver::step(double grad_norm, double lr, double weight_decay
   a.params = records.data();
   a.count = records.size();
   a.param_size = sizeof(msw_optimizer_param);
-  if (stats.clip_factor != 1.0) a.grad_scale = scalar_tensor(grad_scale_, MSW_DTYPE_F32);
+  if (scale != 1.0f) a.grad_scale = scalar_tensor(grad_scale_, MSW_DTYPE_F32);
   host::throw_if_error(vt_.step(self_, &runner_.exec_ctx(), &a), "optimizer plugin " + name_ + ": step");
   runner_.weights_changed();  // the main weights moved: mixed precision recasts the compute copies
+  if (scaler_) scaler_->update(false);
   ++steps_;
   return stats;
 }
@@ -136,7 +146,9 @@ std::vector<host::TensorShard> OptimizerDriver::state_shards() const {
 }
 
 json OptimizerDriver::state_record() const {
-  return {{"name", name_}, {"step", steps_}, {"state_names", state_names_}};
+  json r = {{"name", name_}, {"step", steps_}, {"state_names", state_names_}};
+  if (scaler_) r["grad_scaler"] = scaler_->state();
+  return r;
 }
 
 void OptimizerDriver::load(const host::CheckpointReader& reader, const json& record) {
@@ -159,6 +171,8 @@ void OptimizerDriver::load(const host::CheckpointReader& reader, const json& rec
     host::read_into(reader, shard, runner_.exec_ctx().stream);
   }
   steps_ = record["step"].get<int64_t>();
+  // A run saved in bf16/fp32 and resumed in fp16 starts the scaler afresh (there is nothing to restore).
+  if (scaler_ && record.contains("grad_scaler")) scaler_->load(record["grad_scaler"]);
 }
 
 }  // namespace megaswift::training

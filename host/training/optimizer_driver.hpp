@@ -14,12 +14,14 @@
 #include "host/checkpoint/format.hpp"
 #include "host/model/model_runner.hpp"
 #include "host/plugin_host/registry.hpp"
+#include "host/training/loss_scaler.hpp"
 
 #include <megaswift/c/optimizer.h>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,7 +44,17 @@ class OptimizerDriver {
   const std::vector<std::string>& state_names() const { return state_names_; }
   int64_t steps_taken() const { return steps_; }
 
-  // The global L2 norm of the trainable parameters' gradients (one host read); non-finite when a gradient is.
+  // fp16 training: the loss is scaled by loss_scale() before backward (the caller multiplies), the gradients hold
+  // the scaled values, and grad_norm() and step() undo the scale; a step whose norm is not finite is an overflow
+  // (skip_overflow). Megatron keeps the scaler in its optimizer too, and so in the checkpoint's optimizer state.
+  void enable_loss_scaling(const LossScalerOptions& options = {});
+  double loss_scale() const { return scaler_ ? scaler_->scale() : 1.0; }
+  // Under loss scaling, a non-finite gradient norm is an overflow: the scaler backs off and true says to skip the
+  // step (the weights and the optimizer state stay as they are). False without loss scaling or for a finite norm.
+  bool skip_overflow(double grad_norm);
+
+  // The global L2 norm of the trainable parameters' gradients, unscaled (one host read); non-finite when a
+  // gradient is.
   double grad_norm() const;
   // The global L2 norm of the trainable parameters (Megatron's --log_params_norm).
   double params_norm() const;
@@ -72,6 +84,7 @@ class OptimizerDriver {
   std::vector<std::string> state_names_;
   std::vector<Slot> slots_;
   host::HostBuffer norm_scalar_, grad_scale_;  // device scalars (F64, F32)
+  std::optional<DynamicLossScaler> scaler_;
   int64_t steps_ = 0;
 };
 

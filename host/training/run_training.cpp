@@ -125,13 +125,7 @@ int32_t compute_dtype(const config::ParsedArgs& a, const msw_device& device, con
                    bf16 ? "bf16" : "fp16", bf16 ? "bf16" : "fp16");
     return MSW_DTYPE_F32;
   }
-  if (fp16)
-    throw host::HostError(MSW_STATUS_UNSUPPORTED,
-                          "fp16 (--fp16 true, --torch_dtype float16 or the model's config.json): fp16 training needs "
-                          "dynamic loss scaling, which this build does not have yet; "
-                          "train in bf16 (--bf16 true, or --torch_dtype bfloat16), which needs none, or in fp32 "
-                          "(--torch_dtype float32)");
-  return bf16 ? MSW_DTYPE_BF16 : MSW_DTYPE_F32;
+  return fp16 ? MSW_DTYPE_F16 : bf16 ? MSW_DTYPE_BF16 : MSW_DTYPE_F32;
 }
 
 }  // namespace
@@ -189,7 +183,9 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
     spdlog::info("device: CPU, {} threads, OpenBLAS {} kernels", kernels::cpu::num_threads(), kernels::cpu::blas_corename());
   else
     spdlog::info("device: {}, {} (fp32 main weights and gradients)", device_text(ro.device),
-                 ro.compute_dtype == MSW_DTYPE_BF16 ? "bf16 weights and activations" : "fp32 weights and activations");
+                 ro.compute_dtype == MSW_DTYPE_BF16   ? "bf16 weights and activations"
+                 : ro.compute_dtype == MSW_DTYPE_F16 ? "fp16 weights and activations with dynamic loss scaling"
+                                                     : "fp32 weights and activations");
   spdlog::info("model: {} parameters ({} trainable)", runner->num_parameters(), [&] {
     int64_t n = 0;
     for (const auto& p : runner->params()) n += p.requires_grad ? p.numel() : 0;
@@ -219,6 +215,8 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
 
   // Optimizer and schedule.
   OptimizerDriver optimizer(optimizer_component, args.values, *runner);
+  // fp16's narrow exponent range needs the loss scaled (Megatron's dynamic scaler and its defaults).
+  if (ro.compute_dtype == MSW_DTYPE_F16) optimizer.enable_loss_scaling();
   const int64_t gbs = integer(args, "global_batch_size");
   LrScheduleOptions so;
   so.max_lr = number(args, "lr");

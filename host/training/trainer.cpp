@@ -108,11 +108,12 @@ StepRecord Trainer::train_step(int64_t iteration, Totals& totals) {
   runner.zero_grads();
   double model_seconds = seconds_since(t0);
   double loss_sum = 0;
+  const double loss_scale = parts_.optimizer->loss_scale();  // fp16: the dynamic loss scale; else 1
   for (const auto& mb : micro) {
     host::Batch batch = assemble_batch(mb, options_.pad_id);
     const auto t = Clock::now();
     const host::ForwardResult r = runner.forward(batch);
-    runner.backward(scale);
+    runner.backward(scale * loss_scale);
     model_seconds += seconds_since(t);
     loss_sum += r.loss_sum;
   }
@@ -125,7 +126,16 @@ StepRecord Trainer::train_step(int64_t iteration, Totals& totals) {
   rec.grad_norm = parts_.optimizer->grad_norm();
   model_seconds += seconds_since(t0);
 
-  if (!std::isfinite(rec.loss) || !std::isfinite(rec.grad_norm)) {
+  if (std::isfinite(rec.loss) && parts_.optimizer->skip_overflow(rec.grad_norm)) {
+    // fp16 overflow: expected while the loss scale settles (Megatron skips these steps the same way); not a NaN
+    // streak, so it does not count towards --max_consecutive_nan_steps.
+    rec.skipped = true;
+    ++totals.skipped_total;
+    ++totals.skipped;
+    runner.zero_grads();
+    spdlog::info("iteration {}: the fp16 gradients overflowed at loss scale {}; the step is skipped and the scale is now "
+                 "{}", iteration, loss_scale, parts_.optimizer->loss_scale());
+  } else if (!std::isfinite(rec.loss) || !std::isfinite(rec.grad_norm)) {
     rec.skipped = true;
     ++totals.consecutive_nan;
     ++totals.skipped_total;
@@ -178,8 +188,10 @@ void Trainer::log_interval(int64_t iteration, const Totals& t) {
       iteration, options_.train_iters, parts_.train->consumed_samples(), tp.ms_per_iteration, tp.tflops_per_device,
       tp.tokens_per_second_per_device);
   if (options_.peak_tflops > 0) line += fmt::format(" | MFU: {:.1f}%", tp.mfu_percent);
-  line += fmt::format(" | learning rate: {:.6E} | global batch size: {:5d} | lm loss: {:.6E} | grad norm: {:.3f}",
-                      t.last.lr, options_.global_batch_size, loss, t.last.grad_norm);
+  // Megatron prints the loss scale between the loss and the grad norm (1.0 unless fp16 scales it).
+  line += fmt::format(" | learning rate: {:.6E} | global batch size: {:5d} | lm loss: {:.6E} | loss scale: {:.1f} | "
+                      "grad norm: {:.3f}",
+                      t.last.lr, options_.global_batch_size, loss, parts_.optimizer->loss_scale(), t.last.grad_norm);
   if (options_.log_params_norm) line += fmt::format(" | params norm: {:.3f}", parts_.optimizer->params_norm());
   line += fmt::format(" | number of skipped iterations: {:3d} | peak memory (GB): {:.2f} | engine time: {:.1f}%", t.skipped,
                       static_cast<double>(peak_memory_bytes(parts_.runner->exec_ctx().device)) / 1e9,
