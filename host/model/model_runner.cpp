@@ -146,7 +146,7 @@ const char* params_dtype_name(int32_t dtype) {
 }
 
 std::string apply_overrides(const std::string& config, const std::string& overrides, const ParallelLayout& layout,
-                            int32_t compute_dtype) {
+                            int32_t compute_dtype, bool on_gpu) {
   nlohmann::json c = nlohmann::json::parse(config);
   nlohmann::json o;
   try {
@@ -157,6 +157,9 @@ std::string apply_overrides(const std::string& config, const std::string& overri
   if (!o.is_object()) throw HostError(MSW_STATUS_INVALID_ARGUMENT, "config overrides must be a JSON object");
   if (layout.recompute != "none") c["recompute_granularity"] = layout.recompute;
   c["params_dtype"] = params_dtype_name(compute_dtype);
+  // The head's logits chunks: 1 GiB on a GPU, where each chunk re-reads the output layer's whole fp32 gradient
+  // (a few large chunks, not hundreds of small ones); the plugin's CPU-sized default otherwise.
+  if (on_gpu) c["logits_chunk_bytes"] = uint64_t{1} << 30;
   c.update(o);
   return c.dump();
 }
@@ -186,7 +189,8 @@ void check_runner_layout(const ParallelLayout& l) {
 ModelRunner::ModelRunner(ModelComponent model, std::string transformer_config, const RunnerOptions& options)
     : layout_(options.layout) {
   ensure_ops_installed();
-  transformer_config = apply_overrides(transformer_config, options.config_overrides_json, layout_, options.compute_dtype);
+  transformer_config = apply_overrides(transformer_config, options.config_overrides_json, layout_, options.compute_dtype,
+                                       options.device.type != MSW_DEVICE_CPU);
   instance_ = std::make_unique<ModelInstance>(model, transformer_config);
   transformer_config_ = instance_->config_json();
   info_ = instance_->describe();

@@ -21,8 +21,6 @@ inline constexpr int64_t kIgnoreIndex = -100;
 
 class LmHead {
  public:
-  // Chunks hold at most this many bytes of fp32 logits (at least one token).
-  static constexpr uint64_t kLogitsChunkBytes = uint64_t{32} << 20;
 
   // `tied_weight`: the word embedding read as the output layer, or kNoParam for an output_layer of its own.
   LmHead(ModuleContext& c, const ModelSpec& spec, ParamId tied_weight) {
@@ -30,6 +28,7 @@ class LmHead {
     hidden_ = cfg.hidden_size;
     vocab_ = cfg.padded_vocab_size;
     act_ = c.act_dtype();
+    chunk_bytes_ = cfg.logits_chunk_bytes;
     norm_ = spec.final_layernorm(c, {hidden_, 1, cfg.norm_epsilon, "decoder.final_layernorm.weight", "model.norm.weight"});
     if (tied_weight != kNoParam) {
       c.share(tied_weight);
@@ -43,7 +42,7 @@ class LmHead {
   virtual ~LmHead() = default;
 
   int64_t chunk_rows(const Geometry& g) const {
-    const int64_t rows = static_cast<int64_t>(kLogitsChunkBytes / (static_cast<uint64_t>(vocab_) * sizeof(float)));
+    const int64_t rows = static_cast<int64_t>(chunk_bytes_ / (static_cast<uint64_t>(vocab_) * msw_dtype_size(act_)));
     return std::max<int64_t>(1, std::min(g.t(), rows));
   }
 
@@ -152,6 +151,7 @@ class LmHead {
   // The normed hidden state and the logits chunks: the activation dtype, as Megatron's bf16 logits; the
   // cross-entropy reads them in fp32 and keeps its lse in fp32.
   int32_t act_ = MSW_DTYPE_F32;
+  uint64_t chunk_bytes_ = 0;  // the config's logits_chunk_bytes
   std::unique_ptr<Norm> norm_;
   ParamId output_weight_ = kNoParam;
 };

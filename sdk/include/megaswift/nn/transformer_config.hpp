@@ -62,6 +62,10 @@ struct TransformerConfig {
   // The dtype of the weights the compute reads and of the activations (Megatron's params_dtype under --bf16 /
   // --fp16): float32, bfloat16 or float16. The host keeps fp32 main weights and gradients beside 16-bit ones.
   std::string params_dtype = "float32";
+  // Bytes of logits the head holds at once (at least one token's): its chunks of tokens. Small on a CPU, where a
+  // chunk should stay in cache; the host raises it on a GPU, where every chunk re-reads and re-writes the whole
+  // fp32 gradient of the output layer, so a few large chunks cost far less than many small ones.
+  uint64_t logits_chunk_bytes = uint64_t{32} << 20;
 
   int32_t activation_dtype() const {
     return params_dtype == "bfloat16" ? MSW_DTYPE_BF16 : params_dtype == "float16" ? MSW_DTYPE_F16 : MSW_DTYPE_F32;
@@ -195,6 +199,7 @@ inline nlohmann::json to_json(const TransformerConfig& c) {
       {"attention_softmax_in_fp32", true},
       {"recompute_granularity", c.recompute_granularity},
       {"params_dtype", c.params_dtype},
+      {"logits_chunk_bytes", c.logits_chunk_bytes},
   };
   j["sliding_window"] = c.sliding_window ? nlohmann::json(*c.sliding_window) : nlohmann::json(nullptr);
   return j;
@@ -271,6 +276,9 @@ inline TransformerConfig transformer_config_from_json(const nlohmann::json& j) {
     c.sliding_window = required<int64_t>(j, "sliding_window", what);
   c.recompute_granularity = optional<std::string>(j, "recompute_granularity", "selective", what);
   c.params_dtype = optional<std::string>(j, "params_dtype", "float32", what);
+  c.logits_chunk_bytes = optional<uint64_t>(j, "logits_chunk_bytes", uint64_t{32} << 20, what);
+  if (c.logits_chunk_bytes == 0)
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: logits_chunk_bytes must be positive");
   if (c.params_dtype != "float32" && c.params_dtype != "bfloat16" && c.params_dtype != "float16")
     throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: params_dtype must be float32, bfloat16 or "
                                                   "float16, got \"" + c.params_dtype + "\"");
