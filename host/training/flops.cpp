@@ -1,8 +1,28 @@
 #include "host/training/flops.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <cstddef>
 
 namespace megaswift::training {
+
+FlopsModel flops_model_of(const std::string& transformer_config_json) {
+  const nlohmann::json c = nlohmann::json::parse(transformer_config_json);
+  auto get = [&](const char* k, int64_t fallback) {
+    return c.contains(k) && c[k].is_number_integer() ? c[k].get<int64_t>() : fallback;
+  };
+  FlopsModel m;
+  m.num_layers = get("num_layers", 0);
+  m.hidden_size = get("hidden_size", 0);
+  m.padded_vocab_size = get("padded_vocab_size", get("vocab_size", 0));
+  m.num_attention_heads = get("num_attention_heads", 1);
+  m.num_query_groups = get("num_query_groups", m.num_attention_heads);
+  m.kv_channels = get("kv_channels", m.hidden_size / std::max<int64_t>(1, m.num_attention_heads));
+  m.ffn_hidden_size = get("ffn_hidden_size", 4 * m.hidden_size);
+  m.gated_mlp = c.value("gated_linear_unit", true);
+  return m;
+}
 
 double training_flops(const FlopsModel& m, const std::vector<int64_t>& sequence_lengths) {
   const double h = static_cast<double>(m.hidden_size);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace megaswift::training {
@@ -25,6 +26,10 @@ struct FlopsModel {
   int64_t padded_vocab_size = 0;
   bool gated_mlp = true;
 };
+
+// The FLOPs model of a transformer config's JSON text (ModelRunner::transformer_config()); absent fields take
+// Megatron's defaults (query groups = heads, kv_channels = hidden / heads, ffn = 4 hidden, gated MLP).
+FlopsModel flops_model_of(const std::string& transformer_config_json);
 
 // FLOPs of forward + backward over sequences of the given lengths.
 double training_flops(const FlopsModel& m, const std::vector<int64_t>& sequence_lengths);

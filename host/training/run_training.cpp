@@ -64,23 +64,6 @@ host::ParallelLayout layout_of(const config::ParsedArgs& a) {
   return l;
 }
 
-FlopsModel flops_model(const host::ModelRunner& runner) {
-  const json c = json::parse(runner.transformer_config());
-  auto get = [&](const char* k, int64_t fallback) {
-    return c.contains(k) && c[k].is_number_integer() ? c[k].get<int64_t>() : fallback;
-  };
-  FlopsModel m;
-  m.num_layers = runner.info().num_layers;
-  m.hidden_size = runner.info().hidden_size;
-  m.padded_vocab_size = runner.info().padded_vocab_size;
-  m.num_attention_heads = get("num_attention_heads", 1);
-  m.num_query_groups = get("num_query_groups", m.num_attention_heads);
-  m.kv_channels = get("kv_channels", m.hidden_size / std::max<int64_t>(1, m.num_attention_heads));
-  m.ffn_hidden_size = get("ffn_hidden_size", 4 * m.hidden_size);
-  m.gated_mlp = c.value("gated_linear_unit", true);
-  return m;
-}
-
 data::LoaderOptions loader_options(const config::ParsedArgs& a, const json& data_state, bool train) {
   data::LoaderOptions o;
   o.micro_batch_size = integer(a, "micro_batch_size");
@@ -260,7 +243,7 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   parts.train = train.get();
   parts.val = val.get();
   parts.tensorboard = tb.get();
-  parts.flops = flops_model(*runner);
+  parts.flops = flops_model_of(runner->transformer_config());
   if (format)
     parts.save = [&, settings = SaveSettings{save_dir, model_dir, !flag(args, "no_save_optim"), !flag(args, "no_save_rng"),
                                              static_cast<uint64_t>(integer(args, "seed")), config::args_to_json(args),

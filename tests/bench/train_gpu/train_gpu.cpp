@@ -83,24 +83,6 @@ json qwen25_config(const std::string& model) {
   return c;
 }
 
-// The FLOPs model of the runner's transformer config, as the training log builds it (run_training.cpp).
-training::FlopsModel flops_model(const host::ModelRunner& runner) {
-  const json c = json::parse(runner.transformer_config());
-  auto get = [&](const char* k, int64_t fallback) {
-    return c.contains(k) && c[k].is_number_integer() ? c[k].get<int64_t>() : fallback;
-  };
-  training::FlopsModel m;
-  m.num_layers = runner.info().num_layers;
-  m.hidden_size = runner.info().hidden_size;
-  m.padded_vocab_size = runner.info().padded_vocab_size;
-  m.num_attention_heads = get("num_attention_heads", 1);
-  m.num_query_groups = get("num_query_groups", m.num_attention_heads);
-  m.kv_channels = get("kv_channels", m.hidden_size / std::max<int64_t>(1, m.num_attention_heads));
-  m.ffn_hidden_size = get("ffn_hidden_size", 4 * m.hidden_size);
-  m.gated_mlp = c.value("gated_linear_unit", true);
-  return m;
-}
-
 void synchronize(const msw_exec_ctx& ctx) {
   host::throw_if_error(host::stream_synchronize(ctx.device, ctx.stream), "synchronizing the device");
 }
@@ -246,7 +228,7 @@ int main(int argc, char** argv) {
     if (!std::isfinite(loss)) throw std::runtime_error("the loss is not finite: " + std::to_string(loss));
 
     // Throughput by the training log's formula (tokens are B * S, padding-free here).
-    const training::FlopsModel fm = flops_model(runner);
+    const training::FlopsModel fm = training::flops_model_of(runner.transformer_config());
     const double flops_per_step = training::training_flops(fm, micro_batch, seq);
     const int64_t tokens_per_step = micro_batch * seq;
     const double peak = training::peak_tflops_per_device(cuda, device.id);
