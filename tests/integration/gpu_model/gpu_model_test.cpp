@@ -6,6 +6,7 @@
 #include "host/inference/kv_decoder.hpp"
 #include "host/model/model_runner.hpp"
 #include "host/plugin_host/registry.hpp"
+#include "fixture_models.hpp"
 #include "test_paths.hpp"
 
 #include <doctest/doctest.h>
@@ -26,20 +27,10 @@ bool have_gpu() {
   return yes;
 }
 
-const host::PluginRegistry& registry() {
-  static const auto r = [] {
-    auto reg = std::make_unique<host::PluginRegistry>(host::host_api());
-    reg->load_directories({testing::plugin_dir()});
-    return reg;
-  }();
-  return *r;
-}
-
 host::ModelRunner model(const std::string& name, bool gpu) {
   host::RunnerOptions o;
-  o.num_threads = 2;
   if (gpu) o.device = {MSW_DEVICE_CUDA, 0};
-  return host::ModelRunner::from_hf_directory(registry(), testing::source_dir() / "tests/fixtures/models" / name, o);
+  return testing::fixture_model(name, o);
 }
 
 double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
@@ -51,14 +42,7 @@ double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return std::sqrt(num / std::max(den, 1e-30));
 }
 
-host::Batch::Row row(int64_t n, int64_t salt) {
-  host::Batch::Row r;
-  for (int64_t i = 0; i < n; ++i) {
-    r.input_ids.push_back(3 + (i * 31 + salt * 7) % 250);
-    r.labels.push_back(i % 5 == 0 ? -100 : 3 + (i * 17 + salt) % 250);
-  }
-  return r;
-}
+using testing::token_row;
 
 }  // namespace
 
@@ -72,7 +56,7 @@ TEST_CASE("fixture models on the GPU in fp32: loss, logits and every gradient eq
     host::ModelRunner cpu = model(name, false), gpu = model(name, true);
     for (bool packed : {false, true}) {
       CAPTURE(packed);
-      const std::vector<host::Batch::Row> rows = {row(13, 1), row(7, 2), row(16, 3)};
+      const std::vector<host::Batch::Row> rows = {token_row(13, 1), token_row(7, 2), token_row(16, 3)};
       const host::Batch batch = packed ? host::Batch::pack(rows) : host::Batch::pad(rows);
       cpu.zero_grads();
       gpu.zero_grads();

@@ -5,6 +5,7 @@
 #include "host/cuda/cuda_backend.hpp"
 #include "host/model/model_runner.hpp"
 #include "host/plugin_host/registry.hpp"
+#include "fixture_models.hpp"
 #include "test_paths.hpp"
 #include "train_steps.hpp"
 
@@ -12,7 +13,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <memory>
 
 using namespace megaswift;
 
@@ -27,31 +27,15 @@ bool gpu_present() {
   return yes;
 }
 
-const host::PluginRegistry& plugins() {
-  static const auto r = [] {
-    auto reg = std::make_unique<host::PluginRegistry>(host::host_api());
-    reg->load_directories({testing::plugin_dir()});
-    return reg;
-  }();
-  return *r;
-}
-
 host::ModelRunner fixture(const std::string& name, bool gpu, int32_t dtype) {
   host::RunnerOptions o;
   o.num_threads = 4;
   o.compute_dtype = dtype;
   if (gpu) o.device = {MSW_DEVICE_CUDA, 0};
-  return host::ModelRunner::from_hf_directory(plugins(), testing::source_dir() / "tests/fixtures/models" / name, o);
+  return testing::fixture_model(name, o);
 }
 
-host::Batch::Row tokens(int64_t n, int64_t salt) {
-  host::Batch::Row r;
-  for (int64_t i = 0; i < n; ++i) {
-    r.input_ids.push_back(3 + (i * 37 + salt * 11) % 250);
-    r.labels.push_back(i % 7 == 0 ? -100 : 3 + (i * 13 + salt) % 250);
-  }
-  return r;
-}
+host::Batch::Row tokens(int64_t n, int64_t salt) { return testing::token_row(n, salt, 7); }
 
 double largest_relative_difference(const std::vector<double>& got, const std::vector<double>& ref) {
   double worst = 0;
@@ -73,9 +57,9 @@ TEST_CASE("20 training steps on the GPU track the CPU's fp32 losses: fp32 within
     host::ModelRunner cpu = fixture(name, false, MSW_DTYPE_F32);
     host::ModelRunner gpu32 = fixture(name, true, MSW_DTYPE_F32);
     host::ModelRunner gpu16 = fixture(name, true, MSW_DTYPE_BF16);
-    const testing::StepLog ref = testing::train_steps(plugins(), cpu, batches, 20);
-    const testing::StepLog f32 = testing::train_steps(plugins(), gpu32, batches, 20);
-    const testing::StepLog bf16 = testing::train_steps(plugins(), gpu16, batches, 20);
+    const testing::StepLog ref = testing::train_steps(testing::plugins(), cpu, batches, 20);
+    const testing::StepLog f32 = testing::train_steps(testing::plugins(), gpu32, batches, 20);
+    const testing::StepLog bf16 = testing::train_steps(testing::plugins(), gpu16, batches, 20);
     const double d32 = largest_relative_difference(f32.losses, ref.losses);
     const double d16 = largest_relative_difference(bf16.losses, ref.losses);
     MESSAGE(name << ": largest relative loss difference to the CPU fp32 run over 20 steps: GPU fp32 " << d32

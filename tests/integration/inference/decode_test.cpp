@@ -10,6 +10,7 @@
 #include "host/inference/kv_decoder.hpp"
 #include "host/model/model_runner.hpp"
 #include "host/plugin_host/registry.hpp"
+#include "fixture_models.hpp"
 #include "test_paths.hpp"
 #include "training_fixture.hpp"
 
@@ -30,14 +31,7 @@ namespace {
 // install-tree suite).
 const char* const kModels[] = {"qwen2", "qwen2_5_tied", "llama3_1", "mistral", "qwen3"};
 
-const host::PluginRegistry& registry() {
-  static const auto r = [] {
-    auto reg = std::make_unique<host::PluginRegistry>(host::host_api());
-    reg->load_directories({testing::plugin_dir()});
-    return reg;
-  }();
-  return *r;
-}
+const host::PluginRegistry& registry() { return testing::plugins(); }
 
 host::ModelRunner model(const std::string& name) {
   host::RunnerOptions o;

@@ -6,6 +6,7 @@
 #include "host/core/status.hpp"
 #include "host/model/model_runner.hpp"
 #include "host/plugin_host/registry.hpp"
+#include "fixture_models.hpp"
 #include "test_paths.hpp"
 #include "host/training/optimizer_driver.hpp"
 #include "train_steps.hpp"
@@ -17,39 +18,24 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <memory>
 
 using namespace megaswift;
 
 namespace {
 
-const host::PluginRegistry& registry() {
-  static const auto r = [] {
-    auto reg = std::make_unique<host::PluginRegistry>(host::host_api());
-    reg->load_directories({testing::plugin_dir()});
-    return reg;
-  }();
-  return *r;
-}
-
 host::ModelRunner model(const std::string& name, int32_t dtype) {
   host::RunnerOptions o;
-  o.num_threads = 2;
   o.compute_dtype = dtype;
-  return host::ModelRunner::from_hf_directory(registry(), testing::source_dir() / "tests/fixtures/models" / name, o);
+  return testing::fixture_model(name, o);
 }
 
-host::Batch::Row row(int64_t n, int64_t salt) {
-  host::Batch::Row r;
-  for (int64_t i = 0; i < n; ++i) {
-    r.input_ids.push_back(3 + (i * 31 + salt * 7) % 250);
-    r.labels.push_back(i % 5 == 0 ? -100 : 3 + (i * 17 + salt) % 250);
-  }
-  return r;
-}
+const host::PluginRegistry& registry() { return testing::plugins(); }
+
+using testing::token_row;
 
 std::vector<host::Batch> batches() {
-  const std::vector<host::Batch::Row> a = {row(13, 1), row(7, 2), row(16, 3)}, b = {row(11, 4), row(16, 5)};
+  const std::vector<host::Batch::Row> a = {token_row(13, 1), token_row(7, 2), token_row(16, 3)},
+                                      b = {token_row(11, 4), token_row(16, 5)};
   return {host::Batch::pad(a), host::Batch::pack(b)};
 }
 
