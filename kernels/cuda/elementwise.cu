@@ -2,8 +2,10 @@
 // two-pass reduction with a fixed grid so its order, and so its result, depend on n alone.
 #include <kernels/cuda/common.cuh>
 #include <kernels/cuda/elementwise.hpp>
+#include <kernels/cuda/vec.cuh>
 
 #include <cstdint>
+#include <type_traits>
 
 namespace megaswift::kernels::cuda {
 namespace {
@@ -27,6 +29,33 @@ template <class D, class S>
 __global__ void accumulate_kernel(D* dst, const S* src, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     store(dst, i, load(dst, i) + load(src, i));
+}
+
+// The residual adds of every layer in 16-byte packs (vec.cuh); n counts packs' elements, a multiple of the pack.
+template <class T>
+__global__ void add_packed(const T* a, const T* b, T* out, int64_t n, float alpha) {
+  constexpr int N = vec::kPack<T>;
+  for (int64_t i = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) * N; i < n; i += int64_t(gridDim.x) * blockDim.x * N) {
+    float x[N], y[N];
+    vec::load_pack(a, i, x);
+    vec::load_pack(b, i, y);
+#pragma unroll
+    for (int e = 0; e < N; ++e) x[e] = x[e] + alpha * y[e];
+    vec::store_pack(out, i, x);
+  }
+}
+
+template <class T>
+__global__ void accumulate_packed(T* dst, const T* src, int64_t n) {
+  constexpr int N = vec::kPack<T>;
+  for (int64_t i = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) * N; i < n; i += int64_t(gridDim.x) * blockDim.x * N) {
+    float x[N], y[N];
+    vec::load_pack(dst, i, x);
+    vec::load_pack(src, i, y);
+#pragma unroll
+    for (int e = 0; e < N; ++e) x[e] = x[e] + y[e];
+    vec::store_pack(dst, i, x);
+  }
 }
 
 template <class T>
@@ -157,6 +186,11 @@ void add(const void* a, const void* b, void* out, Dtype dtype, int64_t n, float 
   if (n <= 0) return;
   dispatch_dtype(dtype, [&](auto t) {
     using T = decltype(t);
+    if (vec::packable(a, n, sizeof(T)) && vec::packable(b, n, sizeof(T)) && vec::packable(out, n, sizeof(T))) {
+      add_packed<T><<<blocks_for(n / vec::kPack<T>, kThreads), kThreads, 0, stream_of(stream)>>>(
+          static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(out), n, alpha);
+      return;
+    }
     add_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, stream_of(stream)>>>(static_cast<const T*>(a),
                                                                               static_cast<const T*>(b), static_cast<T*>(out), n, alpha);
   });
@@ -169,6 +203,13 @@ void accumulate(void* dst, Dtype dst_dtype, const void* src, Dtype src_dtype, in
     dispatch_dtype(src_dtype, [&](auto s) {
       using D = decltype(d);
       using S = decltype(s);
+      if constexpr (std::is_same_v<D, S>) {
+        if (vec::packable(dst, n, sizeof(D)) && vec::packable(src, n, sizeof(D))) {
+          accumulate_packed<D><<<blocks_for(n / vec::kPack<D>, kThreads), kThreads, 0, stream_of(stream)>>>(
+              static_cast<D*>(dst), static_cast<const D*>(src), n);
+          return;
+        }
+      }
       accumulate_kernel<D, S><<<blocks_for(n, kThreads), kThreads, 0, stream_of(stream)>>>(static_cast<D*>(dst),
                                                                                          static_cast<const S*>(src), n);
     });

@@ -11,35 +11,36 @@ const int32_t kDtypes[] = {MSW_DTYPE_F32, MSW_DTYPE_BF16, MSW_DTYPE_F16};
 
 TEST_CASE("CUDA add, accumulate, scale and fill equal the CPU backend in f32, bf16 and f16") {
   REQUIRE_GPU_OR_SKIP();
-  for (int32_t dt : kDtypes) {
-    CAPTURE(dt);
-    const int64_t n = 100003;
-    const FVec a = rounded(ops_test::random_floats(n, -2, 2), dt), b = rounded(ops_test::random_floats(n, -2, 2), dt);
-    GpuTensor ga(a, dt, {n}), gb(b, dt, {n}), go(FVec(n), dt, {n});
-    msw_add_args add = sdk::Ops::args<msw_add_args>();
-    add.a = ga.t;
-    add.b = gb.t;
-    add.out = go.t;
-    add.alpha = -0.5;
-    REQUIRE(gpu_ops().api().add(&gpu_ctx(), &add) == nullptr);
-    FVec want(n);
-    for (int64_t i = 0; i < n; ++i) want[i] = a[i] - 0.5f * b[i];
-    check_near("add", go.values(), rounded(want, dt), tolerance(dt));
+  for (int32_t dt : kDtypes)
+    for (int64_t n : {int64_t{100003}, int64_t{65536}}) {  // 65536: the 16-byte packed add and accumulate
+      CAPTURE(dt);
+      CAPTURE(n);
+      const FVec a = rounded(ops_test::random_floats(n, -2, 2), dt), b = rounded(ops_test::random_floats(n, -2, 2), dt);
+      GpuTensor ga(a, dt, {n}), gb(b, dt, {n}), go(FVec(n), dt, {n});
+      msw_add_args add = sdk::Ops::args<msw_add_args>();
+      add.a = ga.t;
+      add.b = gb.t;
+      add.out = go.t;
+      add.alpha = -0.5;
+      REQUIRE(gpu_ops().api().add(&gpu_ctx(), &add) == nullptr);
+      FVec want(n);
+      for (int64_t i = 0; i < n; ++i) want[i] = a[i] - 0.5f * b[i];
+      check_near("add", go.values(), rounded(want, dt), tolerance(dt));
 
-    gpu_ops().accumulate(ga.t, gb.t);  // b += a
-    for (int64_t i = 0; i < n; ++i) want[i] = b[i] + a[i];
-    check_near("accumulate", gb.values(), rounded(want, dt), tolerance(dt));
+      gpu_ops().accumulate(ga.t, gb.t);  // b += a
+      for (int64_t i = 0; i < n; ++i) want[i] = b[i] + a[i];
+      check_near("accumulate", gb.values(), rounded(want, dt), tolerance(dt));
 
-    msw_scale_args sc = sdk::Ops::args<msw_scale_args>();
-    sc.x = ga.t;
-    sc.s = 0.25;
-    REQUIRE(gpu_ops().api().scale(&gpu_ctx(), &sc) == nullptr);
-    for (int64_t i = 0; i < n; ++i) want[i] = a[i] * 0.25f;
-    check_near("scale", ga.values(), rounded(want, dt), tolerance(dt));
+      msw_scale_args sc = sdk::Ops::args<msw_scale_args>();
+      sc.x = ga.t;
+      sc.s = 0.25;
+      REQUIRE(gpu_ops().api().scale(&gpu_ctx(), &sc) == nullptr);
+      for (int64_t i = 0; i < n; ++i) want[i] = a[i] * 0.25f;
+      check_near("scale", ga.values(), rounded(want, dt), tolerance(dt));
 
-    gpu_ops().fill(go.t, 3.5);
-    check_near("fill", go.values(), FVec(n, 3.5f), 0.0);
-  }
+      gpu_ops().fill(go.t, 3.5);
+      check_near("fill", go.values(), FVec(n, 3.5f), 0.0);
+    }
 }
 
 TEST_CASE("CUDA scale by a device scalar and sum_squares into a device scalar need no host read") {

@@ -399,16 +399,18 @@ TEST_CASE("CUDA qkv_split forward and backward move exactly the CPU backend's el
 
 TEST_CASE("CUDA swiglu forward and backward equal the CPU backend") {
   REQUIRE_GPU_OR_SKIP();
-  for (int32_t dt : kDtypes) {
-    CAPTURE(dt);
-    const int64_t R = 37, F = 301;
-    Both x(rnd(R * 2 * F, -6, 6), dt, {R, 2 * F}), out(FVec(R * F), dt, {R, F});
-    for (bool g : {false, true}) side(g).swiglu_forward(x.on(g), out.on(g));
-    same("out", out, tolerance(dt));
-    Both dout(rnd(R * F), dt, {R, F}), dx(FVec(R * 2 * F), dt, {R, 2 * F});
-    for (bool g : {false, true}) side(g).swiglu_backward(x.on(g), dout.on(g), dx.on(g));
-    same("dx", dx, tolerance(dt));
-  }
+  for (int32_t dt : kDtypes)
+    for (int64_t F : {301, 256}) {  // 256: the 16-byte packed kernels
+      CAPTURE(dt);
+      CAPTURE(F);
+      const int64_t R = 37;
+      Both x(rnd(R * 2 * F, -6, 6), dt, {R, 2 * F}), out(FVec(R * F), dt, {R, F});
+      for (bool g : {false, true}) side(g).swiglu_forward(x.on(g), out.on(g));
+      same("out", out, tolerance(dt));
+      Both dout(rnd(R * F), dt, {R, F}), dx(FVec(R * 2 * F), dt, {R, 2 * F});
+      for (bool g : {false, true}) side(g).swiglu_backward(x.on(g), dout.on(g), dx.on(g));
+      same("dx", dx, tolerance(dt));
+    }
 }
 
 TEST_CASE("CUDA gelu (erf and tanh) forward and backward equal the CPU backend, also in place") {
