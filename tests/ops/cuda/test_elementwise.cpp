@@ -90,6 +90,17 @@ TEST_CASE("CUDA copy converts dtypes and follows strides (a transpose), integers
     for (int64_t j = 0; j < c; ++j) want[j * r + i] = x[i * c + j];
   check_near("transposing copy to bf16", dst.values(), rounded(want, MSW_DTYPE_BF16), 0.0);
 
+  // Dense on both sides: the flat conversion path, every float pair (f32 -> 16-bit rounds once, to nearest even).
+  for (int32_t from : kDtypes)
+    for (int32_t to : kDtypes) {
+      CAPTURE(from);
+      CAPTURE(to);
+      const FVec v = rounded(ops_test::random_floats(r * c, -3, 3), from);
+      GpuTensor a(v, from, {r, c}), b(FVec(r * c), to, {r, c});
+      gpu_ops().copy(a.t, b.t);
+      check_near("dense copy", b.values(), rounded(v, to), 0.0);
+    }
+
   const std::vector<int64_t> ids = {0, 1, (int64_t{1} << 53) + 1, -7};
   GpuTensor i64(ids, MSW_DTYPE_I64, {4});
   GpuTensor i64b(std::vector<int64_t>(4), MSW_DTYPE_I64, {4});
