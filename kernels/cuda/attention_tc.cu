@@ -37,9 +37,9 @@
 // by another over (sequence, 64-key tile, kv head), 4 warps x 16 keys, looping over the q heads of the kv head's
 // group in head order and over the query tiles that see the keys (32 queries per step at head_dim 128, 64 at 64):
 // S^T = K Q^T, dP^T = V dO^T, dv += P^T dO, dk += dS^T Q. Splitting dq from dk/dv costs two matrix products
-// (S and dP are computed in both) but needs no fp32 dq workspace and no atomics. Q and dO fragments of the dq
-// kernel and K and V fragments of the dk/dv kernel are re-read from shared memory per k-step to keep the fp32
-// accumulators (dq: 16 x D, dk and dv: 2 x 16 x D per warp) in registers without spills. The dk/dv kernel's lse
+// (S and dP are computed in both) but needs no fp32 dq workspace and no atomics. The dq kernel keeps its Q and dO
+// fragments in registers (kDqHold); the dk/dv kernel re-reads K and V fragments from shared memory per k-step to
+// keep its fp32 accumulators (dk and dv: 2 x 16 x D per warp) in registers without spills. The dk/dv kernel's lse
 // and delta rows come by 4-byte cp.async with the step's Q and dO (a plain load there would stall the loading
 // warp for a global round trip every step, and the block's barrier makes every warp wait for it), and the steps
 // are walked with counters rather than a 64-bit division per step.
@@ -373,6 +373,14 @@ __global__ void tc_delta_kernel(const T* __restrict__ out, const T* __restrict__
   }
 }
 
+// Whether the dq kernel keeps its warp's Q and dO A fragments in registers across key tiles (D / 2 registers)
+// instead of re-reading them from shared memory per key tile (2 x D / 16 of a warp's 14 x D / 16 ldmatrix per tile:
+// 16 of 112 at head_dim 128, 8 of 56 at 64). The kernel runs one block of 8 warps per SM either way (shared memory and
+// registers), and ptxas fits it without spills (250 registers at 128, 181 at 64; 220 and 162 without). A knob for
+// the benchmark: false restores the re-reads.
+template <int D>
+constexpr bool kDqHold = true;
+
 template <int D>
 constexpr size_t dq_smem() { return sizeof(uint16_t) * size_t(2 * kBM + 2 * kStages * kBN) * kSD<D>; }
 
@@ -431,12 +439,22 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_dq_kernel(AttentionGeometry g
     float acc[D / 8][4];
 #pragma unroll
     for (int j = 0; j < D / 8; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
+    uint32_t qf[kDqHold<D> ? D / 16 : 1][4], of[kDqHold<D> ? D / 16 : 1][4];  // Q, dO fragments (kDqHold)
 
     for (int kt = 0, st = 0; kt < n_kt; ++kt, st = st + 1 == kStages ? 0 : st + 1) {
       const int64_t k0 = int64_t(kt) * kBN;
       cp_async_wait<1>();  // groups 0 .. kt are complete (the newest, tile kt + 1's, may still be in flight)
       __syncthreads();     // every thread's copies are visible, and every warp is done with tile kt - 1's stage
       load_kv(kt + 2, st == 0 ? kStages - 1 : st - 1);  // tile kt + 2 into that stage
+      if constexpr (kDqHold<D>) {
+        if (kt == 0) {  // Q and dO arrived with tile 0
+#pragma unroll
+          for (int kk = 0; kk < D / 16; ++kk) {
+            ldsm_x4(qf[kk], sQ + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+            ldsm_x4(of[kk], sO + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+          }
+        }
+      }
       if (k0 < min64(row0 + 16 + off, sv.kv_len)) {
         const T* tK = sK + st * kBN * SD;
         const T* tV = sV + st * kBN * SD;
@@ -448,8 +466,13 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_dq_kernel(AttentionGeometry g
 #pragma unroll
         for (int kk = 0; kk < D / 16; ++kk) {
           uint32_t qa[4], oa[4];
-          ldsm_x4(qa, sQ + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
-          ldsm_x4(oa, sO + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+          if constexpr (kDqHold<D>) {
+#pragma unroll
+            for (int e = 0; e < 4; ++e) qa[e] = qf[kk][e], oa[e] = of[kk][e];
+          } else {
+            ldsm_x4(qa, sQ + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+            ldsm_x4(oa, sO + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+          }
 #pragma unroll
           for (int nb = 0; nb < kBN / 16; ++nb) {
             const int at = (nb * 16 + lane % 8 + (lane / 16) * 8) * SD + kk * 16 + ((lane / 8) % 2) * 8;
