@@ -7,21 +7,42 @@
 // threads of an mma quad and reduce with two shuffles. Softmax is in the log2 domain: p = exp2(s * scale * log2e -
 // m'), the scale folded into one fma; lse is written in natural units (m * scale + ln l), as the SIMT kernels.
 //
-// Forward: one block per (sequence, 128-query tile, q head), 8 warps x 16 queries. Q fragments stay in registers;
-// keys and values stream through shared memory in tiles of 64, double-buffered (the next tile's cp.async runs
-// during this tile's math). Per key tile: S = Q K^T (fp32), causal mask only on tiles that cross the diagonal or
-// the end of the keys, online softmax (running max m, running sum l, O rescaled by exp2(m_old - m_new)), P
-// rounded to the storage type and multiplied by V straight from the S accumulators (their layout is the A
-// operand's). out = O / l, lse = m + ln l. Query tiles are visited heaviest (latest) first.
+// Streaming: the tiles a block loops over (K/V in the forward and dq kernels, Q/dO/lse/delta in the dk/dv kernel)
+// go through kStages = 3 shared-memory stages. Step n waits for its copies (cp.async.wait_group 1: all but the
+// newest group), passes ONE __syncthreads, then issues the copies of step n + 2 into the stage step n - 1 used
+// (every warp has left it: it passed the barrier) and does its math. With two stages a step needs a second barrier
+// before the refill and the copies run only one step ahead; the third stage costs shared memory that is free at
+// these kernels' occupancy (registers bound them: forward and dq 1 block of 8 warps per SM at head_dim 128, dk/dv
+// 2 blocks of 4 warps). Each stage is one cp.async commit group, empty past the last step, so the wait count is
+// the same on every step.
 //
-// Backward (P recomputed from lse, no atomics, so every run gives the same bits): delta = rowsum(dout * out) into
-// the caller's scratch; dq by one kernel over (sequence, 128-query tile, q head), 8 warps x 16 queries, looping
-// over the key tiles the queries see: S = Q K^T, dP = dO V^T, dS = P * (dP - delta), dq += dS K; dk, dv by
-// another over (sequence, 64-key tile, kv head), 4 warps x 16 keys, looping over the q heads of the kv head's
-// group in head order and over the query tiles that see the keys (32 queries per step at head_dim 128, 64 at 64,
-// double-buffered): S^T = K Q^T, dP^T = V dO^T, dv += P^T dO, dk += dS^T Q. Q and dO fragments of the dq kernel
-// and K and V fragments of the dk/dv kernel are re-read from shared memory per k-step to keep the fp32
-// accumulators (dq: 16 x D, dk and dv: 2 x 16 x D per warp) in registers without spills.
+// Grids: (sequences x heads, tiles), the tile rank in blockIdx.y, so that blocks, which start roughly in linear-id
+// order, run every sequence's and head's heaviest tile first and the light ones last (longest job first: causal
+// tiles differ up to the sequence length / tile size in work). With the tiles in x and the heads in y, as before,
+// the dk/dv grid of a GQA model (2 kv heads) started the second head's heaviest tiles only after the first head's
+// blocks had all started, and ended on them: a list-scheduling model of B 4, S 4096, 2 kv heads on 132 SMs x 2
+// blocks gives a makespan of 100 tile units against 64 now (ideal 63); forward and dq gain ~8% by the same model.
+//
+// Forward: one block per (sequence, 128-query tile, q head), 8 warps x 16 queries. Q fragments stay in registers;
+// keys and values stream in tiles of 64 (the next-but-one tile's cp.async runs during this tile's math). Per key
+// tile: S = Q K^T (fp32), causal mask only on tiles that cross the diagonal or the end of the keys, online softmax
+// (running max m, running sum l, O rescaled by exp2(m_old - m_new)), P rounded to the storage type and multiplied
+// by V straight from the S accumulators (their layout is the A operand's). out = O / l, lse = m + ln l. Query
+// tiles are visited heaviest (latest) first.
+//
+// Backward (P recomputed from lse, no atomics, so every run gives the same bits), three kernels in a row
+// (attention_tc_backward_part runs one, for the benchmark): delta = rowsum(dout * out) into the caller's scratch,
+// one 16-byte chunk per thread; dq by one kernel over (sequence, 128-query tile, q head), 8 warps x 16 queries,
+// looping over the key tiles the queries see: S = Q K^T, dP = dO V^T, dS = P * (dP - delta), dq += dS K; dk, dv
+// by another over (sequence, 64-key tile, kv head), 4 warps x 16 keys, looping over the q heads of the kv head's
+// group in head order and over the query tiles that see the keys (32 queries per step at head_dim 128, 64 at 64):
+// S^T = K Q^T, dP^T = V dO^T, dv += P^T dO, dk += dS^T Q. Splitting dq from dk/dv costs two matrix products
+// (S and dP are computed in both) but needs no fp32 dq workspace and no atomics. The dq kernel keeps its Q and dO
+// fragments in registers (kDqHold); the dk/dv kernel re-reads K and V fragments from shared memory per k-step to
+// keep its fp32 accumulators (dk and dv: 2 x 16 x D per warp) in registers without spills. The dk/dv kernel's lse
+// and delta rows come by 4-byte cp.async with the step's Q and dO (a plain load there would stall the loading
+// warp for a global round trip every step, and the block's barrier makes every warp wait for it), and the steps
+// are walked with counters rather than a 64-bit division per step.
 #include <kernels/cuda/attention_tc.hpp>
 #include <kernels/cuda/attention_common.cuh>
 #include <kernels/cuda/common.cuh>
@@ -53,6 +74,12 @@ constexpr int kKvWarps = kBN / 16; // 4
 template <int D>
 constexpr int kSD = D + 8;
 
+// Shared-memory stages of the streamed tiles (K/V in the forward and dq kernels, Q/dO/lse/delta in dk/dv): with
+// three, the copy of tile n + 2 goes into the stage tile n - 1 used, which every warp has left once it passed the
+// one __syncthreads at the top of step n, so a step needs one barrier instead of two, and copies run two steps
+// ahead of the math.
+constexpr int kStages = 3;
+
 // Queries per step of the dk/dv kernel: 32 at head_dim 128 keeps dk, dv, S^T and dP^T in registers.
 template <int D>
 constexpr int kvq() { return D > 64 ? 32 : 64; }
@@ -64,6 +91,11 @@ __device__ __forceinline__ unsigned smem_addr(const void* p) { return static_cas
 // 16 bytes global -> shared, zero-filled (nothing read) when !ok.
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool ok) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(ok ? 16 : 0)
+               : "memory");
+}
+// 4 bytes global -> shared (.ca: the only cache mode below 16 bytes), zero-filled when !ok.
+__device__ __forceinline__ void cp_async4(void* dst, const void* src, bool ok) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(ok ? 4 : 0)
                : "memory");
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
@@ -149,10 +181,24 @@ __device__ __forceinline__ float quad_sum(float v) {
 __device__ __forceinline__ int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 __device__ __forceinline__ int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
+// What a block works on: the grid is (n_seqs * heads, tile ranks), blockIdx.x = sequence * heads + head, and
+// blockIdx.y = the rank of its first tile, 0 the heaviest. Blocks start roughly in linear-id order (x fastest), so
+// every sequence's and head's heaviest tile starts first and the light ones fill the tail (longest job first); with
+// the tiles in x and the heads in y, a GQA dk/dv grid would start the second kv head's heavy tiles only after the
+// whole first head's and end on them.
+struct BlockWork {
+  int64_t s;
+  int head;
+};
+__device__ __forceinline__ BlockWork block_work(int heads) {
+  const unsigned s = blockIdx.x / static_cast<unsigned>(heads);
+  return {int64_t(s), static_cast<int>(blockIdx.x - s * static_cast<unsigned>(heads))};
+}
+
 // ---- forward ----
 
 template <int D>
-constexpr size_t forward_smem() { return sizeof(uint16_t) * size_t(kBM + 4 * kBN) * kSD<D>; }
+constexpr size_t forward_smem() { return sizeof(uint16_t) * size_t(kBM + 2 * kStages * kBN) * kSD<D>; }
 
 template <class T, int D>
 __global__ void __launch_bounds__(kQWarps * 32) tc_forward_kernel(AttentionGeometry g, const T* __restrict__ q,
@@ -162,30 +208,38 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_forward_kernel(AttentionGeome
   constexpr int SD = kSD<D>;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* sQ = reinterpret_cast<T*>(smem_raw);  // kBM x SD
-  T* sK = sQ + kBM * SD;                   // 2 stages x kBN x SD
-  T* sV = sK + 2 * kBN * SD;               // 2 stages x kBN x SD
+  T* sK = sQ + kBM * SD;                   // kStages x kBN x SD
+  T* sV = sK + kStages * kBN * SD;         // kStages x kBN x SD
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
-  const int64_t s = blockIdx.x / tiles;
-  const int h = blockIdx.y, kvh = h / (g.q_heads / g.kv_heads);
+  const BlockWork bw = block_work(g.q_heads);
+  const int64_t s = bw.s;
+  const int h = bw.head, kvh = h / (g.q_heads / g.kv_heads);
   const SeqView sv = seq_view(g, s);
   const int64_t off = sv.kv_len - sv.q_len;  // query i sees keys [0, i + off + 1)
   const float sl2 = g.scale * kLog2e;
   const int64_t q_at = sv.q_base + int64_t(h) * D, kv_at = sv.kv_base + int64_t(kvh) * D;
   // Latest tiles (most keys) first; the grid-stride loop covers every tile of a sequence longer than the bound.
-  for (int64_t tile = tiles - 1 - blockIdx.x % tiles; tile * kBM < sv.q_len; tile += tiles) {
+  for (int64_t tile = tiles - 1 - int64_t(blockIdx.y); tile * kBM < sv.q_len; tile += tiles) {
     const int64_t i0 = tile * kBM;
     const int nq = static_cast<int>(min64(kBM, sv.q_len - i0));
     const int64_t k_end = max64(0, min64(i0 + nq + off, sv.kv_len));  // keys the tile's last query sees
     const int n_kt = static_cast<int>((k_end + kBN - 1) / kBN);
     const int64_t row0 = i0 + warp * 16;  // the warp's first query
     __syncthreads();  // the previous tile is done with shared memory
+    // Key tile `t` into stage t % kStages, one commit group per call (an empty one past the last tile, so that
+    // wait_group<1> below always means "all but the newest group").
+    auto load_kv = [&](int t, int stage) {
+      if (t < n_kt) {
+        const int64_t k1 = int64_t(t) * kBN;
+        const int nk = static_cast<int>(min64(kBN, sv.kv_len - k1));
+        load_tile<D>(sK + stage * kBN * SD, k, kv_at, sv.kv_stride, k1, nk, kBN);
+        load_tile<D>(sV + stage * kBN * SD, v, kv_at, sv.kv_stride, k1, nk, kBN);
+      }
+      cp_async_commit();
+    };
     load_tile<D>(sQ, q, q_at, sv.q_stride, i0, nq, kBM);
-    if (n_kt > 0) {
-      const int nk = static_cast<int>(min64(kBN, sv.kv_len));
-      load_tile<D>(sK, k, kv_at, sv.kv_stride, 0, nk, kBN);
-      load_tile<D>(sV, v, kv_at, sv.kv_stride, 0, nk, kBN);
-    }
-    cp_async_commit();
+    load_kv(0, 0);  // Q and key tile 0: group 0
+    load_kv(1, 1);  // key tile 1: group 1
 
     uint32_t qf[D / 16][4];
     float o[D / 8][4];
@@ -193,20 +247,11 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_forward_kernel(AttentionGeome
 #pragma unroll
     for (int j = 0; j < D / 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.0f;
 
-    for (int kt = 0; kt < n_kt; ++kt) {
-      const int st = kt & 1;
+    for (int kt = 0, st = 0; kt < n_kt; ++kt, st = st + 1 == kStages ? 0 : st + 1) {
       const int64_t k0 = int64_t(kt) * kBN;
-      if (kt + 1 < n_kt) {  // prefetch the next key tile into the other stage
-        const int64_t k1 = k0 + kBN;
-        const int nk = static_cast<int>(min64(kBN, sv.kv_len - k1));
-        load_tile<D>(sK + (st ^ 1) * kBN * SD, k, kv_at, sv.kv_stride, k1, nk, kBN);
-        load_tile<D>(sV + (st ^ 1) * kBN * SD, v, kv_at, sv.kv_stride, k1, nk, kBN);
-        cp_async_commit();
-        cp_async_wait<1>();
-      } else {
-        cp_async_wait<0>();
-      }
-      __syncthreads();
+      cp_async_wait<1>();  // groups 0 .. kt are complete (the newest, tile kt + 1's, may still be in flight)
+      __syncthreads();     // every thread's copies are visible, and every warp is done with tile kt - 1's stage
+      load_kv(kt + 2, st == 0 ? kStages - 1 : st - 1);  // tile kt + 2 into that stage
       if (kt == 0) {
 #pragma unroll
         for (int kk = 0; kk < D / 16; ++kk) ldsm_x4(qf[kk], sQ + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
@@ -279,7 +324,6 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_forward_kernel(AttentionGeome
           }
         }
       }
-      __syncthreads();  // every warp is done with stage st before the next iteration refills it
     }
     cp_async_wait<0>();  // no copy of this tile may still be in flight when the next one reuses the buffers
 
@@ -301,22 +345,44 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_forward_kernel(AttentionGeome
 
 // ---- backward ----
 
-// delta[t * Hq + h] = sum_d dout * out, one warp per (token, head) (out and dout are dense (tokens, Hq, D)).
-template <class T>
+// delta[t * Hq + h] = sum_d dout * out (out and dout are dense (tokens, Hq, D) and 16-byte aligned): one 16-byte
+// chunk (8 elements) of both per thread, a row's D / 8 chunks in adjacent lanes of one warp (8 or 16: a warp holds
+// whole rows), added by shuffles in a fixed order (the same bits every run).
+template <class T, int D>
 __global__ void tc_delta_kernel(const T* __restrict__ out, const T* __restrict__ dout, float* __restrict__ delta,
-                                int64_t items, int D) {
+                                int64_t items) {
+  constexpr int C = D / 8;
   const int lane = threadIdx.x % 32;
-  const int64_t warps = int64_t(gridDim.x) * (blockDim.x / 32);
-  for (int64_t it = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32; it < items; it += warps) {
+  const int64_t chunks = items * C, step = int64_t(gridDim.x) * blockDim.x;
+  // The loop is uniform per warp (every lane shuffles); lanes past the end add zeros and write nothing.
+  for (int64_t base = int64_t(blockIdx.x) * blockDim.x + threadIdx.x - lane; base < chunks; base += step) {
+    const int64_t c = base + lane;
     float acc = 0.0f;
-    for (int d = lane; d < D; d += 32) acc = fmaf(load(out, it * D + d), load(dout, it * D + d), acc);
-    for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
-    if (lane == 0) delta[it] = acc;
+    if (c < chunks) {
+      const uint4 a = *reinterpret_cast<const uint4*>(out + c * 8);
+      const uint4 b = *reinterpret_cast<const uint4*>(dout + c * 8);
+      T x[8], y[8];
+      memcpy(x, &a, 16);
+      memcpy(y, &b, 16);
+#pragma unroll
+      for (int e = 0; e < 8; ++e) acc = fmaf(load(x, e), load(y, e), acc);
+    }
+#pragma unroll
+    for (int o = C / 2; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+    if (c < chunks && lane % C == 0) delta[c / C] = acc;
   }
 }
 
+// Whether the dq kernel keeps its warp's Q and dO A fragments in registers across key tiles (D / 2 registers)
+// instead of re-reading them from shared memory per key tile (2 x D / 16 of a warp's 14 x D / 16 ldmatrix per tile:
+// 16 of 112 at head_dim 128, 8 of 56 at 64). The kernel runs one block of 8 warps per SM either way (shared memory and
+// registers), and ptxas fits it without spills (250 registers at 128, 181 at 64; 220 and 162 without). A knob for
+// the benchmark: false restores the re-reads.
 template <int D>
-constexpr size_t dq_smem() { return sizeof(uint16_t) * size_t(2 * kBM + 4 * kBN) * kSD<D>; }
+constexpr bool kDqHold = true;
+
+template <int D>
+constexpr size_t dq_smem() { return sizeof(uint16_t) * size_t(2 * kBM + 2 * kStages * kBN) * kSD<D>; }
 
 // dq of one (sequence, 128-query tile, q head) over the key tiles its queries see.
 template <class T, int D>
@@ -329,30 +395,38 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_dq_kernel(AttentionGeometry g
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* sQ = reinterpret_cast<T*>(smem_raw);  // kBM x SD
   T* sO = sQ + kBM * SD;                   // dO, kBM x SD
-  T* sK = sO + kBM * SD;                   // 2 stages x kBN x SD
-  T* sV = sK + 2 * kBN * SD;               // 2 stages x kBN x SD
+  T* sK = sO + kBM * SD;                   // kStages x kBN x SD
+  T* sV = sK + kStages * kBN * SD;         // kStages x kBN x SD
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
-  const int64_t s = blockIdx.x / tiles;
-  const int h = blockIdx.y, kvh = h / (g.q_heads / g.kv_heads);
+  const BlockWork bw = block_work(g.q_heads);
+  const int64_t s = bw.s;
+  const int h = bw.head, kvh = h / (g.q_heads / g.kv_heads);
   const SeqView sv = seq_view(g, s);
   const int64_t off = sv.kv_len - sv.q_len;
   const float sl2 = g.scale * kLog2e;
   const int64_t q_at = sv.q_base + int64_t(h) * D, kv_at = sv.kv_base + int64_t(kvh) * D;
-  for (int64_t tile = tiles - 1 - blockIdx.x % tiles; tile * kBM < sv.q_len; tile += tiles) {
+  for (int64_t tile = tiles - 1 - int64_t(blockIdx.y); tile * kBM < sv.q_len; tile += tiles) {
     const int64_t i0 = tile * kBM;
     const int nq = static_cast<int>(min64(kBM, sv.q_len - i0));
     const int64_t k_end = max64(0, min64(i0 + nq + off, sv.kv_len));
     const int n_kt = static_cast<int>((k_end + kBN - 1) / kBN);
     const int64_t row0 = i0 + warp * 16;
     __syncthreads();
+    // Key tile `t` into stage t % kStages, one commit group per call (an empty one past the last tile, so that
+    // wait_group<1> below always means "all but the newest group").
+    auto load_kv = [&](int t, int stage) {
+      if (t < n_kt) {
+        const int64_t k1 = int64_t(t) * kBN;
+        const int nk = static_cast<int>(min64(kBN, sv.kv_len - k1));
+        load_tile<D>(sK + stage * kBN * SD, k, kv_at, sv.kv_stride, k1, nk, kBN);
+        load_tile<D>(sV + stage * kBN * SD, v, kv_at, sv.kv_stride, k1, nk, kBN);
+      }
+      cp_async_commit();
+    };
     load_tile<D>(sQ, q, q_at, sv.q_stride, i0, nq, kBM);
     load_tile<D>(sO, dout, q_at, sv.q_stride, i0, nq, kBM);
-    if (n_kt > 0) {
-      const int nk = static_cast<int>(min64(kBN, sv.kv_len));
-      load_tile<D>(sK, k, kv_at, sv.kv_stride, 0, nk, kBN);
-      load_tile<D>(sV, v, kv_at, sv.kv_stride, 0, nk, kBN);
-    }
-    cp_async_commit();
+    load_kv(0, 0);  // Q, dO and key tile 0: group 0
+    load_kv(1, 1);  // key tile 1: group 1
     // The rows' lse (log2 units) and delta; rows past the sequence get 0 (their Q and dO are 0, so finite).
     float lse2[2], dl[2];
 #pragma unroll
@@ -365,21 +439,22 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_dq_kernel(AttentionGeometry g
     float acc[D / 8][4];
 #pragma unroll
     for (int j = 0; j < D / 8; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
+    uint32_t qf[kDqHold<D> ? D / 16 : 1][4], of[kDqHold<D> ? D / 16 : 1][4];  // Q, dO fragments (kDqHold)
 
-    for (int kt = 0; kt < n_kt; ++kt) {
-      const int st = kt & 1;
+    for (int kt = 0, st = 0; kt < n_kt; ++kt, st = st + 1 == kStages ? 0 : st + 1) {
       const int64_t k0 = int64_t(kt) * kBN;
-      if (kt + 1 < n_kt) {
-        const int64_t k1 = k0 + kBN;
-        const int nk = static_cast<int>(min64(kBN, sv.kv_len - k1));
-        load_tile<D>(sK + (st ^ 1) * kBN * SD, k, kv_at, sv.kv_stride, k1, nk, kBN);
-        load_tile<D>(sV + (st ^ 1) * kBN * SD, v, kv_at, sv.kv_stride, k1, nk, kBN);
-        cp_async_commit();
-        cp_async_wait<1>();
-      } else {
-        cp_async_wait<0>();
+      cp_async_wait<1>();  // groups 0 .. kt are complete (the newest, tile kt + 1's, may still be in flight)
+      __syncthreads();     // every thread's copies are visible, and every warp is done with tile kt - 1's stage
+      load_kv(kt + 2, st == 0 ? kStages - 1 : st - 1);  // tile kt + 2 into that stage
+      if constexpr (kDqHold<D>) {
+        if (kt == 0) {  // Q and dO arrived with tile 0
+#pragma unroll
+          for (int kk = 0; kk < D / 16; ++kk) {
+            ldsm_x4(qf[kk], sQ + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+            ldsm_x4(of[kk], sO + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+          }
+        }
       }
-      __syncthreads();
       if (k0 < min64(row0 + 16 + off, sv.kv_len)) {
         const T* tK = sK + st * kBN * SD;
         const T* tV = sV + st * kBN * SD;
@@ -391,8 +466,13 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_dq_kernel(AttentionGeometry g
 #pragma unroll
         for (int kk = 0; kk < D / 16; ++kk) {
           uint32_t qa[4], oa[4];
-          ldsm_x4(qa, sQ + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
-          ldsm_x4(oa, sO + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+          if constexpr (kDqHold<D>) {
+#pragma unroll
+            for (int e = 0; e < 4; ++e) qa[e] = qf[kk][e], oa[e] = of[kk][e];
+          } else {
+            ldsm_x4(qa, sQ + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+            ldsm_x4(oa, sO + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+          }
 #pragma unroll
           for (int nb = 0; nb < kBN / 16; ++nb) {
             const int at = (nb * 16 + lane % 8 + (lane / 16) * 8) * SD + kk * 16 + ((lane / 8) % 2) * 8;
@@ -431,9 +511,8 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_dq_kernel(AttentionGeometry g
           }
         }
       }
-      __syncthreads();
     }
-    cp_async_wait<0>();
+    cp_async_wait<0>();  // no copy of this tile may still be in flight when the next one reuses the buffers
 
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
@@ -449,7 +528,7 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_dq_kernel(AttentionGeometry g
 
 template <int D>
 constexpr size_t dkdv_smem() {
-  return sizeof(uint16_t) * size_t(2 * kBN + 4 * kvq<D>()) * kSD<D> + sizeof(float) * 4 * kvq<D>();
+  return sizeof(uint16_t) * size_t(2 * kBN + 2 * kStages * kvq<D>()) * kSD<D> + sizeof(float) * 2 * kStages * kvq<D>();
 }
 
 // dk, dv of one (sequence, 64-key tile, kv head): over the group's q heads in head order, and over the steps of
@@ -465,18 +544,19 @@ __global__ void __launch_bounds__(kKvWarps * 32) tc_dkdv_kernel(AttentionGeometr
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* sK = reinterpret_cast<T*>(smem_raw);  // kBN x SD
   T* sV = sK + kBN * SD;                   // kBN x SD
-  T* sQ = sV + kBN * SD;                   // 2 stages x BQ x SD
-  T* sO = sQ + 2 * BQ * SD;                // dO, 2 stages x BQ x SD
-  float* sL = reinterpret_cast<float*>(sO + 2 * BQ * SD);  // lse * log2e, 2 stages x BQ
-  float* sD = sL + 2 * BQ;                                 // delta, 2 stages x BQ
+  T* sQ = sV + kBN * SD;                   // kStages x BQ x SD
+  T* sO = sQ + kStages * BQ * SD;          // dO, kStages x BQ x SD
+  float* sL = reinterpret_cast<float*>(sO + kStages * BQ * SD);  // lse (natural units), kStages x BQ
+  float* sD = sL + kStages * BQ;                                 // delta, kStages x BQ
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
-  const int64_t s = blockIdx.x / tiles;
-  const int kvh = blockIdx.y, group = g.q_heads / g.kv_heads;
+  const BlockWork bw = block_work(g.kv_heads);
+  const int64_t s = bw.s;
+  const int kvh = bw.head, group = g.q_heads / g.kv_heads;
   const SeqView sv = seq_view(g, s);
   const int64_t off = sv.kv_len - sv.q_len;
   const float sl2 = g.scale * kLog2e;
   const int64_t kv_at = sv.kv_base + int64_t(kvh) * D;
-  for (int64_t tile = blockIdx.x % tiles; tile * kBN < sv.kv_len; tile += tiles) {
+  for (int64_t tile = blockIdx.y; tile * kBN < sv.kv_len; tile += tiles) {  // the first key tiles are the heaviest
     const int64_t c0 = tile * kBN;
     const int nk = static_cast<int>(min64(kBN, sv.kv_len - c0));
     const int64_t j0 = c0 + warp * 16;  // the warp's first key
@@ -484,25 +564,37 @@ __global__ void __launch_bounds__(kKvWarps * 32) tc_dkdv_kernel(AttentionGeometr
     const int64_t i_lo = max64(0, c0 - off), i_hi = sv.q_len;
     const int64_t per_head = i_lo < i_hi ? (i_hi - i_lo + BQ - 1) / BQ : 0;
     const int64_t n_steps = per_head * group;
-    // Step n: q head kvh * group + n / per_head, queries from i_lo + (n % per_head) * BQ.
-    auto load_step = [&](int64_t n, int st) {
-      const int h = kvh * group + static_cast<int>(n / per_head);
-      const int64_t i0 = i_lo + (n % per_head) * BQ;
-      const int nq = static_cast<int>(min64(BQ, i_hi - i0));
-      const int64_t q_at = sv.q_base + int64_t(h) * D;
-      load_tile<D>(sQ + st * BQ * SD, q, q_at, sv.q_stride, i0, nq, BQ);
-      load_tile<D>(sO + st * BQ * SD, dout, q_at, sv.q_stride, i0, nq, BQ);
-      for (int r = threadIdx.x; r < BQ; r += blockDim.x) {
-        const int64_t at = sv.lse_base + (i0 + r) * sv.lse_stride + h;
-        sL[st * BQ + r] = r < nq ? lse[at] * kLog2e : 0.0f;
-        sD[st * BQ + r] = r < nq ? delta[at] : 0.0f;
+    // Step n: q head kvh * group + n / per_head, queries from i_lo + (n % per_head) * BQ. The loads run two steps
+    // ahead of the math; both walk the steps with counters (no 64-bit division per step). lse and delta travel by
+    // cp.async too, so that no warp stalls on a global load before its math (rows past the sequence get 0).
+    // Steps are loaded in order n = 0, 1, 2, ...: (ld_h, ld_t) is the next one's head and query tile.
+    int64_t ld_t = 0;
+    int ld_h = kvh * group;
+    auto load_step = [&](int64_t n, int ld_st) {
+      if (n < n_steps) {
+        const int64_t i0 = i_lo + ld_t * BQ;
+        const int nq = static_cast<int>(min64(BQ, i_hi - i0));
+        const int64_t q_at = sv.q_base + int64_t(ld_h) * D;
+        load_tile<D>(sQ + ld_st * BQ * SD, q, q_at, sv.q_stride, i0, nq, BQ);
+        load_tile<D>(sO + ld_st * BQ * SD, dout, q_at, sv.q_stride, i0, nq, BQ);
+        for (int r = threadIdx.x; r < BQ; r += blockDim.x) {
+          const bool ok = r < nq;
+          const int64_t at = ok ? sv.lse_base + (i0 + r) * sv.lse_stride + ld_h : 0;
+          cp_async4(sL + ld_st * BQ + r, lse + at, ok);
+          cp_async4(sD + ld_st * BQ + r, delta + at, ok);
+        }
+        if (++ld_t == per_head) {
+          ld_t = 0;
+          ++ld_h;
+        }
       }
+      cp_async_commit();  // one group per call, empty past the last step: wait_group<1> is "all but the newest"
     };
-    __syncthreads();
+    __syncthreads();  // the previous tile is done with shared memory
     load_tile<D>(sK, k, kv_at, sv.kv_stride, c0, nk, kBN);
     load_tile<D>(sV, v, kv_at, sv.kv_stride, c0, nk, kBN);
-    if (n_steps > 0) load_step(0, 0);
-    cp_async_commit();
+    load_step(0, 0);  // K, V and step 0: group 0
+    load_step(1, 1);  // step 1: group 1
 
     float ak[D / 8][4], av[D / 8][4];
 #pragma unroll
@@ -510,17 +602,14 @@ __global__ void __launch_bounds__(kKvWarps * 32) tc_dkdv_kernel(AttentionGeometr
 #pragma unroll
       for (int e = 0; e < 4; ++e) ak[j][e] = av[j][e] = 0.0f;
 
-    for (int64_t n = 0; n < n_steps; ++n) {
-      const int st = static_cast<int>(n & 1);
-      if (n + 1 < n_steps) {
-        load_step(n + 1, st ^ 1);
-        cp_async_commit();
-        cp_async_wait<1>();
-      } else {
-        cp_async_wait<0>();
-      }
-      __syncthreads();
-      const int64_t i0 = i_lo + (n % per_head) * BQ;
+    int64_t ct = 0;  // step n's query tile within its head
+    int st = 0;      // step n's stage
+    for (int64_t n = 0; n < n_steps; ++n, st = st + 1 == kStages ? 0 : st + 1) {
+      cp_async_wait<1>();  // groups 0 .. n are complete (the newest, step n + 1's, may still be in flight)
+      __syncthreads();     // every thread's copies are visible, and every warp is done with step n - 1's stage
+      load_step(n + 2, st == 0 ? kStages - 1 : st - 1);  // step n + 2 into that stage
+      const int64_t i0 = i_lo + ct * BQ;
+      if (++ct == per_head) ct = 0;
       // A warp whose first key comes after the step's last query's position (or past the keys) sees nothing.
       if (j0 < sv.kv_len && j0 <= i0 + BQ - 1 + off) {
         const T* tQ = sQ + st * BQ * SD;
@@ -557,7 +646,7 @@ __global__ void __launch_bounds__(kKvWarps * 32) tc_dkdv_kernel(AttentionGeometr
             const int qi = j * 8 + 2 * tq + (e & 1);
             const int64_t i = i0 + qi, key = j0 + gr + (e >= 2 ? 8 : 0);
             const bool ok = full || (i < sv.q_len && key < sv.kv_len && key <= i + off);
-            const float p = ok ? exp2f(fmaf(sc[j][e], sl2, -tL[qi])) : 0.0f;
+            const float p = ok ? exp2f(fmaf(sc[j][e], sl2, -(tL[qi] * kLog2e))) : 0.0f;
             sc[j][e] = p;                   // P^T
             dp[j][e] = p * (dp[j][e] - tD[qi]);  // dS^T
           }
@@ -580,9 +669,8 @@ __global__ void __launch_bounds__(kKvWarps * 32) tc_dkdv_kernel(AttentionGeometr
           }
         }
       }
-      __syncthreads();
     }
-    cp_async_wait<0>();
+    cp_async_wait<0>();  // no copy of this tile may still be in flight when the next one reuses the buffers
 
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
@@ -605,12 +693,14 @@ std::atomic<int64_t> g_forward_calls{0}, g_backward_calls{0};
 
 int64_t tiles_for(int64_t len, int64_t tile) { return (len + tile - 1) / tile; }
 
+// (n_seqs * heads, tile ranks) blocks (block_work); past 65535 tiles (the grid's y limit) a block also takes the
+// tiles 65535, 2 * 65535, ... after its own (the kernels loop with the stride gridDim.y, passed as `tiles`).
 dim3 grid_for(int64_t n_seqs, int64_t tiles, int32_t heads, const char* kernel) {
-  const int64_t x = n_seqs * tiles;
-  if (x > 0x7fffffffLL || heads > 65535)
-    throw KernelError(std::string(kernel) + ": " + std::to_string(x) + " x " + std::to_string(heads) +
-                      " blocks are more than a grid holds");
-  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(heads));
+  const int64_t x = n_seqs * heads;
+  if (x > 0x7fffffffLL)
+    throw KernelError(std::string(kernel) + ": " + std::to_string(n_seqs) + " sequences x " + std::to_string(heads) +
+                      " heads are more blocks than a grid row holds");
+  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(tiles < 65535 ? tiles : 65535));
 }
 
 template <class K>
@@ -696,42 +786,50 @@ void attention_tc_forward(const AttentionGeometry& g, const void* q, const void*
     auto kernel = tc_forward_kernel<T, D>;
     allow_smem(kernel, forward_smem<D>(), "attention_forward (tensor cores)");
     kernel<<<grid, kQWarps * 32, forward_smem<D>(), stream_of(stream)>>>(
-        g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, tiles);
+        g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, int64_t(grid.y));
   });
   check_launch("attention_forward (tensor cores)");
 }
 
-void attention_tc_backward(const AttentionGeometry& g, const void* q, const void* k, const void* v, const void* out,
-                           const float* lse, const void* dout, void* dq, void* dk, void* dv, Dtype dtype,
-                           float* scratch, Stream stream) {
-  g_backward_calls.fetch_add(1);
+void attention_tc_backward_part(AttentionTcBackwardPart part, const AttentionGeometry& g, const void* q,
+                                const void* k, const void* v, const void* out, const float* lse, const void* dout,
+                                void* dq, void* dk, void* dv, Dtype dtype, float* scratch, Stream stream) {
   if (g.n_seqs <= 0) return;
   const int64_t q_tiles = tiles_for(q_bound(g), kBM), kv_tiles = tiles_for(kv_bound(g), kBN);
   const int64_t items = attention_q_tokens(g) * g.q_heads;
   dispatch_tc(dtype, g.head_dim, [&](auto t, auto dc) {
     using T = decltype(t);
     constexpr int D = decltype(dc)::value;
-    if (items > 0) {
-      tc_delta_kernel<T><<<blocks_for(items, 8), 256, 0, stream_of(stream)>>>(
-          static_cast<const T*>(out), static_cast<const T*>(dout), scratch, items, D);
+    if (part == AttentionTcBackwardPart::delta && items > 0) {
+      tc_delta_kernel<T, D><<<blocks_for(items * (D / 8), 256), 256, 0, stream_of(stream)>>>(
+          static_cast<const T*>(out), static_cast<const T*>(dout), scratch, items);
     }
-    if (q_tiles > 0) {
+    if (part == AttentionTcBackwardPart::dq && q_tiles > 0) {
       auto kernel = tc_dq_kernel<T, D>;
       allow_smem(kernel, dq_smem<D>(), "attention_backward (tensor cores, dq)");
-      kernel<<<grid_for(g.n_seqs, q_tiles, g.q_heads, "attention_backward (tensor cores)"), kQWarps * 32, dq_smem<D>(),
-               stream_of(stream)>>>(g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), lse,
-                                    static_cast<const T*>(dout), scratch, static_cast<T*>(dq), q_tiles);
+      const dim3 grid = grid_for(g.n_seqs, q_tiles, g.q_heads, "attention_backward (tensor cores)");
+      kernel<<<grid, kQWarps * 32, dq_smem<D>(), stream_of(stream)>>>(
+          g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), lse, static_cast<const T*>(dout),
+          scratch, static_cast<T*>(dq), int64_t(grid.y));
     }
-    if (kv_tiles > 0) {
+    if (part == AttentionTcBackwardPart::dkdv && kv_tiles > 0) {
       auto kernel = tc_dkdv_kernel<T, D>;
       allow_smem(kernel, dkdv_smem<D>(), "attention_backward (tensor cores, dk, dv)");
-      kernel<<<grid_for(g.n_seqs, kv_tiles, g.kv_heads, "attention_backward (tensor cores)"), kKvWarps * 32,
-               dkdv_smem<D>(), stream_of(stream)>>>(g, static_cast<const T*>(q), static_cast<const T*>(k),
-                                                    static_cast<const T*>(v), lse, static_cast<const T*>(dout), scratch,
-                                                    static_cast<T*>(dk), static_cast<T*>(dv), kv_tiles);
+      const dim3 grid = grid_for(g.n_seqs, kv_tiles, g.kv_heads, "attention_backward (tensor cores)");
+      kernel<<<grid, kKvWarps * 32, dkdv_smem<D>(), stream_of(stream)>>>(
+          g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), lse, static_cast<const T*>(dout),
+          scratch, static_cast<T*>(dk), static_cast<T*>(dv), int64_t(grid.y));
     }
   });
   check_launch("attention_backward (tensor cores)");
+}
+
+void attention_tc_backward(const AttentionGeometry& g, const void* q, const void* k, const void* v, const void* out,
+                           const float* lse, const void* dout, void* dq, void* dk, void* dv, Dtype dtype,
+                           float* scratch, Stream stream) {
+  g_backward_calls.fetch_add(1);
+  for (AttentionTcBackwardPart part : {AttentionTcBackwardPart::delta, AttentionTcBackwardPart::dq, AttentionTcBackwardPart::dkdv})
+    attention_tc_backward_part(part, g, q, k, v, out, lse, dout, dq, dk, dv, dtype, scratch, stream);
 }
 
 }  // namespace megaswift::kernels::cuda

@@ -35,6 +35,14 @@ void attention_tc_backward(const AttentionGeometry& g, const void* q, const void
                            const float* lse, const void* dout, void* dq, void* dk, void* dv, Dtype dtype,
                            float* scratch, Stream stream);
 
+// One of attention_tc_backward's three kernels, in this order: delta (rowsum(dout * out) into scratch), dq (reads
+// delta), dk and dv (read delta). attention_tc_backward runs all three; the benchmark times them one by one. Does
+// not count as a backward call.
+enum class AttentionTcBackwardPart : int32_t { delta = 0, dq = 1, dkdv = 2 };
+void attention_tc_backward_part(AttentionTcBackwardPart part, const AttentionGeometry& g, const void* q,
+                                const void* k, const void* v, const void* out, const float* lse, const void* dout,
+                                void* dq, void* dk, void* dv, Dtype dtype, float* scratch, Stream stream);
+
 // Calls of attention_tc_forward and attention_tc_backward so far in this process (tests check that a case
 // really ran on the tensor-core path rather than falling back).
 int64_t attention_tc_forward_calls();

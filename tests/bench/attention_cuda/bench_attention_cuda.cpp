@@ -1,7 +1,8 @@
 // Times kernels/cuda attention_forward and forward + attention_backward (the launchers the ops table calls) with
 // CUDA events on causal bf16 GQA shapes of Qwen2.5-0.5B/1.5B at sequence 4096, for the tensor-core path and the
 // SIMT kernels (set_attention_kernels). One JSON line per case and path; TFLOP/s from the causal FLOP count
-// (forward 4 * B * Hq * S * S * D / 2, backward 2.5 times that), as FlashAttention reports it.
+// (forward 4 * B * Hq * S * S * D / 2, backward 2.5 times that), as FlashAttention reports it. On the tensor-core
+// path each of the backward's three kernels (attention_tc_backward_part: delta, dq, dk/dv) is also timed alone.
 //   msw_bench_attention_cuda [reps] [tc|simt|both]
 #include <kernels/cuda/attention.hpp>
 #include <kernels/cuda/attention_tc.hpp>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kc = megaswift::kernels::cuda;
@@ -119,13 +121,31 @@ void run(const Shape& sh, const char* impl, int reps) {
   const int64_t tc_before = kc::attention_tc_forward_calls();
   const double f_ms = time_ms(fwd, reps), fb_ms = time_ms(fwd_bwd, reps);
   const bool took_tc = kc::attention_tc_forward_calls() > tc_before;
+  // The backward's kernels one at a time (fwd_bwd left delta in scratch, which dq and dk/dv read).
+  std::string parts;
+  if (took_tc) {
+    const std::pair<const char*, kc::AttentionTcBackwardPart> names[] = {{"bwd_delta_ms", kc::AttentionTcBackwardPart::delta},
+                                                                         {"bwd_dq_ms", kc::AttentionTcBackwardPart::dq},
+                                                                         {"bwd_dkdv_ms", kc::AttentionTcBackwardPart::dkdv}};
+    for (const auto& named : names) {
+      const double ms = time_ms(
+          [&] {
+            kc::attention_tc_backward_part(named.second, g, q.p, k.p, v.p, out.p, static_cast<const float*>(lse.p), dout.p, dq.p,
+                                           dk.p, dv.p, dt, static_cast<float*>(scratch.p), nullptr);
+          },
+          reps);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, ", \"%s\": %.3f", named.first, ms);
+      parts += buf;
+    }
+  }
   const double flops = 4.0 * sh.b * sh.hq * double(sh.s) * sh.s * sh.d / 2.0;
   std::printf("{\"case\": \"%s B%lld S%lld Hq%lld Hkv%lld D%lld\", \"impl\": \"%s\", \"path_taken\": \"%s\", \"layout\": \"%s\", "
               "\"B\": %lld, \"S\": %lld, \"Hq\": %lld, \"Hkv\": %lld, \"D\": %lld, \"causal\": true, \"dtype\": \"bf16\", "
-              "\"fwd_ms\": %.3f, \"fwd_tflops\": %.1f, \"fwd_bwd_ms\": %.3f, \"fwd_bwd_tflops\": %.1f}\n",
+              "\"fwd_ms\": %.3f, \"fwd_tflops\": %.1f, \"fwd_bwd_ms\": %.3f, \"fwd_bwd_tflops\": %.1f%s}\n",
               sh.layout, (long long)sh.b, (long long)sh.s, (long long)sh.hq, (long long)sh.hkv, (long long)sh.d, impl,
               took_tc ? "tc" : "simt", sh.layout, (long long)sh.b, (long long)sh.s, (long long)sh.hq, (long long)sh.hkv,
-              (long long)sh.d, f_ms, flops / (f_ms * 1e9), fb_ms, 3.5 * flops / (fb_ms * 1e9));
+              (long long)sh.d, f_ms, flops / (f_ms * 1e9), fb_ms, 3.5 * flops / (fb_ms * 1e9), parts.c_str());
   std::fflush(stdout);
 }
 
