@@ -10,7 +10,7 @@
 #   run.sh <install prefix or build dir with bin/swift> <HF model dir with tokenizer> [json out]
 #
 # DEVICE (default cpu) is passed as --device: DEVICE=cuda measures the same on the GPU. BATCHES (default "1 8")
-# lists the batch sizes of the decode tokens/s runs.
+# lists the batch sizes of the decode tokens/s runs, CONTEXTS (default "128 512 1024 2048") the context lengths.
 set -euo pipefail
 prefix=$1 model=$2 out=${3:-}
 work=$(mktemp -d)
@@ -41,18 +41,18 @@ for b in ${BATCHES:-1 8}; do
   batch_tps[$b]=$(python3 -c "print(round($b * 128 / ($tn - $t1), 2))")
   echo "batch $b: prefill ${t1}s, decode ${batch_tps[$b]} tokens/s"
 done
-for c in 128 512 1024 2048; do
+for c in ${CONTEXTS:-128 512 1024 2048}; do
   prompts 1 "$c"
   t1=$(timed 1 1); tn=$(timed 1 33)
   context_ms[$c]=$(python3 -c "print(round(($tn - $t1) / 32 * 1000, 2))")
   echo "context $c: ${context_ms[$c]} ms per token"
 done
 if [[ -n "$out" ]]; then
+  context_json=$(for c in "${!context_ms[@]}"; do printf '"%s": %s, ' "$c" "${context_ms[$c]}"; done)
   batch_json=$(for b in "${!batch_tps[@]}"; do printf '"%s": {"decode_tok_s": %s}, ' "$b" "${batch_tps[$b]}"; done)
   python3 - "$out" <<PY
 import json, sys
 json.dump({"batch": {${batch_json%, }},
-           "per_token_ms_by_context": {"128": ${context_ms[128]}, "512": ${context_ms[512]}, "1024": ${context_ms[1024]},
-                                       "2048": ${context_ms[2048]}}}, open(sys.argv[1], "w"), indent=1)
+           "per_token_ms_by_context": {${context_json%, }}}, open(sys.argv[1], "w"), indent=1)
 PY
 fi
