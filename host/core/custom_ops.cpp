@@ -1,6 +1,7 @@
 #include "host/core/custom_ops.hpp"
 
 #include "host/core/args.hpp"
+#include "host/core/printable.hpp"
 #include "host/core/status.hpp"
 
 #include <algorithm>
@@ -68,14 +69,15 @@ msw_status* register_op(const msw_custom_op* in) {
   std::memcpy(&op, in, std::min<size_t>(in->struct_size, sizeof op));
   const std::string name = op.name ? op.name : "";
   if (!valid_name(name))
-    return refuse(MSW_STATUS_INVALID_ARGUMENT, "op name \"" + name +
+    return refuse(MSW_STATUS_INVALID_ARGUMENT, "op name \"" + printable(name) +
                                                    "\" is not valid: use lower-case letters, digits, '_' and '.', "
                                                    "as \"<plugin>.<op>\" (e.g. \"gemma.geglu_forward\")");
   if (!device_name(op.device_type))
     return refuse(MSW_STATUS_INVALID_ARGUMENT, "op \"" + name + "\" names device type " + std::to_string(op.device_type) +
                                                    ", which is not an msw_device_type (CPU 1, CUDA 2)");
   if (!op.fn) return refuse(MSW_STATUS_INVALID_ARGUMENT, "op \"" + name + "\" has no function (fn is NULL)");
-  const std::string summary = op.summary ? op.summary : "";
+  // Stored escaped: the summary is shown by listings and in the duplicate message below.
+  const std::string summary = op.summary ? printable(op.summary) : "";
   std::unique_lock lock(registry_mutex());
   auto [it, inserted] = registry().try_emplace(Key{name, op.device_type}, Entry{summary, op.fn});
   if (!inserted)
@@ -96,10 +98,11 @@ msw_custom_op_fn find_op(const char* name, int32_t device_type) {
 
 msw_status* call_op(const char* name, const msw_exec_ctx* ctx, const void* args) {
   if (!name) return status_new(MSW_STATUS_INVALID_ARGUMENT, "call_op: name is NULL");
-  if (!ctx) return status_new(MSW_STATUS_INVALID_ARGUMENT, (std::string("call_op \"") + name + "\": ctx is NULL").c_str());
+  const std::string shown = printable(name);  // the caller's string, in messages
+  if (!ctx) return status_new(MSW_STATUS_INVALID_ARGUMENT, ("call_op \"" + shown + "\": ctx is NULL").c_str());
   if (ctx->struct_size < MSW_SIZE_THROUGH(msw_exec_ctx, device))
     return status_new(MSW_STATUS_INVALID_ARGUMENT,
-                      (std::string("call_op \"") + name + "\": ctx->struct_size " + std::to_string(ctx->struct_size) +
+                      ("call_op \"" + shown + "\": ctx->struct_size " + std::to_string(ctx->struct_size) +
                        " is too small to hold the device")
                           .c_str());
   const int32_t device = ctx->device.type;
@@ -112,7 +115,7 @@ msw_status* call_op(const char* name, const msw_exec_ctx* ctx, const void* args)
         if (key.first == name) others += (others.empty() ? "" : ", ") + device_label(key.second);
     }
     return status_new(MSW_STATUS_NOT_FOUND,
-                      ("call_op: no op \"" + std::string(name) + "\" is registered for " + device_label(device) +
+                      ("call_op: no op \"" + shown + "\" is registered for " + device_label(device) +
                        (others.empty() ? std::string(" (nor for any other device: is the plugin that provides it loaded?)")
                                        : " (it is registered for " + others + ")"))
                           .c_str());

@@ -1,5 +1,7 @@
 #include "host/core/logging.hpp"
 
+#include "host/core/printable.hpp"
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -42,9 +44,10 @@ void init_logging(int rank, const std::string& level) {
 }
 
 void log_from_plugin(int32_t level, const char* component, const char* message) {
-  const char* text = message ? message : "";
+  // A plugin's text is escaped: a newline in it would forge a log line, an ANSI escape repaint the terminal.
+  const std::string text = printable(message ? message : "");
   if (component && *component)
-    spdlog::log(to_spdlog(level), "[{}] {}", component, text);
+    spdlog::log(to_spdlog(level), "[{}] {}", printable(component), text);
   else
     spdlog::log(to_spdlog(level), "{}", text);
 }
