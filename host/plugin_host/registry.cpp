@@ -1,6 +1,8 @@
 #include "host/plugin_host/registry.hpp"
 
+#include "host/core/printable.hpp"
 #include "host/core/status.hpp"
+#include "host/plugin_host/elf_check.hpp"
 #include "host/plugin_host/vtable_checks.hpp"
 
 #include <boost/dll/shared_library.hpp>
@@ -9,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <numeric>
 #include <system_error>
 
 namespace megaswift::host {
@@ -33,6 +36,12 @@ msw_component read_component(const msw_plugin_desc* desc, size_t i) {
   return c;
 }
 
+std::filesystem::path canonical_or_self(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(path, ec);
+  return ec ? path : canonical;
+}
+
 bool is_plugin_file_name(const std::filesystem::path& p) {
   std::string name = p.filename().string();
   return name.rfind("libmegaswift_", 0) == 0 && p.extension() == ".so";
@@ -55,44 +64,69 @@ const char* kind_name(msw_plugin_kind kind) {
 PluginRegistry::PluginRegistry(const msw_host_api& host) : host_(host) {}
 
 void PluginRegistry::load_directories(const std::vector<std::filesystem::path>& directories, size_t explicit_count) {
-  for (size_t i = 0; i < directories.size(); ++i) {
-    const auto& dir = directories[i];
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(dir, ec)) {
-      try {
-        load_library(dir);
-      } catch (const HostError& e) {
-        spdlog::warn("skipping plugin {}", e.what());
-        refused_.push_back({dir, e.what()});
-      }
-      continue;
-    }
-    if (!std::filesystem::is_directory(dir, ec)) {
-      if (i < explicit_count)
-        throw HostError(MSW_STATUS_NOT_FOUND, "--plugin_path " + dir.string() +
-                                                  ": no such directory or file; pass a directory holding "
-                                                  "libmegaswift_<kind>_<name>.so files");
-      continue;
-    }
-    std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-      if (entry.is_regular_file() && is_plugin_file_name(entry.path())) files.push_back(entry.path());
-    std::sort(files.begin(), files.end());  // deterministic order, so "duplicate" always names the same one
-    for (const auto& file : files) {
-      try {
-        load_library(file);
-      } catch (const HostError& e) {
-        spdlog::warn("skipping plugin {}", e.what());
-        refused_.push_back({file, e.what()});
-      }
-    }
+  std::vector<size_t> order(directories.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  if (directories.size() > explicit_count) {
+    // The host's own folder first: see registry.hpp.
+    std::rotate(order.begin(), order.end() - 1, order.end());
+    builtin_directory_ = canonical_or_self(directories.back());
+  }
+  for (size_t i : order) load_directory(directories[i], i < explicit_count);
+}
+
+void PluginRegistry::load_directory(const std::filesystem::path& dir, bool named_by_user) {
+  namespace fs = std::filesystem;
+  const std::string shown = printable(dir.string());
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (st.type() == fs::file_type::not_found) {
+    if (named_by_user)
+      throw HostError(MSW_STATUS_NOT_FOUND, "--plugin_path " + shown +
+                                                ": no such directory or file; pass a directory holding "
+                                                "libmegaswift_<kind>_<name>.so files");
+    return;
+  }
+  if (ec) {  // a symlink loop, a folder on the way that may not be entered
+    if (named_by_user)
+      throw HostError(MSW_STATUS_IO, "--plugin_path " + shown + ": cannot be read (" + ec.message() +
+                                         "); fix it or pass another directory");
+    spdlog::warn("skipping plugin directory {}: cannot be read ({})", shown, ec.message());
+    return;
+  }
+  if (!fs::is_directory(st)) {  // a file named directly; the ELF check says what is wrong with a non-library
+    load_or_refuse(dir);
+    return;
+  }
+  fs::directory_iterator it(dir, ec);
+  if (ec) {
+    if (named_by_user)
+      throw HostError(MSW_STATUS_IO, "--plugin_path " + shown + ": cannot be listed (" + ec.message() +
+                                         "); fix its permissions or pass another directory");
+    spdlog::warn("skipping plugin directory {}: cannot be listed ({})", shown, ec.message());
+    return;
+  }
+  // Only names here: whether an entry is a readable regular file is load_library's to say (a symlink loop
+  // or a FIFO is refused there with the reason), so nothing in the folder can throw out of the scan.
+  std::vector<fs::path> files;
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (is_plugin_file_name(it->path())) files.push_back(it->path());
+  }
+  if (ec) spdlog::warn("plugin directory {}: listing stopped early ({})", shown, ec.message());
+  std::sort(files.begin(), files.end());  // deterministic order, so "duplicate" always names the same one
+  for (const auto& file : files) load_or_refuse(file);
+}
+
+void PluginRegistry::load_or_refuse(const std::filesystem::path& path) {
+  try {
+    load_library(path);
+  } catch (const HostError& e) {
+    spdlog::warn("skipping plugin {}", e.what());
+    refused_.push_back({path, e.what()});
   }
 }
 
 void PluginRegistry::load_library(const std::filesystem::path& path) {
-  std::error_code ec;
-  auto canonical = std::filesystem::weakly_canonical(path, ec);
-  if (ec) canonical = path;
+  const auto canonical = canonical_or_self(path);
   // The same library reached twice (say through the build tree and MEGASWIFT_PLUGIN_PATH) is one.
   if (std::find(loaded_paths_.begin(), loaded_paths_.end(), canonical) != loaded_paths_.end()) return;
   register_library(canonical);
@@ -100,10 +134,14 @@ void PluginRegistry::load_library(const std::filesystem::path& path) {
 }
 
 void PluginRegistry::register_library(const std::filesystem::path& path) {
-  const std::string where = path.string();
+  const std::string where = printable(path.string());
+  // Before dlopen: the dynamic loader maps whatever the headers say and dies (SIGBUS) on a short file.
+  if (const std::string problem = elf_file_problem(path); !problem.empty())
+    throw HostError(MSW_STATUS_IO, where + ": not a loadable shared library: " + problem +
+                                       "; rebuild it or remove it from the plugin path");
   auto lib = std::make_unique<boost::dll::shared_library>();
   boost::dll::fs::error_code load_error;
-  lib->load(where, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_error);
+  lib->load(path.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_error);
   if (load_error || !lib->is_loaded())
     throw HostError(MSW_STATUS_IO, where + ": not a loadable shared library (" + load_error.message() +
                                        "); remove it from the plugin path or rebuild it");
@@ -115,14 +153,14 @@ void PluginRegistry::register_library(const std::filesystem::path& path) {
   msw_status* status = nullptr;
   const msw_plugin_desc* desc = entry(&host_, &status);
   if (!desc) {
-    std::string why = status ? status->message : "its entry returned no descriptor and no reason";
+    std::string why = status ? printable(status->message) : "its entry returned no descriptor and no reason";
     int32_t code = status ? status->code : MSW_STATUS_INTERNAL;
     status_free(status);
     throw HostError(static_cast<msw_status_code>(code), where + ": the plugin refused to load: " + why);
   }
   status_free(status);
 
-  const std::string plugin_name = desc->name ? desc->name : "?";
+  const std::string plugin_name = desc->name ? printable(desc->name) : "?";
   // The frozen head (struct_size .. version) is readable whatever the plugin's major.
   if (desc->abi_major != MSW_ABI_MAJOR)
     throw HostError(MSW_STATUS_VERSION_MISMATCH,
@@ -160,6 +198,14 @@ void PluginRegistry::register_library(const std::filesystem::path& path) {
     if (c.struct_size < offsetof(msw_component, vtable) + sizeof(void*) || cname.empty() || !c.vtable)
       throw HostError(MSW_STATUS_INVALID_ARGUMENT,
                       where + ": component #" + std::to_string(i) + " of plugin '" + plugin_name + "' is malformed");
+    // A name is typed as a flag value and printed in every message about the component: it must be
+    // printable UTF-8, so that `cname` may be shown as it is from here on.
+    if (!is_printable(cname))
+      throw HostError(MSW_STATUS_INVALID_ARGUMENT,
+                      where + ": component #" + std::to_string(i) + " of plugin '" + plugin_name + "' is named '" +
+                          printable(cname) + "', which holds a control character or bytes that are not UTF-8; "
+                          "component names must be printable UTF-8 (by convention [a-z0-9_]+): fix the name in "
+                          "the plugin and rebuild it, or remove this library");
     auto kind = static_cast<msw_plugin_kind>(c.kind);
     if (std::string(kind_name(kind)) == "unknown")
       throw HostError(MSW_STATUS_UNSUPPORTED, where + ": component '" + cname + "' has unknown kind " +
@@ -167,10 +213,16 @@ void PluginRegistry::register_library(const std::filesystem::path& path) {
     if (std::string missing = missing_required_entry(kind, c.vtable); !missing.empty())
       throw HostError(MSW_STATUS_INVALID_ARGUMENT, where + ": " + kind_name(kind) + " component '" + cname +
                                                        "' lacks the required vtable entry '" + missing + "'");
-    if (const LoadedComponent* existing = find(kind, cname))
+    if (const LoadedComponent* existing = find(kind, cname)) {
+      // Built-ins load first (load_directories), so a clash with one is always this library's doing.
+      const bool builtin = !builtin_directory_.empty() && existing->library_path.parent_path() == builtin_directory_;
       throw HostError(MSW_STATUS_INVALID_ARGUMENT,
                       where + ": " + kind_name(kind) + " component '" + cname + "' is already provided by " +
-                          existing->library_path.string() + "; remove one of the two libraries");
+                          (builtin ? "the built-in library " : "") + printable(existing->library_path.string()) +
+                          (builtin ? "; plugin '" + plugin_name + "' is not loaded: rename its " + kind_name(kind) +
+                                         " '" + cname + "' (names are unique per kind) or remove this library"
+                                   : "; remove one of the two libraries"));
+    }
     for (const auto& other : incoming)
       if (other.kind == kind && other.name == cname)
         throw HostError(MSW_STATUS_INVALID_ARGUMENT, where + ": plugin '" + plugin_name + "' lists " +
@@ -178,10 +230,10 @@ void PluginRegistry::register_library(const std::filesystem::path& path) {
     LoadedComponent loaded;
     loaded.kind = kind;
     loaded.name = cname;
-    loaded.version = c.version ? c.version : "";
-    loaded.summary = c.summary ? c.summary : "";
+    loaded.version = c.version ? printable(c.version) : "";
+    loaded.summary = c.summary ? printable(c.summary) : "";
     loaded.plugin_name = plugin_name;
-    loaded.plugin_version = desc->version ? desc->version : "";
+    loaded.plugin_version = desc->version ? printable(desc->version) : "";
     loaded.library_path = path;
     loaded.abi_major = desc->abi_major;
     loaded.abi_minor = desc->abi_minor;

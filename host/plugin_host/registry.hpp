@@ -48,13 +48,22 @@ class PluginRegistry {
   static std::vector<std::filesystem::path> search_path(const std::vector<std::string>& plugin_path_flag,
                                                         const std::filesystem::path& default_directory);
 
-  // Loads every libmegaswift_*.so in the directories (a plain file path is loaded as a library).
-  // Bad libraries are logged and recorded in refused(); missing directories are skipped silently
-  // unless they came from --plugin_path, which must exist.
+  // Loads every libmegaswift_*.so in the directories (a path that is not a directory is loaded as a
+  // library). The first `explicit_count` came from --plugin_path. Bad libraries (not an ELF shared library
+  // of this machine, truncated, unreadable, a FIFO, a symlink loop, refused by the checks below) are logged
+  // and recorded in refused(); missing directories are skipped silently unless they came from --plugin_path,
+  // which must exist and be readable. Scanning never throws for an entry of a directory.
+  //
+  // The last directory, unless it came from --plugin_path, is the host's own plugin folder (search_path
+  // puts it there): it is loaded first, so that when a library elsewhere names a component like a built-in
+  // one, that library is the one refused and the built-in libraries stay whole.
   void load_directories(const std::vector<std::filesystem::path>& directories,
                         size_t explicit_count = 0);
 
-  // Loads one library; throws HostError naming the library and the reason on any refusal.
+  // Loads one library; throws HostError naming the library and the reason on any refusal. A component
+  // whose name holds a control character or is not UTF-8 is refused (names are typed as flag values and
+  // printed). The other plugin-provided strings (plugin name, versions, summary) are stored through
+  // printable(), so whatever shows them later cannot print a control character.
   void load_library(const std::filesystem::path& path);
 
   const LoadedComponent* find(msw_plugin_kind kind, std::string_view name) const;
@@ -75,12 +84,16 @@ class PluginRegistry {
   }
 
  private:
+  void load_directory(const std::filesystem::path& dir, bool named_by_user);
+  // load_library, with a refusal logged and recorded instead of thrown.
+  void load_or_refuse(const std::filesystem::path& path);
   void register_library(const std::filesystem::path& path);
 
   const msw_host_api& host_;
   std::vector<LoadedComponent> components_;
   std::vector<RefusedLibrary> refused_;
   std::vector<std::filesystem::path> loaded_paths_;
+  std::filesystem::path builtin_directory_;  // canonical; empty until load_directories names one
 };
 
 }  // namespace megaswift::host
