@@ -111,11 +111,4 @@ inline std::string read_regular_file(const std::string& path, const std::string&
   return RegularFile(path, what).read_all(max_bytes);
 }
 
-// For paths another API opens by name: throws as RegularFile does when `path` exists but is not a regular file
-// (following symlinks); a path that does not exist passes, for the caller to report in its own words.
-inline void refuse_special_file(const std::string& path, const std::string& what) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) throw not_regular_file_error(what, path, st.st_mode);
-}
-
 }  // namespace megaswift::sdk
