@@ -3,10 +3,11 @@
 #include "datasets/core/error.hpp"
 #include "datasets/core/utf8.hpp"
 
+#include <megaswift/sdk/regular_file.hpp>
+
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <sstream>
+#include <cstdint>
 
 namespace megaswift::datasets {
 
@@ -18,13 +19,16 @@ std::string lower_suffix(const std::filesystem::path& file) {
   return ext;
 }
 
+// Only a regular file is read (sdk::RegularFile): a FIFO would block forever and /dev/zero never ends. Memory is
+// bounded by the file's size when opened. Every failure keeps its reason (errno text), so an unreadable file is never
+// mistaken for an empty dataset.
 std::string read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw DatasetError("cannot open dataset file " + file.string() + ": check the path and its permissions");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw DatasetError("error while reading dataset file " + file.string());
-  return std::move(buffer).str();
+  try {
+    return sdk::read_regular_file(file.string(), "dataset file", UINT64_MAX);
+  } catch (const sdk::Error& e) {
+    const bool missing = e.code() == MSW_STATUS_NOT_FOUND;
+    throw DatasetError(std::string(e.what()) + (missing ? ": check the path" : ""));
+  }
 }
 
 }  // namespace
@@ -45,9 +49,6 @@ bool is_data_file(const std::filesystem::path& file) {
 
 std::vector<RawRecord> read_records(const std::filesystem::path& file) {
   const FileType type = file_type_of(file);
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec))
-    throw DatasetError("dataset path " + file.string() + " is a directory, expected a file");
   const std::string text = read_file(file);
   const std::string name = file.string();
   switch (type) {

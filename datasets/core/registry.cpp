@@ -200,6 +200,21 @@ void check_id(const DatasetSpec& spec) {
   }
 }
 
+// parse_dataset_spec keeps a '#' suffix that is not a row count as part of the name (a file name may contain '#'),
+// so "data.jsonl#-1" arrives here as a location that does not exist. No dataset id contains '#' either, so the suffix
+// was meant as '#N': say what is wrong with it rather than "not found".
+void refuse_bad_sample_suffix(const DatasetSpec& spec) {
+  const std::size_t hash = spec.location.rfind('#');
+  if (hash == std::string::npos) return;
+  const std::string before = spec.location.substr(0, hash);
+  const std::string suffix = spec.location.substr(hash + 1);
+  const std::string what = suffix.empty() ? "'#' is not followed by a row count"
+                                          : "'#" + suffix + "' is not a row count";
+  throw DatasetError("dataset '" + spec.text + "': " + what + ": write '#N' with N a whole number of rows, at least 1 "
+                     "(e.g. " + before + "#1000), or leave it out to use every row (no file named " + spec.location +
+                     " exists either)");
+}
+
 }  // namespace
 
 ResolvedDataset resolve_dataset(const DatasetSpec& spec, const std::vector<fs::path>& search_dirs) {
@@ -222,6 +237,7 @@ ResolvedDataset resolve_dataset(const DatasetSpec& spec, const std::vector<fs::p
     out.sources = folder_sources(spec.name, spec.subsets, "dataset '" + spec.text + "'");
     return out;
   }
+  refuse_bad_sample_suffix(spec);
   if (looks_like_path(spec.location))
     throw DatasetError("dataset file not found: " + spec.location + " (absolute: " +
                        fs::absolute(spec.location, ec).string() + ")");

@@ -8,11 +8,21 @@
 
 namespace megaswift::datasets {
 
+void check_sample_count(std::size_t size, std::size_t n, std::string_view dataset) {
+  if (size == 0 || n / size < kMaxSampleCopies || (n / size == kMaxSampleCopies && n % size == 0)) return;
+  throw DatasetError("dataset '" + std::string(dataset) + "': '#" + std::to_string(n) + "' asks for " +
+                     std::to_string(n) + " rows from " + std::to_string(size) + " usable rows, more than " +
+                     std::to_string(kMaxSampleCopies) + " copies of each (the limit keeps the rows in memory " +
+                     "bounded); use at most #" + std::to_string(size * kMaxSampleCopies) +
+                     ", or --num_train_epochs to go over the data more often");
+}
+
 std::vector<std::size_t> sample_indices(std::size_t size, std::size_t n, Rng& rng, bool shuffle, std::string_view dataset) {
   if (n == 0) return {};
   if (size == 0)
     throw DatasetError("cannot take " + std::to_string(n) + " rows from dataset '" + std::string(dataset) +
                        "': it has no usable rows");
+  check_sample_count(size, n, dataset);
   std::vector<std::size_t> out;
   out.reserve(n);
   for (std::size_t copy = 0; copy < n / size; ++copy)
@@ -33,6 +43,7 @@ SplitIndices split_indices(std::size_t size, std::optional<std::size_t> n, doubl
   if (!(ratio >= 0.0 && ratio <= 1.0))
     throw DatasetError("split_dataset_ratio must be between 0 and 1, got " + std::to_string(ratio));
   const std::size_t wanted = n.value_or(size);
+  check_sample_count(size, wanted, dataset);  // before any allocation, with the N the user wrote
   SplitIndices split;
   if (ratio == 0.0) {
     split.train = sample_indices(size, wanted, rng, shuffle, dataset);

@@ -11,9 +11,17 @@
 
 namespace megaswift::datasets {
 
+// '#N' may repeat a dataset at most this many times over (N <= rows x kMaxSampleCopies): the selected rows are
+// copies held in memory, so a typo such as #100000000000 must fail with a message, not grow until bad_alloc.
+inline constexpr std::size_t kMaxSampleCopies = 1000;
+
+// Throws DatasetError naming `dataset`, N, the rows and the largest N allowed when n > size x kMaxSampleCopies.
+void check_sample_count(std::size_t size, std::size_t n, std::string_view dataset);
+
 // `#N` on a dataset of `size` rows: floor(N / size) copies of the whole set in file order, then N % size distinct
 // rows drawn at random (the first N % size rows when `shuffle` is false, i.e. --dataset_shuffle false).
-// So N < size samples without replacement. size 0 with N > 0 throws DatasetError naming `dataset`.
+// So N < size samples without replacement. size 0 with N > 0, or N beyond check_sample_count's bound, throws
+// DatasetError naming `dataset`.
 std::vector<std::size_t> sample_indices(std::size_t size, std::size_t n, Rng& rng, bool shuffle, std::string_view dataset);
 
 struct SplitIndices {

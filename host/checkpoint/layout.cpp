@@ -1,6 +1,7 @@
 #include "host/checkpoint/layout.hpp"
 
 #include "host/core/status.hpp"
+#include "host/core/text_io.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -18,13 +19,8 @@ namespace fs = std::filesystem;
 namespace megaswift::host {
 namespace {
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw HostError(MSW_STATUS_IO, "cannot read " + p.string() + ": " + std::strerror(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// Checkpoint metadata (the tracker file, common.json): a regular file only, bounded (read_text_file).
+std::string read_all(const fs::path& p) { return read_text_file(p, "checkpoint file"); }
 
 std::string trim(std::string s) {
   const char* ws = " \t\r\n";

@@ -2,6 +2,7 @@
 
 #include "host/config/error.hpp"
 #include "host/core/host_api.hpp"
+#include "host/core/out_of_memory.hpp"
 #include "host/core/status.hpp"
 #include "host/ops/ops_api.hpp"
 #include "kernels/cpu/blas_dispatch.hpp"
@@ -12,6 +13,8 @@
 #include <megaswift/sdk/status.hpp>
 
 #include <iostream>
+#include <new>
+#include <stdexcept>
 
 #include <unistd.h>
 
@@ -69,6 +72,13 @@ int run_frontend(std::string_view program, int argc, char** argv, const std::vec
     } catch (const sdk::Error& e) {  // a plugin's status, rethrown by a handle (TokenizerHandle, ...)
       std::cerr << where << ": error: " << e.what() << "\n";
       return e.code() == MSW_STATUS_INVALID_ARGUMENT ? kUsage : kFailed;
+    } catch (const std::bad_alloc& e) {  // raw, these say only "std::bad_alloc" / "vector::reserve"
+      std::cerr << where << ": error: " << host::out_of_memory_message("running " + where, e.what()) << "\n";
+      return kFailed;
+    } catch (const std::length_error& e) {
+      std::cerr << where << ": error: "
+                << host::out_of_memory_message("running " + where, std::string("a size too large: ") + e.what()) << "\n";
+      return kFailed;
     } catch (const std::exception& e) {
       std::cerr << where << ": error: " << e.what() << "\n";
       return kFailed;

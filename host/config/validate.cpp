@@ -50,9 +50,16 @@ void check_inputs(Rules& r) {
 
 void check_batch_and_recompute(Rules& r) {
   const auto gbs = r.i("global_batch_size"), mbs = r.i("micro_batch_size");
-  if (gbs % mbs != 0)
-    r.fail(r.show("global_batch_size") + " is not a multiple of " + r.show("micro_batch_size") + "; use e.g. --global_batch_size " +
-           std::to_string((gbs / mbs + 1) * mbs));
+  if (gbs % mbs != 0) {
+    // The next multiple up, in checked arithmetic (near INT64_MAX it would wrap); else the one below, which is
+    // positive then because gbs > mbs there.
+    std::int64_t up = 0;
+    const bool fits = !__builtin_add_overflow(gbs / mbs, std::int64_t{1}, &up) && !__builtin_mul_overflow(up, mbs, &up);
+    const std::int64_t down = gbs / mbs * mbs;
+    const std::int64_t suggestion = fits ? up : down;
+    r.fail(r.show("global_batch_size") + " is not a multiple of " + r.show("micro_batch_size") +
+           "; use e.g. --global_batch_size " + std::to_string(suggestion));
+  }
 
   const bool full = r.v("recompute_granularity").get<std::string>() == "full";
   for (const char* name : {"recompute_method", "recompute_num_layers"})

@@ -1,16 +1,16 @@
 #include "host/model/safetensors.hpp"
 
 #include "host/core/status.hpp"
+#include "host/core/text_io.hpp"
+
+#include <megaswift/sdk/regular_file.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstring>
-#include <fcntl.h>
-#include <fstream>
+#include <optional>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace megaswift::host {
 namespace {
@@ -59,20 +59,18 @@ std::string shape_string(std::span<const int64_t> shape) {
 }
 
 SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(MSW_STATUS_NOT_FOUND, path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    fail(MSW_STATUS_IO, path, std::string("cannot stat: ") + std::strerror(errno));
+  // A FIFO or device is refused before any read (sdk::RegularFile); the mapping covers the size seen at opening.
+  std::optional<sdk::RegularFile> file;
+  try {
+    file.emplace(path.string(), "safetensors file");
+  } catch (const sdk::Error& e) {
+    throw HostError(e.code(), e.what());
   }
-  map_size_ = static_cast<size_t>(st.st_size);
-  if (map_size_ < 8) {
-    ::close(fd);
+  map_size_ = static_cast<size_t>(file->size());
+  if (map_size_ < 8)
     fail(MSW_STATUS_IO, path, "file is " + std::to_string(map_size_) + " bytes, shorter than the 8-byte header length");
-  }
-  void* m = ::mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
+  void* m = ::mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE, file->fd(), 0);
+  file.reset();
   if (m == MAP_FAILED) fail(MSW_STATUS_IO, path, std::string("mmap failed: ") + std::strerror(errno));
   map_ = static_cast<const std::byte*>(m);
 
@@ -107,26 +105,40 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path
       e.name = it.key();
       if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
         fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' lacks dtype, shape or data_offsets");
+      if (!v["dtype"].is_string()) fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' dtype is not a string");
       e.dtype = v["dtype"].get<std::string>();
       const DtypeInfo* info = dtype_info(e.dtype);
       if (!info) fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' has unknown dtype '" + e.dtype + "'");
       e.msw_dtype = info->msw_dtype;
+      if (!v["shape"].is_array()) fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' shape is not a list");
+      // The element count is multiplied in checked arithmetic: a shape whose product wraps around 64 bits could
+      // otherwise match small data_offsets and describe a tensor far larger than its bytes.
       uint64_t numel = 1;
+      bool overflow = false;
       for (const auto& d : v["shape"]) {
-        int64_t n = d.get<int64_t>();
+        if (!d.is_number_integer())
+          fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' has a dimension that is not an integer (" + d.dump() + ")");
+        if (d.is_number_unsigned() && d.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+          fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' has a dimension above 2^63 (" + d.dump() + ")");
+        const int64_t n = d.get<int64_t>();
         if (n < 0) fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' has a negative dimension");
         e.shape.push_back(n);
-        numel *= static_cast<uint64_t>(n);
+        overflow = overflow || __builtin_mul_overflow(numel, static_cast<uint64_t>(n), &numel);
       }
+      uint64_t bits = 0;
+      if (overflow || __builtin_mul_overflow(numel, uint64_t{info->bits}, &bits))
+        fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' " + e.dtype + " " + shape_string(e.shape) +
+                                      " has more elements than 64 bits can count (corrupt header?)");
       const auto& off = v["data_offsets"];
-      if (!off.is_array() || off.size() != 2) fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' data_offsets is not [begin, end]");
+      if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+        fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' data_offsets is not [begin, end] of byte positions");
       e.begin = off[0].get<uint64_t>();
       e.end = off[1].get<uint64_t>();
       if (e.end < e.begin || e.end > data_size)
         fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' data_offsets [" + std::to_string(e.begin) + ", " +
                                       std::to_string(e.end) + ") lie outside the " + std::to_string(data_size) +
                                       "-byte data section (truncated file?)");
-      const uint64_t expected = (numel * info->bits + 7) / 8;
+      const uint64_t expected = bits / 8 + (bits % 8 != 0);
       if (e.end - e.begin != expected)
         fail(MSW_STATUS_IO, path, "tensor '" + e.name + "' " + e.dtype + " " + shape_string(e.shape) + " needs " +
                                       std::to_string(expected) + " bytes but data_offsets span " +
@@ -189,10 +201,10 @@ SafetensorsCheckpoint::SafetensorsCheckpoint(const std::filesystem::path& direct
   const auto index = directory / "model.safetensors.index.json";
   if (std::filesystem::exists(index)) {
     source_ = index.filename().string();
-    std::ifstream in(index);
     nlohmann::json j;
+    const std::string index_text = read_text_file(index, "safetensors index", kMaxHeaderBytes);
     try {
-      j = nlohmann::json::parse(in);
+      j = nlohmann::json::parse(index_text);
     } catch (const nlohmann::json::exception& e) {
       throw HostError(MSW_STATUS_IO, "index " + index.string() + " is not valid JSON: " + e.what());
     }

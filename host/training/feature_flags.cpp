@@ -4,7 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <cstdlib>
+#include <string>
 
 namespace megaswift::training {
 namespace {
@@ -15,6 +17,19 @@ bool on(const config::ParsedArgs& a, const char* key) {
 }
 
 }  // namespace
+
+int64_t nproc_per_node(std::string_view value) {
+  int64_t n = 0;
+  const char* end = value.data() + value.size();
+  const auto [ptr, ec] = std::from_chars(value.data(), end, n);
+  // atoi read "abc" as 0 and "-1" as -1, both silently "one process"; a value torchrun would refuse is refused.
+  if (ec != std::errc() || ptr != end || n < 1)
+    throw host::HostError(MSW_STATUS_INVALID_ARGUMENT,
+                          "NPROC_PER_NODE=" + std::string(value) +
+                              ": not a number of processes; set it to a whole number of at least 1 (1 trains in one "
+                              "process) or unset it");
+  return n;
+}
 
 void check_feature_flags(const config::ParsedArgs& a) {
   // Speed-only features: the same losses without them.
@@ -51,7 +66,7 @@ void check_feature_flags(const config::ParsedArgs& a) {
                                 "parallelism come with distributed training. Use 1 (the default); to fit a larger "
                                 "model, --recompute_granularity full trades compute for activation memory");
   }
-  if (const char* n = std::getenv("NPROC_PER_NODE"); n && std::atoi(n) > 1)
+  if (const char* n = std::getenv("NPROC_PER_NODE"); n && *n && nproc_per_node(n) > 1)  // empty = unset
     throw host::HostError(MSW_STATUS_UNSUPPORTED,
                           std::string("NPROC_PER_NODE=") + n +
                               ": this build trains in one process; distributed training (one worker per GPU) is not "

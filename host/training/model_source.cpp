@@ -1,6 +1,7 @@
 #include "host/training/model_source.hpp"
 
 #include "host/checkpoint/model_io.hpp"
+#include "host/core/out_of_memory.hpp"
 #include "host/core/status.hpp"
 #include "host/core/text_io.hpp"
 
@@ -25,9 +26,23 @@ bool has_weights(const fs::path& dir) {
 
 fs::path model_directory(const config::ParsedArgs& a) {
   const auto model = text(a, "model");
-  if (model && fs::is_directory(*model)) return *model;
+  std::error_code ec;
+  if (model && fs::is_directory(*model, ec)) return *model;
+  // A --model that exists but is a file (config.json, the weights) is a mistake whatever --load says.
+  if (model && fs::exists(*model, ec))
+    throw host::HostError(MSW_STATUS_INVALID_ARGUMENT,
+                          "--model " + *model + " is a file, not a directory: pass the Hugging Face model directory "
+                          "that holds config.json, the tokenizer files and the safetensors weights");
   const auto load = text(a, "load");
-  if (load && fs::exists(fs::path(*load) / "config.json")) return *load;
+  if (load && fs::exists(fs::path(*load) / "config.json", ec)) {
+    // Megatron-SWIFT runs name the hub id in --model beside --load; the checkpoint's own config.json and tokenizer
+    // serve, but the user hears that --model was not used.
+    if (model)
+      spdlog::warn("--model {} does not exist as a local directory (Megaswift does not download models); using the "
+                   "config.json and tokenizer beside the checkpoint in --load {}",
+                   *model, *load);
+    return *load;
+  }
   if (model)
     throw host::HostError(MSW_STATUS_NOT_FOUND,
                           "--model " + *model + " is not a local directory; Megaswift does not download models: pass a "
@@ -42,8 +57,11 @@ fs::path model_directory(const config::ParsedArgs& a) {
                         "nothing to train: pass --model <Hugging Face directory> or --load <Megatron checkpoint directory>");
 }
 
-host::ModelRunner build_model(const host::PluginRegistry& registry, const fs::path& model_dir,
-                              const host::OpenCheckpoint* ckpt, const host::RunnerOptions& options, bool pretraining) {
+namespace {
+
+host::ModelRunner build_model_unnamed(const host::PluginRegistry& registry, const fs::path& model_dir,
+                                      const host::OpenCheckpoint* ckpt, const host::RunnerOptions& options,
+                                      bool pretraining) {
   const std::string hf_text = host::read_text_file(model_dir / "config.json", "model config");
   if (ckpt) {
     host::ModelRunner runner = host::ModelRunner::from_hf_config(registry, hf_text, options);
@@ -63,6 +81,25 @@ host::ModelRunner build_model(const host::PluginRegistry& registry, const fs::pa
                runner.plugin_name(), model_dir.string(), options.seed, model_dir.string(),
                pretraining ? "" : "; fine-tuning a randomly initialised model is rarely what you want");
   return runner;
+}
+
+}  // namespace
+
+host::ModelRunner build_model(const host::PluginRegistry& registry, const fs::path& model_dir,
+                              const host::OpenCheckpoint* ckpt, const host::RunnerOptions& options, bool pretraining) {
+  return host::naming_out_of_memory("building the model of " + model_dir.string(), [&] {
+    return build_model_unnamed(registry, model_dir, ckpt, options, pretraining);
+  });
+}
+
+void check_vocab_fits(int64_t model_vocab, int64_t tokenizer_vocab, const fs::path& model_dir) {
+  if (tokenizer_vocab <= model_vocab) return;
+  throw host::HostError(MSW_STATUS_INVALID_ARGUMENT,
+                        model_dir.string() + "/config.json: vocab_size " + std::to_string(model_vocab) +
+                            " is smaller than the tokenizer's vocabulary (" + std::to_string(tokenizer_vocab) +
+                            " tokens): token ids from " + std::to_string(model_vocab) +
+                            " up would have no embedding row. Use the config.json and tokenizer of one model (set "
+                            "vocab_size to at least " + std::to_string(tokenizer_vocab) + " when training from scratch)");
 }
 
 }  // namespace megaswift::training

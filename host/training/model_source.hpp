@@ -8,6 +8,7 @@
 #include "host/model/model_runner.hpp"
 #include "host/plugin_host/registry.hpp"
 
+#include <cstdint>
 #include <filesystem>
 
 namespace megaswift::training {
@@ -21,5 +22,9 @@ std::filesystem::path model_directory(const config::ParsedArgs& args);
 host::ModelRunner build_model(const host::PluginRegistry& registry, const std::filesystem::path& model_dir,
                               const host::OpenCheckpoint* checkpoint, const host::RunnerOptions& options,
                               bool pretraining);
+
+// The embedding must have a row for every id the tokenizer produces: HostError naming both sizes when config.json's
+// vocab_size (`model_vocab`) is smaller than the tokenizer's vocabulary. Larger is normal (rows padded for speed).
+void check_vocab_fits(int64_t model_vocab, int64_t tokenizer_vocab, const std::filesystem::path& model_dir);
 
 }  // namespace megaswift::training

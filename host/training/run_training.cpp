@@ -162,6 +162,7 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
   ro.compute_dtype = compute_dtype(args, ro.device, hf_config);
   std::optional<host::ModelRunner> runner;
   runner.emplace(build_model(registry, model_dir, ckpt ? &*ckpt : nullptr, ro, pt));
+  check_vocab_fits(runner->info().vocab_size, data.encoding->tokenizer().vocab_size(), model_dir);
   if (runner->exec_ctx().device.type == MSW_DEVICE_CPU)
     spdlog::info("device: CPU, {} threads, OpenBLAS {} kernels", kernels::cpu::num_threads(), kernels::cpu::blas_corename());
   else

@@ -34,6 +34,12 @@ Encoding::Encoding(const host::PluginRegistry& registry, const std::filesystem::
     throw DataPipelineError("the tokenizer of " + model_dir.string() + " cannot be loaded by tokenizer plugin '" +
                             tok.name + "' (" + tok.library_path.string() + "): " + e.what());
   }
+  // Every text would encode to nothing (or to ids no embedding row has): refuse it here, naming the files.
+  if (const int32_t vocab = tokenizer_->vocab_size(); vocab <= 0)
+    throw DataPipelineError("the tokenizer of " + model_dir.string() + " (tokenizer plugin '" + tok.name +
+                            "') has an empty vocabulary (vocab_size " + std::to_string(vocab) +
+                            "): its tokenizer files look damaged; copy tokenizer.json and tokenizer_config.json "
+                            "from the model's original download again");
   const auto& tmpl = registry.require(MSW_KIND_TEMPLATE, template_name);
   try {
     template_ = std::make_unique<sdk::TemplateHandle>(host::PluginRegistry::vtable_copy<msw_template_vtable>(tmpl),

@@ -1,9 +1,9 @@
 #include "host/data/pipeline/model_dir.hpp"
 
+#include "host/core/text_io.hpp"
 #include "host/data/pipeline/error.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <megaswift/sdk/regular_file.hpp>
 #include <system_error>
 
 namespace megaswift::data {
@@ -12,11 +12,13 @@ namespace {
 namespace fs = std::filesystem;
 
 nlohmann::json read_config(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw DataPipelineError(file.string() + " cannot be read: check its permissions");
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json config = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  std::string text;
+  try {  // a regular file only (a FIFO would block), bounded like every small text file the host reads
+    text = sdk::read_regular_file(file.string(), "model config", host::kMaxTextFileBytes);
+  } catch (const sdk::Error& e) {
+    throw DataPipelineError(e.what());
+  }
+  nlohmann::json config = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (config.is_discarded() || !config.is_object())
     throw DataPipelineError(file.string() + " is not a JSON object: the model directory looks damaged; copy the "
                             "model's config.json again");
@@ -65,7 +67,8 @@ ModelDirectory open_model_directory(const std::string& model) {
   ModelDirectory out;
   out.dir = fs::path(model);
   const fs::path config_file = out.dir / "config.json";
-  out.config = fs::is_regular_file(config_file, ec) ? read_config(config_file) : nlohmann::json::object();
+  // Absent is allowed (the tokenizer may still be there); present but not a regular file (a FIFO, a folder) is not.
+  out.config = fs::exists(config_file, ec) ? read_config(config_file) : nlohmann::json::object();
   if (auto it = out.config.find("model_type"); it != out.config.end() && it->is_string())
     out.model_type = it->get<std::string>();
   out.max_model_len = max_model_len(out.config);

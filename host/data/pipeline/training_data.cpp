@@ -4,6 +4,7 @@
 #include "datasets/core/loader.hpp"
 #include "datasets/core/search_path.hpp"
 #include "datasets/core/self_cognition.hpp"
+#include "host/core/out_of_memory.hpp"
 #include "host/data/pipeline/error.hpp"
 #include "host/data/pipeline/model_dir.hpp"
 #include "host/data/pipeline/template_choice.hpp"
@@ -82,9 +83,10 @@ TrainingData build_training_data(const config::ParsedArgs& args, const host::Plu
                  model.dir.string(), model.model_type);
   }
 
-  datasets::TrainValRows rows = datasets::load_train_val(strings(args, "dataset"), strings(args, "val_dataset"),
-                                                         args.get<double>("split_dataset_ratio"),
-                                                         load_options(args, options));
+  datasets::TrainValRows rows = host::naming_out_of_memory("loading the datasets", [&] {
+    return datasets::load_train_val(strings(args, "dataset"), strings(args, "val_dataset"),
+                                    args.get<double>("split_dataset_ratio"), load_options(args, options));
+  });
 
   TrainingData out;
   out.encoding = encoding;
@@ -105,9 +107,13 @@ TrainingData build_training_data(const config::ParsedArgs& args, const host::Plu
     out.train = std::make_shared<const LazyDataset>(encoding, std::move(rows.train), "train");
     out.val = std::make_shared<const LazyDataset>(encoding, std::move(rows.val), "val");
   } else {
-    EagerSplit train = encode_eagerly(*encoding, rows.train, summary.num_proc, "train");
+    EagerSplit train = host::naming_out_of_memory("tokenizing the training rows", [&] {
+      return encode_eagerly(*encoding, rows.train, summary.num_proc, "train");
+    });
     rows.train = {};
-    EagerSplit val = encode_eagerly(*encoding, rows.val, summary.num_proc, "val");
+    EagerSplit val = host::naming_out_of_memory("tokenizing the validation rows", [&] {
+      return encode_eagerly(*encoding, rows.val, summary.num_proc, "val");
+    });
     out.train = std::move(train.dataset);
     out.val = std::move(val.dataset);
     summary.train = std::move(train.summary);

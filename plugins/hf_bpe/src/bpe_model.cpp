@@ -57,11 +57,18 @@ BpeModel::BpeModel(const Field& model, bool byte_level) : byte_level_(byte_level
 
   Field vocab = model["vocab"];
   if (!vocab.json().is_object()) vocab.fail("expected an object mapping token strings to ids");
+  // An empty vocabulary encodes every text to nothing (or only to added tokens): a damaged file, not a tokenizer.
+  if (vocab.json().empty()) vocab.fail("the vocabulary is empty; copy the model's tokenizer.json again");
   vocab_.reserve(vocab.json().size());
   int64_t max_id = -1;
   for (auto it = vocab.json().begin(); it != vocab.json().end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 || it.value().get<int64_t>() > INT32_MAX)
       Field(it.value(), vocab.file(), vocab.path() + "." + it.key()).fail("expected a non-negative integer id");
+    // The id table below has max id + 1 slots: one stray huge id would allocate tens of gigabytes.
+    if (it.value().get<int64_t>() >= kMaxTokenId)
+      Field(it.value(), vocab.file(), vocab.path() + "." + it.key())
+          .fail("id " + std::to_string(it.value().get<int64_t>()) + " is not below " + std::to_string(kMaxTokenId) +
+                " (no vocabulary is that large; the file looks damaged)");
     int64_t id = it.value().get<int64_t>();
     vocab_[it.key()] = static_cast<int32_t>(id);
     max_id = std::max(max_id, id);

@@ -17,6 +17,11 @@
 
 namespace hf_bpe {
 
+// Token ids (vocabulary and added tokens) must lie below this: tables are indexed by id, and the largest released
+// vocabularies have a few hundred thousand tokens. The same bound as a model config's vocab_size
+// (megaswift/nn/transformer_config.hpp, kMaxVocab).
+inline constexpr int64_t kMaxTokenId = int64_t{1} << 24;
+
 class BpeModel {
  public:
   // `byte_level`: the pre-tokenizer ends in ByteLevel, so pieces arrive as raw bytes and the

@@ -2,9 +2,10 @@
 
 #include "utf8.hpp"
 
+#include <megaswift/sdk/regular_file.hpp>
+
+#include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace hf_bpe {
 
@@ -12,17 +13,21 @@ namespace {
 
 using megaswift::sdk::Error;
 
+// Tokenizer files are small; a regular file only (sdk::RegularFile: a FIFO would block the load forever).
+constexpr uint64_t kMaxTokenizerFileBytes = uint64_t{1} << 30;
+
 Json read_json(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string text;
+  try {
+    text = megaswift::sdk::read_regular_file(path, what, kMaxTokenizerFileBytes);
+  } catch (const Error& e) {
+    if (e.code() != MSW_STATUS_NOT_FOUND) throw;
     throw Error(MSW_STATUS_NOT_FOUND, std::string("cannot open ") + what + " '" + path +
                                           "': check the path (a Hugging Face model directory has tokenizer.json "
                                           "and tokenizer_config.json)");
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
   try {
-    return Json::parse(buffer.str());
+    return Json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + " '" + path + "' is not valid JSON: " + e.what());
   }
@@ -108,6 +113,9 @@ void HfTokenizer::load_added_tokens(const Field& list) {
     AddedToken a;
     int64_t id = t["id"].integer();
     if (id < 0 || id > INT32_MAX) t["id"].fail("expected a non-negative 32-bit id");
+    if (id >= kMaxTokenId)
+      t["id"].fail("id " + std::to_string(id) + " is not below " + std::to_string(kMaxTokenId) +
+                   " (no vocabulary is that large; the file looks damaged)");
     a.id = static_cast<int32_t>(id);
     a.content = t["content"].str();
     a.special = t.bool_or("special", false);

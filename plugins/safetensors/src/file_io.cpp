@@ -1,5 +1,6 @@
 #include "file_io.hpp"
 
+#include <megaswift/sdk/regular_file.hpp>
 #include <megaswift/sdk/status.hpp>
 
 #include <algorithm>
@@ -43,8 +44,14 @@ void Fd::close() {
 }
 
 Fd open_read(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking, so a FIFO in place of a shard does not wait forever for a writer; file_size() refuses it then.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail_errno("cannot open", path);
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw megaswift::sdk::not_regular_file_error("safetensors file", path, st.st_mode);
+  }
   return Fd(fd, path);
 }
 

@@ -2,6 +2,7 @@
 
 #include "names.hpp"
 
+#include <megaswift/sdk/regular_file.hpp>
 #include <megaswift/sdk/status.hpp>
 #include <megaswift/sdk/tensor.hpp>
 
@@ -64,23 +65,15 @@ void DirectoryReader::open_single(const std::string& dir) {
 
 void DirectoryReader::open_index(const std::string& dir) {
   const std::string index_path = join(dir, kIndexFile);
-  std::ifstream in(index_path, std::ios::binary);
-  if (!in) throw Error(MSW_STATUS_IO, "cannot read " + index_path);
-  // An index lists names only: the header limit is generous for it, and keeps a bogus file from filling memory.
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<uint64_t>(in.tellg());
-  if (size > kMaxHeaderSize)
-    throw Error(MSW_STATUS_INVALID_ARGUMENT, index_path + " has " + std::to_string(size) + " bytes, above the limit of " +
-                                                 std::to_string(kMaxHeaderSize));
-  in.seekg(0);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (const size_t depth = json_nesting_depth(ss.str()); depth > kMaxNesting)
+  // A regular file only (a FIFO would block), refused past the header limit before it is read: an index lists names
+  // only, so the limit is generous for it and keeps a bogus file from filling memory.
+  const std::string text = megaswift::sdk::read_regular_file(index_path, "safetensors index", kMaxHeaderSize);
+  if (const size_t depth = json_nesting_depth(text); depth > kMaxNesting)
     throw Error(MSW_STATUS_INVALID_ARGUMENT, index_path + " nests objects and arrays " + std::to_string(depth) +
                                                  " deep; an index needs 3");
   json j;
   try {
-    j = json::parse(ss.str());
+    j = json::parse(text);
   } catch (const json::exception& e) {
     throw Error(MSW_STATUS_INVALID_ARGUMENT, index_path + " is not valid JSON (" + e.what() + ")");
   }

@@ -1,5 +1,7 @@
 #include "io.hpp"
 
+#include <megaswift/sdk/regular_file.hpp>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -15,24 +17,14 @@ std::string err() { return std::strerror(errno); }
 }  // namespace
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw Error(errno == ENOENT ? MSW_STATUS_NOT_FOUND : MSW_STATUS_IO, path + ": cannot open: " + err());
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    throw Error(MSW_STATUS_IO, path + ": cannot stat: " + err());
-  }
-  size_ = static_cast<size_t>(st.st_size);
+  // A regular file only (sdk::RegularFile): a FIFO would block the open, a device has no size to map.
+  const megaswift::sdk::RegularFile file(path, "checkpoint file");
+  size_ = static_cast<size_t>(file.size());
   if (size_) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      ::close(fd);
-      throw Error(MSW_STATUS_IO, path + ": cannot map: " + err());
-    }
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, file.fd(), 0);
+    if (p == MAP_FAILED) throw Error(MSW_STATUS_IO, path + ": cannot map: " + err());
     data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
 }
 
 MappedFile::~MappedFile() {

@@ -2,6 +2,7 @@
 // (header-only SDK helpers for checkpoint-format plugins).
 #pragma once
 
+#include <megaswift/sdk/regular_file.hpp>
 #include <megaswift/sdk/status.hpp>
 
 #include <fcntl.h>
@@ -80,21 +81,10 @@ inline void read_exact(int fd, char* out, size_t size, const std::string& path) 
   }
 }
 
-// A whole small file (metadata, JSON), refused past `max_bytes` so a wrong path cannot exhaust memory.
+// A whole small file (metadata, JSON), refused past `max_bytes` so a wrong path cannot exhaust memory, and refused
+// unless a regular file (sdk::RegularFile: a FIFO would block forever).
 inline std::string read_text_file(const std::string& path, size_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0)
-    throw sdk::Error(errno == ENOENT ? MSW_STATUS_NOT_FOUND : MSW_STATUS_IO,
-                     "cannot open " + path + ": " + errno_text());
-  struct stat st{};
-  if (::fstat(fd.get(), &st) != 0) throw sdk::Error(MSW_STATUS_IO, "cannot stat " + path + ": " + errno_text());
-  if (static_cast<uint64_t>(st.st_size) > max_bytes)
-    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, path + " has " + std::to_string(st.st_size) +
-                                                      " bytes, more than the " + std::to_string(max_bytes) +
-                                                      " a metadata file may have");
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  read_exact(fd.get(), text.data(), text.size(), path);
-  return text;
+  return sdk::read_regular_file(path, "checkpoint metadata file", max_bytes);
 }
 
 inline void fsync_path(const std::string& path, bool directory) {

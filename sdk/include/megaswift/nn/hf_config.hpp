@@ -6,6 +6,7 @@
 #include <megaswift/nn/transformer_config.hpp>
 
 #include <string>
+#include <tuple>
 #include <string_view>
 
 namespace megaswift::nn {
@@ -70,12 +71,25 @@ inline TransformerConfig transformer_config_from_hf(const nlohmann::json& hf, co
   c.padded_vocab_size = c.vocab_size;  // as ms-swift: no padding, so checkpoints keep HF's shapes
   c.max_position_embeddings = required<int64_t>(hf, "max_position_embeddings", what);
   c.norm_epsilon = required<double>(hf, "rms_norm_eps", what);
-  detail::require_positive(c.num_attention_heads, "num_attention_heads", what);
+  // Checked under config.json's own names (the transformer config checks again under Megatron's, for other sources).
+  for (auto [v, n, max] : {std::tuple{c.num_layers, "num_hidden_layers", detail::kMaxCount},
+                           {c.hidden_size, "hidden_size", detail::kMaxWidth},
+                           {c.ffn_hidden_size, "intermediate_size", detail::kMaxWidth},
+                           {c.num_attention_heads, "num_attention_heads", detail::kMaxCount},
+                           {c.num_query_groups, "num_key_value_heads", detail::kMaxCount},
+                           {c.vocab_size, "vocab_size", detail::kMaxVocab},
+                           {c.max_position_embeddings, "max_position_embeddings", detail::kMaxPositions}})
+    detail::require_size(v, n, what, max);
   if (hf.contains("head_dim") && !hf["head_dim"].is_null()) {
     c.kv_channels = required<int64_t>(hf, "head_dim", what);
+    detail::require_size(c.kv_channels, "head_dim", what, detail::kMaxWidth);
   } else {
-    detail::require_positive(c.hidden_size, "hidden_size", what);
     c.kv_channels = c.hidden_size / c.num_attention_heads;
+    if (c.kv_channels == 0)
+      throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, what_s + ": hidden_size (" + std::to_string(c.hidden_size) +
+                                                        ") is smaller than num_attention_heads (" +
+                                                        std::to_string(c.num_attention_heads) +
+                                                        "), so a head would have no channels");
   }
 
   // RoPE: classic keys first, then transformers 5's rope_parameters (which carries rope_theta inside).

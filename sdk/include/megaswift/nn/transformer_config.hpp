@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 
 namespace megaswift::nn {
 
@@ -116,6 +117,22 @@ inline void require_positive(int64_t v, const char* name, const char* what) {
                      std::string(what) + ": \"" + name + "\" must be positive, got " + std::to_string(v));
 }
 
+// Upper bounds on config sizes, far above any released model (hidden 16384, intermediate 53248, 126 layers, vocab
+// 262144, 10M positions): a typo or a corrupt config.json fails here, by name, instead of as an integer overflow or
+// an allocation of terabytes when the model is built.
+inline constexpr int64_t kMaxWidth = int64_t{1} << 20;           // hidden, intermediate, head dim
+inline constexpr int64_t kMaxCount = int64_t{1} << 16;           // layers, heads, query groups
+inline constexpr int64_t kMaxVocab = int64_t{1} << 24;
+inline constexpr int64_t kMaxPositions = int64_t{1} << 28;
+
+inline void require_size(int64_t v, const char* name, const char* what, int64_t max) {
+  require_positive(v, name, what);
+  if (v > max)
+    throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": \"" + name + "\" is " + std::to_string(v) +
+                                                      ", more than " + std::to_string(max) +
+                                                      " (no model is that large; check the value)");
+}
+
 }  // namespace detail
 
 inline nlohmann::json rope_scaling_to_json(const RopeScalingConfig& r) {
@@ -218,10 +235,12 @@ inline TransformerConfig transformer_config_from_json(const nlohmann::json& j) {
   c.ffn_hidden_size = required<int64_t>(j, "ffn_hidden_size", what);
   c.num_attention_heads = required<int64_t>(j, "num_attention_heads", what);
   c.num_query_groups = optional<int64_t>(j, "num_query_groups", c.num_attention_heads, what);
-  for (auto [v, n] : {std::pair{c.num_layers, "num_layers"}, {c.hidden_size, "hidden_size"},
-                      {c.ffn_hidden_size, "ffn_hidden_size"}, {c.num_attention_heads, "num_attention_heads"},
-                      {c.num_query_groups, "num_query_groups"}})
-    detail::require_positive(v, n, what);
+  for (auto [v, n, max] : {std::tuple{c.num_layers, "num_layers", detail::kMaxCount},
+                           {c.hidden_size, "hidden_size", detail::kMaxWidth},
+                           {c.ffn_hidden_size, "ffn_hidden_size", detail::kMaxWidth},
+                           {c.num_attention_heads, "num_attention_heads", detail::kMaxCount},
+                           {c.num_query_groups, "num_query_groups", detail::kMaxCount}})
+    detail::require_size(v, n, what, max);
   if (c.num_attention_heads % c.num_query_groups != 0)
     throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT,
                      "transformer config: num_attention_heads (" + std::to_string(c.num_attention_heads) +
@@ -234,8 +253,9 @@ inline TransformerConfig transformer_config_from_json(const nlohmann::json& j) {
                        "transformer config: kv_channels is absent and hidden_size is not a multiple of num_attention_heads");
     c.kv_channels = c.hidden_size / c.num_attention_heads;
   }
-  detail::require_positive(c.kv_channels, "kv_channels", what);
+  detail::require_size(c.kv_channels, "kv_channels", what, detail::kMaxWidth);
   c.max_position_embeddings = optional<int64_t>(j, "max_position_embeddings", 4096, what);
+  detail::require_size(c.max_position_embeddings, "max_position_embeddings", what, detail::kMaxPositions);
   c.rotary_base = required<double>(j, "rotary_base", what);
   c.rotary_percent = optional<double>(j, "rotary_percent", 1.0, what);
   c.rope_scaling = rope_scaling_from_json(j.value("rope_scaling", nlohmann::json()), what);
@@ -266,7 +286,8 @@ inline TransformerConfig transformer_config_from_json(const nlohmann::json& j) {
     c.vocab_size = required<int64_t>(j, "vocab_size", what);
     c.padded_vocab_size = c.vocab_size;
   }
-  detail::require_positive(c.vocab_size, "vocab_size", what);
+  detail::require_size(c.vocab_size, "vocab_size", what, detail::kMaxVocab);
+  detail::require_size(c.padded_vocab_size, "padded_vocab_size", what, detail::kMaxVocab);
   if (c.padded_vocab_size < c.vocab_size)
     throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: padded_vocab_size (" +
                                                       std::to_string(c.padded_vocab_size) + ") is smaller than vocab_size (" +
