@@ -7,6 +7,7 @@
 // THD prefill, then SBHD and THD decode steps, against the CPU op step by step, with f32 and bf16 caches whose
 // keys and values sit side by side in one buffer (the SDK's layout).
 #include "cuda_op_support.hpp"
+#include "shaped_tensors.hpp"
 
 #include <cmath>
 #include <string>
@@ -16,29 +17,6 @@ using namespace cuda_ops_test;
 using ops_test::FVec;
 
 namespace {
-
-using Shape = std::vector<int64_t>;
-
-int64_t numel(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t x : s) n *= x;
-  return n;
-}
-
-void set_shape(msw_tensor& t, const Shape& s) { msw_tensor_set_dense_shape(&t, static_cast<int32_t>(s.size()), s.data()); }
-
-msw_tensor cpu_tensor(FVec& v, const Shape& s) {
-  msw_tensor t = ops_table::f32(v, {static_cast<int64_t>(v.size())});
-  set_shape(t, s);
-  return t;
-}
-
-// A GPU tensor of `dtype` holding `values` with shape `s`.
-struct Gpu : GpuTensor {
-  Gpu(const FVec& values, int32_t dtype, const Shape& s) : GpuTensor(values, dtype, {static_cast<int64_t>(values.size())}) {
-    set_shape(t, s);
-  }
-};
 
 struct AttnCase {
   const char* name = "";

@@ -5,6 +5,7 @@
 // a sequence without queries). Each case also checks that the tensor-core launchers really ran, that a second
 // backward gives the same bits, and that the SIMT kernels (forced with set_attention_kernels) agree on the GPU.
 #include "cuda_op_support.hpp"
+#include "shaped_tensors.hpp"
 
 #include "kernels/cuda/attention_tc.hpp"
 
@@ -16,29 +17,6 @@ using ops_test::FVec;
 namespace kc = megaswift::kernels::cuda;
 
 namespace {
-
-using Shape = std::vector<int64_t>;
-
-int64_t numel(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t x : s) n *= x;
-  return n;
-}
-
-void set_shape(msw_tensor& t, const Shape& s) { msw_tensor_set_dense_shape(&t, static_cast<int32_t>(s.size()), s.data()); }
-
-msw_tensor cpu_tensor(FVec& v, const Shape& s) {
-  msw_tensor t = ops_table::f32(v, {static_cast<int64_t>(v.size())});
-  set_shape(t, s);
-  return t;
-}
-
-// A GPU tensor of `dtype` holding `values` with shape `s`.
-struct Gpu : GpuTensor {
-  Gpu(const FVec& values, int32_t dtype, const Shape& s) : GpuTensor(values, dtype, {static_cast<int64_t>(values.size())}) {
-    set_shape(t, s);
-  }
-};
 
 struct TcCase {
   std::string name;

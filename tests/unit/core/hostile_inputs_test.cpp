@@ -4,6 +4,7 @@
 #include "host/core/out_of_memory.hpp"
 #include "host/core/status.hpp"
 #include "host/core/text_io.hpp"
+#include "host_failure.hpp"
 #include "hostile_input.hpp"
 #include "scratch_dir.hpp"
 
@@ -22,19 +23,8 @@ namespace {
 
 const bool kWatchdog = test::arm_watchdog(60);
 
-struct Failure {
-  std::string message;
-  msw_status_code code = MSW_STATUS_OK;
-};
-
-Failure failure_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const host::HostError& e) {
-    return {e.what(), e.code()};
-  }
-  return {"(no error)", MSW_STATUS_OK};
-}
+using test::Failure;
+using test::failure_of;
 
 fs::path scratch(const char* name) { return testing::scratch_dir(std::string("msw_hostile_core_") + name); }
 

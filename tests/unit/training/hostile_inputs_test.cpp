@@ -4,6 +4,7 @@
 #include "host/core/status.hpp"
 #include "host/training/feature_flags.hpp"
 #include "host/training/model_source.hpp"
+#include "host_failure.hpp"
 #include "scratch_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -16,19 +17,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Failure {
-  std::string message;
-  msw_status_code code = MSW_STATUS_OK;
-};
-
-Failure failure_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const host::HostError& e) {
-    return {e.what(), e.code()};
-  }
-  return {"(no error)", MSW_STATUS_OK};
-}
+using test::Failure;
+using test::failure_of;
 
 config::ParsedArgs sft(std::vector<std::string> extra) {
   std::vector<std::string> args{"--dataset", "d.jsonl", "--train_iters", "1"};
