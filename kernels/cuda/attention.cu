@@ -14,10 +14,13 @@
 namespace megaswift::kernels::cuda {
 namespace {
 
+using attn::allow_smem;
 using attn::key_hi;
+using attn::kv_bound;
 using attn::key_lo;
 using attn::load_rows;
 using attn::padded;
+using attn::q_bound;
 using attn::score;
 using attn::seq_view;
 using attn::SeqView;
@@ -469,27 +472,6 @@ dim3 grid_for(int64_t n_seqs, int64_t tiles, int32_t heads, const char* kernel) 
     throw KernelError(std::string(kernel) + ": " + std::to_string(x) + " x " + std::to_string(heads) +
                       " blocks are more than a grid holds");
   return dim3(static_cast<unsigned>(x), static_cast<unsigned>(heads));
-}
-
-template <class K>
-void allow_smem(K kernel, size_t bytes, const char* name) {
-  // Above 48 KiB a kernel must opt in to dynamic shared memory (per device: set on every launch, it is cheap).
-  const cudaError_t rc = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
-  if (rc != cudaSuccess) throw KernelError(std::string(name) + ": " + std::to_string(bytes) + " bytes of shared memory: " + cudaGetErrorString(rc));
-}
-
-int64_t q_bound(const AttentionGeometry& g) {
-  if (!g.q_packed) return g.q_len;
-  return g.max_q > 0 && g.max_q < g.q_rows ? g.max_q : g.q_rows;
-}
-
-int64_t kv_bound(const AttentionGeometry& g) {
-  switch (g.kv) {
-    case AttentionKv::batched: return g.kv_len;
-    case AttentionKv::packed: return g.max_kv > 0 && g.max_kv < g.kv_rows ? g.max_kv : g.kv_rows;
-    case AttentionKv::cache: return g.cache_capacity;
-  }
-  return 0;
 }
 
 void check_geometry(const AttentionGeometry& g, const char* op) {

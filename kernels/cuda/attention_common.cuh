@@ -7,6 +7,7 @@
 #include <kernels/cuda/common.cuh>
 
 #include <cstdint>
+#include <string>
 
 namespace megaswift::kernels::cuda::attn {
 
@@ -98,6 +99,31 @@ __device__ __forceinline__ void load_rows(float* dst, int dp, const T* src, int6
     const int r = idx / D, d = idx - r * D;
     dst[r * dp + d] = r < valid ? load(src, base + (first + r) * stride + d) : 0.0f;
   }
+}
+
+// What both launchers (the SIMT kernels and the tensor-core path) size their grids and shared memory with.
+
+// Above 48 KiB a kernel must opt in to dynamic shared memory (per device: set on every launch, it is cheap).
+template <class K>
+inline void allow_smem(K kernel, size_t bytes, const char* name) {
+  const cudaError_t rc = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
+  if (rc != cudaSuccess)
+    throw KernelError(std::string(name) + ": " + std::to_string(bytes) + " bytes of shared memory: " + cudaGetErrorString(rc));
+}
+
+// Grid bounds on the sequences' lengths (the blocks loop past them).
+inline int64_t q_bound(const AttentionGeometry& g) {
+  if (!g.q_packed) return g.q_len;
+  return g.max_q > 0 && g.max_q < g.q_rows ? g.max_q : g.q_rows;
+}
+
+inline int64_t kv_bound(const AttentionGeometry& g) {
+  switch (g.kv) {
+    case AttentionKv::batched: return g.kv_len;
+    case AttentionKv::packed: return g.max_kv > 0 && g.max_kv < g.kv_rows ? g.max_kv : g.kv_rows;
+    case AttentionKv::cache: return g.cache_capacity;
+  }
+  return 0;
 }
 
 }  // namespace megaswift::kernels::cuda::attn

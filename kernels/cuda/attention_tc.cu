@@ -58,6 +58,9 @@
 namespace megaswift::kernels::cuda {
 namespace {
 
+using attn::allow_smem;
+using attn::kv_bound;
+using attn::q_bound;
 using attn::seq_view;
 using attn::SeqView;
 
@@ -703,22 +706,6 @@ dim3 grid_for(int64_t n_seqs, int64_t tiles, int32_t heads, const char* kernel) 
   return dim3(static_cast<unsigned>(x), static_cast<unsigned>(tiles < 65535 ? tiles : 65535));
 }
 
-template <class K>
-void allow_smem(K kernel, size_t bytes, const char* name) {
-  // Above 48 KiB a kernel must opt in to dynamic shared memory (per device: set on every launch, it is cheap).
-  const cudaError_t rc = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
-  if (rc != cudaSuccess) throw KernelError(std::string(name) + ": " + std::to_string(bytes) + " bytes of shared memory: " + cudaGetErrorString(rc));
-}
-
-// Grid bounds on the sequences' lengths (the blocks loop past them), as the SIMT launchers.
-int64_t q_bound(const AttentionGeometry& g) {
-  if (!g.q_packed) return g.q_len;
-  return g.max_q > 0 && g.max_q < g.q_rows ? g.max_q : g.q_rows;
-}
-int64_t kv_bound(const AttentionGeometry& g) {
-  if (g.kv == AttentionKv::batched) return g.kv_len;
-  return g.max_kv > 0 && g.max_kv < g.kv_rows ? g.max_kv : g.kv_rows;
-}
 
 // Calls f(T{}, integral_constant<D>) for the eligible dtypes and head dims.
 template <class F>

@@ -11,6 +11,7 @@
 #include "host/core/host_api.hpp"
 #include "host/model/model_runner.hpp"
 #include "host/plugin_host/registry.hpp"
+#include "tests/bench/random_rows.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -65,18 +66,7 @@ int main(int argc, char** argv) {
     options.layout.packed = packed;
     host::ModelRunner runner = host::ModelRunner::from_hf_config(registry, cfg.dump(), options);
 
-    std::vector<host::Batch::Row> rows(static_cast<size_t>(b));
-    uint64_t x = 88172645463325252ull;  // xorshift: fixed tokens, no dependence on a library's generator
-    for (auto& row : rows) {
-      for (int64_t i = 0; i < s; ++i) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        row.input_ids.push_back(static_cast<int64_t>(x % static_cast<uint64_t>(vocab)));
-      }
-      row.labels.assign(row.input_ids.begin() + 1, row.input_ids.end());
-      row.labels.push_back(-100);
-    }
+    const std::vector<host::Batch::Row> rows = bench::random_rows(b, s, vocab);
     const host::Batch batch = packed ? host::Batch::pack(rows) : host::Batch::pad(rows);
 
     std::vector<double> times;

@@ -23,6 +23,7 @@
 #include "host/model/model_runner.hpp"
 #include "host/ops/op_profiler.hpp"
 #include "host/plugin_host/registry.hpp"
+#include "tests/bench/random_rows.hpp"
 #include "host/training/flops.hpp"
 #include "host/training/optimizer_driver.hpp"
 
@@ -184,18 +185,7 @@ int main(int argc, char** argv) {
     constexpr double kLr = 1e-4, kWeightDecay = 0.01, kClip = 1.0;
 
     const int64_t vocab = cfg.at("vocab_size").get<int64_t>();
-    std::vector<host::Batch::Row> rows(static_cast<size_t>(micro_batch));
-    uint64_t x = 88172645463325252ull;  // xorshift: fixed tokens, no dependence on a library's generator
-    for (auto& row : rows) {
-      for (int64_t i = 0; i < seq; ++i) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        row.input_ids.push_back(static_cast<int64_t>(x % static_cast<uint64_t>(vocab)));
-      }
-      row.labels.assign(row.input_ids.begin() + 1, row.input_ids.end());
-      row.labels.push_back(-100);
-    }
+    const std::vector<host::Batch::Row> rows = bench::random_rows(micro_batch, seq, vocab);
     const host::Batch batch = packed ? host::Batch::pack(rows) : host::Batch::pad(rows);
 
     const msw_exec_ctx& ctx = runner.exec_ctx();
