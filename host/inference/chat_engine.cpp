@@ -124,7 +124,7 @@ ChatEngine::ChatEngine(const config::ParsedArgs& a, const host::PluginRegistry& 
   // them; the CPU decodes in fp32, its kernels' precision.
   if (ro.device.type != MSW_DEVICE_CPU) {
     const json& td = a.at("torch_dtype");
-    const std::string dtype = td.is_string() ? td.get<std::string>() : dir.config.value("torch_dtype", dir.config.value("dtype", std::string("float32")));
+    const std::string dtype = td.is_string() ? td.get<std::string>() : training::config_weight_dtype(dir.config);
     if (dtype == "bfloat16") ro.compute_dtype = MSW_DTYPE_BF16;
   }
   model_ = std::make_unique<host::ModelRunner>(training::build_model(registry, model_dir_, ckpt ? &*ckpt : nullptr, ro, false));

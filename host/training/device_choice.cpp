@@ -61,4 +61,10 @@ std::string device_text(const msw_device& device) {
   return "GPU " + std::to_string(device.id) + name;
 }
 
+std::string config_weight_dtype(const nlohmann::json& hf_config) {
+  for (const char* key : {"torch_dtype", "dtype"})
+    if (const auto it = hf_config.find(key); it != hf_config.end() && it->is_string()) return it->get<std::string>();
+  return "";
+}
+
 }  // namespace megaswift::training

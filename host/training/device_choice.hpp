@@ -6,11 +6,16 @@
 
 #include <megaswift/c/tensor.h>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 namespace megaswift::training {
 
 msw_device choose_device(const std::string& flag);
-std::string device_text(const msw_device& device);  // "CPU", "GPU 0 (NVIDIA H200)"
+std::string device_text(const msw_device& device);
+// The dtype an HF config.json records for its weights ("bfloat16", "float16", "float32"): torch_dtype, or
+// transformers 5's dtype; empty when it records none.
+std::string config_weight_dtype(const nlohmann::json& hf_config);  // "CPU", "GPU 0 (NVIDIA H200)"
 
 }  // namespace megaswift::training

@@ -97,7 +97,7 @@ json checkpoint_args(const config::ParsedArgs& a, const host::ModelRunner& runne
 int32_t compute_dtype(const config::ParsedArgs& a, const msw_device& device, const json& hf_config) {
   bool bf16 = flag(a, "bf16"), fp16 = flag(a, "fp16");
   if (a.at("torch_dtype").is_null() && !bf16 && !fp16) {
-    const json& d = hf_config.contains("torch_dtype") ? hf_config["torch_dtype"] : hf_config.value("dtype", json());
+    const std::string d = config_weight_dtype(hf_config);
     bf16 = d == "bfloat16";
     fp16 = d == "float16";
   }
