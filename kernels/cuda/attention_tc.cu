@@ -38,8 +38,10 @@
 // group in head order and over the query tiles that see the keys (32 queries per step at head_dim 128, 64 at 64):
 // S^T = K Q^T, dP^T = V dO^T, dv += P^T dO, dk += dS^T Q. Splitting dq from dk/dv costs two matrix products
 // (S and dP are computed in both) but needs no fp32 dq workspace and no atomics. The dq kernel keeps its Q and dO
-// fragments in registers (kDqHold); the dk/dv kernel re-reads K and V fragments from shared memory per k-step to
-// keep its fp32 accumulators (dk and dv: 2 x 16 x D per warp) in registers without spills. The dk/dv kernel's lse
+// fragments in registers (kDqHold); the dk/dv kernel keeps its K and V fragments in registers beside its fp32
+// accumulators (dk and dv: 2 x 16 x D per warp) by working through a step's queries 16 at a time (S^T and dP^T
+// of 16 x 16 each): every ldmatrix then feeds two mma (re-reading K and V per k-step, as before, fed 1.6), and
+// shared memory's bandwidth is what bounds these kernels. The dk/dv kernel's lse
 // and delta rows come by 4-byte cp.async with the step's Q and dO (a plain load there would stall the loading
 // warp for a global round trip every step, and the block's barrier makes every warp wait for it), and the steps
 // are walked with counters rather than a 64-bit division per step.
@@ -83,7 +85,8 @@ constexpr int kSD = D + 8;
 // ahead of the math.
 constexpr int kStages = 3;
 
-// Queries per step of the dk/dv kernel: 32 at head_dim 128 keeps dk, dv, S^T and dP^T in registers.
+// Queries per step (per barrier) of the dk/dv kernel: at head_dim 128, 32 keeps its shared memory (86 KB) small
+// enough for the two blocks per SM its registers allow; at 64, 64 queries fit three blocks (74 KB each).
 template <int D>
 constexpr int kvq() { return D > 64 ? 32 : 64; }
 
@@ -534,10 +537,15 @@ constexpr size_t dkdv_smem() {
   return sizeof(uint16_t) * size_t(2 * kBN + 2 * kStages * kvq<D>()) * kSD<D> + sizeof(float) * 2 * kStages * kvq<D>();
 }
 
+// Blocks per SM the dk/dv kernel is compiled for: at head_dim 64 three (registers capped at 168, shared memory
+// 3 x 74 KB), at 128 two (the accumulators, K and V take ~220 registers).
+template <int D>
+constexpr int kDkdvBlocksPerSm = D > 64 ? 1 : 3;
+
 // dk, dv of one (sequence, 64-key tile, kv head): over the group's q heads in head order, and over the steps of
 // BQ queries that see the tile's keys. Warp w owns keys c0 + 16 w .. + 15.
 template <class T, int D>
-__global__ void __launch_bounds__(kKvWarps * 32) tc_dkdv_kernel(AttentionGeometry g, const T* __restrict__ q,
+__global__ void __launch_bounds__(kKvWarps * 32, kDkdvBlocksPerSm<D>) tc_dkdv_kernel(AttentionGeometry g, const T* __restrict__ q,
                                                                 const T* __restrict__ k, const T* __restrict__ v,
                                                                 const float* __restrict__ lse, const T* __restrict__ dout,
                                                                 const float* __restrict__ delta, T* __restrict__ dk,
@@ -604,6 +612,7 @@ __global__ void __launch_bounds__(kKvWarps * 32) tc_dkdv_kernel(AttentionGeometr
     for (int j = 0; j < D / 8; ++j)
 #pragma unroll
       for (int e = 0; e < 4; ++e) ak[j][e] = av[j][e] = 0.0f;
+    uint32_t kf[D / 16][4], vf[D / 16][4];  // the warp's 16 keys of K and V as A fragments, read once per tile
 
     int64_t ct = 0;  // step n's query tile within its head
     int st = 0;      // step n's stage
@@ -611,65 +620,68 @@ __global__ void __launch_bounds__(kKvWarps * 32) tc_dkdv_kernel(AttentionGeometr
       cp_async_wait<1>();  // groups 0 .. n are complete (the newest, step n + 1's, may still be in flight)
       __syncthreads();     // every thread's copies are visible, and every warp is done with step n - 1's stage
       load_step(n + 2, st == 0 ? kStages - 1 : st - 1);  // step n + 2 into that stage
+      if (n == 0) {  // K and V arrived with step 0
+#pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk) {
+          ldsm_x4(kf[kk], sK + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+          ldsm_x4(vf[kk], sV + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
+        }
+      }
       const int64_t i0 = i_lo + ct * BQ;
       if (++ct == per_head) ct = 0;
-      // A warp whose first key comes after the step's last query's position (or past the keys) sees nothing.
-      if (j0 < sv.kv_len && j0 <= i0 + BQ - 1 + off) {
-        const T* tQ = sQ + st * BQ * SD;
-        const T* tO = sO + st * BQ * SD;
-        const float* tL = sL + st * BQ;
-        const float* tD = sD + st * BQ;
-        float sc[BQ / 8][4], dp[BQ / 8][4];
+      const T* tQ = sQ + st * BQ * SD;
+      const T* tO = sO + st * BQ * SD;
+      const float* tL = sL + st * BQ;
+      const float* tD = sD + st * BQ;
+      // The step's queries in groups of 16: S^T and dP^T of one group are 16 x 16 (8 registers each), so K and V
+      // stay in registers beside the dk/dv accumulators, and every ldmatrix feeds two mma.
 #pragma unroll
-        for (int j = 0; j < BQ / 8; ++j)
+      for (int qg = 0; qg < BQ / 16; ++qg) {
+        const int64_t g0 = i0 + qg * 16;
+        // A warp whose first key comes after the group's last query's position (or past the keys) sees nothing.
+        if (j0 >= sv.kv_len || j0 > g0 + 15 + off || g0 >= sv.q_len) continue;
+        float sc[2][4], dp[2][4];
+#pragma unroll
+        for (int j = 0; j < 2; ++j)
 #pragma unroll
           for (int e = 0; e < 4; ++e) sc[j][e] = dp[j][e] = 0.0f;
 #pragma unroll
         for (int kk = 0; kk < D / 16; ++kk) {
-          uint32_t ka[4], va[4];
-          ldsm_x4(ka, sK + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
-          ldsm_x4(va, sV + (warp * 16 + lane % 16) * SD + kk * 16 + (lane / 16) * 8);
-#pragma unroll
-          for (int nb = 0; nb < BQ / 16; ++nb) {
-            const int at = (nb * 16 + lane % 8 + (lane / 16) * 8) * SD + kk * 16 + ((lane / 8) % 2) * 8;
-            uint32_t b[4];
-            ldsm_x4(b, tQ + at);
-            mma<T>(sc[2 * nb], ka, b[0], b[1]);  // S^T = K Q^T
-            mma<T>(sc[2 * nb + 1], ka, b[2], b[3]);
-            ldsm_x4(b, tO + at);
-            mma<T>(dp[2 * nb], va, b[0], b[1]);  // dP^T = V dO^T
-            mma<T>(dp[2 * nb + 1], va, b[2], b[3]);
-          }
+          const int at = (qg * 16 + lane % 8 + (lane / 16) * 8) * SD + kk * 16 + ((lane / 8) % 2) * 8;
+          uint32_t b[4];
+          ldsm_x4(b, tQ + at);
+          mma<T>(sc[0], kf[kk], b[0], b[1]);  // S^T = K Q^T
+          mma<T>(sc[1], kf[kk], b[2], b[3]);
+          ldsm_x4(b, tO + at);
+          mma<T>(dp[0], vf[kk], b[0], b[1]);  // dP^T = V dO^T
+          mma<T>(dp[1], vf[kk], b[2], b[3]);
         }
-        const bool full = j0 + 15 <= i0 + off && i0 + BQ <= sv.q_len && j0 + 16 <= sv.kv_len;
+        const bool full = j0 + 15 <= g0 + off && g0 + 16 <= sv.q_len && j0 + 16 <= sv.kv_len;
 #pragma unroll
-        for (int j = 0; j < BQ / 8; ++j)
+        for (int j = 0; j < 2; ++j)
 #pragma unroll
           for (int e = 0; e < 4; ++e) {
-            const int qi = j * 8 + 2 * tq + (e & 1);
+            const int qi = qg * 16 + j * 8 + 2 * tq + (e & 1);
             const int64_t i = i0 + qi, key = j0 + gr + (e >= 2 ? 8 : 0);
             const bool ok = full || (i < sv.q_len && key < sv.kv_len && key <= i + off);
             const float p = ok ? exp2f(fmaf(sc[j][e], sl2, -(tL[qi] * kLog2e))) : 0.0f;
-            sc[j][e] = p;                   // P^T
+            sc[j][e] = p;                        // P^T
             dp[j][e] = p * (dp[j][e] - tD[qi]);  // dS^T
           }
         // dv += P^T dO, dk += dS^T Q: the A fragments from registers, dO and Q (queries x channels) by .trans.
+        uint32_t pa[4], da[4];
+        acc_to_a<T>(pa, sc[0], sc[1]);
+        acc_to_a<T>(da, dp[0], dp[1]);
 #pragma unroll
-        for (int kk = 0; kk < BQ / 16; ++kk) {
-          uint32_t pa[4], da[4];
-          acc_to_a<T>(pa, sc[2 * kk], sc[2 * kk + 1]);
-          acc_to_a<T>(da, dp[2 * kk], dp[2 * kk + 1]);
-#pragma unroll
-          for (int nb = 0; nb < D / 16; ++nb) {
-            const int at = (kk * 16 + lane % 8 + ((lane / 8) % 2) * 8) * SD + nb * 16 + (lane / 16) * 8;
-            uint32_t b[4];
-            ldsm_x4_trans(b, tO + at);
-            mma<T>(av[2 * nb], pa, b[0], b[1]);
-            mma<T>(av[2 * nb + 1], pa, b[2], b[3]);
-            ldsm_x4_trans(b, tQ + at);
-            mma<T>(ak[2 * nb], da, b[0], b[1]);
-            mma<T>(ak[2 * nb + 1], da, b[2], b[3]);
-          }
+        for (int nb = 0; nb < D / 16; ++nb) {
+          const int at = (qg * 16 + lane % 8 + ((lane / 8) % 2) * 8) * SD + nb * 16 + (lane / 16) * 8;
+          uint32_t b[4];
+          ldsm_x4_trans(b, tO + at);
+          mma<T>(av[2 * nb], pa, b[0], b[1]);
+          mma<T>(av[2 * nb + 1], pa, b[2], b[3]);
+          ldsm_x4_trans(b, tQ + at);
+          mma<T>(ak[2 * nb], da, b[0], b[1]);
+          mma<T>(ak[2 * nb + 1], da, b[2], b[3]);
         }
       }
     }

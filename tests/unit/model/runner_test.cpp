@@ -92,6 +92,23 @@ TEST_CASE("an initialised slice equals the same elements of the whole tensor (la
   CHECK(std::equal(part.begin(), part.end(), whole.begin() + 37));
 }
 
+TEST_CASE("a tensor large enough to be initialised by several threads gets the same values as slice by slice") {
+  // 3.5 M elements: more than one thread's share (1 M) wherever there are two or more cores; the slices below
+  // are small enough for one thread each and straddle the threads' chunk borders.
+  const int64_t n = (int64_t(7) << 20) / 2;
+  std::vector<float> whole(static_cast<size_t>(n));
+  host::init_parameter("big", MSW_INIT_NORMAL, 0.02, 7, 0, n, whole.data());
+  for (int64_t first : {int64_t(0), (int64_t(1) << 20) - 5, n / 2 - 3, n - 1000}) {
+    std::vector<float> part(1000);
+    host::init_parameter("big", MSW_INIT_NORMAL, 0.02, 7, first, 1000, part.data());
+    CHECK(std::equal(part.begin(), part.end(), whole.begin() + first));
+  }
+  double sum = 0, sq = 0;
+  for (float v : whole) sum += v, sq += double(v) * v;
+  CHECK(std::abs(sum / n) < 1e-4);
+  CHECK(std::abs(std::sqrt(sq / n) - 0.02) < 1e-4);
+}
+
 TEST_CASE("gradients accumulate over backward calls until zero_grads") {
   auto r = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), opts());
   const auto x = batch();
