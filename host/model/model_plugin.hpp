@@ -72,6 +72,11 @@ struct ParallelLayout {
   bool sequence_parallel = false; // --sequence_parallel
   bool packed = false;            // packed THD batches (--padding_free / --packing)
   std::string recompute = "none"; // --recompute_granularity: none, selective or full
+  // Under full recompute (Megatron's meaning): "uniform" recomputes the layers in groups of recompute_num_layers,
+  // keeping only each group's input; "block" recomputes the first recompute_num_layers layers one at a time and
+  // keeps the rest.
+  std::string recompute_method = "uniform";  // --recompute_method
+  int64_t recompute_num_layers = 1;          // --recompute_num_layers
 };
 
 // Refuses (HostError UNSUPPORTED) a layout the model plugin `plugin` cannot run by its capabilities, naming

@@ -540,29 +540,91 @@ ModelRunner::Memory ModelRunner::memory(int64_t batch_size, int64_t seq_len, boo
   return r;
 }
 
+void ModelRunner::plan_recompute() {
+  const int64_t layers = info_.num_layers;
+  recompute_begin_.assign(static_cast<size_t>(layers), -1);
+  recompute_end_.assign(static_cast<size_t>(layers), -1);
+  if (!recompute_full()) return;
+  const std::string& method = layout_.recompute_method;
+  const int64_t n = layout_.recompute_num_layers;
+  if ((method != "uniform" && method != "block") || n < 1)
+    throw HostError(MSW_STATUS_INVALID_ARGUMENT,
+                    "full recompute needs --recompute_method uniform|block and --recompute_num_layers >= 1, got " +
+                        method + " and " + std::to_string(n));
+  for (int64_t l = 0; l < layers; ++l) {
+    const size_t li = static_cast<size_t>(l);
+    if (method == "uniform") {
+      recompute_begin_[li] = l / n * n;
+      recompute_end_[li] = std::min(layers, recompute_begin_[li] + n);
+    } else if (l < n) {  // block: the first n layers, each on its own
+      recompute_begin_[li] = l;
+      recompute_end_[li] = l + 1;
+    }
+  }
+}
+
+msw_tensor ModelRunner::hidden(int64_t index, const std::vector<int64_t>& shape) const {
+  return hidden_[hidden_slot_[static_cast<size_t>(index)]].tensor(info_.activation_dtype, shape);
+}
+
 void ModelRunner::prepare_activations(const Batch& batch) {
   const Shape shape{batch.batch_size, batch.seq_len, batch.packed ? batch.max_seqlen : 0, batch.packed};
   if (shape == shape_ && !hidden_.empty()) return;
-  mem_ = memory(shape.b, shape.s, shape.packed, shape.max_seqlen, recompute_full());
+  const int64_t layers = info_.num_layers;
+  plan_recompute();
+  // Saved sizes as if every layer kept its tensors: a recomputed layer's first forward writes them into the
+  // recompute buffers (free until backward), so the workspace is the plain one.
+  mem_ = memory(shape.b, shape.s, shape.packed, shape.max_seqlen, false);
   const msw_device cpu = ctx_.device;  // where the activations live
   const size_t hidden_bytes = static_cast<size_t>(shape.b * shape.s * info_.hidden_size) * act_size();
+  // Hidden states: the input of a kept layer, of a recompute group's first layer and of the head stay for
+  // backward; the inputs inside a group share one buffer per position in the group (backward recomputes them).
   hidden_.clear();
-  for (int64_t i = 0; i <= info_.num_layers; ++i) hidden_.emplace_back(cpu, hidden_bytes);
-  layer_saved_.clear();
-  for (int64_t i = 0; i < info_.num_layers; ++i) layer_saved_.emplace_back(cpu, mem_.layer_saved[static_cast<size_t>(i)]);
-  recompute_saved_ = HostBuffer();
-  if (recompute_full()) {  // one layer's saved tensors at a time, in backward
-    const Memory kept = memory(shape.b, shape.s, shape.packed, shape.max_seqlen, false);
-    uint64_t largest = 0;
-    for (uint64_t bytes : kept.layer_saved) largest = std::max(largest, bytes);
-    recompute_saved_ = HostBuffer(cpu, largest);
+  hidden_slot_.assign(static_cast<size_t>(layers + 1), 0);
+  std::vector<size_t> inner;  // inner[j]: the buffer of the (j + 1)-th input inside a group
+  for (int64_t l = 0; l <= layers; ++l) {
+    const size_t li = static_cast<size_t>(l);
+    const bool inside = l < layers && recomputed(l) && recompute_begin_[li] != l;
+    if (!inside) {
+      hidden_slot_[li] = hidden_.size();
+      hidden_.emplace_back(cpu, hidden_bytes);
+      continue;
+    }
+    const size_t j = static_cast<size_t>(l - recompute_begin_[li] - 1);
+    while (inner.size() <= j) {
+      inner.push_back(hidden_.size());
+      hidden_.emplace_back(cpu, hidden_bytes);
+    }
+    hidden_slot_[li] = inner[j];
   }
+  layer_saved_.clear();
+  uint64_t largest_recomputed = 0;
+  int64_t group = 0;
+  for (int64_t l = 0; l < layers; ++l) {
+    const size_t li = static_cast<size_t>(l);
+    const bool keeps = !recomputed(l);
+    layer_saved_.emplace_back(cpu, keeps ? mem_.layer_saved[li] : 0);
+    if (!keeps) {
+      largest_recomputed = std::max(largest_recomputed, mem_.layer_saved[li]);
+      group = std::max(group, recompute_end_[li] - recompute_begin_[li]);
+    }
+  }
+  // Backward recomputes one group at a time, keeping every layer of it.
+  recompute_saved_.clear();
+  for (int64_t j = 0; j < group; ++j) recompute_saved_.emplace_back(cpu, largest_recomputed);
   embedding_saved_ = HostBuffer(cpu, mem_.embedding_saved);
   head_saved_ = HostBuffer(cpu, mem_.head_saved);
   workspace_ = HostBuffer(cpu, mem_.workspace);
   grad_a_ = HostBuffer(cpu, hidden_bytes);
   grad_b_ = HostBuffer(cpu, hidden_bytes);
   shape_ = shape;
+}
+
+uint64_t ModelRunner::activation_bytes() const {
+  uint64_t n = embedding_saved_.size() + head_saved_.size() + workspace_.size() + grad_a_.size() + grad_b_.size();
+  for (const auto* v : {&hidden_, &layer_saved_, &recompute_saved_})
+    for (const HostBuffer& b : *v) n += b.size();
+  return n;
 }
 
 // A GPU runner's copy of the batch's token tensors (the plugin's kernels read them on the device).
@@ -668,7 +730,7 @@ ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
   call.params = embedding_values_.data();
   call.param_count = embedding_values_.size();
   call.saved = embedding_saved_.bytes();
-  call.output = hidden_[0].tensor(info_.activation_dtype, hshape);
+  call.output = hidden(0, hshape);
   call.rng_offset = rng_base;
   throw_if_error(vt.embedding_forward(self, &ctx_, &call), who + ": embedding forward");
 
@@ -678,9 +740,11 @@ ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
     c.layer = l;
     c.params = layer_values_[static_cast<size_t>(l)].data();
     c.param_count = layer_values_[static_cast<size_t>(l)].size();
-    c.saved = recompute_full() ? msw_tensor{} : layer_saved_[static_cast<size_t>(l)].bytes();
-    c.input = hidden_[static_cast<size_t>(l)].tensor(info_.activation_dtype, hshape);
-    c.output = hidden_[static_cast<size_t>(l + 1)].tensor(info_.activation_dtype, hshape);
+    const size_t li = static_cast<size_t>(l);
+    c.saved = recomputed(l) ? recompute_saved_[static_cast<size_t>(l - recompute_begin_[li])].bytes()
+                            : layer_saved_[li].bytes();
+    c.input = hidden(l, hshape);
+    c.output = hidden(l + 1, hshape);
     c.rng_offset = rng_base + 1 + static_cast<uint64_t>(l);
     throw_if_error(vt.layer_forward(self, &ctx_, &c), who + ": layer " + std::to_string(l) + " forward");
   }
@@ -694,7 +758,7 @@ ForwardResult ModelRunner::forward(const Batch& batch, bool want_logits) {
   c.params = head_values_.data();
   c.param_count = head_values_.size();
   c.saved = head_saved_.bytes();
-  c.input = hidden_[static_cast<size_t>(layers)].tensor(info_.activation_dtype, hshape);
+  c.input = hidden(layers, hshape);
   c.rng_offset = rng_base + 1 + static_cast<uint64_t>(layers);
   const size_t logit_count = static_cast<size_t>(b * s * info_.padded_vocab_size);
   if (want_logits) {
@@ -742,32 +806,39 @@ void ModelRunner::backward(double loss_scale) {
   c.grads = head_grads_.data();
   c.grad_count = head_grads_.size();
   c.saved = head_saved_.bytes();
-  c.input = hidden_[static_cast<size_t>(layers)].tensor(info_.activation_dtype, hshape);
+  c.input = hidden(layers, hshape);
   c.d_input = da;
   c.loss_scale = loss_scale;
   throw_if_error(vt.head_backward(self, &ctx_, &c), who + ": head backward");
 
   for (int64_t l = layers - 1; l >= 0; --l) {
     const size_t li = static_cast<size_t>(l);
+    if (recomputed(l) && l == recompute_end_[li] - 1) {
+      // The group's forward again (same rng offsets), keeping each layer's saved tensors this time. The last
+      // layer's output lands on an input that nothing reads any more (with the same values).
+      for (int64_t r = recompute_begin_[li]; r <= l; ++r) {
+        msw_model_call rc = make_call();
+        rc.batch = &mb;
+        rc.layer = r;
+        rc.params = layer_values_[static_cast<size_t>(r)].data();
+        rc.param_count = layer_values_[static_cast<size_t>(r)].size();
+        rc.input = hidden(r, hshape);
+        rc.output = hidden(r + 1, hshape);
+        rc.saved = recompute_saved_[static_cast<size_t>(r - recompute_begin_[li])].bytes();
+        rc.rng_offset = rng_base + 1 + static_cast<uint64_t>(r);
+        rc.recompute = 1;
+        throw_if_error(vt.layer_forward(self, &ctx_, &rc), who + ": layer " + std::to_string(r) + " recompute");
+      }
+    }
     msw_model_call lc = make_call();
     lc.batch = &mb;
     lc.layer = l;
     lc.params = layer_values_[li].data();
     lc.param_count = layer_values_[li].size();
-    lc.input = hidden_[li].tensor(info_.activation_dtype, hshape);
+    lc.input = hidden(l, hshape);
     lc.rng_offset = rng_base + 1 + static_cast<uint64_t>(l);
-    if (recompute_full()) {
-      // Forward again (same rng_offset) into the shared saved buffer; its output lands on the next layer's
-      // input, which nothing reads any more (the same values).
-      lc.saved = recompute_saved_.bytes();
-      lc.output = hidden_[li + 1].tensor(info_.activation_dtype, hshape);
-      lc.recompute = 1;
-      throw_if_error(vt.layer_forward(self, &ctx_, &lc), who + ": layer " + std::to_string(l) + " recompute");
-      lc.output = msw_tensor{};
-      lc.recompute = 0;
-    } else {
-      lc.saved = layer_saved_[li].bytes();
-    }
+    lc.saved = recomputed(l) ? recompute_saved_[static_cast<size_t>(l - recompute_begin_[li])].bytes()
+                             : layer_saved_[li].bytes();
     lc.grads = layer_grads_[li].data();
     lc.grad_count = layer_grads_[li].size();
     lc.d_output = da;

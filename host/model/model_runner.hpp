@@ -191,6 +191,9 @@ class ModelRunner {
   Memory memory(int64_t batch_size, int64_t seq_len, bool packed = false, int64_t max_seqlen = 0,
                 bool recompute_full = false) const;
   const msw_exec_ctx& exec_ctx() const { return ctx_; }
+  // Bytes of the activation buffers held for the last batch shape (hidden states, saved tensors of the kept and
+  // recomputed layers, embedding and head, workspace, gradient scratch): what the recompute settings change.
+  uint64_t activation_bytes() const;
   // The parameter values one part's compute calls take, in the plugin's order: MSW_MODEL_PART_EMBEDDING,
   // MSW_MODEL_PART_HEAD, or MSW_MODEL_PART_LAYER with `layer` (for callers that drive the plugin themselves,
   // such as KV-cache decoding).
@@ -210,6 +213,10 @@ class ModelRunner {
   bool on_cpu() const { return ctx_.device.type == MSW_DEVICE_CPU; }
   msw_model_call make_call() const;
   bool recompute_full() const { return layout_.recompute == "full"; }
+  bool recomputed(int64_t layer) const { return recompute_begin_[static_cast<size_t>(layer)] >= 0; }
+  // The recompute groups of layout_ (recompute_begin_/end_).
+  void plan_recompute();
+  msw_tensor hidden(int64_t index, const std::vector<int64_t>& shape) const;
   bool mixed_precision() const { return info_.activation_dtype != MSW_DTYPE_F32; }
   // Casts every stale fp32 main weight into its compute copy (mixed precision only).
   void refresh_compute_weights() const;
@@ -238,9 +245,13 @@ class ModelRunner {
   };
   Shape shape_;
   Memory mem_;
-  std::vector<HostBuffer> hidden_;  // num_layers + 1, [S, B, H]
-  std::vector<HostBuffer> layer_saved_;
-  HostBuffer recompute_saved_;  // full recompute: the saved buffer of the layer being recomputed
+  std::vector<HostBuffer> hidden_;  // [S, B, H] buffers; layer l reads hidden_[hidden_slot_[l]]
+  std::vector<size_t> hidden_slot_;  // num_layers + 1 entries (the last: the head's input)
+  std::vector<HostBuffer> layer_saved_;  // empty for recomputed layers
+  // Full recompute: layer l belongs to the group [recompute_begin_[l], recompute_end_[l]) recomputed together in
+  // backward (-1: the layer keeps its saved tensors); recompute_saved_[j] holds the j-th layer of the group.
+  std::vector<int64_t> recompute_begin_, recompute_end_;
+  std::vector<HostBuffer> recompute_saved_;
   HostBuffer embedding_saved_, head_saved_, workspace_, grad_a_, grad_b_;
   HostBuffer loss_sum_, token_count_;  // device scalars: F64 and I64
   msw_exec_ctx host_ctx_{};            // the CPU context of host-side conversions (loading, exporting)

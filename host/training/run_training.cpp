@@ -61,6 +61,10 @@ host::ParallelLayout layout_of(const config::ParsedArgs& a) {
   // The runner recomputes whole layers for full; selective recompute (core attention) is what every CPU layer
   // does anyway (attention keeps no probabilities), so it asks nothing of the plugin.
   l.recompute = a.get<std::string>("recompute_granularity") == "full" ? "full" : "none";
+  if (l.recompute == "full") {  // validation made both flags present with full
+    l.recompute_method = a.get<std::string>("recompute_method");
+    l.recompute_num_layers = integer(a, "recompute_num_layers");
+  }
   return l;
 }
 

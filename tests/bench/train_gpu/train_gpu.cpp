@@ -1,7 +1,8 @@
 // Training throughput on one GPU: Qwen2.5-0.5B- and 1.5B-shaped models (random init), AdamW, timed steps.
 //
 //   msw_bench_train_gpu [--model 0.5b|1.5b | --config hf_config.json] [--seq N] [--micro-batch N] [--steps K]
-//                       [--warmup W] [--dtype bf16|f32] [--recompute none|selective|full] [--packed]
+//                       [--warmup W] [--dtype bf16|f32] [--recompute none|selective|full]
+//                       [--recompute-method uniform|block] [--recompute-layers N] [--packed]
 //                       [--device cuda|cuda:N|cpu] [--profile]
 //
 // One step is what megatron sft does per micro-batch with one micro-batch per global batch: zero_grads, forward +
@@ -118,6 +119,8 @@ std::string device_name(const msw_device& d) {
 
 int main(int argc, char** argv) {
   std::string model = "0.5b", config_path, dtype_name = "bf16", recompute = "none", device_flag = "cuda";
+  std::string recompute_method = "uniform";
+  int64_t recompute_layers = 1;
   int64_t seq = 4096, micro_batch = 1;
   int steps = 10, warmup = 3;
   bool packed = false, profile = host::ops::op_profiling_enabled();
@@ -138,13 +141,16 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") warmup = std::stoi(next());
     else if (a == "--dtype") dtype_name = next();
     else if (a == "--recompute") recompute = next();
+    else if (a == "--recompute-method") recompute_method = next();
+    else if (a == "--recompute-layers") recompute_layers = std::stoll(next());
     else if (a == "--packed") packed = true;
     else if (a == "--device") device_flag = next();
     else if (a == "--profile") profile = true;
     else {
       std::cerr << "unknown flag " << a
                 << "; flags: --model 0.5b|1.5b --config FILE --seq N --micro-batch N --steps K --warmup W "
-                   "--dtype bf16|f32 --recompute none|selective|full --packed --device cuda|cpu --profile\n";
+                   "--dtype bf16|f32 --recompute none|selective|full --recompute-method uniform|block --recompute-layers N "
+                   "--packed --device cuda|cpu --profile\n";
       return 2;
     }
   }
@@ -177,6 +183,8 @@ int main(int argc, char** argv) {
     // Selective recompute (core attention) is what every layer does anyway: attention keeps no probabilities
     // (flash semantics), so only full recompute changes what the runner does (as run_training.cpp maps it).
     options.layout.recompute = recompute == "full" ? "full" : "none";
+    options.layout.recompute_method = recompute_method;
+    options.layout.recompute_num_layers = recompute_layers;
     options.layout.packed = packed;
     host::ModelRunner runner = host::ModelRunner::from_hf_config(registry, cfg.dump(), options);
 
@@ -251,6 +259,8 @@ int main(int argc, char** argv) {
                 {"micro_batch", micro_batch},
                 {"seq", seq},
                 {"recompute", recompute},
+                {"recompute_method", recompute == "full" ? json(recompute_method) : json(nullptr)},
+                {"recompute_layers", recompute == "full" ? json(recompute_layers) : json(nullptr)},
                 {"packed", packed},
                 {"warmup", warmup},
                 {"steps", steps},
