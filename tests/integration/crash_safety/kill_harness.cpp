@@ -77,7 +77,7 @@ fs::path KillHarness::new_save_dir(const std::string& tag) {
   return dir;
 }
 
-Attempt KillHarness::run(const fs::path& save_dir, const std::vector<std::string>& env, std::optional<double> kill_after) {
+Attempt KillHarness::run(const fs::path& save_dir, const std::vector<std::string>& env, std::optional<KillPlan> kill) {
   const int n = ++attempts_;
   const fs::path dump = work_ / ("steps-" + std::to_string(n) + ".jsonl");
   const fs::path log = work_ / ("log-" + std::to_string(n) + ".txt");
@@ -86,13 +86,25 @@ Attempt KillHarness::run(const fs::path& save_dir, const std::vector<std::string
   full_env.push_back("MEGASWIFT_DUMP_STEPS=" + dump.string());
   ChildProcess child(argv(save_dir), full_env, log);
   Attempt a;
-  const double limit = kill_after ? std::min(*kill_after, kRunLimitSeconds) : kRunLimitSeconds;
-  if (auto done = child.wait_for(std::chrono::duration<double>(limit))) {
-    a.exit = *done;
-  } else {
-    a.exit = child.kill_now();
-    if (!kill_after || *kill_after >= kRunLimitSeconds)
+  // The moment the kill counts from: the start, or the first completed step (the dump's first bytes).
+  std::optional<double> anchor;
+  if (kill && !kill->from_first_step) anchor = 0.0;
+  for (;;) {
+    if (auto done = child.wait_for(std::chrono::milliseconds(2))) {
+      a.exit = *done;
+      break;
+    }
+    const double now = child.seconds_running();
+    std::error_code ec;
+    if (kill && !anchor && fs::file_size(dump, ec) > 0 && !ec) anchor = now;
+    if (anchor && now >= *anchor + kill->seconds) {
+      a.exit = child.kill_now();
+      break;
+    }
+    if (now > kRunLimitSeconds) {
+      child.kill_now();
       throw std::runtime_error("megatron pt ran over " + std::to_string(kRunLimitSeconds) + " s; log " + log.string());
+    }
   }
   a.log = slurp(log);
   a.steps = read_dump(dump);

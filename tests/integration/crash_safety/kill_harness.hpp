@@ -35,6 +35,13 @@ struct Attempt {
   bool killed_by_hook = false;          // the hook's "SIGKILL at <point>" line is in the log
 };
 
+// When a random kill comes: `seconds` after the start, or after the attempt completed its first step (so that kills
+// spread over the steps and saves rather than over the start-up, which is the same in every attempt).
+struct KillPlan {
+  double seconds = 0;
+  bool from_first_step = false;
+};
+
 // The reference: every iteration's loss of the uninterrupted run, and how long its start-up and steps took.
 struct Reference {
   std::map<int64_t, double> loss;
@@ -60,10 +67,10 @@ class KillHarness {
   const Reference& reference();
   // A fresh, empty save directory for a chain of attempts.
   std::filesystem::path new_save_dir(const std::string& tag);
-  // One attempt on `save_dir`: `env` is added to its environment; it is killed after `kill_after` seconds unless it
-  // ends first. A run that takes over 5 minutes is killed and reported.
+  // One attempt on `save_dir`: `env` is added to its environment; with `kill` it is killed unless it ends first. A run
+  // that takes over 5 minutes is killed and reported.
   Attempt run(const std::filesystem::path& save_dir, const std::vector<std::string>& env,
-              std::optional<double> kill_after = std::nullopt);
+              std::optional<KillPlan> kill = std::nullopt);
   // Checks an attempt that started from the checkpoint at `start` (0: none): it resumed there, its losses are the
   // reference's bit for bit, and, when it was killed, the checkpoint left behind loads and is at most one save
   // interval behind the last iteration it completed.

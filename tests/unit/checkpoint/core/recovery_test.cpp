@@ -80,7 +80,7 @@ TEST_CASE("the tracker wins over a newer directory a save renamed before it was 
   CHECK(load(s.path) == std::pair<int64_t, float>{2, 2.0f});
 }
 
-TEST_CASE("a tracker that is not a number: the directories are tried; without any it is the error naming the file") {
+TEST_CASE("a tracker that is not a number: the directories are tried, and without any it is the error naming the file") {
   ckpt_test::ScratchDir s("recover_bad_tracker");
   write(s.path / host::kTrackerFile, "4x");
   CHECK_THROWS_WITH_AS(host::open_checkpoint(ckpt_test::registry(), s.path, {}),
