@@ -1,10 +1,12 @@
 #include "host/checkpoint/layout.hpp"
 
+#include "host/checkpoint/test_kill_point.hpp"
 #include "host/core/status.hpp"
 #include "host/core/text_io.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -33,6 +35,18 @@ std::string trim(std::string s) {
 bool is_stale_temp(const std::string& name) {
   const bool ours = name.rfind(".iter_", 0) == 0 || name.rfind(".release", 0) == 0;
   return ours && (name.find(".tmp-") != std::string::npos || name.find(".old-") != std::string::npos);
+}
+
+// write_file_atomic's temporary sibling: ".<name>.tmp-<pid>".
+bool is_stale_temp_file(const std::string& name) {
+  const auto at = name.rfind(".tmp-");
+  if (name.size() < 2 || name[0] != '.' || at == std::string::npos || at == 0 || at + 5 == name.size()) return false;
+  return name.find_first_not_of("0123456789", at + 5) == std::string::npos;
+}
+
+bool is_iteration_name(const std::string& name) {
+  return name.size() == 12 && name.rfind("iter_", 0) == 0 &&
+         name.find_first_not_of("0123456789", 5) == std::string::npos;
 }
 
 // The tokenizer and generation files ms-swift copies beside a converted model.
@@ -94,6 +108,29 @@ void write_file_atomic(const fs::path& path, const std::string& text) {
   fsync_path(path.parent_path().empty() ? fs::path(".") : path.parent_path(), true);
 }
 
+std::vector<int64_t> iteration_dirs_on_disk(const fs::path& save_dir) {
+  std::vector<int64_t> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(save_dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (is_iteration_name(name) && e.is_directory(ec)) found.push_back(std::stoll(name.substr(5)));
+  }
+  std::sort(found.rbegin(), found.rend());
+  return found;
+}
+
+std::vector<fs::path> unfinished_save_leftovers(const fs::path& save_dir) {
+  std::vector<fs::path> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(save_dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if ((is_stale_temp(name) && e.is_directory(ec)) || (is_stale_temp_file(name) && e.is_regular_file(ec)))
+      found.push_back(e.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
 std::optional<fs::path> aside_copy(const fs::path& iteration_dir) {
   const std::string prefix = "." + iteration_dir.filename().string() + ".old-";
   std::error_code ec;
@@ -122,6 +159,13 @@ int remove_stale_temp_dirs(const fs::path& save_dir) {
     if (!is_stale_temp(name) || !e.is_directory()) continue;
     spdlog::info("removing {}: the temporary directory of a save that did not finish", e.path().string());
     fs::remove_all(e.path(), ec);
+    if (ec) throw HostError(MSW_STATUS_IO, "cannot remove stale " + e.path().string() + ": " + ec.message());
+    ++removed;
+  }
+  for (const auto& e : fs::directory_iterator(save_dir, ec)) {
+    if (!is_stale_temp_file(e.path().filename().string()) || !e.is_regular_file()) continue;
+    spdlog::info("removing {}: the temporary file of a write that did not finish", e.path().string());
+    fs::remove(e.path(), ec);
     if (ec) throw HostError(MSW_STATUS_IO, "cannot remove stale " + e.path().string() + ": " + ec.message());
     ++removed;
   }
@@ -159,6 +203,7 @@ void AtomicSave::commit() {
     fs::remove_all(old, ec);
     fs::rename(final_, old, ec);
     if (ec) throw HostError(MSW_STATUS_IO, "cannot move the older " + final_.string() + " aside: " + ec.message());
+    test_kill_point(KillPoint::aside);
   }
   fs::rename(temp_, final_, ec);
   if (ec) {
@@ -168,8 +213,10 @@ void AtomicSave::commit() {
   committed_ = true;
   fsync_path(save_dir_, true);
   if (!old.empty()) fs::remove_all(old, ec);
+  test_kill_point(KillPoint::rename);
   // The tracker moves last: until here a reader still finds the previous iteration.
   write_file_atomic(save_dir_ / kTrackerFile, iteration_ < 0 ? "release" : std::to_string(iteration_));
+  test_kill_point(KillPoint::tracker);
 }
 
 std::vector<std::string> copy_model_files(const fs::path& model_dir, const fs::path& dest) {

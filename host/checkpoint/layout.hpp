@@ -53,10 +53,19 @@ class AtomicSave {
   bool committed_ = false;
 };
 
-// Removes <save_dir>/.iter_*.tmp-* left by saves that crashed; returns how many were removed. An older copy moved
+// Removes <save_dir>/.iter_*.tmp-* left by saves that crashed (and the .<file>.tmp-<pid> of atomic file writes
+// killed midway); returns how many were removed. An older copy moved
 // aside (.iter_X.old-<pid>) by a save that replaced iter_X and crashed before its rename is renamed back first.
 // (The two directory iterations are separate so a restored directory is never removed.)
 int remove_stale_temp_dirs(const std::filesystem::path& save_dir);
+
+// The iteration directories (iter_XXXXXXX, not release) below `save_dir`, newest first; temporary and aside
+// copies are not among them.
+std::vector<int64_t> iteration_dirs_on_disk(const std::filesystem::path& save_dir);
+
+// The temporary directories and files that saves killed midway left in `save_dir` (loads ignore them; the next
+// save removes them).
+std::vector<std::filesystem::path> unfinished_save_leftovers(const std::filesystem::path& save_dir);
 
 // The copy of `iteration_dir` that an unfinished save of the same iteration moved aside, if any.
 std::optional<std::filesystem::path> aside_copy(const std::filesystem::path& iteration_dir);

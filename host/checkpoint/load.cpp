@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -52,21 +53,15 @@ ResumeState resume_state(const json& common, int64_t iteration, const LoadOption
   return r;
 }
 
-std::optional<OpenCheckpoint> open_checkpoint(const PluginRegistry& registry, const fs::path& load_dir,
-                                              const LoadOptions& options) {
-  const auto tracked = read_tracker(load_dir);
-  if (!tracked) {
-    const std::string what = "--load " + load_dir.string() + ": no checkpoint tracker file " +
-                             (load_dir / kTrackerFile).string();
-    if (options.exit_on_missing)
-      throw HostError(MSW_STATUS_NOT_FOUND, what + " (is it a Megatron checkpoint directory? with "
-                                                   "--exit_on_missing_checkpoint false the run starts from scratch)");
-    spdlog::warn("{}; starting from scratch (--exit_on_missing_checkpoint false)", what);
-    return std::nullopt;
-  }
+namespace {
+
+// The checkpoint of one iteration: the directory (or the copy an unfinished save of it moved aside), its format,
+// reader and common state. HostError when any of them is missing or unreadable.
+OpenCheckpoint open_iteration(const PluginRegistry& registry, const fs::path& load_dir, int64_t iteration,
+                              const LoadOptions& options) {
   OpenCheckpoint c;
   c.load_dir = load_dir;
-  c.iteration = *tracked;
+  c.iteration = iteration;
   c.dir = iteration_dir(load_dir, c.iteration);
   if (!fs::is_directory(c.dir)) {
     if (auto aside = aside_copy(c.dir)) {
@@ -89,6 +84,75 @@ std::optional<OpenCheckpoint> open_checkpoint(const PluginRegistry& registry, co
   }
   c.resume = resume_state(c.common, c.iteration, options);
   return c;
+}
+
+void report_leftovers(const fs::path& load_dir) {
+  const std::vector<fs::path> leftovers = unfinished_save_leftovers(load_dir);
+  if (leftovers.empty()) return;
+  std::string list;
+  for (const fs::path& p : leftovers) list += (list.empty() ? "" : ", ") + p.filename().string();
+  spdlog::info("--load {}: ignoring what {} killed midway left ({}); the next save into it removes them",
+               load_dir.string(), leftovers.size() == 1 ? "a save" : "saves", list);
+}
+
+}  // namespace
+
+std::optional<OpenCheckpoint> open_checkpoint(const PluginRegistry& registry, const fs::path& load_dir,
+                                              const LoadOptions& options) {
+  report_leftovers(load_dir);
+  // The tracker is the commit point of a save and names what loads; the iteration directories on disk are the
+  // fallback when it cannot be followed. A save renames its directory into place only once every file in it is
+  // durable, so a directory under its final name is whole even when the process died before the tracker moved.
+  const std::vector<int64_t> on_disk = iteration_dirs_on_disk(load_dir);
+  std::optional<int64_t> tracked;
+  std::exception_ptr tracker_error;
+  try {
+    tracked = read_tracker(load_dir);
+  } catch (const HostError& e) {
+    if (on_disk.empty()) throw;
+    tracker_error = std::current_exception();
+    spdlog::warn("{}; trying the iteration directories in {}, newest first", e.what(), load_dir.string());
+  }
+  if (!tracked && !tracker_error) {
+    const std::string what = "--load " + load_dir.string() + ": no checkpoint tracker file " +
+                             (load_dir / kTrackerFile).string();
+    if (on_disk.empty()) {
+      if (options.exit_on_missing)
+        throw HostError(MSW_STATUS_NOT_FOUND, what + " (is it a Megatron checkpoint directory? with "
+                                                     "--exit_on_missing_checkpoint false the run starts from scratch)");
+      spdlog::warn("{}; starting from scratch (--exit_on_missing_checkpoint false)", what);
+      return std::nullopt;
+    }
+    spdlog::warn("{}, but it holds {}: the first save into it was killed before it wrote the tracker; trying the "
+                 "iteration directories, newest first",
+                 what, iteration_dir_name(on_disk.front()));
+  }
+  if (tracked)
+    for (int64_t it : on_disk)
+      if (it > *tracked)
+        spdlog::info("--load {}: {} is newer than the tracker's iteration {} (a save killed before its tracker update); "
+                     "resuming from the tracker's, the run saves that iteration again",
+                     load_dir.string(), iteration_dir_name(it), *tracked);
+  std::vector<int64_t> candidates;
+  if (tracked) candidates.push_back(*tracked);
+  for (int64_t it : on_disk)
+    if (!tracked || it != *tracked) candidates.push_back(it);
+  std::exception_ptr first_error = tracker_error;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    try {
+      OpenCheckpoint c = open_iteration(registry, load_dir, candidates[i], options);
+      if (tracked && c.iteration != *tracked)
+        spdlog::warn("--load {}: loading {} instead of the tracker's iteration {}, the newest checkpoint that opens",
+                     load_dir.string(), iteration_dir_name(c.iteration), *tracked);
+      return c;
+    } catch (const HostError& e) {
+      if (!first_error) first_error = std::current_exception();
+      if (i + 1 < candidates.size())
+        spdlog::warn("cannot load {}: {}; trying {}", iteration_dir_name(candidates[i]), e.what(),
+                     iteration_dir_name(candidates[i + 1]));
+    }
+  }
+  std::rethrow_exception(first_error);
 }
 
 void check_tensors(const CheckpointReader& reader, const std::vector<ExpectedTensor>& expected, const std::string& model,

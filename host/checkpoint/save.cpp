@@ -1,6 +1,7 @@
 #include "host/checkpoint/save.hpp"
 
 #include "host/checkpoint/layout.hpp"
+#include "host/checkpoint/test_kill_point.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -18,6 +19,7 @@ std::filesystem::path save_checkpoint(const CheckpointFormat& format, const Save
     writer.finish();
   }
   format.commit(args);
+  test_kill_point(KillPoint::save);
   // The files beside the iteration directories describe the model; they are replaced before the tracker
   // moves, and a reader of the previous iteration finds the same model in them.
   if (!request.args.is_null()) write_file_atomic(request.save_dir / "args.json", request.args.dump(2));

@@ -230,7 +230,8 @@ RunOutcome run_training(config::ParsedArgs args, const host::PluginRegistry& reg
     config::assign(args, "save", save_dir.string());
     config::resolve_derived_defaults(args);
     fs::create_directories(save_dir);
-    config::write_args_json(save_dir / "args.json", args);
+    // Atomic: a run killed here must not leave a truncated args.json beside the checkpoints (swift export reads it).
+    host::write_file_atomic(save_dir / "args.json", config::args_to_json(args).dump(2) + "\n");
     host::write_file_atomic(save_dir / "data_summary.json", data::to_json(data.summary).dump(2) + "\n");
     spdlog::info("output directory: {}", save_dir.string());
   }

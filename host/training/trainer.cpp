@@ -1,5 +1,6 @@
 #include "host/training/trainer.hpp"
 
+#include "host/checkpoint/test_kill_point.hpp"
 #include "host/core/status.hpp"
 #include "host/report/tensorboard_writer.hpp"
 #include "host/training/batch_assembly.hpp"
@@ -125,6 +126,7 @@ StepRecord Trainer::train_step(int64_t iteration, Totals& totals) {
   t0 = Clock::now();
   rec.grad_norm = parts_.optimizer->grad_norm();
   model_seconds += seconds_since(t0);
+  host::test_kill_point(host::KillPoint::step);
 
   if (std::isfinite(rec.loss) && parts_.optimizer->skip_overflow(rec.grad_norm)) {
     // fp16 overflow: expected while the loss scale settles (Megatron skips these steps the same way); not a NaN
