@@ -13,6 +13,7 @@ std::string_view to_string(RowIssue issue) {
     case RowIssue::empty_conversation: return "empty conversation";
     case RowIssue::system_not_first: return "system message not first";
     case RowIssue::no_final_assistant_turn: return "conversation does not end with an assistant turn";
+    case RowIssue::row_too_large: return "row larger than 64 MiB";
   }
   return "unknown issue";
 }

@@ -16,6 +16,7 @@ enum class RowIssue {
   empty_conversation,       // no user/assistant turn at all
   system_not_first,         // a system message after the first position
   no_final_assistant_turn,  // sft needs the conversation to end with the assistant's answer
+  row_too_large,            // a line longer than kMaxRowBytes (record_reader.hpp), dropped unparsed
 };
 
 std::string_view to_string(RowIssue issue);

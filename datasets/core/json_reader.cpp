@@ -104,7 +104,10 @@ std::vector<RawRecord> parse_json_records(std::string_view text, std::string_vie
     if (end == std::string_view::npos) end = text.size();
     ++line_no;
     const std::string_view line = text.substr(start, end - start);
-    if (!is_blank(line)) {
+    if (line.size() > kMaxRowBytes) {
+      records.push_back(oversized_row(line.size(), records.size(), line_no));
+      first_row = false;
+    } else if (!is_blank(line)) {
       try {
         records.push_back(make_record(json::parse(line), records.size(), line_no));
       } catch (const json::parse_error& e) {

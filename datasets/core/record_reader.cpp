@@ -33,6 +33,16 @@ std::string read_file(const std::filesystem::path& file) {
 
 }  // namespace
 
+RawRecord oversized_row(std::size_t bytes, std::size_t index, std::size_t line) {
+  RawRecord r;
+  r.index = index;
+  r.line = line;
+  r.problem = RowProblem{RowIssue::row_too_large, "line " + std::to_string(line) + " has " + std::to_string(bytes) +
+                                                      " bytes, more than the " + std::to_string(kMaxRowBytes) +
+                                                      " a row may have; split the row or drop it"};
+  return r;
+}
+
 FileType file_type_of(const std::filesystem::path& file) {
   const std::string ext = lower_suffix(file);
   if (ext == ".jsonl" || ext == ".json") return FileType::json;
@@ -74,7 +84,9 @@ std::vector<RawRecord> parse_text_records(std::string_view text, std::string_vie
     std::string_view line = text.substr(start, end - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const bool blank = std::all_of(line.begin(), line.end(), [](unsigned char c) { return std::isspace(c); });
-    if (!blank) {
+    if (!blank && line.size() > kMaxRowBytes) {
+      records.push_back(oversized_row(line.size(), records.size(), line_no));
+    } else if (!blank) {
       RawRecord r;
       r.value = {{"text", std::string(line)}};
       r.index = records.size();

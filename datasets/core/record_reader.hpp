@@ -26,6 +26,14 @@ struct RawRecord {
   std::optional<RowProblem> problem; // set by the reader when the row is already known to be unusable
 };
 
+// The most bytes one line of a JSON lines or text file may have. A longer line is dropped unparsed as
+// RowIssue::row_too_large: parsing it would cost several times its size, and no training sample is that long (a
+// 64 MiB row is over 10 million tokens). The file itself is read whole, so its size bounds the rest.
+inline constexpr std::size_t kMaxRowBytes = std::size_t{64} << 20;
+
+// A RawRecord for a line over kMaxRowBytes: no value, its problem says how long it is.
+RawRecord oversized_row(std::size_t bytes, std::size_t index, std::size_t line);
+
 // File types by suffix (case-insensitive); anything else is a DatasetError listing the supported ones.
 enum class FileType { json, csv, txt };
 FileType file_type_of(const std::filesystem::path& file);

@@ -237,6 +237,13 @@ ResolvedDataset resolve_dataset(const DatasetSpec& spec, const std::vector<fs::p
     out.sources = folder_sources(spec.name, spec.subsets, "dataset '" + spec.text + "'");
     return out;
   }
+  // A link that loops or dangles is there but cannot be followed: say so, not "not found".
+  if (std::error_code link_ec; fs::is_symlink(fs::symlink_status(spec.location, link_ec))) {
+    std::error_code target_ec;
+    static_cast<void>(fs::status(spec.location, target_ec));
+    throw DatasetError("dataset file " + spec.location + " is a symbolic link that cannot be followed (" +
+                       target_ec.message() + "); fix the link or pass the file it should point to");
+  }
   refuse_bad_sample_suffix(spec);
   if (looks_like_path(spec.location))
     throw DatasetError("dataset file not found: " + spec.location + " (absolute: " +

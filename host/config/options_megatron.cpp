@@ -171,7 +171,9 @@ static void declare_model(Declarer& d) {
   d.flag("num_attention_heads", Int, nullptr, "Attention (query) heads.").min(1);
   d.flag("group_query_attention", Bool, nullptr, "Grouped-query attention.").derived("--num_query_groups > 1");
   d.flag("num_query_groups", Int, 1, "Key/value head groups of grouped-query attention.").min(1);
-  d.flag("max_position_embeddings", Int, nullptr, "Longest position the position embedding covers.").min(1);
+  // The upper bound is nn::TransformerConfig's kMaxPositions: past it a value is a typo, not a model.
+  d.flag("max_position_embeddings", Int, nullptr, "Longest position the position embedding covers.")
+      .range(1, 268435456);
   d.flag("position_embedding_type", Str, "rope", "Position embedding.")
       .choices({"learned_absolute", "rope", "relative", "none"});
   d.flag("rotary_base", Int, 10000, "Base (theta) of the rotary embedding.").min(1);

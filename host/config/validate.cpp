@@ -118,6 +118,14 @@ void check_model_shape(Rules& r) {
   if (!r.none("group_query_attention") && r.flag("group_query_attention") && groups % tp != 0)
     r.fail(r.show("num_query_groups") + " is not divisible by " + r.show("tensor_model_parallel_size") +
            "; choose a tensor-parallel size that divides the key/value head count");
+  // Learned absolute positions have one embedding row per position: a longer sample would index past the table.
+  // (Rotary positions extend past it; the data pipeline warns there.)
+  if (!r.none("max_position_embeddings") && r.v("position_embedding_type") == "learned_absolute")
+    for (const char* length : {"max_length", "seq_length"})
+      if (r.v(length).is_number_integer() && r.i(length) > r.i("max_position_embeddings"))
+        r.fail(r.show(length) + " is more than " + r.show("max_position_embeddings") +
+               ", and learned absolute position embeddings have no row past it; lower --" + length +
+               " or raise --max_position_embeddings");
   if (!r.none("num_layers") && r.i("num_layers") % r.i("pipeline_model_parallel_size") != 0)
     r.fail(r.show("num_layers") + " is not divisible by " + r.show("pipeline_model_parallel_size") +
            "; choose a pipeline size that divides the layer count");

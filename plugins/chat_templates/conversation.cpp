@@ -11,6 +11,10 @@ using sdk::Error;
 
 [[noreturn]] void bad(const std::string& message) { throw Error(MSW_STATUS_INVALID_ARGUMENT, message); }
 
+// Rendering is linear in the messages, but a row is one training sample: far more turns than any context holds is
+// a data bug (rows concatenated by mistake), said as such rather than tokenized for minutes.
+constexpr size_t kMaxMessages = 65536;
+
 std::string where(size_t i) { return "conversation message " + std::to_string(i); }
 
 void read_loss(const json& m, size_t i, Message& out) {
@@ -60,6 +64,9 @@ Conversation parse_conversation(std::string_view text) {
   if (msgs == doc.end()) bad("the conversation has neither \"messages\" nor \"text\"");
   if (!msgs->is_array()) bad("conversation \"messages\" must be an array, got " + msgs->dump());
   if (msgs->empty()) bad("the conversation has no messages");
+  if (msgs->size() > kMaxMessages)
+    bad("the conversation has " + std::to_string(msgs->size()) + " messages, more than the " +
+        std::to_string(kMaxMessages) + " one row may have; split it into several rows");
 
   for (size_t i = 0; i < msgs->size(); ++i) {
     const json& m = (*msgs)[i];

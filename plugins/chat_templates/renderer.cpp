@@ -189,20 +189,24 @@ void assign_weights(const RenderOptions& opt, int last_round, const Turn* final_
   }
 }
 
-// An empty think block at the start of a trained-on answer carries no loss.
+// An empty think block at the start of a trained-on answer carries no loss. Builds a new list rather than inserting
+// in place: a row of thousands of answers would otherwise move the tail once per answer (quadratic time).
 void split_empty_think(std::vector<Item>& items) {
-  for (size_t i = 0; i < items.size(); ++i) {
-    Item& it = items[i];
-    if (it.place != Place::Response || it.weight <= 0 || it.message->loss_weight) continue;
-    size_t n = empty_think_prefix(it.text);
-    if (n == 0) continue;
-    Item head = it;
-    head.text = it.text.substr(0, n);
-    head.weight = 0;
-    it.text.erase(0, n);
-    items.insert(items.begin() + static_cast<std::ptrdiff_t>(i), std::move(head));
-    ++i;
+  std::vector<Item> out;
+  out.reserve(items.size());
+  for (Item& it : items) {
+    size_t n = 0;
+    if (it.place == Place::Response && it.weight > 0 && !it.message->loss_weight) n = empty_think_prefix(it.text);
+    if (n > 0) {
+      Item head = it;
+      head.text = it.text.substr(0, n);
+      head.weight = 0;
+      it.text.erase(0, n);
+      out.push_back(std::move(head));
+    }
+    out.push_back(std::move(it));
   }
+  items = std::move(out);
 }
 
 // ms-swift's _add_dynamic_eos: when the separator between rounds is the same text as the final

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -20,6 +21,27 @@ json options_object(const std::string& text) {
   return o;
 }
 
+// The most text bytes one token can stand for: its vocabulary spelling, which is never shorter than the bytes it
+// covers (byte-level and metaspace spellings only lengthen them). At least 1, so a budget is never zero.
+size_t longest_spelling(const sdk::TokenizerHandle& tokenizer) {
+  size_t longest = 1;
+  std::string text;
+  for (int32_t id = 0, n = tokenizer.vocab_size(); id < n; ++id)
+    if (tokenizer.id_to_token(id, text)) longest = std::max(longest, text.size());
+  return longest;
+}
+
+// Cuts at most 3 bytes so the cut does not split a UTF-8 sequence: from the front keeps whole characters at the
+// start, from the back at the end.
+size_t utf8_prefix_length(std::string_view s, size_t n) {
+  while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+size_t utf8_suffix_start(std::string_view s, size_t start) {
+  while (start < s.size() && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) ++start;
+  return start;
+}
+
 void update_max(std::atomic<size_t>& max, size_t value) {
   size_t cur = max.load();
   while (value > cur && !max.compare_exchange_weak(cur, value)) {
@@ -27,6 +49,33 @@ void update_max(std::atomic<size_t>& max, size_t value) {
 }
 
 }  // namespace
+
+void SampleEncoder::keep_window(std::vector<Piece>& parts, size_t budget, bool from_front) {
+  size_t left = budget;
+  if (from_front) {
+    for (size_t i = 0; i < parts.size(); ++i) {
+      Piece& p = parts[i];
+      if (p.text.size() < left) {
+        left -= p.text.size();
+        continue;
+      }
+      p.text = p.text.substr(0, utf8_prefix_length(p.text, left));
+      parts.resize(i + 1);
+      return;
+    }
+    return;
+  }
+  for (size_t i = parts.size(); i-- > 0;) {
+    Piece& p = parts[i];
+    if (p.text.size() < left) {
+      left -= p.text.size();
+      continue;
+    }
+    p.text = p.text.substr(utf8_suffix_start(p.text, p.text.size() - left));
+    parts.erase(parts.begin(), parts.begin() + static_cast<std::ptrdiff_t>(i));
+    return;
+  }
+}
 
 void EncodeStats::add(const EncodeResult& r) {
   ++rows;
@@ -64,6 +113,8 @@ SampleEncoder::SampleEncoder(const sdk::TemplateHandle& tmpl, const sdk::Tokeniz
     bos_id_ = bos;
   }
 
+  longest_token_bytes_ = longest_spelling(tokenizer_);
+
   json train = options_object(options_.template_options_json);
   std::string eos_text;
   if (eos_id_ >= 0 && tokenizer_.id_to_token(eos_id_, eos_text) && !train.contains("eos_token"))
@@ -83,18 +134,8 @@ int32_t SampleEncoder::special_id(std::string_view text) const {
   return id;
 }
 
-EncodedSample SampleEncoder::tokenize(const sdk::RenderedTemplate& rendered) const {
-  EncodedSample out;
-  bool weighted = false;
-  auto append = [&](const std::vector<int32_t>& ids, float weight) {
-    for (int32_t id : ids) {
-      out.input_ids.push_back(id);
-      out.labels.push_back(weight > 0 ? id : -100);
-      out.loss_scale.push_back(weight);
-    }
-    if (!ids.empty() && weight != 0 && weight != 1) weighted = true;
-  };
-
+std::vector<SampleEncoder::Piece> SampleEncoder::pieces(const sdk::RenderedTemplate& rendered) const {
+  std::vector<Piece> out;
   const auto& segs = rendered.segments();
   for (size_t i = 0; i < segs.size();) {
     const msw_template_segment& s = segs[i];
@@ -107,28 +148,51 @@ EncodedSample SampleEncoder::tokenize(const sdk::RenderedTemplate& rendered) con
           ++end;
         std::string_view run(rendered.text().data() + s.text_offset,
                              segs[end - 1].text_offset + segs[end - 1].text_size - s.text_offset);
-        append(tokenizer_.encode(run), s.loss_weight);
+        out.push_back({run, -1, s.loss_weight});
         i = end;
         continue;
       }
-      case MSW_TEMPLATE_SEGMENT_SPECIAL: append({special_id(rendered.segment_text(s))}, s.loss_weight); break;
+      case MSW_TEMPLATE_SEGMENT_SPECIAL: out.push_back({{}, special_id(rendered.segment_text(s)), s.loss_weight}); break;
       case MSW_TEMPLATE_SEGMENT_BOS:
-        if (bos_id_) append({*bos_id_}, s.loss_weight);
+        if (bos_id_) out.push_back({{}, *bos_id_, s.loss_weight});
         break;
       case MSW_TEMPLATE_SEGMENT_EOS:
         if (eos_id_ < 0) throw TemplateMismatch("the template ends answers with the EOS token, but the tokenizer has no eos_token");
-        append({eos_id_}, s.loss_weight);
+        out.push_back({{}, eos_id_, s.loss_weight});
         break;
       default:
         throw TemplateMismatch("the template plugin returned a segment of unknown kind " + std::to_string(s.kind));
     }
     ++i;
   }
+  return out;
+}
+
+EncodedSample SampleEncoder::tokenize(const std::vector<Piece>& pieces) const {
+  EncodedSample out;
+  bool weighted = false;
+  for (const Piece& p : pieces) {
+    std::vector<int32_t> ids = p.id >= 0 ? std::vector<int32_t>{p.id} : tokenizer_.encode(p.text);
+    for (int32_t id : ids) {
+      out.input_ids.push_back(id);
+      out.labels.push_back(p.weight > 0 ? id : -100);
+      out.loss_scale.push_back(p.weight);
+    }
+    if (!ids.empty() && p.weight != 0 && p.weight != 1) weighted = true;
+  }
   if (!weighted) out.loss_scale.clear();
   // Nothing predicts the first token, so it never carries loss (ms-swift sets labels[0] = -100).
   if (!out.labels.empty()) out.labels[0] = -100;
   if (!out.loss_scale.empty()) out.loss_scale[0] = 0;
   return out;
+}
+
+EncodedSample SampleEncoder::tokenize(const sdk::RenderedTemplate& rendered) const { return tokenize(pieces(rendered)); }
+
+size_t SampleEncoder::text_budget_bytes() const {
+  const size_t per_token = longest_token_bytes_ * kNormalizerShrink;
+  const size_t limit = *options_.max_length;
+  return limit > std::numeric_limits<size_t>::max() / per_token ? std::numeric_limits<size_t>::max() : limit * per_token;
 }
 
 EncodeResult SampleEncoder::encode(const std::string& conversation_json) const {
@@ -142,7 +206,24 @@ EncodeResult SampleEncoder::encode(const std::string& conversation_json) const {
     result.error = e.what();
     return result;
   }
-  EncodedSample sample = tokenize(rendered);
+  std::vector<Piece> parts = pieces(rendered);
+  if (options_.max_length && options_.truncation != TruncationStrategy::Split) {
+    // A row with more text than max_length tokens can cover is never tokenized whole: delete drops it unread,
+    // left/right tokenize only the window of text their kept tokens can come from. This bounds the memory and time
+    // of one row by --max_length, not by the size of its longest field.
+    const size_t budget = text_budget_bytes();
+    size_t text_bytes = 0;
+    for (const Piece& p : parts) text_bytes += p.text.size();
+    if (text_bytes > budget) {
+      if (options_.truncation == TruncationStrategy::Delete) {
+        result.outcome = EncodeResult::Outcome::TooLong;
+        result.length = text_bytes / (longest_token_bytes_ * kNormalizerShrink);  // a lower bound: never tokenized
+        return result;
+      }
+      keep_window(parts, budget, options_.truncation == TruncationStrategy::Right);
+    }
+  }
+  EncodedSample sample = tokenize(parts);
   result.length = sample.size();
   if (!options_.max_length || sample.size() <= *options_.max_length) {
     result.samples.push_back(std::move(sample));
@@ -156,7 +237,7 @@ EncodeResult SampleEncoder::encode(const std::string& conversation_json) const {
 std::vector<int32_t> SampleEncoder::encode_prompt(const std::string& conversation_json) const {
   thread_local sdk::RenderedTemplate rendered;
   template_.render(conversation_json, prompt_options_, rendered);
-  return tokenize(rendered).input_ids;
+  return tokenize(pieces(rendered)).input_ids;
 }
 
 std::vector<EncodeResult> SampleEncoder::encode_all(const std::vector<std::string>& rows, int num_threads,

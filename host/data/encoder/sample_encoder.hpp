@@ -73,7 +73,26 @@ class SampleEncoder {
   // Ids and per-token weights of one rendering, before truncation. Throws TemplateMismatch.
   EncodedSample tokenize(const sdk::RenderedTemplate& rendered) const;
 
+  // A token covers at most longest_token_bytes() bytes of rendered text; normalizers (NFC composition, Lowercase
+  // of the Kelvin sign) shorten text by at most this factor. So a row with more than
+  // max_length * longest_token_bytes() * kNormalizerShrink bytes of text has more than max_length tokens.
+  static constexpr size_t kNormalizerShrink = 4;
+  size_t longest_token_bytes() const { return longest_token_bytes_; }
+
  private:
+  // One tokenizer call: a run of text (id < 0) or a single token id, with its loss weight.
+  struct Piece {
+    std::string_view text;
+    int32_t id = -1;
+    float weight = 0;
+  };
+  std::vector<Piece> pieces(const sdk::RenderedTemplate& rendered) const;
+  EncodedSample tokenize(const std::vector<Piece>& pieces) const;
+  // The text bytes that surely hold more than --max_length tokens (saturating).
+  size_t text_budget_bytes() const;
+  // Keeps the first (from_front) or last `budget` text bytes of the pieces, whole UTF-8 characters, with the token
+  // pieces inside that window.
+  static void keep_window(std::vector<Piece>& parts, size_t budget, bool from_front);
   int32_t special_id(std::string_view text) const;
 
   const sdk::TemplateHandle& template_;
@@ -83,6 +102,7 @@ class SampleEncoder {
   std::string prompt_options_;
   std::optional<int32_t> bos_id_;
   int32_t eos_id_ = -1;
+  size_t longest_token_bytes_ = 1;
 };
 
 }  // namespace megaswift::data

@@ -3,6 +3,7 @@
 #include "host/core/host_api.hpp"
 #include "host/core/status.hpp"
 #include "host/data/pipeline/error.hpp"
+#include "host/data/pipeline/tokenizer_files.hpp"
 #include "host/plugin_host/registry.hpp"
 #include "host/plugin_host/tokenizer_choice.hpp"
 
@@ -14,11 +15,13 @@ namespace megaswift::data {
 Encoding::Encoding(const host::PluginRegistry& registry, const std::filesystem::path& model_dir,
                    const std::string& template_name, EncoderOptions options)
     : template_name_(template_name), options_(std::move(options)) {
+  require_regular_tokenizer_files(model_dir);
   // The tokenizer plugin that reads the directory best (its probe), not a fixed name.
   host::TokenizerChoice choice;
   try {
     choice = host::choose_tokenizer(registry, model_dir);
   } catch (const host::HostError& e) {
+    if (auto damaged = damaged_tokenizer_file(model_dir)) throw DataPipelineError("--model: " + *damaged);
     throw DataPipelineError(std::string("--model: ") + e.what() + ". Megaswift does not download models; pass a "
                             "local directory with the model's tokenizer files (tokenizer.json and "
                             "tokenizer_config.json for Hugging Face models), e.g. the full download from the hub");

@@ -4,6 +4,7 @@
 #include "host/data/pipeline/error.hpp"
 
 #include <megaswift/sdk/regular_file.hpp>
+#include <string_view>
 #include <system_error>
 
 namespace megaswift::data {
@@ -25,15 +26,27 @@ nlohmann::json read_config(const fs::path& file) {
   return config;
 }
 
-// ms-swift's max_model_len: the smallest of the length keys config.json has.
-std::optional<std::size_t> max_model_len(const nlohmann::json& config) {
+// The most positions any model config may claim (as nn::TransformerConfig's bound): past it a value is a typo or
+// damage, and used as the default --max_length it would leave rows unbounded.
+constexpr long long kMaxPositions = 1LL << 28;
+
+// ms-swift's max_model_len: the smallest of the length keys config.json has. max_position_embeddings, which the
+// model itself is built from, must make sense; the other keys are hints and are skipped when they do not.
+std::optional<std::size_t> max_model_len(const nlohmann::json& config, const fs::path& file) {
   static constexpr const char* kKeys[] = {"seq_length",       "max_position_embeddings", "n_positions",
                                           "model_max_length", "seq_len",                 "max_seq_len",
                                           "max_sequence_length", "max_seq_length"};
   std::optional<std::size_t> best;
   for (const char* key : kKeys) {
     auto it = config.find(key);
-    if (it == config.end() || !it->is_number_integer() || it->get<long long>() <= 0) continue;
+    if (it == config.end() || it->is_null()) continue;
+    const bool sensible = it->is_number_integer() && it->get<long long>() > 0 && it->get<long long>() <= kMaxPositions;
+    if (!sensible) {
+      if (std::string_view(key) != "max_position_embeddings") continue;
+      throw DataPipelineError(file.string() + ": \"max_position_embeddings\" is " + it->dump() +
+                              ", not a whole number of positions from 1 to " + std::to_string(kMaxPositions) +
+                              ": the model's config.json is damaged; copy it again or fix the value");
+    }
     auto value = it->get<std::size_t>();
     if (!best || value < *best) best = value;
   }
@@ -71,7 +84,7 @@ ModelDirectory open_model_directory(const std::string& model) {
   out.config = fs::exists(config_file, ec) ? read_config(config_file) : nlohmann::json::object();
   if (auto it = out.config.find("model_type"); it != out.config.end() && it->is_string())
     out.model_type = it->get<std::string>();
-  out.max_model_len = max_model_len(out.config);
+  out.max_model_len = max_model_len(out.config, config_file);
   return out;
 }
 

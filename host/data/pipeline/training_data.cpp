@@ -73,6 +73,11 @@ TrainingData build_training_data(const config::ParsedArgs& args, const host::Plu
     spdlog::info("data: --max_length unset: using the model's max_model_len {} from {}",
                  enc_options.max_length ? std::to_string(*enc_options.max_length) : std::string("(none)"),
                  (model.dir / "config.json").string());
+  else if (model.max_model_len && enc_options.max_length && *enc_options.max_length > *model.max_model_len)
+    spdlog::warn("--max_length {} is more than the {} positions the model was trained for (max_model_len of {}): "
+                 "samples longer than that train positions the model has never seen; lower --max_length unless the "
+                 "model's RoPE scaling covers them",
+                 *enc_options.max_length, *model.max_model_len, (model.dir / "config.json").string());
   auto encoding = std::make_shared<const Encoding>(registry, model.dir, choice.name, enc_options);
   if (const std::vector<std::string> types = encoding->chat_template().model_types();
       !types.empty() && !model.model_type.empty() && std::find(types.begin(), types.end(), "*") == types.end() &&

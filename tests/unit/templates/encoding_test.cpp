@@ -6,6 +6,7 @@
 #include "host/data/encoder/sample_encoder.hpp"
 
 #include <doctest/doctest.h>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 using megaswift::data::EncodeResult;
@@ -183,6 +184,39 @@ TEST_CASE("max_length: delete drops and counts the sample, left and right keep o
   o.max_length = n;
   o.truncation = TruncationStrategy::Delete;
   CHECK(SampleEncoder(*tmpl, tok, o).encode(row).outcome == EncodeResult::Outcome::Ok);
+}
+
+TEST_CASE("max_length bounds one row by its limit, not its longest field: a huge field is never tokenized whole") {
+  const auto& tok = real_tokenizer("qwen3");
+  auto tmpl = make_template("qwen");
+  const size_t max = 64;
+  EncoderOptions o;
+  o.max_length = max;
+  SampleEncoder probe(*tmpl, tok, o);
+  const size_t budget = max * probe.longest_token_bytes() * SampleEncoder::kNormalizerShrink;
+  // Words that tokenize one by one, past the budget so the window applies, with different words at both ends.
+  std::string field;
+  for (size_t i = 0; field.size() < 2 * budget; ++i) field += " w" + std::to_string(i % 997);
+  const std::string row = conv({{"user", "Begin " + field + " End"}, {"assistant", "ok"}});
+  auto full = SampleEncoder(*tmpl, tok, {}).encode(row).samples.at(0);
+  REQUIRE(full.size() > 4 * max);
+
+  o.truncation = TruncationStrategy::Right;
+  auto right = SampleEncoder(*tmpl, tok, o).encode(row);
+  CHECK(right.samples.at(0).input_ids == std::vector<int32_t>(full.input_ids.begin(), full.input_ids.begin() + max));
+  CHECK(right.length > max);  // counted as truncated
+  o.truncation = TruncationStrategy::Left;
+  auto left = SampleEncoder(*tmpl, tok, o).encode(row);
+  CHECK(left.samples.at(0).input_ids == std::vector<int32_t>(full.input_ids.end() - max, full.input_ids.end()));
+
+  // 64 MiB in one field: delete drops it unread, right reads a window; both in well under a second.
+  const std::string huge = conv({{"user", std::string(64u << 20, 'a')}, {"assistant", "ok"}});
+  const auto start = std::chrono::steady_clock::now();
+  o.truncation = TruncationStrategy::Delete;
+  CHECK(SampleEncoder(*tmpl, tok, o).encode(huge).outcome == EncodeResult::Outcome::TooLong);
+  o.truncation = TruncationStrategy::Right;
+  CHECK(SampleEncoder(*tmpl, tok, o).encode(huge).samples.at(0).size() == max);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 5.0);
 }
 
 TEST_CASE("malformed rows are counted with their reason and never stop the run, and threads keep row order") {

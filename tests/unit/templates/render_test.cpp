@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -422,4 +423,28 @@ TEST_CASE("the host refuses segment records too short for a 2.0 record or pointi
   g_fake_text_size = 5;
   CHECK_THROWS_WITH_AS(handle.render("{}"), doctest::Contains("outside its text"), Error);
   g_fake_text_size = 2;
+}
+
+TEST_CASE("a row of many turns renders in time linear in its turns, and past 65536 messages it is refused by name") {
+  auto turns = [](size_t pairs) {
+    std::vector<std::pair<std::string, std::string>> m;
+    for (size_t i = 0; i < pairs; ++i) {
+      m.emplace_back("user", "q");
+      m.emplace_back("assistant", "a");
+    }
+    return conv(m);
+  };
+  // qwen3 adds an empty think block to every answer and splits it off: that split used to move the tail of the
+  // list once per answer (quadratic). 30000 answers took minutes; linear, they take well under a second.
+  auto tmpl = make_template("qwen3");
+  const std::string row = turns(30000);
+  RenderedTemplate out;
+  const auto start = std::chrono::steady_clock::now();
+  tmpl->render(row, R"({"loss_scale": "all"})", out);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 5.0);
+  CHECK(out.segments().size() > 60000);
+
+  std::string m;
+  CHECK(render_error("qwen3", turns(32769), "{}", &m) == MSW_STATUS_INVALID_ARGUMENT);
+  CHECK(m.find("65538 messages, more than the 65536 one row may have; split it into several rows") != std::string::npos);
 }
