@@ -25,6 +25,7 @@ suites=(
   test_host_report
   test_model_hostile
   test_data_pipeline_hostile
+  test_fuzz_regressions
 )
 
 start=$SECONDS
@@ -36,6 +37,7 @@ echo "check_sanitized: built in $((SECONDS - start)) s"
 # Leaks count as failures; a UB report stops the test with a stack.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0}
 regex="^($(IFS='|'; echo "${suites[*]}")): "
 ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" --timeout 600 -R "$regex"
 echo "check_sanitized: unit tests done at $((SECONDS - start)) s"

@@ -44,6 +44,7 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/msw-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0}
 
 failed=()
 total_execs=0
@@ -72,7 +73,7 @@ for t in "${targets[@]}"; do
     cp "$work/log" "$findings/$t/log"
     cp -r "$work/artifacts/." "$findings/$t/" 2>/dev/null || true
     printf '%-20s %12s %10s  %s\n' "$t" "$execs" "${rate:-?}" "FINDING (exit $rc): $findings/$t/"
-    grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|SUMMARY:|uncaught|timeout' \
+    grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|SUMMARY:|uncaught|timeout|ParseDictionaryFile' \
       "$work/log" | sed 's/^/    /' || true
   fi
 done
