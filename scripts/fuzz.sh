@@ -73,7 +73,7 @@ for t in "${targets[@]}"; do
     cp "$work/log" "$findings/$t/log"
     cp -r "$work/artifacts/." "$findings/$t/" 2>/dev/null || true
     printf '%-20s %12s %10s  %s\n' "$t" "$execs" "${rate:-?}" "FINDING (exit $rc): $findings/$t/"
-    grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|SUMMARY:|uncaught|timeout|ParseDictionaryFile' \
+    grep -m2 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|terminate called|  what\(\)|ParseDictionaryFile' \
       "$work/log" | sed 's/^/    /' || true
   fi
 done
