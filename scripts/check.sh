@@ -7,3 +7,5 @@ build=${MEGASWIFT_BUILD_DIR:-build}
 
 ./scripts/build.sh
 ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" --timeout 600
+# ASan+UBSan unit tests and a short run of every fuzzer, in their own build directory (build-san).
+./scripts/check_sanitized.sh

@@ -20,6 +20,9 @@ packages+=(python3 python3-torch python3-numpy python3-zarr python3-h5py)
 # The training reports draw loss-curve PNGs with cairo; their tests check our TensorBoard event files with Debian's
 # protobuf and crc32c Python modules (the check skips when protobuf is missing).
 packages+=(libcairo2-dev python3-protobuf python3-crc32c)
+# The sanitizer and fuzzer build (scripts/check_sanitized.sh) is clang's: libFuzzer and the shared ASan runtime
+# are in libclang-rt-dev, OpenMP for clang in libomp-dev.
+packages+=(clang libclang-rt-dev libomp-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -20,7 +20,7 @@ ColumnMap parse_columns(std::string_view json_text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw DatasetError("--columns is not valid JSON: " + std::string(e.what()) + example);
   }
   if (!j.is_object()) throw DatasetError(std::string("--columns is a JSON ") + j.type_name() + example);

@@ -79,11 +79,20 @@ std::vector<RawRecord> records_of_document(json doc, std::string_view name) {
   return records;
 }
 
+// nlohmann reports a number beyond double's range (1e309) as out_of_range, without a position: not a
+// parse_error, so it needs its own message.
+[[noreturn]] void throw_number_out_of_range(std::string_view name, std::size_t line) {
+  throw DatasetError(std::string(name) + (line ? " line " + std::to_string(line) : std::string()) +
+                     ": invalid JSON: a number is too large for a 64-bit float (e.g. 1e309)");
+}
+
 json parse_document(std::string_view text, std::string_view name) {
   try {
     return json::parse(text);
   } catch (const json::parse_error& e) {
     throw_bad_document(text, name, e);
+  } catch (const json::out_of_range&) {
+    throw_number_out_of_range(name, 0);
   }
 }
 
@@ -114,6 +123,8 @@ std::vector<RawRecord> parse_json_records(std::string_view text, std::string_vie
         // A first line that is not a whole value is most likely a pretty-printed document, not JSON lines.
         if (first_row) return records_of_document(parse_document(text, name), name);
         throw_bad_json(name, line_no, e.byte, e, " (each line of a JSON lines file must be one complete JSON object)");
+      } catch (const json::out_of_range&) {
+        throw_number_out_of_range(name, line_no);
       }
       first_row = false;
     }

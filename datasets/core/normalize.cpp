@@ -44,7 +44,7 @@ const json& list_value(const json& v, const std::string& name, std::string_view 
     try {
       storage = json::parse(v.get_ref<const std::string&>());
       if (storage.is_array()) return storage;
-    } catch (const json::parse_error&) {
+    } catch (const json::exception&) {
     }
     fail(RowIssue::wrong_type, "'" + name + "' is a string that is not a JSON list; expected " + std::string(expected));
   }

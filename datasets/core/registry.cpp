@@ -110,7 +110,7 @@ json load_registry(const fs::path& registry) {
     json j = json::parse(in);
     if (!j.is_object()) throw DatasetError(registry.string() + ": expected a JSON object mapping dataset ids to entries");
     return j;
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw DatasetError(registry.string() + ": invalid JSON: " + e.what());
   }
 }

@@ -39,7 +39,7 @@ ParsedArgs read_args_json(Command command, const std::filesystem::path& path) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw ConfigError(path.string() + " is not valid JSON: " + e.what());
   }
   return args_from_json(command, json);

@@ -75,7 +75,7 @@ nlohmann::json parse_json_object(std::string_view flag, std::string_view text) {
   nlohmann::json value;
   try {
     value = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     std::string what = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " tag; the rest says where and why.
     if (auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);

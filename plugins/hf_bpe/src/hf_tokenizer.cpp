@@ -28,7 +28,7 @@ Json read_json(const std::string& path, const char* what) {
   }
   try {
     return Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + " '" + path + "' is not valid JSON: " + e.what());
   }
 }
@@ -39,7 +39,7 @@ TokenizerFiles TokenizerFiles::from_config(std::string_view config_json) {
   Json config;
   try {
     config = Json::parse(config_json.empty() ? std::string_view("{}") : config_json);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string("hf_bpe: the configuration is not valid JSON: ") + e.what());
   }
   Field f(config, "hf_bpe configuration", "");

@@ -59,7 +59,9 @@ OptionSpec tiny_spec(std::string name, std::string group) {
 
 TEST_CASE("every seed parameter is declared with the default the seed states") {
   for (const auto& [name, expected_text] : kSeedDefaults) {
-    INFO("--" << name);
+    // INFO captures in a lambda; clang before 16 cannot capture a structured binding, so a plain copy.
+    const std::string flag = "--" + std::string(name);
+    INFO(flag);
     const OptionSpec* spec = registry().find(name);
     REQUIRE(spec != nullptr);
     const json expected = json::parse(expected_text);

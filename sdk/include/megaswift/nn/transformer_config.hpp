@@ -9,10 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 namespace megaswift::nn {
 
@@ -91,6 +94,17 @@ inline const nlohmann::json& field(const nlohmann::json& j, const char* name, co
 
 template <class V>
 V get_as(const nlohmann::json& v, const char* name, const char* what) {
+  if constexpr (std::is_integral_v<V> && !std::is_same_v<V, bool>) {
+    // nlohmann turns a float into an integer with a plain cast, undefined behaviour outside the integer's range
+    // (a config.json "max_position_embeddings": 8.9e112 did that); NaN fails both comparisons.
+    if (v.is_number_float()) {
+      const double d = v.get<double>();
+      if (!(d >= static_cast<double>(std::numeric_limits<V>::min()) &&
+            d < std::ldexp(1.0, std::numeric_limits<V>::digits)))
+        throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, std::string(what) + ": field \"" + name + "\" is " + v.dump() +
+                                                          ", outside the range of an integer");
+    }
+  }
   try {
     return v.get<V>();
   } catch (const nlohmann::json::exception&) {
