@@ -57,6 +57,12 @@ struct Index {
 
 // Every *.h5 file of `dir` read into an index, validated (index.cpp).
 Index scan_files(const std::string& dir);
+// The metadata reads of a checkpoint (scan_files and the common state) done first by libhdf5 in a child process
+// that must finish within `limit_seconds`: a file that makes libhdf5 loop or crash is refused as damaged instead
+// of hanging or killing the caller (isolated_scan.cpp). Returns when the reads finish, with or without an error
+// of ours (the caller's own scan reports that one).
+inline constexpr double kIsolatedScanSeconds = 60.0;
+void isolated_scan(const std::string& dir, double limit_seconds = kIsolatedScanSeconds);
 // Checks that the shards of every tensor agree, lie inside it, do not overlap and cover it.
 void check_index(const Index& index, const std::string& where);
 std::string index_json(const Index& index);

@@ -7,17 +7,34 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+
 namespace megaswift::hdf5 {
 
 using sdk::Error;
 
 namespace {
 
+// MEGASWIFT_HDF5_METADATA_SECONDS: how long the metadata reads of a checkpoint may take (isolated_scan); more for
+// checkpoints of many files on a slow file system.
+double metadata_seconds() {
+  const char* env = std::getenv("MEGASWIFT_HDF5_METADATA_SECONDS");
+  if (!env || !*env) return kIsolatedScanSeconds;
+  char* end = nullptr;
+  const double v = std::strtod(env, &end);
+  if (*end != '\0' || !(v > 0) || v > 1e6)
+    throw Error(MSW_STATUS_INVALID_ARGUMENT, std::string("MEGASWIFT_HDF5_METADATA_SECONDS='") + env +
+                                                 "': expected a number of seconds above 0 (default " +
+                                                 std::to_string(static_cast<int>(kIsolatedScanSeconds)) + ")");
+  return v;
+}
+
 class Hdf5Reader : public sdk::CheckpointReader {
  public:
   explicit Hdf5Reader(const sdk::OpenArgs& args) : dir_(args.dir) {
     Silence quiet;
     ckpt::require_directory(dir_, "hdf5 open");
+    isolated_scan(dir_, metadata_seconds());  // a file making libhdf5 loop or crash is refused before we read it
     const std::string index_path = dir_ + "/" + kIndexFile;
     index_ = ckpt::is_regular_file(index_path) ? parse_index(ckpt::read_text_file(index_path, 256u << 20), index_path)
                                                : scan_files(dir_);

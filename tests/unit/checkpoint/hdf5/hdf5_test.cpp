@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -301,4 +302,26 @@ TEST_CASE("hdf5: rank files with damaged bytes are read or refused with an Error
   }
   CHECK(ok + refused == rounds);
   MESSAGE("read " << ok << ", refused " << refused);
+}
+
+TEST_CASE("hdf5: a rank file that makes libhdf5 loop forever is refused as damaged within the time limit") {
+  // fuzz/findings/hdf5_global_heap_zero_free_entry.h5: a global-heap free-space entry of size 0, on which
+  // libhdf5 1.10 spins reading a string attribute. The reader's metadata check runs in a child process.
+  const fs::path finding = fs::path(MSW_TEST_SOURCE_DIR) / "fuzz/findings/hdf5_global_heap_zero_free_entry.h5";
+  REQUIRE(fs::exists(finding));
+  const fs::path dir = fs::temp_directory_path() / ("msw_hdf5_loop_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(finding, dir / "rank_0.h5");
+  ::setenv("MEGASWIFT_HDF5_METADATA_SECONDS", "3", 1);
+  Plugin p("hdf5");
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH_AS(Reader(p, dir), doctest::Contains("libhdf5 did not finish reading the checkpoint's metadata "
+                                                         "within 3 s"),
+                       Error);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
+  ::setenv("MEGASWIFT_HDF5_METADATA_SECONDS", "soon", 1);
+  CHECK_THROWS_WITH_AS(Reader(p, dir), doctest::Contains("MEGASWIFT_HDF5_METADATA_SECONDS='soon'"), Error);
+  ::unsetenv("MEGASWIFT_HDF5_METADATA_SECONDS");
+  fs::remove_all(dir);
 }
