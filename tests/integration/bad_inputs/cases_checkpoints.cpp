@@ -135,3 +135,11 @@ BAD_INPUT("checkpoint: a checkpoint of another model's shapes is named") {
                     fixture("small/tokenizer.json", "tokenizers/byte_level/tokenizer.json"),
                     fixture("small/tokenizer_config.json", "tokenizers/byte_level/tokenizer_config.json")}};
 }
+BAD_INPUT("checkpoint: an hdf5 rank file that makes libhdf5 loop forever is refused as damaged within the time limit") {
+  return {.input = "hdf5 `rank_0.h5` with a global-heap entry of size 0 (fuzz/findings)", .wrong = "libhdf5 1.10 loops on it",
+          .files = inputs(), .args = load(), .exit_code = 2,
+          .message = "libhdf5 did not finish reading the checkpoint's metadata within 2 s", .env = {"MEGASWIFT_HDF5_METADATA_SECONDS=2"},
+          .setup = save("hdf5"),
+          .after = {removed(kIter + "/rank_0.h5"),
+                    fixture(kIter + "/rank_0.h5", "../../fuzz/findings/hdf5_global_heap_zero_free_entry.h5")}};
+}
