@@ -325,3 +325,17 @@ TEST_CASE("hdf5: a rank file that makes libhdf5 loop forever is refused as damag
   ::unsetenv("MEGASWIFT_HDF5_METADATA_SECONDS");
   fs::remove_all(dir);
 }
+
+TEST_CASE("hdf5: a rank file on which libhdf5 would crash the process is refused as damaged, the caller unharmed") {
+  // fuzz/findings/hdf5_global_heap_wild_memcpy.h5 (device campaign of 2026-12-03): a global-heap object whose size
+  // sends libhdf5 1.10's H5HG_read into a memcpy of ~2^60 bytes (SIGSEGV in-process). It dies in the checking child.
+  const fs::path finding = fs::path(MSW_TEST_SOURCE_DIR) / "fuzz/findings/hdf5_global_heap_wild_memcpy.h5";
+  REQUIRE(fs::exists(finding));
+  const fs::path dir = fs::temp_directory_path() / ("msw_hdf5_crash_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(finding, dir / "rank_0.h5");
+  Plugin p("hdf5");
+  CHECK_THROWS_WITH_AS(Reader(p, dir), doctest::Contains("the checkpoint's metadata"), Error);
+  fs::remove_all(dir);
+}
