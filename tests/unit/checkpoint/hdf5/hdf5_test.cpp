@@ -304,15 +304,21 @@ TEST_CASE("hdf5: rank files with damaged bytes are read or refused with an Error
   MESSAGE("read " << ok << ", refused " << refused);
 }
 
+// A fresh checkpoint directory whose only file, rank_0.h5, is the fuzz finding fuzz/findings/<finding>.
+fs::path directory_of_finding(const std::string& finding) {
+  const fs::path file = fs::path(MSW_TEST_SOURCE_DIR) / "fuzz/findings" / finding;
+  REQUIRE(fs::exists(file));
+  const fs::path dir = fs::temp_directory_path() / ("msw_" + file.stem().string() + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(file, dir / "rank_0.h5");
+  return dir;
+}
+
 TEST_CASE("hdf5: a rank file that makes libhdf5 loop forever is refused as damaged within the time limit") {
   // fuzz/findings/hdf5_global_heap_zero_free_entry.h5: a global-heap free-space entry of size 0, on which
   // libhdf5 1.10 spins reading a string attribute. The reader's metadata check runs in a child process.
-  const fs::path finding = fs::path(MSW_TEST_SOURCE_DIR) / "fuzz/findings/hdf5_global_heap_zero_free_entry.h5";
-  REQUIRE(fs::exists(finding));
-  const fs::path dir = fs::temp_directory_path() / ("msw_hdf5_loop_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  fs::copy_file(finding, dir / "rank_0.h5");
+  const fs::path dir = directory_of_finding("hdf5_global_heap_zero_free_entry.h5");
   ::setenv("MEGASWIFT_HDF5_METADATA_SECONDS", "3", 1);
   Plugin p("hdf5");
   const auto start = std::chrono::steady_clock::now();
@@ -329,12 +335,7 @@ TEST_CASE("hdf5: a rank file that makes libhdf5 loop forever is refused as damag
 TEST_CASE("hdf5: a rank file on which libhdf5 would crash the process is refused as damaged, the caller unharmed") {
   // fuzz/findings/hdf5_global_heap_wild_memcpy.h5 (device campaign of 2026-12-03): a global-heap object whose size
   // sends libhdf5 1.10's H5HG_read into a memcpy of ~2^60 bytes (SIGSEGV in-process). It dies in the checking child.
-  const fs::path finding = fs::path(MSW_TEST_SOURCE_DIR) / "fuzz/findings/hdf5_global_heap_wild_memcpy.h5";
-  REQUIRE(fs::exists(finding));
-  const fs::path dir = fs::temp_directory_path() / ("msw_hdf5_crash_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  fs::copy_file(finding, dir / "rank_0.h5");
+  const fs::path dir = directory_of_finding("hdf5_global_heap_wild_memcpy.h5");
   Plugin p("hdf5");
   CHECK_THROWS_WITH_AS(Reader(p, dir), doctest::Contains("the checkpoint's metadata"), Error);
   fs::remove_all(dir);
