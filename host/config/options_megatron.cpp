@@ -23,8 +23,9 @@ static void declare_training(Declarer& d) {
       .choices({"uniform", "block"});
   d.flag("recompute_num_layers", Int, nullptr,
          "With --recompute_granularity full: layers per recompute group (uniform) or recomputed layers per "
-         "pipeline stage (block). More layers use less memory and more compute, e.g. --recompute_granularity full "
-         "--recompute_method uniform --recompute_num_layers 4.")
+         "pipeline stage (block). block: more layers use less memory and more compute. uniform: a group keeps only "
+         "its input but holds all its layers' activations in backward, so 1 is usually the least memory, e.g. "
+         "--recompute_granularity full --recompute_method uniform --recompute_num_layers 1.")
       .min(1);
   d.flag("deterministic_mode", Bool, false, "Use deterministic kernels only (bitwise reproducible runs, slower).");
   d.flag("train_iters", Int, nullptr,
