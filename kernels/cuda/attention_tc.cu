@@ -387,12 +387,17 @@ __global__ void tc_delta_kernel(const T* __restrict__ out, const T* __restrict__
 template <int D>
 constexpr bool kDqHold = true;
 
+// Blocks per SM the dq kernel is compiled for: at head_dim 64 two (registers capped at 128, a few spilled; shared
+// memory 2 x 92 KB), at 128 one (its Q/dO fragments and accumulators take ~250 registers).
+template <int D>
+constexpr int kDqBlocksPerSm = D > 64 ? 1 : 2;
+
 template <int D>
 constexpr size_t dq_smem() { return sizeof(uint16_t) * size_t(2 * kBM + 2 * kStages * kBN) * kSD<D>; }
 
 // dq of one (sequence, 128-query tile, q head) over the key tiles its queries see.
 template <class T, int D>
-__global__ void __launch_bounds__(kQWarps * 32) tc_dq_kernel(AttentionGeometry g, const T* __restrict__ q,
+__global__ void __launch_bounds__(kQWarps * 32, kDqBlocksPerSm<D>) tc_dq_kernel(AttentionGeometry g, const T* __restrict__ q,
                                                              const T* __restrict__ k, const T* __restrict__ v,
                                                              const float* __restrict__ lse, const T* __restrict__ dout,
                                                              const float* __restrict__ delta, T* __restrict__ dq,
