@@ -14,6 +14,7 @@
 #   COMPILE_SEQS ["4096"]    sequence lengths that also run transformers + torch.compile (compiling costs a minute
 #                            or more per run, which is what keeps the whole script near 6 minutes)
 #   MODELS ["0.5b 1.5b"]     STEPS [10]  WARMUP [3]  DTYPE [bf16]  RECOMPUTE [none]
+#   RECOMPUTE_METHOD [uniform]  RECOMPUTE_LAYERS [1]   with RECOMPUTE=full (Megatron's --recompute_method/_num_layers)
 #   MB_0_5B_4096 [8]  MB_0_5B_2048 [16]  MB_1_5B_4096 [4]  MB_1_5B_2048 [8]   micro batch per model and sequence
 #   (any other pair: MB_<model with _ for .>_<seq>, default 4096 / seq * the 4096 value)
 #   SKIP_HF [0]  SKIP_OURS [0]  PROFILE [0] (1: ours with --profile, the per-op table on stderr)
@@ -33,6 +34,8 @@ STEPS=${STEPS:-10}
 WARMUP=${WARMUP:-3}
 DTYPE=${DTYPE:-bf16}
 RECOMPUTE=${RECOMPUTE:-none}
+RECOMPUTE_METHOD=${RECOMPUTE_METHOD:-uniform}
+RECOMPUTE_LAYERS=${RECOMPUTE_LAYERS:-1}
 SKIP_HF=${SKIP_HF:-0}
 SKIP_OURS=${SKIP_OURS:-0}
 PROFILE=${PROFILE:-0}
@@ -90,7 +93,8 @@ for model in $MODELS; do
       model_flag=(--model "$model")
       [[ -n $CONFIG ]] && model_flag=(--config "$CONFIG")
       run_one megaswift "$model" "$seq" "$mb" -- "$bench" "${model_flag[@]}" --seq "$seq" --micro-batch "$mb" \
-        --steps "$STEPS" --warmup "$WARMUP" --dtype "$DTYPE" --recompute "$RECOMPUTE" --device "$DEVICE" \
+        --steps "$STEPS" --warmup "$WARMUP" --dtype "$DTYPE" --recompute "$RECOMPUTE" --recompute-method "$RECOMPUTE_METHOD" \
+        --recompute-layers "$RECOMPUTE_LAYERS" --device "$DEVICE" \
         "${profile_flag[@]}"
     fi
     if [[ $SKIP_HF != 1 ]]; then
