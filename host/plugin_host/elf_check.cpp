@@ -1,5 +1,7 @@
 #include "host/plugin_host/elf_check.hpp"
 
+#include <megaswift/sdk/regular_file.hpp>
+
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -89,13 +91,10 @@ std::string byte_order(unsigned char data) {
   return "unknown";
 }
 
+// The file kinds are the SDK's, named as every other reader of user files names them.
 std::string file_type_problem(mode_t mode) {
-  if (S_ISFIFO(mode)) return "it is a FIFO (named pipe), not a regular file";
-  if (S_ISCHR(mode)) return "it is a character device, not a regular file";
-  if (S_ISBLK(mode)) return "it is a block device, not a regular file";
-  if (S_ISSOCK(mode)) return "it is a socket, not a regular file";
-  if (S_ISDIR(mode)) return "it is a directory, not a library file";
-  return "it is not a regular file";
+  const std::string kind = sdk::file_kind_name(mode);
+  return kind == "not a regular file" ? "it is not a regular file" : "it is " + kind + ", not a regular file";
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "host/data/pipeline/error.hpp"
 #include "synthetic.hpp"
+#include "thrown_message.hpp"
 
 #include <doctest/doctest.h>
 
@@ -12,14 +13,7 @@ namespace {
 
 // The message of what `f` throws as E, or "" when it throws nothing.
 template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string message_of(F&& f) { return megaswift::testing::thrown_message<E>(std::forward<F>(f), ""); }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

@@ -9,6 +9,8 @@
 #include "hostile_input.hpp"
 #include "temp_dir.hpp"
 
+#include "thrown_message.hpp"
+
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -21,14 +23,7 @@ namespace {
 
 const bool kWatchdog = megaswift::test::arm_watchdog(60);
 
-std::string error_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const DatasetError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+std::string error_of(auto&& fn) { return megaswift::testing::thrown_message<DatasetError>(fn); }
 
 LoadOptions no_search() {
   LoadOptions o;

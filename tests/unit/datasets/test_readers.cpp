@@ -2,6 +2,8 @@
 #include "datasets/core/record_reader.hpp"
 #include "temp_dir.hpp"
 
+#include "thrown_message.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace megaswift::datasets;
@@ -9,14 +11,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string error_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const DatasetError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+std::string error_of(auto&& fn) { return megaswift::testing::thrown_message<DatasetError>(fn); }
 
 }  // namespace
 

@@ -5,6 +5,8 @@
 #include "datasets/core/spec.hpp"
 #include "temp_dir.hpp"
 
+#include "thrown_message.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace megaswift::datasets;
@@ -12,14 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string error_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const DatasetError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+std::string error_of(auto&& fn) { return megaswift::testing::thrown_message<DatasetError>(fn); }
 
 ResolvedDataset resolve(const std::string& spec, const std::vector<fs::path>& dirs) {
   return resolve_dataset(parse_dataset_spec(spec), dirs);

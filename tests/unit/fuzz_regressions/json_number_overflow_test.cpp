@@ -14,6 +14,8 @@
 
 #include <megaswift/sdk/status.hpp>
 
+#include "thrown_message.hpp"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -28,14 +30,7 @@ std::filesystem::path write_file(const std::string& name, const std::string& tex
 }
 
 template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+std::string error_of(F&& f) { return megaswift::testing::thrown_message<E>(std::forward<F>(f)); }
 
 }  // namespace
 
