@@ -113,7 +113,8 @@ SampleEncoder::SampleEncoder(const sdk::TemplateHandle& tmpl, const sdk::Tokeniz
     bos_id_ = bos;
   }
 
-  longest_token_bytes_ = longest_spelling(tokenizer_);
+  if (options_.max_length && options_.truncation != TruncationStrategy::Split)
+    longest_token_bytes_ = longest_spelling(tokenizer_);
 
   json train = options_object(options_.template_options_json);
   std::string eos_text;
@@ -189,6 +190,10 @@ EncodedSample SampleEncoder::tokenize(const std::vector<Piece>& pieces) const {
 
 EncodedSample SampleEncoder::tokenize(const sdk::RenderedTemplate& rendered) const { return tokenize(pieces(rendered)); }
 
+size_t SampleEncoder::longest_token_bytes() const {
+  return longest_token_bytes_ ? longest_token_bytes_ : longest_spelling(tokenizer_);
+}
+
 size_t SampleEncoder::text_budget_bytes() const {
   const size_t per_token = longest_token_bytes_ * kNormalizerShrink;
   const size_t limit = *options_.max_length;
@@ -237,7 +242,7 @@ EncodeResult SampleEncoder::encode(const std::string& conversation_json) const {
 std::vector<int32_t> SampleEncoder::encode_prompt(const std::string& conversation_json) const {
   thread_local sdk::RenderedTemplate rendered;
   template_.render(conversation_json, prompt_options_, rendered);
-  return tokenize(pieces(rendered)).input_ids;
+  return tokenize(rendered).input_ids;
 }
 
 std::vector<EncodeResult> SampleEncoder::encode_all(const std::vector<std::string>& rows, int num_threads,

@@ -77,7 +77,7 @@ class SampleEncoder {
   // of the Kelvin sign) shorten text by at most this factor. So a row with more than
   // max_length * longest_token_bytes() * kNormalizerShrink bytes of text has more than max_length tokens.
   static constexpr size_t kNormalizerShrink = 4;
-  size_t longest_token_bytes() const { return longest_token_bytes_; }
+  size_t longest_token_bytes() const;
 
  private:
   // One tokenizer call: a run of text (id < 0) or a single token id, with its loss weight.
@@ -102,7 +102,9 @@ class SampleEncoder {
   std::string prompt_options_;
   std::optional<int32_t> bos_id_;
   int32_t eos_id_ = -1;
-  size_t longest_token_bytes_ = 1;
+  // Read from the vocabulary at construction only when the options bound rows by it (max_length with a truncation
+  // other than split): a walk over every token, which encoders made per call (host/runtime) need not pay.
+  size_t longest_token_bytes_ = 0;
 };
 
 }  // namespace megaswift::data
