@@ -7,11 +7,11 @@
 #include "host/config/option.hpp"
 #include "host/config/suggest.hpp"
 #include "host/config/values.hpp"
+#include "host/core/printable.hpp"
 
 #include <boost/program_options.hpp>
 
 #include <algorithm>
-#include <cstdint>
 #include <map>
 #include <string_view>
 
@@ -41,11 +41,9 @@ po::options_description flags_of(Command command) {
   return desc;
 }
 
-std::string escaped(std::string_view s);
-
 // The name is escaped: a control character typed by mistake (or pasted) must not reach the terminal raw.
 [[noreturn]] void unknown_flag(Command command, const std::string& raw_name) {
-  const std::string name = escaped(raw_name);
+  const std::string name = host::printable(raw_name);
   const CommandSet takers = registry().commands_taking(raw_name);
   if (!takers.empty())
     throw ConfigError("--" + name + " is not a flag of " + std::string(command_name(command)) +
@@ -55,50 +53,13 @@ std::string escaped(std::string_view s);
                     " --help lists every flag)");
 }
 
-// The byte offset of the first byte that does not belong to a well-formed UTF-8 sequence (overlongs, surrogates and
-// code points past U+10FFFF included), or npos.
-size_t first_invalid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return i;
-    uint32_t cp = len == 1 ? b : b & (0xFF >> (len + 1));
-    for (size_t k = 1; k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    static constexpr uint32_t kLeast[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kLeast[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
-// The value with every byte outside printable ASCII written as \xNN, so the message itself is valid UTF-8.
-std::string escaped(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char ch : s) {
-    const auto b = static_cast<unsigned char>(ch);
-    if (b >= 0x20 && b < 0x7F) {
-      out += ch;
-    } else {
-      out += "\\x";
-      out += kHex[b >> 4];
-      out += kHex[b & 15];
-    }
-  }
-  return out;
-}
-
 // Arguments are recorded in args.json and checkpoints, which hold UTF-8 only; a path of other bytes (legal on
 // Linux) is refused here, naming the flag, instead of failing later inside the JSON library.
 void require_utf8(const std::string& flag, const std::vector<std::string>& tokens) {
   for (const std::string& token : tokens) {
-    const size_t bad = first_invalid_utf8(token);
+    const size_t bad = host::first_invalid_utf8(token);
     if (bad == std::string_view::npos) continue;
-    throw ConfigError(flag + " '" + escaped(token) + "': byte " + std::to_string(bad) +
+    throw ConfigError(flag + " '" + host::printable(token) + "': byte " + std::to_string(bad) +
                       " is not valid UTF-8; Megaswift records its arguments as UTF-8 JSON, so rename the file or "
                       "directory (or fix the value) to UTF-8 and pass that");
   }
@@ -127,7 +88,7 @@ ParsedArgs parse_command_line(Command command, const std::vector<std::string>& r
   std::map<std::string, std::string> spelling_of;  // canonical name -> spelling the user used
   for (const auto& option : parsed.options) {
     if (option.string_key.empty())
-      throw ConfigError("unexpected argument '" + escaped(option.value.front()) + "' for " + std::string(command_name(command)) +
+      throw ConfigError("unexpected argument '" + host::printable(option.value.front()) + "' for " + std::string(command_name(command)) +
                         ": every value follows its --flag (e.g. --dataset a b)");
     if (option.unregistered) unknown_flag(command, option.string_key);
 

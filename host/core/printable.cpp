@@ -82,4 +82,13 @@ bool is_printable(std::string_view text) {
   return true;
 }
 
+size_t first_invalid_utf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = sequence_length(text, i);
+    if (length == 0) return i;
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace megaswift::host

@@ -19,4 +19,8 @@ std::string printable(std::string_view text);
 // True when printable(text) would return `text` unchanged.
 bool is_printable(std::string_view text);
 
+// The byte offset of the first byte that does not start a well-formed UTF-8 sequence (the rules of printable()),
+// or std::string_view::npos when `text` is all UTF-8.
+size_t first_invalid_utf8(std::string_view text);
+
 }  // namespace megaswift::host

@@ -5,6 +5,7 @@
 
 #include <string>
 
+using megaswift::host::first_invalid_utf8;
 using megaswift::host::is_printable;
 using megaswift::host::printable;
 
@@ -42,4 +43,13 @@ TEST_CASE("bytes outside well-formed UTF-8 are escaped one by one") {
   CHECK(printable("end\xe2\x82") == "end\\xe2\\x82");                 // a sequence cut short
   CHECK(printable("\xff\xfe") == "\\xff\\xfe");
   CHECK_FALSE(is_printable("caf\xe9"));
+}
+
+TEST_CASE("first_invalid_utf8 finds the first byte that starts no well-formed sequence, npos for UTF-8") {
+  CHECK(first_invalid_utf8("plain, caf\xc3\xa9, \xe4\xb8\xad") == std::string_view::npos);
+  CHECK(first_invalid_utf8("ab\xff") == 2);
+  CHECK(first_invalid_utf8("a\xc0\xafz") == 1);          // overlong '/'
+  CHECK(first_invalid_utf8("xy\xed\xa0\x80") == 2);      // a surrogate
+  CHECK(first_invalid_utf8("\xf4\x90\x80\x80") == 0);    // past U+10FFFF
+  CHECK(first_invalid_utf8("ok\xe4\xb8") == 2);          // cut short
 }
