@@ -31,7 +31,8 @@ __global__ void accumulate_kernel(D* dst, const S* src, int64_t n) {
     store(dst, i, load(dst, i) + load(src, i));
 }
 
-// The residual adds of every layer in 16-byte packs (vec.cuh); n counts packs' elements, a multiple of the pack.
+// The residual adds and accumulations (out == a, alpha 1: x + 1 * y is x + y exactly) of every layer in 16-byte
+// packs (vec.cuh); n counts packs' elements, a multiple of the pack.
 template <class T>
 __global__ void add_packed(const T* a, const T* b, T* out, int64_t n, float alpha) {
   constexpr int N = vec::kPack<T>;
@@ -42,19 +43,6 @@ __global__ void add_packed(const T* a, const T* b, T* out, int64_t n, float alph
 #pragma unroll
     for (int e = 0; e < N; ++e) x[e] = x[e] + alpha * y[e];
     vec::store_pack(out, i, x);
-  }
-}
-
-template <class T>
-__global__ void accumulate_packed(T* dst, const T* src, int64_t n) {
-  constexpr int N = vec::kPack<T>;
-  for (int64_t i = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) * N; i < n; i += int64_t(gridDim.x) * blockDim.x * N) {
-    float x[N], y[N];
-    vec::load_pack(dst, i, x);
-    vec::load_pack(src, i, y);
-#pragma unroll
-    for (int e = 0; e < N; ++e) x[e] = x[e] + y[e];
-    vec::store_pack(dst, i, x);
   }
 }
 
@@ -227,8 +215,8 @@ void accumulate(void* dst, Dtype dst_dtype, const void* src, Dtype src_dtype, in
       using S = decltype(s);
       if constexpr (std::is_same_v<D, S>) {
         if (vec::packable(dst, n, sizeof(D)) && vec::packable(src, n, sizeof(D))) {
-          accumulate_packed<D><<<blocks_for(n / vec::kPack<D>, kThreads), kThreads, 0, stream_of(stream)>>>(
-              static_cast<D*>(dst), static_cast<const D*>(src), n);
+          add_packed<D><<<blocks_for(n / vec::kPack<D>, kThreads), kThreads, 0, stream_of(stream)>>>(
+              static_cast<const D*>(dst), static_cast<const D*>(src), static_cast<D*>(dst), n, 1.0f);
           return;
         }
       }
