@@ -1,13 +1,13 @@
 // The host side of a model: parameters and gradients, the layer loop, activation buffers.
 //
 // A ModelRunner owns one model plugin instance, every parameter (fp32 values and fp32 gradients, views into
-// arenas allocated through msw_host_api.alloc: see kArenaAlignment) and the activations of the last forward: the hidden state entering each layer
-// ([S, B, H], sequence first as Megatron-Core), one saved buffer per part invocation (embedding, each layer
-// sized by its own entry of memory()'s per-layer array, head) and one shared workspace. forward() runs
-// embedding -> layers -> head with the loss sum and token count accumulated into device scalars, which are
-// read back on the host after the head (the one host read of a step); backward() walks back, accumulating
-// into the gradients (zero_grads() clears them). Tied parameters are one Parameter used by two parts, so
-// their gradient is the sum of both uses; a frozen parameter (requires_grad false) gets no gradient.
+// arenas allocated through msw_host_api.alloc: see kArenaAlignment) and the activations of the last forward: the
+// hidden state entering each layer ([S, B, H], sequence first as Megatron-Core), one saved buffer per part
+// invocation (embedding, each layer sized by its own entry of memory()'s per-layer array, head) and one shared
+// workspace. forward() runs embedding -> layers -> head with the loss sum and token count accumulated into
+// device scalars, which are read back on the host after the head (the one host read of a step); backward() walks
+// back, accumulating into the gradients (zero_grads() clears them). Tied parameters are one Parameter used by
+// two parts, so their gradient is the sum of both uses; a frozen parameter (requires_grad false) gets no gradient.
 //
 // At construction the runner asks the plugin for its capabilities and refuses a parallel layout it cannot
 // run (RunnerOptions::layout), naming the plugin and the capability. Under --recompute_granularity full the
@@ -173,7 +173,6 @@ class ModelRunner {
   enum class ParamGroup { decay, no_decay, frozen };
   struct ArenaRange {
     int64_t begin = 0, end = 0;  // elements
-    int64_t size() const { return end - begin; }
   };
   static ParamGroup group_of(const Parameter& p);
   // Elements of each arena, padding included.

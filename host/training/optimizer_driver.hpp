@@ -8,7 +8,9 @@
 // sum_squares per range and the step passes the plugin one record per group spanning its range, padding included
 // (zeros, which the updates keep at zero). Otherwise everything goes per parameter. A flat record is what a
 // distributed optimizer's shard is anyway (a range of the flattened parameters), so plugins already treat a
-// record elementwise; both in-tree plugins (adam, sgd) do.
+// record elementwise; both in-tree plugins (adam, sgd) do. One difference shows only with adam_eps 0: an element
+// whose gradient was always zero updates by 0/0 there (as in torch), so the padding turns NaN like such elements
+// do, and the params norm, which sums over the padding, reads NaN.
 //
 // Main weights are the runner's fp32 parameters (Parameter::value) and gradients its fp32 gradients, under mixed
 // precision too (Megatron's main params and main grads); after a step the runner recasts its 16-bit compute copies. Clipping does not rewrite the gradients: the clip factor travels to the plugin as the
