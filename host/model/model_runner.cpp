@@ -209,8 +209,7 @@ ModelRunner::ModelRunner(ModelComponent model, std::string transformer_config, c
   ctx_.seed = options.seed;
   host_ctx_ = ctx_;
   host_ctx_.device = {MSW_DEVICE_CPU, 0};
-  build_parameters();
-  for (const auto& name : options.frozen) set_requires_grad(name, false);
+  build_parameters(options.frozen);
   loss_sum_ = HostBuffer(ctx_.device, sizeof(double));
   token_count_ = HostBuffer(ctx_.device, sizeof(int64_t));
 }
@@ -248,7 +247,7 @@ ModelRunner ModelRunner::from_component(const ModelComponent& model, const std::
 
 const std::string& ModelRunner::plugin_name() const { return instance_->name(); }
 
-void ModelRunner::build_parameters() {
+void ModelRunner::build_parameters(const std::vector<std::string>& frozen) {
   const auto& vt = instance_->vt();
   const std::string who = "model " + instance_->name();
   const int64_t n = vt.param_count(instance_->self());
@@ -262,16 +261,6 @@ void ModelRunner::build_parameters() {
     p.name = p.info.name;
     p.shape.assign(p.info.shape, p.info.shape + p.info.ndim);
     p.requires_grad = p.info.requires_grad != 0;
-    const size_t bytes = static_cast<size_t>(p.numel()) * sizeof(float);
-    p.value_buffer = HostBuffer(ctx_.device, bytes, MSW_ALLOC_PERSISTENT);
-    p.grad_buffer = HostBuffer(ctx_.device, bytes, MSW_ALLOC_PERSISTENT | MSW_ALLOC_ZERO);
-    p.value = p.value_buffer.tensor(MSW_DTYPE_F32, p.shape);
-    p.grad = p.grad_buffer.tensor(MSW_DTYPE_F32, p.shape);
-    p.compute = p.value;
-    if (mixed_precision()) {
-      p.compute_buffer = HostBuffer(ctx_.device, static_cast<size_t>(p.numel()) * act_size(), MSW_ALLOC_PERSISTENT);
-      p.compute = p.compute_buffer.tensor(info_.activation_dtype, p.shape);
-    }
     if (p.info.parts & (1u << MSW_MODEL_PART_EMBEDDING)) embedding_params_.push_back(i);
     if (p.info.parts & (1u << MSW_MODEL_PART_HEAD)) head_params_.push_back(i);
     if (p.info.parts & (1u << MSW_MODEL_PART_LAYER)) {
@@ -280,6 +269,38 @@ void ModelRunner::build_parameters() {
                                                  std::to_string(p.info.layer));
       layer_params_[static_cast<size_t>(p.info.layer)].push_back(i);
     }
+  }
+  // Frozen before the layout, so RunnerOptions::frozen lands in the frozen group.
+  for (const auto& name : frozen) param(name).requires_grad = false;
+
+  std::vector<size_t> order;
+  for (ParamGroup g : {ParamGroup::decay, ParamGroup::no_decay, ParamGroup::frozen})
+    for (size_t i = 0; i < params_.size(); ++i)
+      if (group_of(params_[i]) == g) order.push_back(i);
+  arena_rank_.assign(params_.size(), 0);
+  int64_t end = 0;
+  for (size_t r = 0; r < order.size(); ++r) {
+    Parameter& p = params_[order[r]];
+    arena_rank_[order[r]] = r;
+    p.arena_offset = end;
+    end += (p.numel() + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  }
+  arena_elements_ = end;
+  // Zero-filled: the padding must read as zero (the norms sum over it) and every op keeps it so.
+  const size_t count = static_cast<size_t>(arena_elements_);
+  value_arena_ = HostBuffer(ctx_.device, count * sizeof(float), MSW_ALLOC_PERSISTENT | MSW_ALLOC_ZERO);
+  grad_arena_ = HostBuffer(ctx_.device, count * sizeof(float), MSW_ALLOC_PERSISTENT | MSW_ALLOC_ZERO);
+  if (mixed_precision())
+    compute_arena_ = HostBuffer(ctx_.device, count * act_size(), MSW_ALLOC_PERSISTENT | MSW_ALLOC_ZERO);
+  for (Parameter& p : params_) {
+    auto view = [&p, this](Arena a) {
+      msw_tensor t = arena_span(a, p.arena_offset, p.arena_offset + p.numel());
+      msw_tensor_set_dense_shape(&t, static_cast<int32_t>(p.shape.size()), p.shape.data());
+      return t;
+    };
+    p.value = view(Arena::value);
+    p.grad = view(Arena::grad);
+    p.compute = view(Arena::compute);
   }
   auto values = [this](const std::vector<int64_t>& idx, std::vector<msw_tensor>& out) {
     out.clear();
@@ -290,6 +311,54 @@ void ModelRunner::build_parameters() {
   layer_values_.resize(layer_params_.size());
   for (size_t l = 0; l < layer_params_.size(); ++l) values(layer_params_[l], layer_values_[l]);
   rebuild_grad_views();
+}
+
+ModelRunner::ParamGroup ModelRunner::group_of(const Parameter& p) {
+  if (!p.requires_grad) return ParamGroup::frozen;
+  return p.info.weight_decay ? ParamGroup::decay : ParamGroup::no_decay;
+}
+
+msw_tensor ModelRunner::arena_span(Arena arena, int64_t begin, int64_t end) const {
+  if (begin < 0 || end < begin || end > arena_elements_)
+    throw HostError(MSW_STATUS_INTERNAL, "arena span [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                             ") outside the " + std::to_string(arena_elements_) + " elements");
+  const bool copy = arena == Arena::compute && mixed_precision();
+  const HostBuffer& b = arena == Arena::grad ? grad_arena_ : copy ? compute_arena_ : value_arena_;
+  const int32_t dtype = copy ? info_.activation_dtype : MSW_DTYPE_F32;
+  const size_t elem = msw_dtype_size(dtype);
+  msw_tensor t{};
+  t.data = static_cast<char*>(b.data()) + static_cast<size_t>(begin) * elem;
+  t.device = ctx_.device;
+  t.dtype = dtype;
+  const int64_t n = end - begin;
+  msw_tensor_set_dense_shape(&t, 1, &n);
+  return t;
+}
+
+std::optional<ModelRunner::ArenaRange> ModelRunner::arena_range(const std::vector<size_t>& params) const {
+  if (params.empty()) return std::nullopt;
+  std::set<size_t> ranks;
+  for (size_t i : params) {
+    if (i >= params_.size())
+      throw HostError(MSW_STATUS_INTERNAL, "arena_range: no parameter " + std::to_string(i));
+    ranks.insert(arena_rank_[i]);
+  }
+  // Parameters are laid out back to back in rank order, so consecutive ranks are adjacent ranges.
+  if (*ranks.rbegin() - *ranks.begin() + 1 != ranks.size()) return std::nullopt;
+  size_t first = 0, last = 0;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (arena_rank_[i] == *ranks.begin()) first = i;
+    if (arena_rank_[i] == *ranks.rbegin()) last = i;
+  }
+  return ArenaRange{params_[first].arena_offset, params_[last].arena_offset + params_[last].numel()};
+}
+
+std::vector<size_t> ModelRunner::group_params(ParamGroup group) const {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (group_of(params_[i]) == group) out.push_back(i);
+  std::sort(out.begin(), out.end(), [this](size_t a, size_t b) { return arena_rank_[a] < arena_rank_[b]; });
+  return out;
 }
 
 // The grads arrays of the compute calls: an absent (zeroed) entry for a frozen parameter.
@@ -478,14 +547,14 @@ std::vector<std::pair<std::string, std::vector<float>>> ModelRunner::export_hf(b
 
 void ModelRunner::refresh_compute_weights() const {
   if (!compute_stale_) return;
-  if (mixed_precision())
-    for (const Parameter& p : params_) {
-      msw_copy_args a{};
-      a.struct_size = sizeof(a);
-      a.src = p.value;
-      a.dst = p.compute;
-      throw_if_error(ops_api().copy(&ctx_, &a), "casting the main weight " + p.name + " to the compute dtype");
-    }
+  if (mixed_precision() && arena_elements_ > 0) {
+    // The whole arena in one cast: the padding casts 0 to 0.
+    msw_copy_args a{};
+    a.struct_size = sizeof(a);
+    a.src = arena_span(Arena::value, 0, arena_elements_);
+    a.dst = arena_span(Arena::compute, 0, arena_elements_);
+    throw_if_error(ops_api().copy(&ctx_, &a), "casting the main weights to the compute dtype");
+  }
   compute_stale_ = false;
 }
 
@@ -500,17 +569,15 @@ const std::vector<msw_tensor>& ModelRunner::part_values(int32_t part, int64_t la
 }
 
 void ModelRunner::zero_grads() {
-  for (auto& p : params_) {
-    if (!p.grad_buffer.size()) continue;
-    if (on_cpu()) {
-      std::memset(p.grad_buffer.data(), 0, p.grad_buffer.size());
-      continue;
-    }
-    msw_fill_args f{};
-    f.struct_size = sizeof(f);
-    f.out = p.grad;
-    throw_if_error(ops_api().fill(&ctx_, &f), "zeroing the gradient of " + p.name);
+  if (!grad_arena_.size()) return;
+  if (on_cpu()) {
+    std::memset(grad_arena_.data(), 0, grad_arena_.size());
+    return;
   }
+  msw_fill_args f{};
+  f.struct_size = sizeof(f);
+  f.out = arena_span(Arena::grad, 0, arena_elements_);
+  throw_if_error(ops_api().fill(&ctx_, &f), "zeroing the gradients");
 }
 
 ModelRunner::Memory ModelRunner::memory(int64_t batch_size, int64_t seq_len, bool packed, int64_t max_seqlen,

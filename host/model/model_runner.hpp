@@ -1,13 +1,13 @@
 // The host side of a model: parameters and gradients, the layer loop, activation buffers.
 //
-// A ModelRunner owns one model plugin instance, every parameter (fp32 values and fp32 gradients, allocated
-// through msw_host_api.alloc) and the activations of the last forward: the hidden state entering each layer
-// ([S, B, H], sequence first as Megatron-Core), one saved buffer per part invocation (embedding, each layer
-// sized by its own entry of memory()'s per-layer array, head) and one shared workspace. forward() runs
-// embedding -> layers -> head with the loss sum and token count accumulated into device scalars, which are
-// read back on the host after the head (the one host read of a step); backward() walks back, accumulating
-// into the gradients (zero_grads() clears them). Tied parameters are one Parameter used by two parts, so
-// their gradient is the sum of both uses; a frozen parameter (requires_grad false) gets no gradient.
+// A ModelRunner owns one model plugin instance, every parameter (fp32 values and fp32 gradients, views into
+// arenas allocated through msw_host_api.alloc: see kArenaAlignment) and the activations of the last forward: the
+// hidden state entering each layer ([S, B, H], sequence first as Megatron-Core), one saved buffer per part
+// invocation (embedding, each layer sized by its own entry of memory()'s per-layer array, head) and one shared
+// workspace. forward() runs embedding -> layers -> head with the loss sum and token count accumulated into
+// device scalars, which are read back on the host after the head (the one host read of a step); backward() walks
+// back, accumulating into the gradients (zero_grads() clears them). Tied parameters are one Parameter used by
+// two parts, so their gradient is the sum of both uses; a frozen parameter (requires_grad false) gets no gradient.
 //
 // At construction the runner asks the plugin for its capabilities and refuses a parallel layout it cannot
 // run (RunnerOptions::layout), naming the plugin and the capability. Under --recompute_granularity full the
@@ -61,12 +61,13 @@ struct Parameter {
   std::string name;
   msw_param_info info{};  // name points at the plugin's string; use `name`
   std::vector<int64_t> shape;
-  HostBuffer value_buffer, grad_buffer, compute_buffer;
   // value: the fp32 main weight (what the optimizer updates, checkpoints hold and exports read); grad: its fp32
   // gradient; compute: the weight the compute calls read, in the runner's compute dtype: `value` itself in an
-  // fp32 run, a 16-bit copy (compute_buffer) under mixed precision, refreshed from `value` before the next
-  // compute call after ModelRunner::weights_changed(). All dense, on the runner's device.
+  // fp32 run, a 16-bit copy under mixed precision, refreshed from `value` before the next compute call after
+  // ModelRunner::weights_changed(). All dense views into the runner's arenas, on the runner's device.
   msw_tensor value{}, grad{}, compute{};
+  // The element offset of this parameter in every arena of its runner (ModelRunner::arena_span).
+  int64_t arena_offset = 0;
   // False: frozen (the plugin's requires_grad, RunnerOptions::frozen or set_requires_grad); its gradient is
   // not computed and stays as it is (zero after zero_grads).
   bool requires_grad = true;
@@ -159,6 +160,33 @@ class ModelRunner {
   const ModelInstance& instance() const { return *instance_; }
   void set_requires_grad(const std::string& name, bool requires_grad);
 
+  // Parameter arenas: the fp32 main values, the fp32 gradients and (mixed precision) the compute copies are each
+  // one allocation, a parameter at the same element offset in all three, so that zeroing the gradients, recasting
+  // the compute weights, the norms and the optimizer step are one call over a range instead of one per parameter
+  // (each a launch on a GPU). Offsets are multiples of kArenaAlignment elements (fp32 views 512-byte, 16-bit views
+  // 256-byte apart from the 256-byte aligned base, as model.h wants of its tensors); the padding between
+  // parameters is zero in every arena and stays zero, since every op run over a range maps 0 to 0. In arena order
+  // come the trainable parameters with weight decay, then those without, then the frozen ones, each group in the
+  // plugin's order, so each group is one range until set_requires_grad moves a parameter between groups.
+  static constexpr int64_t kArenaAlignment = 128;
+  enum class Arena { value, grad, compute };
+  enum class ParamGroup { decay, no_decay, frozen };
+  struct ArenaRange {
+    int64_t begin = 0, end = 0;  // elements
+  };
+  static ParamGroup group_of(const Parameter& p);
+  // Elements of each arena, padding included.
+  int64_t arena_elements() const { return arena_elements_; }
+  // Elements [begin, end) of one arena as a dense 1-D tensor (compute: the value arena in an fp32 run).
+  msw_tensor arena_span(Arena arena, int64_t begin, int64_t end) const;
+  // The range from the first element of these parameters (indices into params()) to the last, when they sit
+  // next to each other in the arena with nothing but padding between them; absent otherwise or when empty.
+  std::optional<ArenaRange> arena_range(const std::vector<size_t>& params) const;
+  // The parameters of a group as requires_grad says now (indices into params(), in arena order).
+  std::vector<size_t> group_params(ParamGroup group) const;
+  // Bytes the parameter arenas hold.
+  uint64_t parameter_bytes() const { return value_arena_.size() + grad_arena_.size() + compute_arena_.size(); }
+
   void init_from_scratch(uint64_t seed);
   // Says the fp32 main weights (Parameter::value) were written by someone else (the optimizer step, a checkpoint
   // load): under mixed precision the 16-bit compute copies are refreshed before the next compute call.
@@ -205,7 +233,7 @@ class ModelRunner {
 
  private:
   ModelRunner(ModelComponent model, std::string transformer_config, const RunnerOptions& options);
-  void build_parameters();
+  void build_parameters(const std::vector<std::string>& frozen);
   void rebuild_grad_views();
   void prepare_activations(const Batch& batch);
   msw_model_batch make_batch(const Batch& batch) const;
@@ -229,6 +257,9 @@ class ModelRunner {
   ParallelLayout layout_;
   msw_exec_ctx ctx_{};
   std::vector<Parameter> params_;
+  HostBuffer value_arena_, grad_arena_, compute_arena_;  // compute_arena_: mixed precision only
+  int64_t arena_elements_ = 0;
+  std::vector<size_t> arena_rank_;  // per parameter: its position in arena order
   // Per part: indices into params_ in the order the plugin's calls expect.
   std::vector<int64_t> embedding_params_, head_params_;
   std::vector<std::vector<int64_t>> layer_params_;

@@ -6,8 +6,10 @@
 #include "host/core/status.hpp"
 #include "host/ops/ops_api.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 using nlohmann::json;
 
@@ -34,16 +36,46 @@ OptimizerDriver::OptimizerDriver(const host::LoadedComponent& component, const j
     state_names_.emplace_back(n);
   }
   const msw_device device = runner_.exec_ctx().device;
-  auto& params = runner_.params();
+  const auto& params = runner_.params();
+  std::vector<size_t> trainable, decay, no_decay;
+  int64_t end = 0;
   for (size_t i = 0; i < params.size(); ++i) {
-    if (!params[i].requires_grad) continue;
+    const host::Parameter& p = params[i];
+    if (!p.requires_grad) continue;
+    if (trainable.empty()) state_base_ = p.arena_offset;
+    state_base_ = std::min(state_base_, p.arena_offset);
+    end = std::max(end, p.arena_offset + p.numel());
+    trainable.push_back(i);
+    (p.info.weight_decay ? decay : no_decay).push_back(i);
+  }
+  const size_t state_bytes = trainable.empty() ? 0 : static_cast<size_t>(end - state_base_) * sizeof(float);
+  for (int32_t k = 0; k < count; ++k) state_arenas_.emplace_back(device, state_bytes, MSW_ALLOC_ZERO);
+  for (size_t i : trainable) {
+    const host::Parameter& p = params[i];
     Slot s;
     s.param = i;
-    for (int32_t k = 0; k < count; ++k) {
-      s.buffers.emplace_back(device, static_cast<size_t>(params[i].numel()) * sizeof(float), MSW_ALLOC_ZERO);
-      s.states.push_back(s.buffers.back().tensor(MSW_DTYPE_F32, params[i].shape));
+    for (size_t k = 0; k < state_arenas_.size(); ++k) {
+      msw_tensor t = state_span(k, p.arena_offset, p.arena_offset + p.numel());
+      msw_tensor_set_dense_shape(&t, static_cast<int32_t>(p.shape.size()), p.shape.data());
+      s.states.push_back(t);
     }
     slots_.push_back(std::move(s));
+  }
+  // Ranges only when every group is one: a parameter frozen or unfrozen after the runner was built leaves a hole
+  // (whose elements must not be updated) or sits outside its group's range.
+  const auto decay_range = runner_.arena_range(decay), no_decay_range = runner_.arena_range(no_decay);
+  if ((decay.empty() || decay_range) && (no_decay.empty() || no_decay_range)) {
+    for (const auto& [weight_decay, range] : {std::pair{true, decay_range}, std::pair{false, no_decay_range}}) {
+      if (!range) continue;
+      FlatGroup g;
+      g.weight_decay = weight_decay;
+      g.range = *range;
+      for (size_t k = 0; k < state_arenas_.size(); ++k) g.states.push_back(state_span(k, range->begin, range->end));
+      flat_groups_.push_back(std::move(g));
+      norm_ranges_.push_back(*range);
+    }
+    // Adjacent groups (the runner's order) make one reduction.
+    if (const auto all = runner_.arena_range(trainable); all && norm_ranges_.size() > 1) norm_ranges_ = {*all};
   }
   norm_scalar_ = host::HostBuffer(device, sizeof(double), MSW_ALLOC_ZERO);
   grad_scale_ = host::HostBuffer(device, sizeof(float), MSW_ALLOC_ZERO);
@@ -53,20 +85,36 @@ OptimizerDriver::~OptimizerDriver() {
   if (self_) vt_.destroy(self_);
 }
 
+msw_tensor OptimizerDriver::state_span(size_t state, int64_t begin, int64_t end) const {
+  const std::vector<int64_t> shape = {end - begin};
+  msw_tensor t = state_arenas_[state].tensor(MSW_DTYPE_F32, {end - state_base_});
+  t.data = static_cast<float*>(t.data) + (begin - state_base_);
+  msw_tensor_set_dense_shape(&t, 1, shape.data());
+  return t;
+}
+
 double OptimizerDriver::sum_of_squares(bool gradients) const {
   const msw_exec_ctx& ctx = runner_.exec_ctx();
   const auto& params = runner_.params();
   const msw_tensor out = scalar_tensor(norm_scalar_, MSW_DTYPE_F64);
   bool first = true;
-  for (const Slot& s : slots_) {
-    const host::Parameter& p = params[s.param];
+  auto reduce = [&](const msw_tensor& x, const std::string& what) {
     msw_sum_squares_args a{};
     a.struct_size = sizeof(a);
-    a.x = gradients ? p.grad : p.value;
+    a.x = x;
     a.out = out;
     a.accumulate = first ? 0 : 1;
-    host::throw_if_error(host::ops_api().sum_squares(&ctx, &a), "sum of squares of " + p.name);
+    host::throw_if_error(host::ops_api().sum_squares(&ctx, &a), "sum of squares of " + what);
     first = false;
+  };
+  const auto arena = gradients ? host::ModelRunner::Arena::grad : host::ModelRunner::Arena::value;
+  if (!norm_ranges_.empty()) {
+    for (const auto& r : norm_ranges_) reduce(runner_.arena_span(arena, r.begin, r.end), "the trainable parameters");
+  } else {
+    for (const Slot& s : slots_) {
+      const host::Parameter& p = params[s.param];
+      reduce(gradients ? p.grad : p.value, p.name);
+    }
   }
   if (first) return 0.0;
   double v = 0;  // copy_to_host waits for the stream to pass the reductions
@@ -100,19 +148,30 @@ StepStats OptimizerDriver::step(double grad_norm, double lr, double weight_decay
 
   const auto& params = runner_.params();
   std::vector<msw_optimizer_param> records;
-  records.reserve(slots_.size());
-  for (const Slot& s : slots_) {
-    const host::Parameter& p = params[s.param];
+  auto record = [&records](bool weight_decay, const msw_tensor& param, const msw_tensor& grad,
+                           const std::vector<msw_tensor>& states) {
     msw_optimizer_param r{};
     r.struct_size = sizeof(r);
-    r.apply_weight_decay = p.info.weight_decay ? 1 : 0;
-    r.param = p.value;
-    r.grad = p.grad;
-    r.states = const_cast<msw_tensor*>(s.states.data());
-    r.state_count = s.states.size();
+    r.apply_weight_decay = weight_decay ? 1 : 0;
+    r.param = param;
+    r.grad = grad;
+    r.states = const_cast<msw_tensor*>(states.data());
+    r.state_count = states.size();
     r.lr_mult = 1.0;
     records.push_back(r);
+  };
+  if (!flat_groups_.empty()) {
+    using Arena = host::ModelRunner::Arena;
+    for (const FlatGroup& g : flat_groups_)
+      record(g.weight_decay, runner_.arena_span(Arena::value, g.range.begin, g.range.end),
+             runner_.arena_span(Arena::grad, g.range.begin, g.range.end), g.states);
+  } else {
+    for (const Slot& s : slots_) {
+      const host::Parameter& p = params[s.param];
+      record(p.info.weight_decay != 0, p.value, p.grad, s.states);
+    }
   }
+  step_records_ = records.size();
   msw_optimizer_step_args a{};
   a.struct_size = sizeof(a);
   a.step = steps_ + 1;

@@ -91,10 +91,11 @@ TEST_CASE("bf16 mixed precision: the compute weights are the fp32 main weights r
 
 TEST_CASE("an fp32 run's compute weights are its main weights (no copy is kept)") {
   host::ModelRunner f32 = model("qwen2", MSW_DTYPE_F32);
-  for (const host::Parameter& p : f32.params()) {
-    CHECK(p.compute.data == p.value.data);
-    CHECK(p.compute_buffer.size() == 0);
-  }
+  for (const host::Parameter& p : f32.params()) CHECK(p.compute.data == p.value.data);
+  // Values and gradients only, fp32: no third arena.
+  CHECK(f32.parameter_bytes() == 2 * sizeof(float) * static_cast<uint64_t>(f32.arena_elements()));
+  host::ModelRunner bf16 = model("qwen2", MSW_DTYPE_BF16);
+  CHECK(bf16.parameter_bytes() == (2 * sizeof(float) + 2) * static_cast<uint64_t>(bf16.arena_elements()));
 }
 
 TEST_CASE("a compute dtype that is not a float is refused with the dtypes the runner computes in") {
