@@ -47,6 +47,8 @@
 // are walked with counters rather than a 64-bit division per step.
 #include <kernels/cuda/attention_tc.hpp>
 #include <kernels/cuda/attention_common.cuh>
+#include <kernels/cuda/attention_tc_ptx.cuh>
+#include <kernels/cuda/attention_wgmma.hpp>
 #include <kernels/cuda/common.cuh>
 
 #include <atomic>
@@ -65,9 +67,7 @@ using attn::kv_bound;
 using attn::q_bound;
 using attn::seq_view;
 using attn::SeqView;
-
-constexpr float kLog2e = 1.4426950408889634f;
-constexpr float kLn2 = 0.6931471805599453f;
+using namespace tc_ptx;
 
 constexpr int kBM = 128;          // queries per forward / dq block
 constexpr int kBN = 64;           // keys per tile (forward, dq) and per dk/dv block
@@ -90,77 +90,6 @@ constexpr int kStages = 3;
 template <int D>
 constexpr int kvq() { return D > 64 ? 32 : 64; }
 
-// ---- PTX wrappers ----
-
-__device__ __forceinline__ unsigned smem_addr(const void* p) { return static_cast<unsigned>(__cvta_generic_to_shared(p)); }
-
-// 16 bytes global -> shared, zero-filled (nothing read) when !ok.
-__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool ok) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(ok ? 16 : 0)
-               : "memory");
-}
-// 4 bytes global -> shared (.ca: the only cache mode below 16 bytes), zero-filled when !ok.
-__device__ __forceinline__ void cp_async4(void* dst, const void* src, bool ok) {
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(ok ? 4 : 0)
-               : "memory");
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
-
-// Four 8x8 b16 matrices; lane l gives the address of row l % 8 of matrix l / 8, register i receives matrix i
-// (thread t holds row t / 4, elements 2 (t % 4) and + 1; transposed with .trans).
-__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
-}
-__device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
-}
-
-// c += a * b for one m16n8k16 tile: a 16x16 (row major, 4 registers), b 16x8 (2 registers), c 16x8 fp32.
-template <class T>
-__device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-        "{%0, %1, %2, %3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  } else {
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-        "{%0, %1, %2, %3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  }
-}
-
-// Two floats as a pair of T in one register, lo in the low half (the lower column of an mma fragment).
-template <class T>
-__device__ __forceinline__ uint32_t pack(float lo, float hi) {
-  uint32_t r;
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
-    memcpy(&r, &h, 4);
-  } else {
-    const __half2 h = __floats2half2_rn(lo, hi);
-    memcpy(&r, &h, 4);
-  }
-  return r;
-}
-
-// An A fragment (16 x 16) from the fp32 accumulators of two neighbouring 16 x 8 C tiles (columns 0-7 and 8-15):
-// the C layout of the pair is the A layout of one k-step (FlashAttention-2's register reuse), rounded to T.
-template <class T>
-__device__ __forceinline__ void acc_to_a(uint32_t (&a)[4], const float (&c0)[4], const float (&c1)[4]) {
-  a[0] = pack<T>(c0[0], c0[1]);
-  a[1] = pack<T>(c0[2], c0[3]);
-  a[2] = pack<T>(c1[0], c1[1]);
-  a[3] = pack<T>(c1[2], c1[3]);
-}
-
 // Rows [first, first + rows) of one head of q/k/v-like tensor -> shared (row stride kSD<D>), by all threads of
 // the block asynchronously; rows from `valid` on are zero (past the sequence: finite, and masked or unused).
 template <int D, class T>
@@ -173,32 +102,6 @@ __device__ __forceinline__ void load_tile(T* dst, const T* __restrict__ src, int
     // A zero-filled chunk reads nothing; its address is still kept inside the tensor.
     cp_async16(dst + r * kSD<D> + c * 8, ok ? src + base + (first + r) * stride + c * 8 : src, ok);
   }
-}
-
-__device__ __forceinline__ float quad_max(float v) {
-  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
-  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
-}
-__device__ __forceinline__ float quad_sum(float v) {
-  v += __shfl_xor_sync(0xffffffffu, v, 1);
-  return v + __shfl_xor_sync(0xffffffffu, v, 2);
-}
-
-__device__ __forceinline__ int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-__device__ __forceinline__ int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
-// What a block works on: the grid is (n_seqs * heads, tile ranks), blockIdx.x = sequence * heads + head, and
-// blockIdx.y = the rank of its first tile, 0 the heaviest. Blocks start roughly in linear-id order (x fastest), so
-// every sequence's and head's heaviest tile starts first and the light ones fill the tail (longest job first); with
-// the tiles in x and the heads in y, a GQA dk/dv grid would start the second kv head's heavy tiles only after the
-// whole first head's and end on them.
-struct BlockWork {
-  int64_t s;
-  int head;
-};
-__device__ __forceinline__ BlockWork block_work(int heads) {
-  const unsigned s = blockIdx.x / static_cast<unsigned>(heads);
-  return {int64_t(s), static_cast<int>(blockIdx.x - s * static_cast<unsigned>(heads))};
 }
 
 // ---- forward ----
@@ -711,6 +614,19 @@ __global__ void __launch_bounds__(kKvWarps * 32, kDkdvBlocksPerSm<D>) tc_dkdv_ke
 std::atomic<int> g_choice{-1};  // -1: not read from the environment yet
 std::atomic<int64_t> g_forward_calls{0}, g_backward_calls{0};
 
+// The kernels `automatic` runs on wgmma, by the attention benchmark on the H200 (docs/performance.md, 2026-12-03,
+// B4 S4096 Hq12 Hkv2 D128 and B8 S4096 Hq14 Hkv2 D64): dk/dv 1.37 ms on wgmma against 2.52 on mma.sync at head_dim
+// 128 (1.78 against 3.16 at 64); the forward and dq were slower on wgmma (1.23 against 0.91 ms, 1.25 against 1.20).
+constexpr bool kAutoWgmmaForward = false, kAutoWgmmaDq = false, kAutoWgmmaDkdv = true;
+
+// Whether a kernel runs on wgmma: always under the wgmma choice, as measured under automatic, never otherwise,
+// and only on a device that has it.
+bool on_wgmma(bool automatic_takes_it) {
+  const AttentionKernels c = attention_kernels();
+  const bool wanted = c == AttentionKernels::wgmma || (c == AttentionKernels::automatic && automatic_takes_it);
+  return wanted && attention_wgmma_device();
+}
+
 int64_t tiles_for(int64_t len, int64_t tile) { return (len + tile - 1) / tile; }
 
 // (n_seqs * heads, tile ranks) blocks (block_work); past 65535 tiles (the grid's y limit) a block also takes the
@@ -747,8 +663,12 @@ AttentionKernels attention_kernels() {
       c = static_cast<int>(AttentionKernels::automatic);
     } else if (std::strcmp(env, "simt") == 0) {
       c = static_cast<int>(AttentionKernels::simt);
+    } else if (std::strcmp(env, "mma") == 0) {
+      c = static_cast<int>(AttentionKernels::mma_sync);
+    } else if (std::strcmp(env, "wgmma") == 0) {
+      c = static_cast<int>(AttentionKernels::wgmma);
     } else {
-      throw KernelError(std::string("MEGASWIFT_ATTENTION_KERNEL=") + env + ": expected simt, tc or auto");
+      throw KernelError(std::string("MEGASWIFT_ATTENTION_KERNEL=") + env + ": expected simt, mma, wgmma, tc or auto");
     }
     int expected = -1;
     g_choice.compare_exchange_strong(expected, c);  // a set_attention_kernels in between wins
@@ -764,7 +684,7 @@ int64_t attention_tc_backward_calls() { return g_backward_calls.load(); }
 
 bool attention_tc_eligible(const AttentionGeometry& g, Dtype dtype, Dtype kv_dtype,
                            std::initializer_list<const void*> tensors) {
-  if (attention_kernels() != AttentionKernels::automatic) return false;
+  if (attention_kernels() == AttentionKernels::simt) return false;
   if ((dtype != Dtype::bf16 && dtype != Dtype::f16) || kv_dtype != dtype) return false;
   if (g.kv != AttentionKv::batched && g.kv != AttentionKv::packed) return false;
   if (g.head_dim != 64 && g.head_dim != 128) return false;
@@ -783,6 +703,10 @@ void attention_tc_forward(const AttentionGeometry& g, const void* q, const void*
   g_forward_calls.fetch_add(1);
   const int64_t tiles = tiles_for(q_bound(g), kBM);
   if (g.n_seqs <= 0 || tiles <= 0) return;
+  if (on_wgmma(kAutoWgmmaForward)) {
+    attention_wgmma_forward(g, q, k, v, dtype, out, lse, stream);
+    return;
+  }
   const dim3 grid = grid_for(g.n_seqs, tiles, g.q_heads, "attention_forward (tensor cores)");
   dispatch_tc(dtype, g.head_dim, [&](auto t, auto dc) {
     using T = decltype(t);
@@ -801,6 +725,17 @@ void attention_tc_backward_part(AttentionTcBackwardPart part, const AttentionGeo
   if (g.n_seqs <= 0) return;
   const int64_t q_tiles = tiles_for(q_bound(g), kBM), kv_tiles = tiles_for(kv_bound(g), kBN);
   const int64_t items = attention_q_tokens(g) * g.q_heads;
+  // delta is the same kernel either way.
+  const bool wgmma = part == AttentionTcBackwardPart::dq     ? on_wgmma(kAutoWgmmaDq)
+                     : part == AttentionTcBackwardPart::dkdv ? on_wgmma(kAutoWgmmaDkdv)
+                                                             : false;
+  if (wgmma) {
+    if (part == AttentionTcBackwardPart::dq)
+      attention_wgmma_dq(g, q, k, v, lse, dout, scratch, dq, dtype, stream);
+    else
+      attention_wgmma_dkdv(g, q, k, v, lse, dout, scratch, dk, dv, dtype, stream);
+    return;
+  }
   dispatch_tc(dtype, g.head_dim, [&](auto t, auto dc) {
     using T = decltype(t);
     constexpr int D = decltype(dc)::value;

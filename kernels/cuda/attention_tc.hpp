@@ -12,15 +12,18 @@
 namespace megaswift::kernels::cuda {
 
 // Which kernels attention_forward / attention_backward run: `automatic` takes the tensor-core path wherever it is
-// eligible, `simt` always the fp32 SIMT kernels. The initial choice comes from the environment variable
-// MEGASWIFT_ATTENTION_KERNEL, read once ("simt" -> simt; unset, "", "auto" or "tc" -> automatic; anything else
-// is a KernelError at the first attention launch). Tests and benchmarks comparing both paths in one process set
-// it with set_attention_kernels (not meant for concurrent use with running launches on other host threads).
-enum class AttentionKernels : int32_t { automatic = 0, simt = 1 };
+// eligible, each of its kernels (forward, dq, dk/dv) on whichever of mma.sync and Hopper's wgmma
+// (attention_wgmma.hpp) measured faster on a compute capability 9 device; `mma_sync` and `wgmma` take every
+// tensor-core kernel on that one (wgmma falls back to mma.sync on a device without it); `simt` always the fp32
+// SIMT kernels. The initial choice comes from the environment variable MEGASWIFT_ATTENTION_KERNEL, read once
+// ("simt", "mma", "wgmma"; unset, "", "auto" or "tc" -> automatic; anything else is a KernelError at the first
+// attention launch). Tests and benchmarks comparing the paths in one process set it with set_attention_kernels
+// (not meant for concurrent use with running launches on other host threads).
+enum class AttentionKernels : int32_t { automatic = 0, simt = 1, mma_sync = 2, wgmma = 3 };
 AttentionKernels attention_kernels();
 void set_attention_kernels(AttentionKernels choice);
 
-// Whether the tensor-core kernels take this call: automatic choice, dtype bf16 or f16 with kv_dtype equal to it,
+// Whether the tensor-core kernels take this call: a choice other than simt, dtype bf16 or f16 with kv_dtype equal to it,
 // kv batched or packed (not a cache), head_dim 64 or 128, no window, no softcap, a positive finite scale, and
 // every tensor pointer 16-byte aligned (the kernels move 16-byte chunks with cp.async; NULL pointers are not
 // checked, a forward's lse may be NULL). Anything else runs the SIMT kernels.

@@ -1,9 +1,10 @@
 // Times kernels/cuda attention_forward and forward + attention_backward (the launchers the ops table calls) with
-// CUDA events on causal bf16 GQA shapes of Qwen2.5-0.5B/1.5B at sequence 4096, for the tensor-core path and the
-// SIMT kernels (set_attention_kernels). One JSON line per case and path; TFLOP/s from the causal FLOP count
-// (forward 4 * B * Hq * S * S * D / 2, backward 2.5 times that), as FlashAttention reports it. On the tensor-core
-// path each of the backward's three kernels (attention_tc_backward_part: delta, dq, dk/dv) is also timed alone.
-//   msw_bench_attention_cuda [reps] [tc|simt|both]
+// CUDA events on causal bf16 GQA shapes of Qwen2.5-0.5B/1.5B at sequence 4096, for the tensor-core path (tc: the
+// automatic choice of kernels; mma: all on mma.sync; wgmma: all on wgmma) and the SIMT kernels (set_attention_kernels). One JSON
+// line per case and path; TFLOP/s from the causal FLOP count (forward 4 * B * Hq * S * S * D / 2, backward 2.5
+// times that), as FlashAttention reports it. On the tensor-core paths each of the backward's three kernels
+// (attention_tc_backward_part: delta, dq, dk/dv) is also timed alone.
+//   msw_bench_attention_cuda [reps] [tc|mma|wgmma|simt|both]
 #include <kernels/cuda/attention.hpp>
 #include <kernels/cuda/attention_tc.hpp>
 
@@ -110,7 +111,10 @@ void run(const Shape& sh, const char* impl, int reps) {
     g.kv_len = sh.s;
   }
   Buf scratch(size_t(kc::attention_backward_scratch(g)) * 4);
-  kc::set_attention_kernels(std::strcmp(impl, "simt") == 0 ? kc::AttentionKernels::simt : kc::AttentionKernels::automatic);
+  kc::set_attention_kernels(std::strcmp(impl, "simt") == 0    ? kc::AttentionKernels::simt
+                            : std::strcmp(impl, "mma") == 0   ? kc::AttentionKernels::mma_sync
+                            : std::strcmp(impl, "wgmma") == 0 ? kc::AttentionKernels::wgmma
+                                                              : kc::AttentionKernels::automatic);
   const auto dt = kc::Dtype::bf16;
   auto fwd = [&] { kc::attention_forward(g, q.p, k.p, v.p, dt, dt, out.p, static_cast<float*>(lse.p), nullptr); };
   auto fwd_bwd = [&] {
@@ -144,7 +148,7 @@ void run(const Shape& sh, const char* impl, int reps) {
               "\"B\": %lld, \"S\": %lld, \"Hq\": %lld, \"Hkv\": %lld, \"D\": %lld, \"causal\": true, \"dtype\": \"bf16\", "
               "\"fwd_ms\": %.3f, \"fwd_tflops\": %.1f, \"fwd_bwd_ms\": %.3f, \"fwd_bwd_tflops\": %.1f%s}\n",
               sh.layout, (long long)sh.b, (long long)sh.s, (long long)sh.hq, (long long)sh.hkv, (long long)sh.d, impl,
-              took_tc ? "tc" : "simt", sh.layout, (long long)sh.b, (long long)sh.s, (long long)sh.hq, (long long)sh.hkv,
+              took_tc ? impl : "simt", sh.layout, (long long)sh.b, (long long)sh.s, (long long)sh.hq, (long long)sh.hkv,
               (long long)sh.d, f_ms, flops / (f_ms * 1e9), fb_ms, 3.5 * flops / (fb_ms * 1e9), parts.c_str());
   std::fflush(stdout);
 }
@@ -162,8 +166,10 @@ int main(int argc, char** argv) {
   const Shape shapes[] = {{"sbhd", 4, 4096, 12, 2, 128}, {"sbhd", 8, 4096, 14, 2, 64}, {"thd", 2, 4096, 12, 2, 128}};
   try {
     for (const Shape& sh : shapes) {
-      if (which != "simt") run(sh, "tc", reps);
-      if (which != "tc") run(sh, "simt", reps < 3 ? reps : 3);  // the fp32 kernels are slow: fewer repetitions
+      if (which == "both" || which == "tc") run(sh, "tc", reps);
+      if (which == "both" || which == "mma") run(sh, "mma", reps);
+      if (which == "both" || which == "wgmma") run(sh, "wgmma", reps);
+      if (which == "both" || which == "simt") run(sh, "simt", reps < 3 ? reps : 3);  // the fp32 kernels are slow
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "msw_bench_attention_cuda: %s\n", e.what());

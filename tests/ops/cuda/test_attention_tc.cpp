@@ -3,11 +3,13 @@
 // and 128, GQA 12/2 and MHA 4/4; SBHD with B = 2 and 1, 63, 200, 513 positions and with fewer queries than keys,
 // THD ragged sequences with padding rows no sequence covers, THD with separate kv offsets (fewer queries than keys,
 // a sequence without queries). Each case also checks that the tensor-core launchers really ran, that a second
-// backward gives the same bits, and that the SIMT kernels (forced with set_attention_kernels) agree on the GPU.
+// backward gives the same bits, that the SIMT kernels (forced with set_attention_kernels) agree on the GPU, and
+// that the tensor-core kernels all on mma.sync and all on wgmma (on a Hopper GPU) equal the CPU as well.
 #include "cuda_op_support.hpp"
 #include "shaped_tensors.hpp"
 
 #include "kernels/cuda/attention_tc.hpp"
+#include "kernels/cuda/attention_wgmma.hpp"
 
 #include <string>
 #include <vector>
@@ -174,6 +176,22 @@ void run_tc_case(const TcCase& c, int32_t dt) {
     check_near("dq tc vs simt", tc.dq, sm.dq, grad_tol);
     check_near("dk tc vs simt", tc.dk, sm.dk, grad_tol);
     check_near("dv tc vs simt", tc.dv, sm.dv, grad_tol);
+  }
+  // Every tensor-core kernel on mma.sync, then every one on wgmma (where the device has it; on mma.sync again
+  // otherwise): each equals the CPU (the backward on the automatic forward's out and lse) and its backward is
+  // deterministic on its own.
+  for (const auto choice : {kc::AttentionKernels::mma_sync, kc::AttentionKernels::wgmma}) {
+    const bool wgmma = choice == kc::AttentionKernels::wgmma && kc::attention_wgmma_device();
+    const std::string name = wgmma ? "wgmma" : "mma.sync";
+    const KernelChoice chosen(choice);
+    const int64_t wgmma_before = kc::attention_wgmma_calls();
+    const GpuRun r = in.gpu(&tc, true);
+    CHECK(kc::attention_wgmma_calls() == wgmma_before + (wgmma ? 5 : 0));  // forward, dq and dk/dv twice
+    check_near("out " + name, r.out, rounded(ref.out, dt), tol);
+    check_near("lse " + name, r.lse, ref.lse, tol);
+    check_near("dq " + name, r.dq, rounded(ref.dq, dt), grad_tol);
+    check_near("dk " + name, r.dk, rounded(ref.dk, dt), grad_tol);
+    check_near("dv " + name, r.dv, rounded(ref.dv, dt), grad_tol);
   }
 }
 

@@ -1,0 +1,690 @@
+// Attention on Hopper's warpgroup MMA (attention_wgmma.hpp): the forward, dq and dk/dv kernels of attention_tc.cu
+// (the same math: online softmax forward; backward with P recomputed from lse and no atomics, the same bits every
+// run), with every matrix product a wgmma.mma_async of one warpgroup (4 warps, 128 threads, M = 64 rows: 64
+// queries per forward and dq block, 64 keys per dk/dv block) instead of warp-wide mma.sync fed by ldmatrix.
+//
+// Why: the mma.sync kernels are bound by shared-memory reads through ldmatrix (every B fragment passes through
+// registers and feeds 2 mma); wgmma reads its shared-memory operands itself, a 64 x N x 16 product per instruction,
+// and runs asynchronously beside the issuing warps.
+//
+// Shared memory holds every tile of rows x D (queries, keys or values of one head) in wgmma's canonical layout
+// without swizzle: 8-row panels, each panel D / 8 "core matrices" of 8 rows x 16 bytes (128 contiguous bytes),
+// element (r, c) at (r / 8) * 8 D + (c / 8) * 64 + (r % 8) * 8 + c % 8. The same tile serves as a K-major operand
+// (rows = M or N, the D channels summed over: S = Q K^T, dP = dO V^T and their transposes) and as an MN-major one
+// (rows summed over, N = the channels: dV += P^T dO, dK += dS^T Q, dQ += dS K); the descriptors differ only in
+// their two strides. cp.async fills it in 16-byte chunks, 8 consecutive lanes covering one core matrix (the 8
+// rows of one channel chunk), so the stores of a quarter-warp hit distinct banks.
+//
+// The fp32 score accumulators of a wgmma have mma.sync's C layout per warp (warp w owns rows 16 w .. 16 w + 15),
+// which is also the layout of a register A operand: P and dS go from the score registers straight into the next
+// product (FlashAttention-2's register reuse), rounded to the storage type.
+//
+// Pipeline: two shared-memory stages of the streamed tiles; step n waits for its copies, makes them visible to
+// the async proxy that wgmma reads through (fence.proxy.async), passes one barrier and then issues the copies of
+// step n + 1 into the other stage (every thread has left it: it passed the barrier after waiting for its own
+// wgmma). Two blocks per SM (one block's softmax beside the other's products) at head_dim 128, three at 64.
+// Running step n - 1's second products beside step n's score products instead (waiting for them before the
+// refill) measured no faster at head_dim 128 and slower at 64 (dk/dv 1.78 -> 2.18 ms, B8 S4096 Hq14 Hkv2).
+#include <kernels/cuda/attention_wgmma.hpp>
+#include <kernels/cuda/attention_common.cuh>
+#include <kernels/cuda/attention_tc_ptx.cuh>
+#include <kernels/cuda/common.cuh>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace megaswift::kernels::cuda {
+namespace {
+
+using attn::allow_smem;
+using attn::kv_bound;
+using attn::q_bound;
+using attn::seq_view;
+using attn::SeqView;
+using namespace tc_ptx;
+
+constexpr int kRows = 64;       // a warpgroup's M: keys per dk/dv block, queries per dq block
+constexpr int kCols = 64;       // queries per dk/dv step, keys per dq step (the N of the score products)
+constexpr int kThreads = 128;   // one warpgroup
+constexpr int kTile = 64;       // rows of every streamed tile (kRows == kCols)
+
+template <int D>
+constexpr int kBlocksPerSm = D > 64 ? 2 : 3;
+
+// ---- wgmma ----
+
+// d (fp32, 64 x N, mma.sync's C layout per warp) = [d +] A (64 x 16) B (16 x N) for T operands. ss: A and B
+// K-major in shared memory (accumulate 0 overwrites d); rs: A from registers (mma.sync's A layout per warp), B
+// MN-major (transposed) in shared memory, accumulating; rsk: A from registers, B K-major (N = 64 only).
+template <class T, int N>
+struct Wgmma {
+  static __device__ void ss(float (&d)[N / 2], uint64_t a, uint64_t b, int accumulate);
+  static __device__ void rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b);
+  static __device__ void rsk(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b, int accumulate);
+};
+
+template <>
+__device__ __forceinline__ void Wgmma<__nv_bfloat16, 64>::ss(float (&d)[32], uint64_t a, uint64_t b, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "l"(a), "l"(b), "r"(accumulate));
+}
+template <>
+__device__ __forceinline__ void Wgmma<__nv_bfloat16, 64>::rs(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\nwgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, 1, 1, 1, 1;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
+}
+template <>
+__device__ __forceinline__ void Wgmma<__half, 64>::ss(float (&d)[32], uint64_t a, uint64_t b, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "l"(a), "l"(b), "r"(accumulate));
+}
+template <>
+__device__ __forceinline__ void Wgmma<__half, 64>::rs(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\nwgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, 1, 1, 1, 1;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
+}
+template <>
+__device__ __forceinline__ void Wgmma<__nv_bfloat16, 128>::ss(float (&d)[64], uint64_t a, uint64_t b, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+      : "l"(a), "l"(b), "r"(accumulate));
+}
+template <>
+__device__ __forceinline__ void Wgmma<__nv_bfloat16, 128>::rs(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\nwgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, 1, 1, 1, 1;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
+}
+template <>
+__device__ __forceinline__ void Wgmma<__half, 128>::ss(float (&d)[64], uint64_t a, uint64_t b, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+      : "l"(a), "l"(b), "r"(accumulate));
+}
+template <>
+__device__ __forceinline__ void Wgmma<__half, 128>::rs(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\nwgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, 1, 1, 1, 1;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
+}
+
+template <>
+__device__ __forceinline__ void Wgmma<__nv_bfloat16, 64>::rsk(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
+}
+template <>
+__device__ __forceinline__ void Wgmma<__half, 64>::rsk(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
+}
+
+__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+// Waits until at most N of the warp's committed groups are in flight.
+template <int N>
+__device__ __forceinline__ void wg_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
+// cp.async wrote shared memory through the generic proxy; wgmma reads it through the async proxy.
+__device__ __forceinline__ void async_proxy_fence() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+
+// The compiler sees a wgmma's accumulators written when the instruction issues; this ties later reads of them
+// to a point after wg_wait (both are volatile asm, which keep their order).
+template <int N>
+__device__ __forceinline__ void settled(float (&r)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(r[i])::"memory");
+}
+
+// A shared-memory matrix descriptor without swizzle: start address, then the byte strides between neighbouring
+// core matrices along K (leading) and along M or N (stride), all in 16-byte units.
+__device__ __forceinline__ uint64_t smem_desc(const void* p, uint32_t leading, uint32_t stride) {
+  return uint64_t((smem_addr(p) & 0x3FFFFu) >> 4) | (uint64_t(leading >> 4) << 16) | (uint64_t(stride >> 4) << 32);
+}
+// A panel tile as a K-major operand, k-step kk = channels 16 kk .. 16 kk + 15 (core matrices 2 kk and 2 kk + 1).
+template <int D, class T>
+__device__ __forceinline__ uint64_t desc_k(const T* tile, int kk) {
+  return smem_desc(tile + kk * 128, 128, 16 * D);
+}
+// A panel tile as an MN-major operand summed over its rows, k-step kk = rows 16 kk .. 16 kk + 15 (panels 2 kk
+// and 2 kk + 1), N = the D channels.
+template <int D, class T>
+__device__ __forceinline__ uint64_t desc_mn(const T* tile, int kk) {
+  return smem_desc(tile + kk * 16 * D, 16 * D, 128);
+}
+
+// Rows [first, first + kTile) of one head -> a panel tile, asynchronously; rows from `valid` on are zero.
+template <int D, class T>
+__device__ __forceinline__ void load_panels(T* dst, const T* __restrict__ src, int64_t base, int64_t stride, int64_t first,
+                                            int valid) {
+  constexpr int C = D / 8, quads = C / 4;  // 16-byte chunks per row; groups of 32 chunks per panel
+  for (int idx = threadIdx.x; idx < kTile * C; idx += kThreads) {
+    const int lane = idx & 31, group = idx >> 5, panel = group / quads;
+    const int r = panel * 8 + (lane & 7), c = (group - panel * quads) * 4 + (lane >> 3);
+    const bool ok = r < valid;
+    cp_async16(dst + panel * 8 * D + c * 64 + (lane & 7) * 8, ok ? src + base + (first + r) * stride + c * 8 : src, ok);
+  }
+}
+
+// A warp's register A fragments (its 16 rows, every k-step over the D channels) of a panel tile, by ldmatrix:
+// matrix i of k-step kk is rows (i % 2) 8 .. + 7, channels 16 kk + (i / 2) 8 .. + 7, one core matrix.
+template <int D, class T>
+__device__ __forceinline__ void load_a_fragments(uint32_t (&f)[D / 16][4], const T* tile, int warp, int lane) {
+  const int r = warp * 16 + (lane & 15);
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) ldsm_x4(f[kk], tile + (r >> 3) * 8 * D + (2 * kk + (lane >> 4)) * 64 + (r & 7) * 8);
+}
+
+// The A fragment of k-step kk (score columns 16 kk .. 16 kk + 15) from score accumulators (n8 tile j at 4 j).
+template <class T>
+__device__ __forceinline__ void scores_to_a(uint32_t (&a)[4], const float* s) {
+  a[0] = pack<T>(s[0], s[1]);
+  a[1] = pack<T>(s[2], s[3]);
+  a[2] = pack<T>(s[4], s[5]);
+  a[3] = pack<T>(s[6], s[7]);
+}
+
+// ---- forward ----
+
+template <int D>
+constexpr size_t forward_smem() { return sizeof(uint16_t) * size_t(1 + 2 * 2) * kTile * D; }
+
+// out and lse of one (sequence, 64-query tile, q head), the key tiles streamed: S = Q K^T, the online softmax
+// (running max m and sum l per row, O rescaled by exp2(m_old - m_new)), O += P V with P from the score registers.
+template <class T, int D>
+__global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_forward_kernel(AttentionGeometry g, const T* __restrict__ q,
+                                                                               const T* __restrict__ k, const T* __restrict__ v,
+                                                                               T* __restrict__ out, float* __restrict__ lse,
+                                                                               int64_t tiles) {
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  T* sQ = reinterpret_cast<T*>(smem_raw);  // kTile x D
+  T* sK = sQ + kTile * D;                  // 2 stages
+  T* sV = sK + 2 * kTile * D;              // 2 stages
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const BlockWork bw = block_work(g.q_heads);
+  const int h = bw.head, kvh = h / (g.q_heads / g.kv_heads);
+  const SeqView sv = seq_view(g, bw.s);
+  const int64_t off = sv.kv_len - sv.q_len;  // query i sees keys [0, i + off + 1)
+  const float sl2 = g.scale * kLog2e;
+  const int64_t q_at = sv.q_base + int64_t(h) * D, kv_at = sv.kv_base + int64_t(kvh) * D;
+  for (int64_t tile = tiles - 1 - int64_t(blockIdx.y); tile * kRows < sv.q_len; tile += tiles) {
+    const int64_t i0 = tile * kRows;
+    const int nq = static_cast<int>(min64(kRows, sv.q_len - i0));
+    const int64_t k_end = max64(0, min64(i0 + nq + off, sv.kv_len));  // keys the tile's last query sees
+    const int n_kt = static_cast<int>((k_end + kCols - 1) / kCols);
+    const int64_t row0 = i0 + warp * 16;
+    __syncthreads();  // the previous tile is done with shared memory
+    auto load_kv = [&](int t, int stage) {
+      if (t < n_kt) {
+        const int64_t k1 = int64_t(t) * kCols;
+        const int nk = static_cast<int>(min64(kCols, sv.kv_len - k1));
+        load_panels<D>(sK + stage * kTile * D, k, kv_at, sv.kv_stride, k1, nk);
+        load_panels<D>(sV + stage * kTile * D, v, kv_at, sv.kv_stride, k1, nk);
+      }
+      cp_async_commit();
+    };
+    load_panels<D>(sQ, q, q_at, sv.q_stride, i0, nq);
+    load_kv(0, 0);
+
+    float o[D / 2], sc[kCols / 2];
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+    uint32_t qf[D / 16][4];  // the warp's Q rows as A fragments: S = Q K^T reads only K from shared memory
+#pragma unroll
+    for (int j = 0; j < D / 2; ++j) o[j] = 0.0f;
+#pragma unroll
+    for (int j = 0; j < kCols / 2; ++j) sc[j] = 0.0f;
+
+    for (int kt = 0, st = 0; kt < n_kt; ++kt, st ^= 1) {
+      const int64_t k0 = int64_t(kt) * kCols;
+      cp_async_wait<0>();
+      async_proxy_fence();
+      __syncthreads();  // tile kt is visible to every thread, and every thread is done with the other stage
+      load_kv(kt + 1, st ^ 1);
+      const T* tK = sK + st * kTile * D;
+      const T* tV = sV + st * kTile * D;
+      if (kt == 0) load_a_fragments<D>(qf, sQ, warp, lane);  // Q arrived with tile 0
+      wg_fence();
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::rsk(sc, qf[kk], desc_k<D>(tK, kk), kk);
+      wg_commit();
+      wg_wait<0>();
+      settled(sc);
+      // Mask only where some (query, key) pair of the warp's rows is not allowed: the diagonal or the keys' end.
+      if (!(k0 + kCols <= row0 + off + 1 && k0 + kCols <= sv.kv_len)) {
+#pragma unroll
+        for (int j = 0; j < kCols / 8; ++j)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int64_t i = row0 + gr + (e >= 2 ? 8 : 0), key = k0 + j * 8 + 2 * tq + (e & 1);
+            if (key >= min64(i + off + 1, sv.kv_len)) sc[4 * j + e] = -INFINITY;
+          }
+      }
+      float mx[2] = {m[0], m[1]};
+#pragma unroll
+      for (int j = 0; j < kCols / 8; ++j) {
+        mx[0] = fmaxf(mx[0], fmaxf(sc[4 * j], sc[4 * j + 1]));
+        mx[1] = fmaxf(mx[1], fmaxf(sc[4 * j + 2], sc[4 * j + 3]));
+      }
+      float ms[2];
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        mx[r] = quad_max(mx[r]);
+        // A row that has seen no key yet (m = -inf) keeps zeros: exp2(-inf - 0) = 0, never -inf - -inf.
+        ms[r] = mx[r] == -INFINITY ? 0.0f : mx[r] * sl2;
+        const float alpha = exp2f(m[r] * sl2 - ms[r]);
+        m[r] = mx[r];
+        l[r] *= alpha;
+#pragma unroll
+        for (int j = 0; j < D / 8; ++j) {
+          o[4 * j + 2 * r] *= alpha;
+          o[4 * j + 2 * r + 1] *= alpha;
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < kCols / 8; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          sc[4 * j + e] = exp2f(fmaf(sc[4 * j + e], sl2, -ms[e >> 1]));  // masked: exp2(-inf) = 0
+          l[e >> 1] += sc[4 * j + e];  // this thread's share of the row sum; the quad adds up at the end
+        }
+      uint32_t pa[kCols / 16][4];
+#pragma unroll
+      for (int kk = 0; kk < kCols / 16; ++kk) scores_to_a<T>(pa[kk], sc + 8 * kk);
+      wg_fence();
+#pragma unroll
+      for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(o, pa[kk], desc_mn<D>(tV, kk));  // O += P V
+      wg_commit();
+      wg_wait<0>();  // before the next barrier: the other stage is refilled after it
+      settled(o);
+    }
+    cp_async_wait<0>();
+
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const float lr = quad_sum(l[r]);
+      const int64_t i = row0 + gr + 8 * r;
+      if (i >= sv.q_len) continue;
+      // l = 0 only for a query that sees no key (more queries than keys, which ops.h forbids): zeros, lse -inf.
+      const float inv = lr > 0.0f ? 1.0f / lr : 0.0f;
+      T* dst = out + q_at + i * sv.q_stride + 2 * tq;
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j)
+        *reinterpret_cast<uint32_t*>(dst + j * 8) = pack<T>(o[4 * j + 2 * r] * inv, o[4 * j + 2 * r + 1] * inv);
+      if (lse && tq == 0) lse[sv.lse_base + i * sv.lse_stride + h] = lr > 0.0f ? (m[r] * sl2 + log2f(lr)) * kLn2 : -INFINITY;
+    }
+  }
+}
+
+// ---- dq ----
+
+template <int D>
+constexpr size_t dq_smem() { return sizeof(uint16_t) * size_t(2 + 2 * 2) * kTile * D; }
+
+// dq of one (sequence, 64-query tile, q head) over the key tiles its queries see: S = Q K^T, dP = dO V^T,
+// dS = P (dP - delta), dq += dS K.
+template <class T, int D>
+__global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dq_kernel(AttentionGeometry g, const T* __restrict__ q,
+                                                                          const T* __restrict__ k, const T* __restrict__ v,
+                                                                          const float* __restrict__ lse, const T* __restrict__ dout,
+                                                                          const float* __restrict__ delta, T* __restrict__ dq,
+                                                                          int64_t tiles) {
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  T* sQ = reinterpret_cast<T*>(smem_raw);  // kTile x D
+  T* sO = sQ + kTile * D;                  // dO
+  T* sK = sO + kTile * D;                  // 2 stages
+  T* sV = sK + 2 * kTile * D;              // 2 stages
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const BlockWork bw = block_work(g.q_heads);
+  const int h = bw.head, kvh = h / (g.q_heads / g.kv_heads);
+  const SeqView sv = seq_view(g, bw.s);
+  const int64_t off = sv.kv_len - sv.q_len;
+  const float sl2 = g.scale * kLog2e;
+  const int64_t q_at = sv.q_base + int64_t(h) * D, kv_at = sv.kv_base + int64_t(kvh) * D;
+  for (int64_t tile = tiles - 1 - int64_t(blockIdx.y); tile * kRows < sv.q_len; tile += tiles) {
+    const int64_t i0 = tile * kRows;
+    const int nq = static_cast<int>(min64(kRows, sv.q_len - i0));
+    const int64_t k_end = max64(0, min64(i0 + nq + off, sv.kv_len));
+    const int n_kt = static_cast<int>((k_end + kCols - 1) / kCols);
+    const int64_t row0 = i0 + warp * 16;
+    __syncthreads();  // the previous tile is done with shared memory
+    auto load_kv = [&](int t, int stage) {
+      if (t < n_kt) {
+        const int64_t k1 = int64_t(t) * kCols;
+        const int nk = static_cast<int>(min64(kCols, sv.kv_len - k1));
+        load_panels<D>(sK + stage * kTile * D, k, kv_at, sv.kv_stride, k1, nk);
+        load_panels<D>(sV + stage * kTile * D, v, kv_at, sv.kv_stride, k1, nk);
+      }
+      cp_async_commit();
+    };
+    load_panels<D>(sQ, q, q_at, sv.q_stride, i0, nq);
+    load_panels<D>(sO, dout, q_at, sv.q_stride, i0, nq);
+    load_kv(0, 0);
+    float lse2[2], dl[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int64_t i = row0 + gr + 8 * r;
+      const int64_t at = sv.lse_base + i * sv.lse_stride + h;
+      lse2[r] = i < sv.q_len ? lse[at] * kLog2e : 0.0f;
+      dl[r] = i < sv.q_len ? delta[at] : 0.0f;
+    }
+    float acc[D / 2], sc[kCols / 2], dp[kCols / 2];
+    uint32_t qf[D / 16][4], of[D / 16][4];  // the warp's Q and dO rows as A fragments (only K, V read from shared memory)
+#pragma unroll
+    for (int j = 0; j < D / 2; ++j) acc[j] = 0.0f;
+#pragma unroll
+    for (int j = 0; j < kCols / 2; ++j) sc[j] = dp[j] = 0.0f;
+
+    for (int kt = 0, st = 0; kt < n_kt; ++kt, st ^= 1) {
+      const int64_t k0 = int64_t(kt) * kCols;
+      cp_async_wait<0>();
+      async_proxy_fence();
+      __syncthreads();  // tile kt is visible to every thread, and every thread is done with the other stage
+      load_kv(kt + 1, st ^ 1);
+      const T* tK = sK + st * kTile * D;
+      const T* tV = sV + st * kTile * D;
+      if (kt == 0) {  // Q and dO arrived with tile 0
+        load_a_fragments<D>(qf, sQ, warp, lane);
+        load_a_fragments<D>(of, sO, warp, lane);
+      }
+      wg_fence();
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::rsk(sc, qf[kk], desc_k<D>(tK, kk), kk);
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::rsk(dp, of[kk], desc_k<D>(tV, kk), kk);
+      wg_commit();
+      wg_wait<0>();
+      settled(sc);
+      settled(dp);
+      const bool full = k0 + kCols <= i0 + off + 1 && k0 + kCols <= sv.kv_len;
+#pragma unroll
+      for (int j = 0; j < kCols / 8; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int r = e >> 1;
+          const int64_t i = row0 + gr + 8 * r, key = k0 + j * 8 + 2 * tq + (e & 1);
+          // Masked pairs are 0 by selection, not by exp2 (lse may be -inf for a row that sees nothing).
+          const bool ok = full || key < min64(i + off + 1, sv.kv_len);
+          const float p = ok ? exp2f(fmaf(sc[4 * j + e], sl2, -lse2[r])) : 0.0f;
+          sc[4 * j + e] = p * (dp[4 * j + e] - dl[r]);  // dS
+        }
+      uint32_t da[kCols / 16][4];
+#pragma unroll
+      for (int kk = 0; kk < kCols / 16; ++kk) scores_to_a<T>(da[kk], sc + 8 * kk);
+      wg_fence();
+#pragma unroll
+      for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(acc, da[kk], desc_mn<D>(tK, kk));
+      wg_commit();
+      wg_wait<0>();  // before the next barrier: the other stage is refilled after it
+    }
+    settled(acc);
+    cp_async_wait<0>();  // the empty group of the last step
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int64_t i = row0 + gr + 8 * r;
+      if (i >= sv.q_len) continue;
+      T* dst = dq + q_at + i * sv.q_stride + 2 * tq;
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j)
+        *reinterpret_cast<uint32_t*>(dst + j * 8) = pack<T>(g.scale * acc[4 * j + 2 * r], g.scale * acc[4 * j + 2 * r + 1]);
+    }
+  }
+}
+
+// ---- dk, dv ----
+
+template <int D>
+constexpr size_t dkdv_smem() { return sizeof(uint16_t) * size_t(2 + 2 * 2) * kTile * D + sizeof(float) * 2 * 2 * kTile; }
+
+// dk, dv of one (sequence, 64-key tile, kv head): over the group's q heads in head order and over the steps of 64
+// queries that see the tile's keys: S^T = K Q^T, dP^T = V dO^T, dv += P^T dO, dk += dS^T Q.
+template <class T, int D>
+__global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(AttentionGeometry g, const T* __restrict__ q,
+                                                                            const T* __restrict__ k, const T* __restrict__ v,
+                                                                            const float* __restrict__ lse, const T* __restrict__ dout,
+                                                                            const float* __restrict__ delta, T* __restrict__ dk,
+                                                                            T* __restrict__ dv, int64_t tiles) {
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  T* sK = reinterpret_cast<T*>(smem_raw);  // kTile x D
+  T* sV = sK + kTile * D;
+  T* sQ = sV + kTile * D;                  // 2 stages
+  T* sO = sQ + 2 * kTile * D;              // dO, 2 stages
+  float* sL = reinterpret_cast<float*>(sO + 2 * kTile * D);  // lse (natural units), 2 stages
+  float* sD = sL + 2 * kTile;                                // delta, 2 stages
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const BlockWork bw = block_work(g.kv_heads);
+  const int kvh = bw.head, group = g.q_heads / g.kv_heads;
+  const SeqView sv = seq_view(g, bw.s);
+  const int64_t off = sv.kv_len - sv.q_len;
+  const float sl2 = g.scale * kLog2e;
+  const int64_t kv_at = sv.kv_base + int64_t(kvh) * D;
+  for (int64_t tile = blockIdx.y; tile * kRows < sv.kv_len; tile += tiles) {  // the first key tiles are the heaviest
+    const int64_t c0 = tile * kRows;
+    const int nk = static_cast<int>(min64(kRows, sv.kv_len - c0));
+    // Queries that see a key of the tile: from the one at the tile's first key's position to the end.
+    const int64_t i_lo = max64(0, c0 - off), i_hi = sv.q_len;
+    const int64_t per_head = i_lo < i_hi ? (i_hi - i_lo + kCols - 1) / kCols : 0;
+    const int64_t n_steps = per_head * group;
+    // Step n: q head kvh * group + n / per_head, queries from i_lo + (n % per_head) * kCols, walked with counters.
+    int64_t ld_t = 0;
+    int ld_h = kvh * group;
+    auto load_step = [&](int64_t n, int stage) {
+      if (n < n_steps) {
+        const int64_t i0 = i_lo + ld_t * kCols;
+        const int nq = static_cast<int>(min64(kCols, i_hi - i0));
+        const int64_t q_at = sv.q_base + int64_t(ld_h) * D;
+        load_panels<D>(sQ + stage * kTile * D, q, q_at, sv.q_stride, i0, nq);
+        load_panels<D>(sO + stage * kTile * D, dout, q_at, sv.q_stride, i0, nq);
+        for (int r = threadIdx.x; r < kCols; r += kThreads) {
+          const bool ok = r < nq;
+          const int64_t at = ok ? sv.lse_base + (i0 + r) * sv.lse_stride + ld_h : 0;
+          cp_async4(sL + stage * kTile + r, lse + at, ok);
+          cp_async4(sD + stage * kTile + r, delta + at, ok);
+        }
+        if (++ld_t == per_head) {
+          ld_t = 0;
+          ++ld_h;
+        }
+      }
+      cp_async_commit();
+    };
+    __syncthreads();  // the previous tile is done with shared memory
+    load_panels<D>(sK, k, kv_at, sv.kv_stride, c0, nk);
+    load_panels<D>(sV, v, kv_at, sv.kv_stride, c0, nk);
+    load_step(0, 0);
+
+    float ak[D / 2], av[D / 2], sc[kCols / 2], dp[kCols / 2];
+#pragma unroll
+    for (int j = 0; j < D / 2; ++j) ak[j] = av[j] = 0.0f;
+#pragma unroll
+    for (int j = 0; j < kCols / 2; ++j) sc[j] = dp[j] = 0.0f;
+    const int64_t key0 = c0 + warp * 16 + gr;  // the thread's first key row (and key0 + 8)
+
+    int64_t ct = 0;  // step n's query tile within its head
+    for (int64_t n = 0, st = 0; n < n_steps; ++n, st ^= 1) {
+      cp_async_wait<0>();
+      async_proxy_fence();
+      __syncthreads();  // step n is visible to every thread, and every thread is done with the other stage
+      load_step(n + 1, static_cast<int>(st ^ 1));
+      const int64_t i0 = i_lo + ct * kCols;
+      if (++ct == per_head) ct = 0;
+      const T* tQ = sQ + st * kTile * D;
+      const T* tO = sO + st * kTile * D;
+      const float* tL = sL + st * kTile;
+      const float* tD = sD + st * kTile;
+      wg_fence();
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(sc, desc_k<D>(sK, kk), desc_k<D>(tQ, kk), kk);  // S^T
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(dp, desc_k<D>(sV, kk), desc_k<D>(tO, kk), kk);  // dP^T
+      wg_commit();
+      wg_wait<0>();
+      settled(sc);
+      settled(dp);
+      const bool full = c0 + kRows - 1 <= i0 + off && i0 + kCols <= sv.q_len && nk == kRows;
+#pragma unroll
+      for (int j = 0; j < kCols / 8; ++j) {
+        const float2 l2 = *reinterpret_cast<const float2*>(tL + 8 * j + 2 * tq);
+        const float2 d2 = *reinterpret_cast<const float2*>(tD + 8 * j + 2 * tq);
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int64_t i = i0 + 8 * j + 2 * tq + (e & 1), key = key0 + (e >= 2 ? 8 : 0);
+          const bool ok = full || (i < sv.q_len && key < sv.kv_len && key <= i + off);
+          const float lq = (e & 1) ? l2.y : l2.x, dq_ = (e & 1) ? d2.y : d2.x;
+          const float p = ok ? exp2f(fmaf(sc[4 * j + e], sl2, -lq * kLog2e)) : 0.0f;
+          sc[4 * j + e] = p;                             // P^T
+          dp[4 * j + e] = p * (dp[4 * j + e] - dq_);     // dS^T
+        }
+      }
+      uint32_t pa[kCols / 16][4], da[kCols / 16][4];
+#pragma unroll
+      for (int kk = 0; kk < kCols / 16; ++kk) {
+        scores_to_a<T>(pa[kk], sc + 8 * kk);
+        scores_to_a<T>(da[kk], dp + 8 * kk);
+      }
+      wg_fence();
+#pragma unroll
+      for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(av, pa[kk], desc_mn<D>(tO, kk));  // dv += P^T dO
+#pragma unroll
+      for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(ak, da[kk], desc_mn<D>(tQ, kk));  // dk += dS^T Q
+      wg_commit();
+      wg_wait<0>();  // before the next barrier: the other stage is refilled after it
+    }
+    settled(ak);
+    settled(av);
+    cp_async_wait<0>();
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int64_t key = key0 + 8 * r;
+      if (key >= c0 + nk) continue;
+      const int64_t at = kv_at + key * sv.kv_stride + 2 * tq;
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j) {
+        *reinterpret_cast<uint32_t*>(dk + at + j * 8) = pack<T>(g.scale * ak[4 * j + 2 * r], g.scale * ak[4 * j + 2 * r + 1]);
+        *reinterpret_cast<uint32_t*>(dv + at + j * 8) = pack<T>(av[4 * j + 2 * r], av[4 * j + 2 * r + 1]);
+      }
+    }
+  }
+}
+
+// ---- launching ----
+
+std::atomic<int64_t> g_calls{0};
+constexpr int kMaxDevices = 64;
+std::atomic<int> g_device_cc[kMaxDevices];  // 0: not read yet, else the major compute capability + 1
+
+int64_t tiles_of(int64_t len) { return (len + kTile - 1) / kTile; }
+
+dim3 grid_of(int64_t n_seqs, int64_t tiles, int32_t heads) {
+  const int64_t x = n_seqs * heads;
+  if (x > 0x7fffffffLL)
+    throw KernelError("attention (wgmma): " + std::to_string(n_seqs) + " sequences x " + std::to_string(heads) +
+                      " heads are more blocks than a grid row holds");
+  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(tiles < 65535 ? tiles : 65535));
+}
+
+template <class F>
+void dispatch(Dtype dtype, int32_t head_dim, F&& f) {
+  auto with_d = [&](auto t) {
+    if (head_dim == 64) return f(t, std::integral_constant<int, 64>{});
+    if (head_dim == 128) return f(t, std::integral_constant<int, 128>{});
+    throw KernelError("attention (wgmma): head_dim " + std::to_string(head_dim) + " is not 64 or 128");
+  };
+  if (dtype == Dtype::bf16) return with_d(__nv_bfloat16{});
+  if (dtype == Dtype::f16) return with_d(__half{});
+  throw KernelError("attention (wgmma): the dtype is not bf16 or f16");
+}
+
+}  // namespace
+
+bool attention_wgmma_device() {
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= kMaxDevices) return false;
+  int cc = g_device_cc[dev].load();
+  if (cc == 0) {
+    int major = 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) return false;
+    cc = major + 1;
+    g_device_cc[dev].store(cc);
+  }
+  return cc - 1 == 9;
+}
+
+int64_t attention_wgmma_calls() { return g_calls.load(); }
+
+void attention_wgmma_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
+                             void* out, float* lse, Stream stream) {
+  const int64_t tiles = tiles_of(q_bound(g));
+  if (g.n_seqs <= 0 || tiles <= 0) return;
+  g_calls.fetch_add(1);
+  const dim3 grid = grid_of(g.n_seqs, tiles, g.q_heads);
+  dispatch(dtype, g.head_dim, [&](auto t, auto dc) {
+    using T = decltype(t);
+    constexpr int D = decltype(dc)::value;
+    auto kernel = wg_forward_kernel<T, D>;
+    allow_smem(kernel, forward_smem<D>(), "attention_forward (wgmma)");
+    kernel<<<grid, kThreads, forward_smem<D>(), stream_of(stream)>>>(g, static_cast<const T*>(q), static_cast<const T*>(k),
+                                                                      static_cast<const T*>(v), static_cast<T*>(out), lse,
+                                                                      int64_t(grid.y));
+  });
+  check_launch("attention_forward (wgmma)");
+}
+
+void attention_wgmma_dq(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
+                        const void* dout, const float* delta, void* dq, Dtype dtype, Stream stream) {
+  const int64_t tiles = tiles_of(q_bound(g));
+  if (g.n_seqs <= 0 || tiles <= 0) return;
+  g_calls.fetch_add(1);
+  const dim3 grid = grid_of(g.n_seqs, tiles, g.q_heads);
+  dispatch(dtype, g.head_dim, [&](auto t, auto dc) {
+    using T = decltype(t);
+    constexpr int D = decltype(dc)::value;
+    auto kernel = wg_dq_kernel<T, D>;
+    allow_smem(kernel, dq_smem<D>(), "attention_backward (wgmma, dq)");
+    kernel<<<grid, kThreads, dq_smem<D>(), stream_of(stream)>>>(g, static_cast<const T*>(q), static_cast<const T*>(k),
+                                                                 static_cast<const T*>(v), lse, static_cast<const T*>(dout),
+                                                                 delta, static_cast<T*>(dq), int64_t(grid.y));
+  });
+  check_launch("attention_backward (wgmma, dq)");
+}
+
+void attention_wgmma_dkdv(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
+                          const void* dout, const float* delta, void* dk, void* dv, Dtype dtype, Stream stream) {
+  const int64_t tiles = tiles_of(kv_bound(g));
+  if (g.n_seqs <= 0 || tiles <= 0) return;
+  g_calls.fetch_add(1);
+  const dim3 grid = grid_of(g.n_seqs, tiles, g.kv_heads);
+  dispatch(dtype, g.head_dim, [&](auto t, auto dc) {
+    using T = decltype(t);
+    constexpr int D = decltype(dc)::value;
+    auto kernel = wg_dkdv_kernel<T, D>;
+    allow_smem(kernel, dkdv_smem<D>(), "attention_backward (wgmma, dk, dv)");
+    kernel<<<grid, kThreads, dkdv_smem<D>(), stream_of(stream)>>>(
+        g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), lse, static_cast<const T*>(dout),
+        delta, static_cast<T*>(dk), static_cast<T*>(dv), int64_t(grid.y));
+  });
+  check_launch("attention_backward (wgmma, dk, dv)");
+}
+
+}  // namespace megaswift::kernels::cuda

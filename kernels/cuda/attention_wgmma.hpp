@@ -1,0 +1,29 @@
+// The Hopper (sm_90a) kernels of the tensor-core attention: forward, dq and dk/dv on warpgroup MMA (wgmma), the
+// same contracts, the same math and the same determinism as attention_tc.cu's mma.sync kernels (see
+// attention_wgmma.cu). attention_tc_forward and attention_tc_backward take them on a compute capability 9 device
+// unless the choice is AttentionKernels::mma_sync.
+#pragma once
+
+#include <kernels/cuda/attention.hpp>
+
+#include <cstdint>
+
+namespace megaswift::kernels::cuda {
+
+// Whether the current device runs wgmma (compute capability 9.x; read once per device).
+bool attention_wgmma_device();
+
+// out and lse (attention_tc_forward's contract).
+void attention_wgmma_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
+                             void* out, float* lse, Stream stream);
+// dq from q, k, v, lse, dout and delta (rowsum(dout * out), attention_tc's delta kernel); dk and dv likewise.
+// The caller checked attention_tc_eligible and attention_wgmma_device.
+void attention_wgmma_dq(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
+                        const void* dout, const float* delta, void* dq, Dtype dtype, Stream stream);
+void attention_wgmma_dkdv(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
+                          const void* dout, const float* delta, void* dk, void* dv, Dtype dtype, Stream stream);
+
+// Launches of any of them so far in this process (tests check that a case ran on them).
+int64_t attention_wgmma_calls();
+
+}  // namespace megaswift::kernels::cuda
