@@ -612,6 +612,31 @@ __global__ void __launch_bounds__(kKvWarps * 32, kDkdvBlocksPerSm<D>) tc_dkdv_ke
 // ---- launching ----
 
 std::atomic<int> g_choice{-1};  // -1: not read from the environment yet
+// Which kernels `automatic` takes on wgmma when MEGASWIFT_ATTENTION_KERNEL=wgmma=<list> named them (bit 0 the
+// forward, 1 dq, 2 dk/dv); -1: the measured table below.
+std::atomic<int> g_auto_wgmma{-1};
+constexpr int kForwardBit = 1, kDqBit = 2, kDkdvBit = 4;
+
+// "fwd,dq,dkdv" (any of them, comma-separated) -> the bits; a KernelError naming anything else.
+int parse_wgmma_list(const char* list) {
+  int mask = 0;
+  std::string item;
+  for (const char* p = list;; ++p) {
+    if (*p == ',' || *p == '\0') {
+      if (item == "fwd") mask |= kForwardBit;
+      else if (item == "dq") mask |= kDqBit;
+      else if (item == "dkdv") mask |= kDkdvBit;
+      else
+        throw KernelError("MEGASWIFT_ATTENTION_KERNEL=wgmma=" + std::string(list) + ": \"" + item +
+                          "\" is not fwd, dq or dkdv (the kernels to run on wgmma, comma-separated)");
+      item.clear();
+      if (*p == '\0') break;
+    } else {
+      item += *p;
+    }
+  }
+  return mask;
+}
 std::atomic<int64_t> g_forward_calls{0}, g_backward_calls{0};
 
 // The kernels `automatic` runs on wgmma, by the attention benchmark on the H200 (docs/performance.md, 2026-12-03,
@@ -619,10 +644,12 @@ std::atomic<int64_t> g_forward_calls{0}, g_backward_calls{0};
 // 128 (1.78 against 3.16 at 64); the forward and dq were slower on wgmma (1.23 against 0.91 ms, 1.25 against 1.20).
 constexpr bool kAutoWgmmaForward = false, kAutoWgmmaDq = false, kAutoWgmmaDkdv = true;
 
-// Whether a kernel runs on wgmma: always under the wgmma choice, as measured under automatic, never otherwise,
-// and only on a device that has it.
-bool on_wgmma(bool automatic_takes_it) {
+// Whether a kernel runs on wgmma: always under the wgmma choice, under automatic as measured (or as
+// MEGASWIFT_ATTENTION_KERNEL=wgmma=<list> says), never otherwise, and only on a device that has it.
+bool on_wgmma(int bit, bool measured) {
   const AttentionKernels c = attention_kernels();
+  const int listed = g_auto_wgmma.load();
+  const bool automatic_takes_it = listed < 0 ? measured : (listed & bit) != 0;
   const bool wanted = c == AttentionKernels::wgmma || (c == AttentionKernels::automatic && automatic_takes_it);
   return wanted && attention_wgmma_device();
 }
@@ -667,8 +694,12 @@ AttentionKernels attention_kernels() {
       c = static_cast<int>(AttentionKernels::mma_sync);
     } else if (std::strcmp(env, "wgmma") == 0) {
       c = static_cast<int>(AttentionKernels::wgmma);
+    } else if (std::strncmp(env, "wgmma=", 6) == 0) {
+      g_auto_wgmma.store(parse_wgmma_list(env + 6));
+      c = static_cast<int>(AttentionKernels::automatic);
     } else {
-      throw KernelError(std::string("MEGASWIFT_ATTENTION_KERNEL=") + env + ": expected simt, mma, wgmma, tc or auto");
+      throw KernelError(std::string("MEGASWIFT_ATTENTION_KERNEL=") + env +
+                        ": expected simt, mma, wgmma, wgmma=<fwd,dq,dkdv>, tc or auto");
     }
     int expected = -1;
     g_choice.compare_exchange_strong(expected, c);  // a set_attention_kernels in between wins
@@ -703,7 +734,7 @@ void attention_tc_forward(const AttentionGeometry& g, const void* q, const void*
   g_forward_calls.fetch_add(1);
   const int64_t tiles = tiles_for(q_bound(g), kBM);
   if (g.n_seqs <= 0 || tiles <= 0) return;
-  if (on_wgmma(kAutoWgmmaForward)) {
+  if (on_wgmma(kForwardBit, kAutoWgmmaForward)) {
     attention_wgmma_forward(g, q, k, v, dtype, out, lse, stream);
     return;
   }
@@ -726,8 +757,8 @@ void attention_tc_backward_part(AttentionTcBackwardPart part, const AttentionGeo
   const int64_t q_tiles = tiles_for(q_bound(g), kBM), kv_tiles = tiles_for(kv_bound(g), kBN);
   const int64_t items = attention_q_tokens(g) * g.q_heads;
   // delta is the same kernel either way.
-  const bool wgmma = part == AttentionTcBackwardPart::dq     ? on_wgmma(kAutoWgmmaDq)
-                     : part == AttentionTcBackwardPart::dkdv ? on_wgmma(kAutoWgmmaDkdv)
+  const bool wgmma = part == AttentionTcBackwardPart::dq     ? on_wgmma(kDqBit, kAutoWgmmaDq)
+                     : part == AttentionTcBackwardPart::dkdv ? on_wgmma(kDkdvBit, kAutoWgmmaDkdv)
                                                              : false;
   if (wgmma) {
     if (part == AttentionTcBackwardPart::dq)

@@ -16,7 +16,8 @@ namespace megaswift::kernels::cuda {
 // (attention_wgmma.hpp) measured faster on a compute capability 9 device; `mma_sync` and `wgmma` take every
 // tensor-core kernel on that one (wgmma falls back to mma.sync on a device without it); `simt` always the fp32
 // SIMT kernels. The initial choice comes from the environment variable MEGASWIFT_ATTENTION_KERNEL, read once
-// ("simt", "mma", "wgmma"; unset, "", "auto" or "tc" -> automatic; anything else is a KernelError at the first
+// ("simt", "mma", "wgmma"; unset, "", "auto" or "tc" -> automatic; "wgmma=dq,dkdv" -> automatic with exactly the
+// listed kernels (fwd, dq, dkdv) on wgmma, for measuring a mix; anything else is a KernelError at the first
 // attention launch). Tests and benchmarks comparing the paths in one process set it with set_attention_kernels
 // (not meant for concurrent use with running launches on other host threads).
 enum class AttentionKernels : int32_t { automatic = 0, simt = 1, mma_sync = 2, wgmma = 3 };
