@@ -640,8 +640,9 @@ int parse_wgmma_list(const char* list) {
 std::atomic<int64_t> g_forward_calls{0}, g_backward_calls{0};
 
 // The kernels `automatic` runs on wgmma, by the attention benchmark on the H200 (docs/performance.md, 2026-12-03,
-// B4 S4096 Hq12 Hkv2 D128 and B8 S4096 Hq14 Hkv2 D64): dk/dv 1.37 ms on wgmma against 2.52 on mma.sync at head_dim
-// 128 (1.78 against 3.16 at 64); the forward and dq were slower on wgmma (1.23 against 0.91 ms, 1.25 against 1.20).
+// msw_bench_attention_cuda 10 mma|wgmma): dk/dv 1.37 ms on wgmma against 2.54 on mma.sync at B4 S4096 Hq12 Hkv2
+// D128 (1.79 against 3.19 at B8 S4096 Hq14 Hkv2 D64); the forward (1.23 against 0.91 ms) and dq (1.25 against
+// 1.21) were slower on wgmma, and dq on wgmma gave the same training speed (41,106 against 41,089 tokens/s, 1.5B).
 constexpr bool kAutoWgmmaForward = false, kAutoWgmmaDq = false, kAutoWgmmaDkdv = true;
 
 // Whether a kernel runs on wgmma: always under the wgmma choice, under automatic as measured (or as

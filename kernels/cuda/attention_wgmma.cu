@@ -56,12 +56,11 @@ constexpr int kBlocksPerSm = D > 64 ? 2 : 3;
 
 // d (fp32, 64 x N, mma.sync's C layout per warp) = [d +] A (64 x 16) B (16 x N) for T operands. ss: A and B
 // K-major in shared memory (accumulate 0 overwrites d); rs: A from registers (mma.sync's A layout per warp), B
-// MN-major (transposed) in shared memory, accumulating; rsk: A from registers, B K-major (N = 64 only).
+// MN-major (transposed) in shared memory, accumulating.
 template <class T, int N>
 struct Wgmma {
   static __device__ void ss(float (&d)[N / 2], uint64_t a, uint64_t b, int accumulate);
   static __device__ void rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b);
-  static __device__ void rsk(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b, int accumulate);
 };
 
 template <>
@@ -125,23 +124,6 @@ __device__ __forceinline__ void Wgmma<__half, 128>::rs(float (&d)[64], const uin
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
 }
 
-template <>
-__device__ __forceinline__ void Wgmma<__nv_bfloat16, 64>::rsk(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int accumulate) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
-}
-template <>
-__device__ __forceinline__ void Wgmma<__half, 64>::rsk(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int accumulate) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
-}
-
 __device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 // Waits until at most N of the warp's committed groups are in flight.
@@ -186,15 +168,6 @@ __device__ __forceinline__ void load_panels(T* dst, const T* __restrict__ src, i
     const bool ok = r < valid;
     cp_async16(dst + panel * 8 * D + c * 64 + (lane & 7) * 8, ok ? src + base + (first + r) * stride + c * 8 : src, ok);
   }
-}
-
-// A warp's register A fragments (its 16 rows, every k-step over the D channels) of a panel tile, by ldmatrix:
-// matrix i of k-step kk is rows (i % 2) 8 .. + 7, channels 16 kk + (i / 2) 8 .. + 7, one core matrix.
-template <int D, class T>
-__device__ __forceinline__ void load_a_fragments(uint32_t (&f)[D / 16][4], const T* tile, int warp, int lane) {
-  const int r = warp * 16 + (lane & 15);
-#pragma unroll
-  for (int kk = 0; kk < D / 16; ++kk) ldsm_x4(f[kk], tile + (r >> 3) * 8 * D + (2 * kk + (lane >> 4)) * 64 + (r & 7) * 8);
 }
 
 // The A fragment of k-step kk (score columns 16 kk .. 16 kk + 15) from score accumulators (n8 tile j at 4 j).
@@ -250,7 +223,6 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_forward_kernel(A
 
     float o[D / 2], sc[kCols / 2];
     float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
-    uint32_t qf[D / 16][4];  // the warp's Q rows as A fragments: S = Q K^T reads only K from shared memory
 #pragma unroll
     for (int j = 0; j < D / 2; ++j) o[j] = 0.0f;
 #pragma unroll
@@ -264,10 +236,9 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_forward_kernel(A
       load_kv(kt + 1, st ^ 1);
       const T* tK = sK + st * kTile * D;
       const T* tV = sV + st * kTile * D;
-      if (kt == 0) load_a_fragments<D>(qf, sQ, warp, lane);  // Q arrived with tile 0
       wg_fence();
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::rsk(sc, qf[kk], desc_k<D>(tK, kk), kk);
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(sc, desc_k<D>(sQ, kk), desc_k<D>(tK, kk), kk);
       wg_commit();
       wg_wait<0>();
       settled(sc);
@@ -390,7 +361,6 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dq_kernel(Attent
       dl[r] = i < sv.q_len ? delta[at] : 0.0f;
     }
     float acc[D / 2], sc[kCols / 2], dp[kCols / 2];
-    uint32_t qf[D / 16][4], of[D / 16][4];  // the warp's Q and dO rows as A fragments (only K, V read from shared memory)
 #pragma unroll
     for (int j = 0; j < D / 2; ++j) acc[j] = 0.0f;
 #pragma unroll
@@ -404,15 +374,11 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dq_kernel(Attent
       load_kv(kt + 1, st ^ 1);
       const T* tK = sK + st * kTile * D;
       const T* tV = sV + st * kTile * D;
-      if (kt == 0) {  // Q and dO arrived with tile 0
-        load_a_fragments<D>(qf, sQ, warp, lane);
-        load_a_fragments<D>(of, sO, warp, lane);
-      }
       wg_fence();
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::rsk(sc, qf[kk], desc_k<D>(tK, kk), kk);
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(sc, desc_k<D>(sQ, kk), desc_k<D>(tK, kk), kk);
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::rsk(dp, of[kk], desc_k<D>(tV, kk), kk);
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(dp, desc_k<D>(sO, kk), desc_k<D>(tV, kk), kk);
       wg_commit();
       wg_wait<0>();
       settled(sc);
