@@ -655,32 +655,6 @@ bool on_wgmma(int bit, bool measured) {
   return wanted && attention_wgmma_device();
 }
 
-int64_t tiles_for(int64_t len, int64_t tile) { return (len + tile - 1) / tile; }
-
-// (n_seqs * heads, tile ranks) blocks (block_work); past 65535 tiles (the grid's y limit) a block also takes the
-// tiles 65535, 2 * 65535, ... after its own (the kernels loop with the stride gridDim.y, passed as `tiles`).
-dim3 grid_for(int64_t n_seqs, int64_t tiles, int32_t heads, const char* kernel) {
-  const int64_t x = n_seqs * heads;
-  if (x > 0x7fffffffLL)
-    throw KernelError(std::string(kernel) + ": " + std::to_string(n_seqs) + " sequences x " + std::to_string(heads) +
-                      " heads are more blocks than a grid row holds");
-  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(tiles < 65535 ? tiles : 65535));
-}
-
-
-// Calls f(T{}, integral_constant<D>) for the eligible dtypes and head dims.
-template <class F>
-void dispatch_tc(Dtype dtype, int32_t head_dim, F&& f) {
-  auto with_d = [&](auto t) {
-    if (head_dim == 64) return f(t, std::integral_constant<int, 64>{});
-    if (head_dim == 128) return f(t, std::integral_constant<int, 128>{});
-    throw KernelError("attention (tensor cores): head_dim " + std::to_string(head_dim) + " is not 64 or 128");
-  };
-  if (dtype == Dtype::bf16) return with_d(__nv_bfloat16{});
-  if (dtype == Dtype::f16) return with_d(__half{});
-  throw KernelError("attention (tensor cores): the dtype is not bf16 or f16");
-}
-
 }  // namespace
 
 AttentionKernels attention_kernels() {
@@ -740,7 +714,7 @@ void attention_tc_forward(const AttentionGeometry& g, const void* q, const void*
     return;
   }
   const dim3 grid = grid_for(g.n_seqs, tiles, g.q_heads, "attention_forward (tensor cores)");
-  dispatch_tc(dtype, g.head_dim, [&](auto t, auto dc) {
+  dispatch_tc(dtype, g.head_dim, "attention_forward (tensor cores)", [&](auto t, auto dc) {
     using T = decltype(t);
     constexpr int D = decltype(dc)::value;
     auto kernel = tc_forward_kernel<T, D>;
@@ -768,7 +742,7 @@ void attention_tc_backward_part(AttentionTcBackwardPart part, const AttentionGeo
       attention_wgmma_dkdv(g, q, k, v, lse, dout, scratch, dk, dv, dtype, stream);
     return;
   }
-  dispatch_tc(dtype, g.head_dim, [&](auto t, auto dc) {
+  dispatch_tc(dtype, g.head_dim, "attention_backward (tensor cores)", [&](auto t, auto dc) {
     using T = decltype(t);
     constexpr int D = decltype(dc)::value;
     if (part == AttentionTcBackwardPart::delta && items > 0) {

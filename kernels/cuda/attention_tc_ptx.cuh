@@ -1,13 +1,18 @@
-// Device helpers the tensor-core attention kernels share (attention_tc.cu on mma.sync, attention_wgmma.cu on
-// Hopper's wgmma): cp.async copies, ldmatrix and mma.sync wrappers, fp32 -> 16-bit packing, the quad reductions
-// of an mma fragment's rows, and the block -> (sequence, head) mapping of their grids.
+// What the tensor-core attention kernels share (attention_tc.cu on mma.sync, attention_wgmma.cu on Hopper's
+// wgmma): cp.async copies, ldmatrix and mma.sync wrappers, fp32 -> 16-bit packing, the quad reductions of an mma
+// fragment's rows, the block -> (sequence, head) mapping of their grids, and on the host the grid and the
+// dtype / head_dim dispatch of their launchers.
 #pragma once
+
+#include <kernels/cuda/attention.hpp>
+#include <kernels/cuda/common.cuh>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <type_traits>
 
 namespace megaswift::kernels::cuda::tc_ptx {
@@ -108,6 +113,33 @@ struct BlockWork {
 __device__ __forceinline__ BlockWork block_work(int heads) {
   const unsigned s = blockIdx.x / static_cast<unsigned>(heads);
   return {int64_t(s), static_cast<int>(blockIdx.x - s * static_cast<unsigned>(heads))};
+}
+
+// ---- launching ----
+
+inline int64_t tiles_for(int64_t len, int64_t tile) { return (len + tile - 1) / tile; }
+
+// (n_seqs * heads, tile ranks) blocks (block_work); past 65535 tiles (the grid's y limit) a block also takes the
+// tiles 65535, 2 * 65535, ... after its own (the kernels loop with the stride gridDim.y, passed as `tiles`).
+inline dim3 grid_for(int64_t n_seqs, int64_t tiles, int32_t heads, const char* kernel) {
+  const int64_t x = n_seqs * heads;
+  if (x > 0x7fffffffLL)
+    throw KernelError(std::string(kernel) + ": " + std::to_string(n_seqs) + " sequences x " + std::to_string(heads) +
+                      " heads are more blocks than a grid row holds");
+  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(tiles < 65535 ? tiles : 65535));
+}
+
+// Calls f(T{}, integral_constant<D>) for the eligible dtypes and head dims; `what` names the kernels in errors.
+template <class F>
+void dispatch_tc(Dtype dtype, int32_t head_dim, const char* what, F&& f) {
+  auto with_d = [&](auto t) {
+    if (head_dim == 64) return f(t, std::integral_constant<int, 64>{});
+    if (head_dim == 128) return f(t, std::integral_constant<int, 128>{});
+    throw KernelError(std::string(what) + ": head_dim " + std::to_string(head_dim) + " is not 64 or 128");
+  };
+  if (dtype == Dtype::bf16) return with_d(__nv_bfloat16{});
+  if (dtype == Dtype::f16) return with_d(__half{});
+  throw KernelError(std::string(what) + ": the dtype is not bf16 or f16");
 }
 
 }  // namespace megaswift::kernels::cuda::tc_ptx
