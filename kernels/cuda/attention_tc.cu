@@ -612,6 +612,7 @@ __global__ void __launch_bounds__(kKvWarps * 32, kDkdvBlocksPerSm<D>) tc_dkdv_ke
 // ---- launching ----
 
 std::atomic<int> g_choice{-1};  // -1: not read from the environment yet
+std::atomic<int64_t> g_forward_calls{0}, g_backward_calls{0};
 // Which kernels `automatic` takes on wgmma when MEGASWIFT_ATTENTION_KERNEL=wgmma=<list> named them (bit 0 the
 // forward, 1 dq, 2 dk/dv); -1: the measured table below.
 std::atomic<int> g_auto_wgmma{-1};
@@ -637,7 +638,6 @@ int parse_wgmma_list(const char* list) {
   }
   return mask;
 }
-std::atomic<int64_t> g_forward_calls{0}, g_backward_calls{0};
 
 // The kernels `automatic` runs on wgmma, by the attention benchmark on the H200 (docs/performance.md, 2026-12-03,
 // msw_bench_attention_cuda 10 mma|wgmma): dk/dv 1.37 ms on wgmma against 2.54 on mma.sync at B4 S4096 Hq12 Hkv2

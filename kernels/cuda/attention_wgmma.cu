@@ -139,6 +139,21 @@ __device__ __forceinline__ void load_panels(T* dst, const T* __restrict__ src, i
   }
 }
 
+// Key tile t (keys t * kCols ..) of one kv head's K and V into shared-memory stage `stage`, nothing past the last
+// of n_kt tiles; one cp.async commit group either way, so that "all groups but the newest" means the same on every
+// step (the forward and dq kernels stream keys alike).
+template <int D, class T>
+__device__ __forceinline__ void load_key_tile(T* sK, T* sV, const T* __restrict__ k, const T* __restrict__ v,
+                                              const SeqView& sv, int64_t kv_at, int t, int n_kt, int stage) {
+  if (t < n_kt) {
+    const int64_t k1 = int64_t(t) * kCols;
+    const int nk = static_cast<int>(min64(kCols, sv.kv_len - k1));
+    load_panels<D>(sK + stage * kTile * D, k, kv_at, sv.kv_stride, k1, nk);
+    load_panels<D>(sV + stage * kTile * D, v, kv_at, sv.kv_stride, k1, nk);
+  }
+  cp_async_commit();
+}
+
 // The A fragment of k-step kk (score columns 16 kk .. 16 kk + 15) from score accumulators (n8 tile j at 4 j).
 template <class T>
 __device__ __forceinline__ void scores_to_a(uint32_t (&a)[4], const float* s) {
@@ -178,17 +193,8 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_forward_kernel(A
     const int n_kt = static_cast<int>((k_end + kCols - 1) / kCols);
     const int64_t row0 = i0 + warp * 16;
     __syncthreads();  // the previous tile is done with shared memory
-    auto load_kv = [&](int t, int stage) {
-      if (t < n_kt) {
-        const int64_t k1 = int64_t(t) * kCols;
-        const int nk = static_cast<int>(min64(kCols, sv.kv_len - k1));
-        load_panels<D>(sK + stage * kTile * D, k, kv_at, sv.kv_stride, k1, nk);
-        load_panels<D>(sV + stage * kTile * D, v, kv_at, sv.kv_stride, k1, nk);
-      }
-      cp_async_commit();
-    };
     load_panels<D>(sQ, q, q_at, sv.q_stride, i0, nq);
-    load_kv(0, 0);
+    load_key_tile<D>(sK, sV, k, v, sv, kv_at, 0, n_kt, 0);
 
     float o[D / 2], sc[kCols / 2];
     float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
@@ -202,7 +208,7 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_forward_kernel(A
       cp_async_wait<0>();
       async_proxy_fence();
       __syncthreads();  // tile kt is visible to every thread, and every thread is done with the other stage
-      load_kv(kt + 1, st ^ 1);
+      load_key_tile<D>(sK, sV, k, v, sv, kv_at, kt + 1, n_kt, st ^ 1);
       const T* tK = sK + st * kTile * D;
       const T* tV = sV + st * kTile * D;
       wg_fence();
@@ -309,18 +315,9 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dq_kernel(Attent
     const int n_kt = static_cast<int>((k_end + kCols - 1) / kCols);
     const int64_t row0 = i0 + warp * 16;
     __syncthreads();  // the previous tile is done with shared memory
-    auto load_kv = [&](int t, int stage) {
-      if (t < n_kt) {
-        const int64_t k1 = int64_t(t) * kCols;
-        const int nk = static_cast<int>(min64(kCols, sv.kv_len - k1));
-        load_panels<D>(sK + stage * kTile * D, k, kv_at, sv.kv_stride, k1, nk);
-        load_panels<D>(sV + stage * kTile * D, v, kv_at, sv.kv_stride, k1, nk);
-      }
-      cp_async_commit();
-    };
     load_panels<D>(sQ, q, q_at, sv.q_stride, i0, nq);
     load_panels<D>(sO, dout, q_at, sv.q_stride, i0, nq);
-    load_kv(0, 0);
+    load_key_tile<D>(sK, sV, k, v, sv, kv_at, 0, n_kt, 0);
     float lse2[2], dl[2];
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
@@ -340,7 +337,7 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dq_kernel(Attent
       cp_async_wait<0>();
       async_proxy_fence();
       __syncthreads();  // tile kt is visible to every thread, and every thread is done with the other stage
-      load_kv(kt + 1, st ^ 1);
+      load_key_tile<D>(sK, sV, k, v, sv, kv_at, kt + 1, n_kt, st ^ 1);
       const T* tK = sK + st * kTile * D;
       const T* tV = sV + st * kTile * D;
       wg_fence();
