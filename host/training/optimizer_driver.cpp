@@ -37,16 +37,16 @@ OptimizerDriver::OptimizerDriver(const host::LoadedComponent& component, const j
   }
   const msw_device device = runner_.exec_ctx().device;
   const auto& params = runner_.params();
-  std::vector<size_t> trainable, decay, no_decay;
+  using Group = host::ModelRunner::ParamGroup;
+  const std::vector<size_t> decay = runner_.group_params(Group::decay), no_decay = runner_.group_params(Group::no_decay);
+  std::vector<size_t> trainable;  // in parameter order: the checkpoint's order of the states
+  for (size_t i = 0; i < params.size(); ++i)
+    if (params[i].requires_grad) trainable.push_back(i);
   int64_t end = 0;
-  for (size_t i = 0; i < params.size(); ++i) {
-    const host::Parameter& p = params[i];
-    if (!p.requires_grad) continue;
-    if (trainable.empty()) state_base_ = p.arena_offset;
-    state_base_ = std::min(state_base_, p.arena_offset);
-    end = std::max(end, p.arena_offset + p.numel());
-    trainable.push_back(i);
-    (p.info.weight_decay ? decay : no_decay).push_back(i);
+  state_base_ = trainable.empty() ? 0 : params[trainable.front()].arena_offset;
+  for (size_t i : trainable) {
+    state_base_ = std::min(state_base_, params[i].arena_offset);
+    end = std::max(end, params[i].arena_offset + params[i].numel());
   }
   const size_t state_bytes = trainable.empty() ? 0 : static_cast<size_t>(end - state_base_) * sizeof(float);
   for (int32_t k = 0; k < count; ++k) state_arenas_.emplace_back(device, state_bytes, MSW_ALLOC_ZERO);
