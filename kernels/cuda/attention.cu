@@ -516,6 +516,10 @@ void attention_forward(const AttentionGeometry& g, const void* q, const void* k,
   check_launch("attention_forward");
 }
 
+int64_t attention_backward_scratch(const AttentionGeometry& g, Dtype dtype) {
+  return attention_delta_floats(g) + attention_tc_ds_bytes(g, dtype) / int64_t(sizeof(float));
+}
+
 void attention_backward(const AttentionGeometry& g, const void* q, const void* k, const void* v, const void* out,
                         const float* lse, const void* dout, void* dq, void* dk, void* dv, Dtype dtype, float* scratch,
                         Stream stream) {

@@ -60,8 +60,13 @@ inline int64_t attention_q_tokens(const AttentionGeometry& g) { return g.q_packe
 void attention_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
                        Dtype kv_dtype, void* out, float* lse, Stream stream);
 
-// Floats of device scratch attention_backward needs (rowsum(dout * out) per token and q head).
-inline int64_t attention_backward_scratch(const AttentionGeometry& g) { return attention_q_tokens(g) * g.q_heads; }
+// Floats of rowsum(dout * out) per token and q head at the start of the backward's scratch (rounded up to 256
+// bytes, where the rest of it begins).
+inline int64_t attention_delta_floats(const AttentionGeometry& g) { return (attention_q_tokens(g) * g.q_heads + 63) / 64 * 64; }
+
+// Floats of device scratch attention_backward needs for this geometry and dtype under the current kernel choice:
+// the delta rows and, where the tensor-core path materializes dS (attention_tc.hpp), its tiles.
+int64_t attention_backward_scratch(const AttentionGeometry& g, Dtype dtype);
 
 // dq, dk, dv (written, every token of every sequence; keys no query sees get zeros) from the forward's out and
 // lse; all tensors of `dtype` but lse. kv must be batched or packed.

@@ -52,6 +52,7 @@
 #include <kernels/cuda/common.cuh>
 
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -645,6 +646,11 @@ int parse_wgmma_list(const char* list) {
 // 1.21) were slower on wgmma, and dq on wgmma gave the same training speed (41,106 against 41,089 tokens/s, 1.5B).
 constexpr bool kAutoWgmmaForward = false, kAutoWgmmaDq = false, kAutoWgmmaDkdv = true;
 
+// The dS budget in bytes; -1: not read from the environment yet (or set back to it).
+std::atomic<int64_t> g_ds_budget{-1};
+std::atomic<int64_t> g_ds_calls{0};
+constexpr int64_t kDefaultDsBudgetMib = 4096;
+
 // Whether a kernel runs on wgmma: always under the wgmma choice, under automatic as measured (or as
 // MEGASWIFT_ATTENTION_KERNEL=wgmma=<list> says), never otherwise, and only on a device that has it.
 bool on_wgmma(int bit, bool measured) {
@@ -684,6 +690,40 @@ AttentionKernels attention_kernels() {
 }
 
 void set_attention_kernels(AttentionKernels choice) { g_choice.store(static_cast<int>(choice)); }
+
+int64_t attention_ds_budget() {
+  int64_t b = g_ds_budget.load();
+  if (b < 0) {
+    const char* env = std::getenv("MEGASWIFT_ATTENTION_DS_MIB");
+    int64_t mib = kDefaultDsBudgetMib;
+    if (env && *env) {
+      char* end = nullptr;
+      errno = 0;
+      const long long v = std::strtoll(env, &end, 10);
+      if (errno != 0 || *end != '\0' || v < 0 || v > (int64_t{1} << 40))
+        throw KernelError(std::string("MEGASWIFT_ATTENTION_DS_MIB=") + env +
+                          ": expected a whole number of MiB (0 turns materialized dS off)");
+      mib = v;
+    }
+    b = mib << 20;
+    int64_t expected = -1;
+    g_ds_budget.compare_exchange_strong(expected, b);  // a set_attention_ds_budget in between wins
+    b = g_ds_budget.load();
+  }
+  return b;
+}
+
+void set_attention_ds_budget(int64_t bytes) { g_ds_budget.store(bytes < 0 ? -1 : bytes); }
+
+int64_t attention_tc_ds_bytes(const AttentionGeometry& g, Dtype dtype) {
+  if (attention_kernels() == AttentionKernels::simt || (dtype != Dtype::bf16 && dtype != Dtype::f16)) return 0;
+  if (g.head_dim != 64 && g.head_dim != 128) return 0;
+  if (!on_wgmma(kDkdvBit, kAutoWgmmaDkdv)) return 0;
+  const int64_t bytes = attention_wgmma_ds_bytes(g);
+  return bytes > 0 && bytes <= attention_ds_budget() ? bytes : 0;
+}
+
+int64_t attention_ds_backward_calls() { return g_ds_calls.load(); }
 
 int64_t attention_tc_forward_calls() { return g_forward_calls.load(); }
 int64_t attention_tc_backward_calls() { return g_backward_calls.load(); }
@@ -732,6 +772,12 @@ void attention_tc_backward_part(AttentionTcBackwardPart part, const AttentionGeo
   const int64_t q_tiles = tiles_for(q_bound(g), kBM), kv_tiles = tiles_for(kv_bound(g), kBN);
   const int64_t items = attention_q_tokens(g) * g.q_heads;
   // delta is the same kernel either way.
+  // dS tiles (where taken) sit after delta; dk/dv writes them and dq reads them.
+  void* ds = attention_tc_ds_bytes(g, dtype) > 0 ? scratch + attention_delta_floats(g) : nullptr;
+  if (ds && part == AttentionTcBackwardPart::dq) {
+    attention_wgmma_dq_from_ds(g, k, ds, dq, dtype, stream);
+    return;
+  }
   const bool wgmma = part == AttentionTcBackwardPart::dq     ? on_wgmma(kDqBit, kAutoWgmmaDq)
                      : part == AttentionTcBackwardPart::dkdv ? on_wgmma(kDkdvBit, kAutoWgmmaDkdv)
                                                              : false;
@@ -739,7 +785,7 @@ void attention_tc_backward_part(AttentionTcBackwardPart part, const AttentionGeo
     if (part == AttentionTcBackwardPart::dq)
       attention_wgmma_dq(g, q, k, v, lse, dout, scratch, dq, dtype, stream);
     else
-      attention_wgmma_dkdv(g, q, k, v, lse, dout, scratch, dk, dv, dtype, stream);
+      attention_wgmma_dkdv(g, q, k, v, lse, dout, scratch, dk, dv, ds, dtype, stream);
     return;
   }
   dispatch_tc(dtype, g.head_dim, "attention_backward (tensor cores)", [&](auto t, auto dc) {
@@ -773,7 +819,12 @@ void attention_tc_backward(const AttentionGeometry& g, const void* q, const void
                            const float* lse, const void* dout, void* dq, void* dk, void* dv, Dtype dtype,
                            float* scratch, Stream stream) {
   g_backward_calls.fetch_add(1);
-  for (AttentionTcBackwardPart part : {AttentionTcBackwardPart::delta, AttentionTcBackwardPart::dq, AttentionTcBackwardPart::dkdv})
+  // With dS tiles, dq reads what dk/dv writes.
+  const bool ds = attention_tc_ds_bytes(g, dtype) > 0;
+  if (ds) g_ds_calls.fetch_add(1);
+  const AttentionTcBackwardPart second = ds ? AttentionTcBackwardPart::dkdv : AttentionTcBackwardPart::dq;
+  const AttentionTcBackwardPart third = ds ? AttentionTcBackwardPart::dq : AttentionTcBackwardPart::dkdv;
+  for (AttentionTcBackwardPart part : {AttentionTcBackwardPart::delta, second, third})
     attention_tc_backward_part(part, g, q, k, v, out, lse, dout, dq, dk, dv, dtype, scratch, stream);
 }
 

@@ -31,17 +31,32 @@ void set_attention_kernels(AttentionKernels choice);
 bool attention_tc_eligible(const AttentionGeometry& g, Dtype dtype, Dtype kv_dtype,
                            std::initializer_list<const void*> tensors);
 
+// The backward materializes dS (the dk/dv kernel on wgmma writes it, and dq is one product per tile pair instead
+// of a kernel that recomputes S and dP: attention_wgmma.hpp) where dk/dv runs on wgmma, the geometry is batched
+// self-attention, and the tiles take at most the budget: MEGASWIFT_ATTENTION_DS_MIB, read once (default 4096
+// MiB; 0 never; anything but a whole number is a KernelError at the first backward), or set_attention_ds_budget
+// (bytes, for tests and benchmarks; a negative value goes back to the environment's).
+int64_t attention_ds_budget();
+void set_attention_ds_budget(int64_t bytes);
+// Bytes of dS tiles attention_tc_backward materializes for this call under the current choice (0: none, dq runs
+// its own kernel); attention_backward_scratch includes them. Assumes the call is attention_tc_eligible.
+int64_t attention_tc_ds_bytes(const AttentionGeometry& g, Dtype dtype);
+// Backward calls that took dq from materialized dS so far in this process.
+int64_t attention_ds_backward_calls();
+
 // The tensor-core launchers; the caller checked attention_tc_eligible. Same contracts as attention_forward and
-// attention_backward (the backward writes rowsum(dout * out) into `scratch`, attention_backward_scratch floats).
+// attention_backward (the backward writes rowsum(dout * out) into `scratch`, attention_backward_scratch floats,
+// and the dS tiles after attention_delta_floats).
 void attention_tc_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
                           void* out, float* lse, Stream stream);
 void attention_tc_backward(const AttentionGeometry& g, const void* q, const void* k, const void* v, const void* out,
                            const float* lse, const void* dout, void* dq, void* dk, void* dv, Dtype dtype,
                            float* scratch, Stream stream);
 
-// One of attention_tc_backward's three kernels, in this order: delta (rowsum(dout * out) into scratch), dq (reads
-// delta), dk and dv (read delta). attention_tc_backward runs all three; the benchmark times them one by one. Does
-// not count as a backward call.
+// One of attention_tc_backward's three kernels: delta (rowsum(dout * out) into scratch), dq (reads delta; with dS
+// tiles, reads those instead), dk and dv (read delta; with dS tiles, write them). attention_tc_backward runs
+// delta, then dq and dk/dv in the order their data needs; the benchmark times them one by one. Does not count as
+// a backward call.
 enum class AttentionTcBackwardPart : int32_t { delta = 0, dq = 1, dkdv = 2 };
 void attention_tc_backward_part(AttentionTcBackwardPart part, const AttentionGeometry& g, const void* q,
                                 const void* k, const void* v, const void* out, const float* lse, const void* dout,

@@ -49,6 +49,14 @@ __device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const void* p) {
                : "r"(smem_addr(p)));
 }
 
+// One 8x8 b16 matrix held a register per thread in ldmatrix's layout (thread t: row t / 4, elements 2 (t % 4) and
+// + 1), transposed in place: afterwards thread t holds row t / 4 of the transpose.
+__device__ __forceinline__ uint32_t transpose8x8(uint32_t x) {
+  uint32_t y;
+  asm volatile("movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;\n" : "=r"(y) : "r"(x));
+  return y;
+}
+
 // c += a * b for one m16n8k16 tile: a 16x16 (row major, 4 registers), b 16x8 (2 registers), c 16x8 fp32.
 template <class T>
 __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {

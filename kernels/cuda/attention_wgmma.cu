@@ -55,11 +55,12 @@ constexpr int kBlocksPerSm = D > 64 ? 2 : 3;
 // ---- wgmma ----
 
 // d (fp32, 64 x N, mma.sync's C layout per warp) = [d +] A (64 x 16) B (16 x N) for T operands. ss: A and B
-// K-major in shared memory (accumulate 0 overwrites d); rs: A from registers (mma.sync's A layout per warp), B
-// MN-major (transposed) in shared memory, accumulating.
+// K-major in shared memory (accumulate 0 overwrites d); ss_mn: the same with B MN-major (transposed); rs: A from
+// registers (mma.sync's A layout per warp), B MN-major in shared memory, accumulating.
 template <class T, int N>
 struct Wgmma {
   static __device__ void ss(float (&d)[N / 2], uint64_t a, uint64_t b, int accumulate);
+  static __device__ void ss_mn(float (&d)[N / 2], uint64_t a, uint64_t b, int accumulate);
   static __device__ void rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b);
 };
 
@@ -69,16 +70,19 @@ struct Wgmma {
 #define MSW_WG_OUTS_64 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
 #define MSW_WG_OUTS_128 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
 
-// Wgmma<T, N>'s two products for one operand type (PTX name P); A, B, ... are the operand numbers after the N / 2
+// Wgmma<T, N>'s products for one operand type (PTX name P); A, B, ... are the operand numbers after the N / 2
 // accumulators: ss's two descriptors and its accumulate flag, rs's four A registers and its B descriptor.
-#define MSW_WGMMA(T, P, N, A, B, C, D, E)                                                                        \
+#define MSW_WGMMA_SS(T, P, N, F, TB, A, B, C)                                                                   \
   template <>                                                                                                    \
-  __device__ __forceinline__ void Wgmma<T, N>::ss(float(&d)[N / 2], uint64_t a, uint64_t b, int accumulate) {     \
+  __device__ __forceinline__ void Wgmma<T, N>::F(float(&d)[N / 2], uint64_t a, uint64_t b, int accumulate) {      \
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %" #C ", 0;\nwgmma.mma_async.sync.aligned.m64n" #N "k16.f32." P \
-                 "." P " " MSW_WG_REGS_##N ", %" #A ", %" #B ", p, 1, 1, 0, 0;\n}\n"                               \
+                 "." P " " MSW_WG_REGS_##N ", %" #A ", %" #B ", p, 1, 1, 0, " #TB ";\n}\n"                          \
                  : MSW_WG_OUTS_##N                                                                              \
                  : "l"(a), "l"(b), "r"(accumulate));                                                            \
-  }                                                                                                              \
+  }
+#define MSW_WGMMA(T, P, N, A, B, C, D, E)                                                                        \
+  MSW_WGMMA_SS(T, P, N, ss, 0, A, B, C)                                                                          \
+  MSW_WGMMA_SS(T, P, N, ss_mn, 1, A, B, C)                                                                       \
   template <>                                                                                                    \
   __device__ __forceinline__ void Wgmma<T, N>::rs(float(&d)[N / 2], const uint32_t(&a)[4], uint64_t b) {          \
     asm volatile("{\nwgmma.mma_async.sync.aligned.m64n" #N "k16.f32." P "." P " " MSW_WG_REGS_##N ", {%" #A       \
@@ -92,6 +96,7 @@ MSW_WGMMA(__half, "f16", 64, 32, 33, 34, 35, 36)
 MSW_WGMMA(__nv_bfloat16, "bf16", 128, 64, 65, 66, 67, 68)
 MSW_WGMMA(__half, "f16", 128, 64, 65, 66, 67, 68)
 #undef MSW_WGMMA
+#undef MSW_WGMMA_SS
 
 __device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
@@ -386,17 +391,27 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dq_kernel(Attent
 
 // ---- dk, dv ----
 
+// The dS tiles of a backward (attention_wgmma_ds_bytes): per sequence s and q head h, the tiles of 64 queries x 64
+// keys below the diagonal, row by row (query tile i holds key tiles 0 .. i, which are contiguous), each in the
+// panel layout of a 64-wide tile (a K-major operand summed over its keys). seq_tiles: query tiles per sequence.
+__host__ __device__ __forceinline__ int64_t ds_tile(int64_t s, int h, int64_t i, int64_t j, int heads, int64_t seq_tiles) {
+  return (s * heads + h) * (seq_tiles * (seq_tiles + 1) / 2) + i * (i + 1) / 2 + j;
+}
+
 template <int D>
 constexpr size_t dkdv_smem() { return sizeof(uint16_t) * size_t(2 + 2 * 2) * kTile * D + sizeof(float) * 2 * 2 * kTile; }
 
 // dk, dv of one (sequence, 64-key tile, kv head): over the group's q heads in head order and over the steps of 64
-// queries that see the tile's keys: S^T = K Q^T, dP^T = V dO^T, dv += P^T dO, dk += dS^T Q.
-template <class T, int D>
+// queries that see the tile's keys: S^T = K Q^T, dP^T = V dO^T, dv += P^T dO, dk += dS^T Q. kDs: every step's dS
+// also goes to its tile of `ds` (ds_tile; self-attention of batched sequences only, where query tiles and key
+// tiles share one grid), for wg_dq_ds_kernel.
+template <class T, int D, bool kDs>
 __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(AttentionGeometry g, const T* __restrict__ q,
                                                                             const T* __restrict__ k, const T* __restrict__ v,
                                                                             const float* __restrict__ lse, const T* __restrict__ dout,
                                                                             const float* __restrict__ delta, T* __restrict__ dk,
-                                                                            T* __restrict__ dv, int64_t tiles) {
+                                                                            T* __restrict__ dv, T* __restrict__ ds, int64_t tiles,
+                                                                            int64_t seq_tiles) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
   T* sK = reinterpret_cast<T*>(smem_raw);  // kTile x D
   T* sV = sK + kTile * D;
@@ -453,14 +468,19 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(Atte
     for (int j = 0; j < kCols / 2; ++j) sc[j] = dp[j] = 0.0f;
     const int64_t key0 = c0 + warp * 16 + gr;  // the thread's first key row (and key0 + 8)
 
-    int64_t ct = 0;  // step n's query tile within its head
+    int64_t ct = 0;     // step n's query tile within its head
+    int ch = kvh * group;  // and its head
     for (int64_t n = 0, st = 0; n < n_steps; ++n, st ^= 1) {
       cp_async_wait<0>();
       async_proxy_fence();
       __syncthreads();  // step n is visible to every thread, and every thread is done with the other stage
       load_step(n + 1, static_cast<int>(st ^ 1));
       const int64_t i0 = i_lo + ct * kCols;
-      if (++ct == per_head) ct = 0;
+      [[maybe_unused]] const int hq = ch;
+      if (++ct == per_head) {
+        ct = 0;
+        ++ch;
+      }
       const T* tQ = sQ + st * kTile * D;
       const T* tO = sO + st * kTile * D;
       const float* tL = sL + st * kTile;
@@ -495,12 +515,31 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(Atte
         scores_to_a<T>(pa[kk], sc + 8 * kk);
         scores_to_a<T>(da[kk], dp + 8 * kk);
       }
+      // dS (queries x keys) from the dS^T fragments: da[kk][m] is the 8 x 8 block of keys 16 warp + 8 (m & 1) and
+      // queries 16 kk + 8 (m >> 1); transposed, thread (gr, tq) holds query ... + gr, keys ... + 2 tq and + 1,
+      // which sit side by side in the tile's panel layout: a warp stores 128 contiguous bytes per block.
+      [[maybe_unused]] uint32_t dst[kDs ? kCols / 16 : 1][4];
+      if constexpr (kDs) {
+#pragma unroll
+        for (int kk = 0; kk < kCols / 16; ++kk)
+#pragma unroll
+          for (int m = 0; m < 4; ++m) dst[kk][m] = transpose8x8(da[kk][m]);
+      }
       wg_fence();
 #pragma unroll
       for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(av, pa[kk], desc_mn<D>(tO, kk));  // dv += P^T dO
 #pragma unroll
       for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(ak, da[kk], desc_mn<D>(tQ, kk));  // dk += dS^T Q
       wg_commit();
+      if constexpr (kDs) {  // beside the products
+        T* tile_ds = ds + ds_tile(bw.s, hq, i0 / kTile, tile, g.q_heads, seq_tiles) * (kTile * kTile);
+#pragma unroll
+        for (int kk = 0; kk < kCols / 16; ++kk)
+#pragma unroll
+          for (int m = 0; m < 4; ++m)
+            *reinterpret_cast<uint32_t*>(tile_ds + (2 * kk + (m >> 1)) * 8 * kTile + (2 * warp + (m & 1)) * 64 + gr * 8 + 2 * tq) =
+                dst[kk][m];
+      }
       wg_wait<0>();  // before the next barrier: the other stage is refilled after it
     }
     settled(ak);
@@ -516,6 +555,81 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(Atte
         *reinterpret_cast<uint32_t*>(dk + at + j * 8) = pack<T>(g.scale * ak[4 * j + 2 * r], g.scale * ak[4 * j + 2 * r + 1]);
         *reinterpret_cast<uint32_t*>(dv + at + j * 8) = pack<T>(av[4 * j + 2 * r], av[4 * j + 2 * r + 1]);
       }
+    }
+  }
+}
+
+// ---- dq from the dS tiles ----
+
+constexpr int kDsStages = 4;  // the streamed (dS, K) tile pairs in shared memory; copies run two steps ahead
+
+template <int D>
+constexpr size_t dq_ds_smem() { return sizeof(uint16_t) * size_t(kDsStages) * (kTile * kTile + kTile * D); }
+template <int D>
+constexpr int kDqDsBlocksPerSm = D > 64 ? 2 : 3;
+
+// dq of one (sequence, 64-query tile i, q head) = scale * sum over key tiles j <= i of dS_ij K_j, the dS tiles
+// written by wg_dkdv_kernel<kDs> (the same rounded dS its dk used): one product per tile instead of the dq
+// kernel's three (S, dP and this one), at the cost of the tiles' round trip through memory. The wgmma of step t
+// runs while step t + 1 waits for its copies; a stage is refilled once the products that read it are done
+// (wg_wait<1> leaves only the newest group in flight).
+template <class T, int D>
+__global__ void __launch_bounds__(kThreads, kDqDsBlocksPerSm<D>) wg_dq_ds_kernel(AttentionGeometry g, const T* __restrict__ k,
+                                                                                 const T* __restrict__ ds, T* __restrict__ dq,
+                                                                                 int64_t tiles, int64_t seq_tiles) {
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  T* sS = reinterpret_cast<T*>(smem_raw);        // kDsStages x (kTile x kTile): dS
+  T* sK = sS + kDsStages * kTile * kTile;        // kDsStages x (kTile x D)
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const BlockWork bw = block_work(g.q_heads);
+  const int h = bw.head, kvh = h / (g.q_heads / g.kv_heads);
+  const SeqView sv = seq_view(g, bw.s);
+  const int64_t q_at = sv.q_base + int64_t(h) * D, kv_at = sv.kv_base + int64_t(kvh) * D;
+  for (int64_t tile = tiles - 1 - int64_t(blockIdx.y); tile * kRows < sv.q_len; tile += tiles) {
+    const int64_t n_kt = tile + 1;  // queries and keys on one grid: query tile i sees key tiles 0 .. i
+    const T* row = ds + ds_tile(bw.s, h, tile, 0, g.q_heads, seq_tiles) * (kTile * kTile);
+    auto load = [&](int64_t t) {
+      if (t < n_kt) {
+        const int stage = static_cast<int>(t % kDsStages);
+        const T* from = row + t * (kTile * kTile);
+        T* to = sS + stage * kTile * kTile;
+        for (int c = threadIdx.x; c < kTile * kTile / 8; c += kThreads) cp_async16(to + c * 8, from + c * 8, true);
+        const int64_t k1 = t * kTile;
+        load_panels<D>(sK + stage * kTile * D, k, kv_at, sv.kv_stride, k1, static_cast<int>(min64(kTile, sv.kv_len - k1)));
+      }
+      cp_async_commit();  // one group per step, empty past the last
+    };
+    __syncthreads();  // the previous tile is done with shared memory
+#pragma unroll
+    for (int t = 0; t < kDsStages - 2; ++t) load(t);
+    float acc[D / 2];
+#pragma unroll
+    for (int j = 0; j < D / 2; ++j) acc[j] = 0.0f;
+    for (int64_t t = 0; t < n_kt; ++t) {
+      cp_async_wait<kDsStages - 3>();  // step t's group
+      async_proxy_fence();
+      __syncthreads();  // step t is visible to every thread, and step t - 2's products are done in every thread
+      load(t + kDsStages - 2);         // into step t - 2's stage
+      const int st = static_cast<int>(t % kDsStages);
+      const T* tS = sS + st * kTile * kTile;
+      const T* tK = sK + st * kTile * D;
+      wg_fence();
+#pragma unroll
+      for (int kk = 0; kk < kTile / 16; ++kk) Wgmma<T, D>::ss_mn(acc, desc_k<kTile>(tS, kk), desc_mn<D>(tK, kk), 1);
+      wg_commit();
+      wg_wait<1>();
+    }
+    wg_wait<0>();
+    settled(acc);
+    cp_async_wait<0>();
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int64_t i = tile * kRows + warp * 16 + gr + 8 * r;
+      if (i >= sv.q_len) continue;
+      T* dst = dq + q_at + i * sv.q_stride + 2 * tq;
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j)
+        *reinterpret_cast<uint32_t*>(dst + j * 8) = pack<T>(g.scale * acc[4 * j + 2 * r], g.scale * acc[4 * j + 2 * r + 1]);
     }
   }
 }
@@ -580,21 +694,54 @@ void attention_wgmma_dq(const AttentionGeometry& g, const void* q, const void* k
 }
 
 void attention_wgmma_dkdv(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
-                          const void* dout, const float* delta, void* dk, void* dv, Dtype dtype, Stream stream) {
+                          const void* dout, const float* delta, void* dk, void* dv, void* ds, Dtype dtype, Stream stream) {
   const int64_t tiles = tiles_for(kv_bound(g), kTile);
   if (g.n_seqs <= 0 || tiles <= 0) return;
+  if (ds && attention_wgmma_ds_bytes(g) == 0)
+    throw KernelError("attention_backward (wgmma, dk, dv): dS tiles asked for a geometry that has none "
+                      "(they need batched self-attention: q_len == kv_len)");
   g_calls.fetch_add(1);
   const dim3 grid = grid_for(g.n_seqs, tiles, g.kv_heads, "attention_backward (wgmma, dk, dv)");
   dispatch_tc(dtype, g.head_dim, "attention_backward (wgmma, dk, dv)", [&](auto t, auto dc) {
     using T = decltype(t);
     constexpr int D = decltype(dc)::value;
-    auto kernel = wg_dkdv_kernel<T, D>;
-    allow_smem(kernel, dkdv_smem<D>(), "attention_backward (wgmma, dk, dv)");
-    kernel<<<grid, kThreads, dkdv_smem<D>(), stream_of(stream)>>>(
-        g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), lse, static_cast<const T*>(dout),
-        delta, static_cast<T*>(dk), static_cast<T*>(dv), int64_t(grid.y));
+    auto launch = [&](auto kernel) {
+      allow_smem(kernel, dkdv_smem<D>(), "attention_backward (wgmma, dk, dv)");
+      kernel<<<grid, kThreads, dkdv_smem<D>(), stream_of(stream)>>>(
+          g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), lse, static_cast<const T*>(dout),
+          delta, static_cast<T*>(dk), static_cast<T*>(dv), static_cast<T*>(ds), int64_t(grid.y), tiles_for(g.q_len, kTile));
+    };
+    if (ds)
+      launch(wg_dkdv_kernel<T, D, true>);
+    else
+      launch(wg_dkdv_kernel<T, D, false>);
   });
   check_launch("attention_backward (wgmma, dk, dv)");
+}
+
+int64_t attention_wgmma_ds_bytes(const AttentionGeometry& g) {
+  if (g.q_packed || g.kv != AttentionKv::batched || g.q_len != g.kv_len || g.n_seqs <= 0 || g.q_len <= 0) return 0;
+  const int64_t t = tiles_for(g.q_len, kTile);
+  return g.n_seqs * g.q_heads * (t * (t + 1) / 2) * int64_t(kTile * kTile) * int64_t(sizeof(uint16_t));
+}
+
+void attention_wgmma_dq_from_ds(const AttentionGeometry& g, const void* k, const void* ds, void* dq, Dtype dtype,
+                                Stream stream) {
+  if (attention_wgmma_ds_bytes(g) == 0)
+    throw KernelError("attention_backward (wgmma, dq from dS): the geometry has no dS tiles "
+                      "(they need batched self-attention: q_len == kv_len)");
+  const int64_t tiles = tiles_for(g.q_len, kTile);
+  g_calls.fetch_add(1);
+  const dim3 grid = grid_for(g.n_seqs, tiles, g.q_heads, "attention_backward (wgmma, dq from dS)");
+  dispatch_tc(dtype, g.head_dim, "attention_backward (wgmma, dq from dS)", [&](auto t, auto dc) {
+    using T = decltype(t);
+    constexpr int D = decltype(dc)::value;
+    auto kernel = wg_dq_ds_kernel<T, D>;
+    allow_smem(kernel, dq_ds_smem<D>(), "attention_backward (wgmma, dq from dS)");
+    kernel<<<grid, kThreads, dq_ds_smem<D>(), stream_of(stream)>>>(g, static_cast<const T*>(k), static_cast<const T*>(ds),
+                                                                    static_cast<T*>(dq), int64_t(grid.y), tiles);
+  });
+  check_launch("attention_backward (wgmma, dq from dS)");
 }
 
 }  // namespace megaswift::kernels::cuda

@@ -20,8 +20,18 @@ void attention_wgmma_forward(const AttentionGeometry& g, const void* q, const vo
 // The caller checked attention_tc_eligible and attention_wgmma_device.
 void attention_wgmma_dq(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
                         const void* dout, const float* delta, void* dq, Dtype dtype, Stream stream);
+// ds: NULL, or attention_wgmma_ds_bytes(g) bytes (16-byte aligned) that receive the dS tiles for
+// attention_wgmma_dq_from_ds.
 void attention_wgmma_dkdv(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
-                          const void* dout, const float* delta, void* dk, void* dv, Dtype dtype, Stream stream);
+                          const void* dout, const float* delta, void* dk, void* dv, void* ds, Dtype dtype, Stream stream);
+
+// dq from the dS tiles the dk/dv kernel wrote (one product per tile pair instead of the dq kernel's three): bytes
+// they take for this geometry, 0 where there are none: they exist for self-attention of batched sequences
+// (q_len == kv_len), where the 64-query and 64-key tiles share one grid, and take q_heads * n_seqs * t (t + 1) / 2
+// tiles of 8 KiB (t = ceil(q_len / 64)), growing with the square of the sequence length.
+int64_t attention_wgmma_ds_bytes(const AttentionGeometry& g);
+void attention_wgmma_dq_from_ds(const AttentionGeometry& g, const void* k, const void* ds, void* dq, Dtype dtype,
+                                Stream stream);
 
 // Launches of any of them so far in this process (tests check that a case ran on them).
 int64_t attention_wgmma_calls();

@@ -166,7 +166,7 @@ void attention_backward(Ctx ctx, const msw_attention_args& a) {
   require_same_shape(require_like(ctx, &a.dv, "dv", a.q, "q"), "dv", a.v, "v");
   const kc::Dtype dt = float_dtype(a.q, "q");
   use_device(ctx);
-  const int64_t floats = kc::attention_backward_scratch(g);
+  const int64_t floats = kc::attention_backward_scratch(g, dt);
   Scratch delta(ctx, static_cast<size_t>(floats > 0 ? floats : 1) * sizeof(float));
   kc::attention_backward(g, data_of(a.q), data_of(a.k), data_of(a.v), data_of(a.out),
                          static_cast<const float*>(data_of(a.lse)), data_of(a.dout), data_of(a.dq), data_of(a.dk),

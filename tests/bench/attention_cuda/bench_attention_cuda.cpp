@@ -110,12 +110,13 @@ void run(const Shape& sh, const char* impl, int reps) {
     g.kv = kc::AttentionKv::batched;
     g.kv_len = sh.s;
   }
-  Buf scratch(size_t(kc::attention_backward_scratch(g)) * 4);
   kc::set_attention_kernels(std::strcmp(impl, "simt") == 0    ? kc::AttentionKernels::simt
                             : std::strcmp(impl, "mma") == 0   ? kc::AttentionKernels::mma_sync
                             : std::strcmp(impl, "wgmma") == 0 ? kc::AttentionKernels::wgmma
                                                               : kc::AttentionKernels::automatic);
   const auto dt = kc::Dtype::bf16;
+  const int64_t ds_bytes = kc::attention_tc_ds_bytes(g, dt);  // after the choice: it decides whether dS is kept
+  Buf scratch(size_t(kc::attention_backward_scratch(g, dt)) * 4);
   auto fwd = [&] { kc::attention_forward(g, q.p, k.p, v.p, dt, dt, out.p, static_cast<float*>(lse.p), nullptr); };
   auto fwd_bwd = [&] {
     fwd();
@@ -146,10 +147,10 @@ void run(const Shape& sh, const char* impl, int reps) {
   const double flops = 4.0 * sh.b * sh.hq * double(sh.s) * sh.s * sh.d / 2.0;
   std::printf("{\"case\": \"%s B%lld S%lld Hq%lld Hkv%lld D%lld\", \"impl\": \"%s\", \"path_taken\": \"%s\", \"layout\": \"%s\", "
               "\"B\": %lld, \"S\": %lld, \"Hq\": %lld, \"Hkv\": %lld, \"D\": %lld, \"causal\": true, \"dtype\": \"bf16\", "
-              "\"fwd_ms\": %.3f, \"fwd_tflops\": %.1f, \"fwd_bwd_ms\": %.3f, \"fwd_bwd_tflops\": %.1f%s}\n",
+              "\"ds_mib\": %.1f, \"fwd_ms\": %.3f, \"fwd_tflops\": %.1f, \"fwd_bwd_ms\": %.3f, \"fwd_bwd_tflops\": %.1f%s}\n",
               sh.layout, (long long)sh.b, (long long)sh.s, (long long)sh.hq, (long long)sh.hkv, (long long)sh.d, impl,
               took_tc ? impl : "simt", sh.layout, (long long)sh.b, (long long)sh.s, (long long)sh.hq, (long long)sh.hkv,
-              (long long)sh.d, f_ms, flops / (f_ms * 1e9), fb_ms, 3.5 * flops / (fb_ms * 1e9), parts.c_str());
+              (long long)sh.d, double(ds_bytes) / (1 << 20), f_ms, flops / (f_ms * 1e9), fb_ms, 3.5 * flops / (fb_ms * 1e9), parts.c_str());
   std::fflush(stdout);
 }
 

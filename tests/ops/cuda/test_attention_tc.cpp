@@ -49,6 +49,12 @@ struct KernelChoice {
   ~KernelChoice() { kc::set_attention_kernels(kc::AttentionKernels::automatic); }
 };
 
+// Sets the dS budget (attention_tc.hpp) for a scope, then goes back to the environment's.
+struct DsBudget {
+  explicit DsBudget(int64_t bytes) { kc::set_attention_ds_budget(bytes); }
+  ~DsBudget() { kc::set_attention_ds_budget(-1); }
+};
+
 struct GpuRun {
   FVec out, lse, dq, dk, dv;
 };
@@ -178,15 +184,26 @@ void run_tc_case(const TcCase& c, int32_t dt) {
     check_near("dv tc vs simt", tc.dv, sm.dv, grad_tol);
   }
   // Every tensor-core kernel on mma.sync, then every one on wgmma (where the device has it; on mma.sync again
-  // otherwise): each equals the CPU (the backward on the automatic forward's out and lse) and its backward is
+  // otherwise), with dq from materialized dS where the geometry has it (batched self-attention) and then with the
+  // dq kernel: each equals the CPU (the backward on the automatic forward's out and lse) and its backward is
   // deterministic on its own.
-  for (const auto choice : {kc::AttentionKernels::mma_sync, kc::AttentionKernels::wgmma}) {
-    const bool wgmma = choice == kc::AttentionKernels::wgmma && kc::attention_wgmma_device();
-    const std::string name = wgmma ? "wgmma" : "mma.sync";
-    const KernelChoice chosen(choice);
-    const int64_t wgmma_before = kc::attention_wgmma_calls();
+  const bool has_ds = c.layout != MSW_ATTN_THD && c.sq == c.skv;
+  struct Set {
+    kc::AttentionKernels choice;
+    bool ds;
+  };
+  for (const Set set : {Set{kc::AttentionKernels::mma_sync, false}, Set{kc::AttentionKernels::wgmma, true},
+                        Set{kc::AttentionKernels::wgmma, false}}) {
+    const bool wgmma = set.choice == kc::AttentionKernels::wgmma && kc::attention_wgmma_device();
+    const bool ds = wgmma && set.ds && has_ds;
+    const std::string name = wgmma ? (set.ds ? "wgmma" : "wgmma, dq kernel") : "mma.sync";
+    const KernelChoice chosen(set.choice);
+    const DsBudget budget(set.ds ? int64_t{1} << 40 : 0);
+    const int64_t wgmma_before = kc::attention_wgmma_calls(), ds_before = kc::attention_ds_backward_calls();
     const GpuRun r = in.gpu(&tc, true);
-    CHECK(kc::attention_wgmma_calls() == wgmma_before + (wgmma ? 5 : 0));  // forward, dq and dk/dv twice
+    // forward, dq (from dS or by its kernel) and dk/dv twice
+    CHECK(kc::attention_wgmma_calls() == wgmma_before + (wgmma ? 5 : 0));
+    CHECK(kc::attention_ds_backward_calls() == ds_before + (ds ? 2 : 0));
     check_near("out " + name, r.out, rounded(ref.out, dt), tol);
     check_near("lse " + name, r.lse, ref.lse, tol);
     check_near("dq " + name, r.dq, rounded(ref.dq, dt), grad_tol);
@@ -252,6 +269,26 @@ TEST_CASE("CUDA tensor-core attention THD: ragged sequences, padding rows, separ
       sep.hq = 12, sep.hkv = 2, sep.d = d;
       run_tc_case(sep, dt);
     }
+}
+
+TEST_CASE("the backward's dS tiles exist for batched self-attention only, 8 KiB per tile below the diagonal") {
+  // No device needed: what the scratch is sized by.
+  kc::AttentionGeometry g;
+  g.n_seqs = 4;
+  g.q_heads = 12;
+  g.kv_heads = 2;
+  g.head_dim = 128;
+  g.q_len = g.kv_len = 4096;  // 64 query tiles: 64 * 65 / 2 tiles per sequence and head
+  CHECK(kc::attention_wgmma_ds_bytes(g) == int64_t{4} * 12 * 2080 * 8192);
+  g.q_len = g.kv_len = 65;  // a partial second tile counts whole
+  CHECK(kc::attention_wgmma_ds_bytes(g) == int64_t{4} * 12 * 3 * 8192);
+  g.q_len = 64;  // queries at the end of longer keys: the tiles would not share a grid
+  CHECK(kc::attention_wgmma_ds_bytes(g) == 0);
+  g.q_len = g.kv_len = 0;
+  CHECK(kc::attention_wgmma_ds_bytes(g) == 0);
+  g.q_len = g.kv_len = 128;
+  g.q_packed = true;  // THD: sequences of their own lengths
+  CHECK(kc::attention_wgmma_ds_bytes(g) == 0);
 }
 
 TEST_CASE("CUDA attention keeps the SIMT kernels where the tensor-core path does not apply") {
