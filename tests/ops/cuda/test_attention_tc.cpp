@@ -217,7 +217,7 @@ const int64_t kTcHeadDims[] = {64, 128};
 
 }  // namespace
 
-TEST_CASE("CUDA tensor-core attention SBHD, B 2, 1 to 513 positions, GQA 12/2 and 4/4, equals the CPU and SIMT") {
+TEST_CASE("CUDA tensor-core attention SBHD, B 2, 1 to 513 positions, GQA 12/2, 14/2, 8/4 and 4/4, equals the CPU and SIMT") {
   REQUIRE_GPU_OR_SKIP();
   for (int32_t dt : kTcDtypes)
     for (int64_t d : kTcHeadDims) {
@@ -226,6 +226,13 @@ TEST_CASE("CUDA tensor-core attention SBHD, B 2, 1 to 513 positions, GQA 12/2 an
         c.name = "SBHD B 2, S " + std::to_string(s);
         c.b = 2, c.sq = s, c.skv = s, c.hq = 12, c.hkv = 2, c.d = d;
         run_tc_case(c, dt);
+      }
+      // dq from dS takes a kv group's heads six (group 6 above), four and three (group 7) or two (group 2) to a block.
+      for (const auto& [hq, hkv] : {std::pair<int64_t, int64_t>{14, 2}, {8, 4}}) {
+        TcCase gqa;
+        gqa.name = "SBHD B 2, S 200, GQA " + std::to_string(hq) + "/" + std::to_string(hkv);
+        gqa.b = 2, gqa.sq = 200, gqa.skv = 200, gqa.hq = hq, gqa.hkv = hkv, gqa.d = d;
+        run_tc_case(gqa, dt);
       }
       TcCase mha;
       mha.name = "SBHD B 2, S 200, MHA";
