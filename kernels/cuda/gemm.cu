@@ -2,13 +2,18 @@
 // use and kept for the process (destroying it at exit, after the CUDA runtime may have torn down, is unsafe).
 // The heuristic's choice is cached per problem key: shapes, leading dimensions, dtypes, transposes, the bias
 // epilogue and the operands' pointer alignments (the heuristic assumes 256-byte aligned buffers unless told,
-// and a column block of a wider matrix is less aligned than that).
+// and a column block of a wider matrix is less aligned than that). With MEGASWIFT_GEMM_AUTOTUNE=1 the first
+// call of a key times the heuristic's best few candidates on the problem itself and keeps the fastest (see
+// fastest_candidate); the choice then depends on timings, so two processes may pick differently and their
+// products differ in the last bits.
 #include <kernels/cuda/common.cuh>
 #include <kernels/cuda/gemm.hpp>
 
 #include <cublasLt.h>
 
 #include <array>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -180,11 +185,89 @@ __global__ void column_sum_final_kernel(const double* partials, int64_t blocks, 
 
 #undef MSW_FOR_EACH_ELEMENT
 
+// Candidates the heuristic is asked for: its first answer alone, or this many to time when autotuning.
+constexpr int kCandidates = 8;
+
+bool autotune() {
+  static const bool on = [] {
+    const char* e = std::getenv("MEGASWIFT_GEMM_AUTOTUNE");
+    if (!e || !*e || std::strcmp(e, "0") == 0) return false;
+    if (std::strcmp(e, "1") == 0) return true;
+    throw KernelError(std::string("MEGASWIFT_GEMM_AUTOTUNE=") + e + ": expected 0 or 1");
+  }();
+  return on;
+}
+
+// Device memory for one timing, released however it ends.
+struct TimingBuffer {
+  void* p = nullptr;
+  explicit TimingBuffer(size_t bytes) {
+    if (bytes > 0 && cudaMalloc(&p, bytes) != cudaSuccess) {
+      p = nullptr;
+      (void)cudaGetLastError();  // a refused allocation is not the next launch's error
+    }
+  }
+  ~TimingBuffer() {
+    if (p) cudaFree(p);
+  }
+  TimingBuffer(const TimingBuffer&) = delete;
+  TimingBuffer& operator=(const TimingBuffer&) = delete;
+};
+
+size_t dtype_bytes(Dtype d) { return d == Dtype::f32 ? 4 : 2; }
+
+// The index of the fastest of n candidates for the problem, each run once to warm up and then 3 times on the
+// caller's stream (after the inputs are ready) into a scratch C; -1 when it cannot time now: the stream is being
+// captured into a graph (no synchronization allowed), or the scratch memory is not there.
+int fastest_candidate(int device, const LtProblem& p, const Descriptors& d, const cublasLtMatmulHeuristicResult_t* r,
+                      int n, Stream stream) {
+  cudaStream_t s = stream_of(stream);
+  cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(s, &capturing) != cudaSuccess || capturing != cudaStreamCaptureStatusNone) return -1;
+  size_t workspace = 0;
+  for (int i = 0; i < n; ++i) workspace = workspace > r[i].workspaceSize ? workspace : r[i].workspaceSize;
+  TimingBuffer c(size_t(p.c.rows) * size_t(p.c.ld) * dtype_bytes(p.c.dtype)), ws(workspace);
+  if (!c.p || (workspace > 0 && !ws.p)) return -1;
+  cudaEvent_t start = nullptr, stop = nullptr;
+  if (cudaEventCreate(&start) != cudaSuccess || cudaEventCreate(&stop) != cudaSuccess) {
+    if (start) cudaEventDestroy(start);
+    (void)cudaGetLastError();
+    return -1;
+  }
+  const float alpha = p.alpha, beta = p.beta;
+  auto run = [&](int i) {
+    return cublasLtMatmul(handle_for(device), d.op, &alpha, p.b.data, d.first, p.a.data, d.second, &beta, c.p, d.out, c.p,
+                          d.out, &r[i].algo, ws.p, r[i].workspaceSize, s);
+  };
+  int best = -1;
+  float best_ms = 0.0f;
+  if (cudaStreamSynchronize(s) == cudaSuccess) {
+    for (int i = 0; i < n; ++i) {
+      if (run(i) != CUBLAS_STATUS_SUCCESS) continue;
+      cudaEventRecord(start, s);
+      bool ok = true;
+      for (int rep = 0; rep < 3 && ok; ++rep) ok = run(i) == CUBLAS_STATUS_SUCCESS;
+      cudaEventRecord(stop, s);
+      float ms = 0.0f;
+      if (ok && cudaEventSynchronize(stop) == cudaSuccess && cudaEventElapsedTime(&ms, start, stop) == cudaSuccess &&
+          (best < 0 || ms < best_ms)) {
+        best = i;
+        best_ms = ms;
+      }
+    }
+  }
+  cudaStreamSynchronize(s);
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  (void)cudaGetLastError();
+  return best;
+}
+
 }  // namespace
 
 bool lt_direct(Dtype ab, Dtype c) { return c == ab || (c == Dtype::f32 && ab != Dtype::f32); }
 
-const LtChoice* lt_choose(int device, const LtProblem& p) {
+const LtChoice* lt_choose(int device, const LtProblem& p, Stream stream) {
   check_problem(p);
   static std::mutex mutex;
   static std::map<Key, std::unique_ptr<LtChoice>> cache;
@@ -201,7 +284,8 @@ const LtChoice* lt_choose(int device, const LtProblem& p) {
     Descriptors d(p);
     cublasLtMatmulPreference_t pref = nullptr;
     check_lt(cublasLtMatmulPreferenceCreate(&pref), "preference");
-    cublasLtMatmulHeuristicResult_t result{};
+    cublasLtMatmulHeuristicResult_t results[kCandidates]{};
+    const int asked = autotune() ? kCandidates : 1;
     int returned = 0;
     cublasStatus_t st = CUBLAS_STATUS_SUCCESS;
     const uint32_t al_first = alignment_of(p.b.data), al_second = alignment_of(p.a.data), al_c = alignment_of(p.c.data);
@@ -215,15 +299,22 @@ const LtChoice* lt_choose(int device, const LtProblem& p) {
     for (const auto& [attr, value] : aligns)
       if (st == CUBLAS_STATUS_SUCCESS) st = cublasLtMatmulPreferenceSetAttribute(pref, attr, &value, sizeof value);
     if (st == CUBLAS_STATUS_SUCCESS)
-      st = cublasLtMatmulAlgoGetHeuristic(handle_for(device), d.op, d.first, d.second, d.out, d.out, pref, 1, &result,
+      st = cublasLtMatmulAlgoGetHeuristic(handle_for(device), d.op, d.first, d.second, d.out, d.out, pref, asked, results,
                                           &returned);
     cublasLtMatmulPreferenceDestroy(pref);
     // NOT_SUPPORTED: no algorithm for this problem, which the caller answers by staging; anything else is an error.
     if (st != CUBLAS_STATUS_SUCCESS && st != CUBLAS_STATUS_NOT_SUPPORTED) check_lt(st, "heuristic");
-    if (st == CUBLAS_STATUS_SUCCESS && returned > 0 && result.state == CUBLAS_STATUS_SUCCESS) {
+    if (st == CUBLAS_STATUS_SUCCESS && returned > 0 && results[0].state == CUBLAS_STATUS_SUCCESS) {
+      int pick = 0;
+      if (returned > 1) {
+        int usable = 0;  // the candidates in order up to the first the heuristic did not vouch for
+        while (usable < returned && results[usable].state == CUBLAS_STATUS_SUCCESS) ++usable;
+        const int fastest = fastest_candidate(device, p, d, results, usable, stream);
+        if (fastest >= 0) pick = fastest;
+      }
       choice->found = true;
-      choice->algo = result.algo;
-      choice->workspace = result.workspaceSize;
+      choice->algo = results[pick].algo;
+      choice->workspace = results[pick].workspaceSize;
     }
   }
   std::lock_guard<std::mutex> lock(mutex);

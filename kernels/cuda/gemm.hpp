@@ -42,8 +42,11 @@ bool lt_direct(Dtype ab, Dtype c);
 
 // The algorithm cuBLASLt's heuristic picked for one problem shape on one device (cached, never freed: a process
 // sees few distinct shapes). NULL when cuBLASLt has none for it (then the caller stages to something simpler).
+// With MEGASWIFT_GEMM_AUTOTUNE=1 ("0" or unset: off; anything else is a KernelError) a new shape's first call
+// instead times the heuristic's first 8 candidates on p's operands on `stream` (synchronizing it) and keeps the
+// fastest; while the stream is being captured into a graph it keeps the heuristic's first.
 struct LtChoice;
-const LtChoice* lt_choose(int device, const LtProblem& p);
+const LtChoice* lt_choose(int device, const LtProblem& p, Stream stream);
 // Workspace the choice needs (bytes of device memory aligned to 256, passed to lt_matmul).
 size_t lt_workspace_bytes(const LtChoice* choice);
 // Runs the problem with the choice lt_choose returned for it (the same shapes, dtypes and pointer alignments).

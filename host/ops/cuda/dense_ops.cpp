@@ -148,7 +148,7 @@ void run_gemm(Ctx ctx, const GemmCall& g) {
     // (No alignment preference covers the bias vector, so the epilogue only gets 16-byte aligned ones.)
     if (g.bias && !all_staged && tbias == C.dtype && reinterpret_cast<uintptr_t>(data_of(*g.bias)) % 16 == 0) {
       p.bias = data_of(*g.bias);  // cuBLASLt's bias epilogue: D = alpha AB + bias, one rounding
-      choice = kc::lt_choose(ctx.device.id, p);
+      choice = kc::lt_choose(ctx.device.id, p, stream_of(ctx));
     }
     if (!choice) {
       if (g.bias) {
@@ -156,7 +156,7 @@ void run_gemm(Ctx ctx, const GemmCall& g) {
         p.beta = 1.0f;  // the bias laid down in C first, then added to by the product
         lay_bias = true;
       }
-      choice = kc::lt_choose(ctx.device.id, p);
+      choice = kc::lt_choose(ctx.device.id, p, stream_of(ctx));
     }
     if (!choice) continue;
     if (lay_bias) kc::broadcast_rows(C, data_of(*g.bias), tbias, stream_of(ctx));
