@@ -202,6 +202,31 @@ TEST_CASE("full recompute by uniform groups and by block gives exactly the gradi
   CHECK(bytes["uniform 2"] < bytes["uniform 5"]);
 }
 
+TEST_CASE("keeping the head's logits for backward gives exactly the recomputed gradients and keeps T x V more") {
+  // Chunks of 3 tokens (64 logits of 4 bytes each): 16 tokens in six chunks, the last of one token.
+  const std::string chunked = R"({"logits_chunk_bytes": 768})";
+  auto recompute = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(), opts(1234, chunked));
+  auto keep = host::ModelRunner::from_hf_config(registry(), tiny_qwen2().dump(),
+                                                opts(1234, R"({"logits_chunk_bytes": 768, "keep_logits": true})"));
+  CHECK(json::parse(recompute.transformer_config())["keep_logits"] == false);
+  CHECK(json::parse(keep.transformer_config())["keep_logits"] == true);
+  const auto a = recompute.forward_backward(batch());
+  const auto b = keep.forward_backward(batch());
+  CHECK(a.loss_sum == b.loss_sum);
+  CHECK(a.token_count == b.token_count);
+  for (size_t i = 0; i < recompute.params().size(); ++i) {
+    CAPTURE(recompute.params()[i].name);
+    CHECK(std::memcmp(recompute.params()[i].grads(), keep.params()[i].grads(), recompute.params()[i].numel() * 4) == 0);
+  }
+  CHECK(keep.activation_bytes() >= recompute.activation_bytes() + 16 * 64 * 4);  // 16 tokens x 64 logits, fp32 on the CPU
+  // The kept logits became their gradient in backward; a second step writes them afresh.
+  keep.zero_grads();
+  recompute.zero_grads();
+  CHECK(keep.forward_backward(batch()).loss_sum == recompute.forward_backward(batch()).loss_sum);
+  for (size_t i = 0; i < recompute.params().size(); ++i)
+    CHECK(std::memcmp(recompute.params()[i].grads(), keep.params()[i].grads(), recompute.params()[i].numel() * 4) == 0);
+}
+
 TEST_CASE("full recompute with a method other than uniform or block, or fewer than one layer, is refused by name") {
   for (const auto& [method, n] : std::vector<std::pair<std::string, int64_t>>{{"blocks", 1}, {"uniform", 0}}) {
     host::RunnerOptions o = opts();

@@ -5,8 +5,10 @@
 // The logits are computed in chunks of tokens, so the head never holds fp32 logits of the whole micro-batch
 // (model.h) unless the caller asks for them (call.logits, written in place chunk by chunk). Backward
 // recomputes each chunk's logits from the saved normed hidden state: one more output-layer GEMM instead of
-// keeping T x V floats. Saved for backward: the normed hidden state, the norm's saved tensors and the
-// softmax log-sum-exp of every token.
+// keeping T x V values; with the config's keep_logits the chunks go into the saved tensors instead (T x V in the
+// activation dtype, as Megatron keeps its logits) and backward takes them from there, the same bits (the
+// recomputation is the same GEMM on the same inputs). Saved for backward: the normed hidden state, the norm's
+// saved tensors, the softmax log-sum-exp of every token, and the kept logits.
 #pragma once
 
 #include <megaswift/nn/layer_spec.hpp>
@@ -29,6 +31,7 @@ class LmHead {
     vocab_ = cfg.padded_vocab_size;
     act_ = c.act_dtype();
     chunk_bytes_ = cfg.logits_chunk_bytes;
+    keep_logits_ = cfg.keep_logits;
     norm_ = spec.final_layernorm(c, {hidden_, 1, cfg.norm_epsilon, "decoder.final_layernorm.weight", "model.norm.weight"});
     if (tied_weight != kNoParam) {
       c.share(tied_weight);
@@ -53,7 +56,7 @@ class LmHead {
     return planned_bytes([&](Arena& a) {
       declare_tokens_in_activation_order(a, g);
       a.take(act_, {g.t(), hidden_});  // backward: d normed
-      a.take(act_, {chunk_rows(g), vocab_});
+      if (!keep_logits_) a.take(act_, {chunk_rows(g), vocab_});
       a.reserve(norm_->workspace_bytes(g));
     });
   }
@@ -81,11 +84,15 @@ class LmHead {
     const uint64_t mark = ws.mark();
     const msw_tensor labels = want_loss ? tokens_in_activation_order(st.ops, ws, st.geo.labels, st.geo) : msw_tensor{};
     const int64_t chunk = chunk_rows(st.geo);
-    const msw_tensor scratch = want_logits ? msw_tensor{} : ws.take(act_, {chunk, vocab_});
+    const msw_tensor scratch = want_logits || keep_logits_ ? msw_tensor{} : ws.take(act_, {chunk, vocab_});
     for (int64_t r = 0; r < t; r += chunk) {
       const int64_t n = std::min(chunk, t - r);
-      const msw_tensor lc = want_logits ? sdk::narrow(logits, 0, r, n) : sdk::narrow(scratch, 0, 0, n);
-      output().forward(st.ops, sdk::narrow(sv.normed, 0, r, n), st.params[output_weight_], nullptr, lc);
+      const msw_tensor normed = sdk::narrow(sv.normed, 0, r, n);
+      const msw_tensor kept = keep_logits_ ? sdk::narrow(sv.logits, 0, r, n) : msw_tensor{};
+      const msw_tensor lc = want_logits ? sdk::narrow(logits, 0, r, n) : keep_logits_ ? kept : sdk::narrow(scratch, 0, 0, n);
+      output().forward(st.ops, normed, st.params[output_weight_], nullptr, lc);
+      // The caller's fp32 logits are not the activation-dtype GEMM backward would recompute: that one is kept.
+      if (keep_logits_ && want_logits) output().forward(st.ops, normed, st.params[output_weight_], nullptr, kept);
       if (!want_loss) continue;
       msw_cross_entropy_args a{};
       a.logits = lc;
@@ -108,13 +115,13 @@ class LmHead {
     const uint64_t mark = ws.mark();
     const msw_tensor labels = tokens_in_activation_order(st.ops, ws, st.geo.labels, st.geo);
     const msw_tensor dnormed = ws.take(act_, {t, hidden_});
-    const msw_tensor scratch = ws.take(act_, {chunk, vocab_});
+    const msw_tensor scratch = keep_logits_ ? msw_tensor{} : ws.take(act_, {chunk, vocab_});
     const msw_tensor& w = st.params[output_weight_];
     for (int64_t r = 0; r < t; r += chunk) {
       const int64_t n = std::min(chunk, t - r);
-      const msw_tensor lc = sdk::narrow(scratch, 0, 0, n);
+      const msw_tensor lc = keep_logits_ ? sdk::narrow(sv.logits, 0, r, n) : sdk::narrow(scratch, 0, 0, n);
       const msw_tensor normed = sdk::narrow(sv.normed, 0, r, n);
-      output().forward(st.ops, normed, w, nullptr, lc);  // recomputed: the forward kept no logits
+      if (!keep_logits_) output().forward(st.ops, normed, w, nullptr, lc);  // recomputed: the forward kept none
       msw_cross_entropy_args a{};
       a.logits = lc;
       a.labels = sdk::narrow(labels, 0, r, n);
@@ -137,12 +144,14 @@ class LmHead {
     msw_tensor normed{};  // (T, H)
     Arena norm;
     msw_tensor lse{};     // (T)
+    msw_tensor logits{};  // (T, V) with keep_logits (backward turns them into the logits' gradient in place)
   };
   Saved declare_saved(Arena& a, const Geometry& g) const {
     Saved s;
     s.normed = a.take(act_, {g.t(), hidden_});
     s.norm = a.sub(norm_->saved_bytes(g), "final_layernorm saved");
     s.lse = a.f32({g.t()});
+    if (keep_logits_) s.logits = a.take(act_, {g.t(), vocab_});
     return s;
   }
   Linear output() const { return {hidden_, vocab_, false, TpRole::column}; }
@@ -152,6 +161,7 @@ class LmHead {
   // cross-entropy reads them in fp32 and keeps its lse in fp32.
   int32_t act_ = MSW_DTYPE_F32;
   uint64_t chunk_bytes_ = 0;  // the config's logits_chunk_bytes
+  bool keep_logits_ = false;  // the config's keep_logits
   std::unique_ptr<Norm> norm_;
   ParamId output_weight_ = kNoParam;
 };

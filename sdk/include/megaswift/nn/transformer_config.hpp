@@ -70,6 +70,10 @@ struct TransformerConfig {
   // chunk should stay in cache; the host raises it on a GPU, where every chunk re-reads and re-writes the whole
   // fp32 gradient of the output layer, so a few large chunks cost far less than many small ones.
   uint64_t logits_chunk_bytes = uint64_t{32} << 20;
+  // Whether the head keeps every chunk's logits (T x V in the activation dtype) from forward for backward, as
+  // Megatron keeps its logits, instead of recomputing them with one more output-layer GEMM. The same bits either
+  // way; the host turns it on on a GPU unless recompute is full.
+  bool keep_logits = false;
 
   int32_t activation_dtype() const {
     return params_dtype == "bfloat16" ? MSW_DTYPE_BF16 : params_dtype == "float16" ? MSW_DTYPE_F16 : MSW_DTYPE_F32;
@@ -231,6 +235,7 @@ inline nlohmann::json to_json(const TransformerConfig& c) {
       {"recompute_granularity", c.recompute_granularity},
       {"params_dtype", c.params_dtype},
       {"logits_chunk_bytes", c.logits_chunk_bytes},
+      {"keep_logits", c.keep_logits},
   };
   j["sliding_window"] = c.sliding_window ? nlohmann::json(*c.sliding_window) : nlohmann::json(nullptr);
   return j;
@@ -314,6 +319,7 @@ inline TransformerConfig transformer_config_from_json(const nlohmann::json& j) {
   c.logits_chunk_bytes = optional<uint64_t>(j, "logits_chunk_bytes", uint64_t{32} << 20, what);
   if (c.logits_chunk_bytes == 0)
     throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: logits_chunk_bytes must be positive");
+  c.keep_logits = optional<bool>(j, "keep_logits", false, what);
   if (c.params_dtype != "float32" && c.params_dtype != "bfloat16" && c.params_dtype != "float16")
     throw sdk::Error(MSW_STATUS_INVALID_ARGUMENT, "transformer config: params_dtype must be float32, bfloat16 or "
                                                   "float16, got \"" + c.params_dtype + "\"");
