@@ -32,7 +32,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
+#include <type_traits>
 
 namespace megaswift::kernels::cuda {
 namespace {
@@ -51,6 +54,10 @@ constexpr int kTile = 64;       // rows of every streamed tile (kRows == kCols)
 
 template <int D>
 constexpr int kBlocksPerSm = D > 64 ? 2 : 3;
+// Blocks per SM of a kernel with W warpgroups: one warpgroup's (registers bound them), or one block of two (at
+// head_dim 64 two such dk/dv blocks would spill ~500 bytes a thread at 128 registers).
+template <int D, int W>
+constexpr int kBlocksPerSmW = W == 1 ? kBlocksPerSm<D> : 1;
 
 // ---- wgmma ----
 
@@ -148,16 +155,25 @@ __device__ __forceinline__ void load_panels(T* dst, const T* __restrict__ src, i
 // Key tile t (keys t * kCols ..) of one kv head's K and V into shared-memory stage `stage`, nothing past the last
 // of n_kt tiles; one cp.async commit group either way, so that "all groups but the newest" means the same on every
 // step (the forward and dq kernels stream keys alike).
-template <int D, class T>
+template <int D, int Threads = kThreads, class T>
 __device__ __forceinline__ void load_key_tile(T* sK, T* sV, const T* __restrict__ k, const T* __restrict__ v,
                                               const SeqView& sv, int64_t kv_at, int t, int n_kt, int stage) {
   if (t < n_kt) {
     const int64_t k1 = int64_t(t) * kCols;
     const int nk = static_cast<int>(min64(kCols, sv.kv_len - k1));
-    load_panels<D>(sK + stage * kTile * D, k, kv_at, sv.kv_stride, k1, nk);
-    load_panels<D>(sV + stage * kTile * D, v, kv_at, sv.kv_stride, k1, nk);
+    load_panels<D, Threads>(sK + stage * kTile * D, k, kv_at, sv.kv_stride, k1, nk);
+    load_panels<D, Threads>(sV + stage * kTile * D, v, kv_at, sv.kv_stride, k1, nk);
   }
   cp_async_commit();
+}
+
+// Rows [first, first + W kTile) of one head -> W panel tiles one after another (rows from `valid` on zero).
+template <int D, int W, class T>
+__device__ __forceinline__ void load_panels_w(T* dst, const T* __restrict__ src, int64_t base, int64_t stride,
+                                              int64_t first, int valid) {
+#pragma unroll
+  for (int w = 0; w < W; ++w)
+    load_panels<D, W * kThreads>(dst + w * kTile * D, src, base, stride, first + w * kTile, valid - w * kTile);
 }
 
 // The A fragment of k-step kk (score columns 16 kk .. 16 kk + 15) from score accumulators (n8 tile j at 4 j).
@@ -171,57 +187,84 @@ __device__ __forceinline__ void scores_to_a(uint32_t (&a)[4], const float* s) {
 
 // ---- forward ----
 
-template <int D>
-constexpr size_t forward_smem() { return sizeof(uint16_t) * size_t(1 + 2 * 2) * kTile * D; }
+// Key-tile stages of the forward: two, or three when step t's P V product runs beside step t + 1's scores (the
+// copies of tile t + 2 must then not overwrite V of tile t, which that product still reads).
+template <bool kOverlap>
+constexpr int kForwardStages = kOverlap ? 3 : 2;
 
-// out and lse of one (sequence, 64-query tile, q head), the key tiles streamed: S = Q K^T, the online softmax
+template <int D, int W, bool kOverlap>
+constexpr size_t forward_smem() { return sizeof(uint16_t) * size_t(W + 2 * kForwardStages<kOverlap>) * kTile * D; }
+
+// out and lse of one (sequence, W x 64-query tile, q head), the key tiles streamed: S = Q K^T, the online softmax
 // (running max m and sum l per row, O rescaled by exp2(m_old - m_new)), O += P V with P from the score registers.
-template <class T, int D>
-__global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_forward_kernel(AttentionGeometry g, const T* __restrict__ q,
-                                                                               const T* __restrict__ k, const T* __restrict__ v,
-                                                                               T* __restrict__ out, float* __restrict__ lse,
-                                                                               int64_t tiles) {
+// Warpgroup w owns the queries 64 w .. 64 w + 63 of the block's; with W = 2 both share every K and V tile the
+// block streams, half the copies per query of W = 1 (the first warpgroup also multiplies the last tile, which
+// its queries see none of: masked, it adds nothing). kOverlap (FlashAttention-3's intra-warpgroup overlap): step
+// t issues its scores and then step t - 1's P V, and works out its softmax while that product runs; O is
+// rescaled once it has landed.
+template <class T, int D, int W, bool kOverlap>
+__global__ void __launch_bounds__(W * kThreads, kBlocksPerSmW<D, W>) wg_forward_kernel(AttentionGeometry g, const T* __restrict__ q,
+                                                                                       const T* __restrict__ k, const T* __restrict__ v,
+                                                                                       T* __restrict__ out, float* __restrict__ lse,
+                                                                                       int64_t tiles) {
+  constexpr int S = kForwardStages<kOverlap>;
   extern __shared__ __align__(128) unsigned char smem_raw[];
-  T* sQ = reinterpret_cast<T*>(smem_raw);  // kTile x D
-  T* sK = sQ + kTile * D;                  // 2 stages
-  T* sV = sK + 2 * kTile * D;              // 2 stages
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  T* sQ = reinterpret_cast<T*>(smem_raw);  // W x (kTile x D)
+  T* sK = sQ + W * kTile * D;              // S stages
+  T* sV = sK + S * kTile * D;              // S stages
+  const int wg = threadIdx.x / kThreads, warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
   const BlockWork bw = block_work(g.q_heads);
   const int h = bw.head, kvh = h / (g.q_heads / g.kv_heads);
   const SeqView sv = seq_view(g, bw.s);
   const int64_t off = sv.kv_len - sv.q_len;  // query i sees keys [0, i + off + 1)
   const float sl2 = g.scale * kLog2e;
   const int64_t q_at = sv.q_base + int64_t(h) * D, kv_at = sv.kv_base + int64_t(kvh) * D;
-  for (int64_t tile = tiles - 1 - int64_t(blockIdx.y); tile * kRows < sv.q_len; tile += tiles) {
-    const int64_t i0 = tile * kRows;
-    const int nq = static_cast<int>(min64(kRows, sv.q_len - i0));
+  for (int64_t tile = tiles - 1 - int64_t(blockIdx.y); tile * W * kRows < sv.q_len; tile += tiles) {
+    const int64_t i0 = tile * W * kRows;
+    const int nq = static_cast<int>(min64(W * kRows, sv.q_len - i0));
     const int64_t k_end = max64(0, min64(i0 + nq + off, sv.kv_len));  // keys the tile's last query sees
     const int n_kt = static_cast<int>((k_end + kCols - 1) / kCols);
-    const int64_t row0 = i0 + warp * 16;
+    const int64_t row0 = i0 + wg * kRows + warp * 16;
+    const T* tQ = sQ + wg * kTile * D;
     __syncthreads();  // the previous tile is done with shared memory
-    load_panels<D>(sQ, q, q_at, sv.q_stride, i0, nq);
-    load_key_tile<D>(sK, sV, k, v, sv, kv_at, 0, n_kt, 0);
+    load_panels_w<D, W>(sQ, q, q_at, sv.q_stride, i0, nq);
+    load_key_tile<D, W * kThreads>(sK, sV, k, v, sv, kv_at, 0, n_kt, 0);
 
     float o[D / 2], sc[kCols / 2];
     float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+    uint32_t pa[kCols / 16][4];  // P of the step, rounded to T: the A operand of its P V product
 #pragma unroll
     for (int j = 0; j < D / 2; ++j) o[j] = 0.0f;
 #pragma unroll
     for (int j = 0; j < kCols / 2; ++j) sc[j] = 0.0f;
+    auto add_pv = [&](int stage) {  // O += P V, V of the stage
+      const T* tV = sV + stage * kTile * D;
+      wg_fence();
+#pragma unroll
+      for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(o, pa[kk], desc_mn<D>(tV, kk));
+      wg_commit();
+    };
 
-    for (int kt = 0, st = 0; kt < n_kt; ++kt, st ^= 1) {
+    // Step kt on stage st; with_pv: the previous step's P V is issued after the scores and waited for before O
+    // is rescaled (a compile-time flag, so the first step has its own copy: with the choice made at run time the
+    // compiler serializes the products).
+    auto step = [&](int kt, int st, auto with_pv) {
       const int64_t k0 = int64_t(kt) * kCols;
       cp_async_wait<0>();
       async_proxy_fence();
-      __syncthreads();  // tile kt is visible to every thread, and every thread is done with the other stage
-      load_key_tile<D>(sK, sV, k, v, sv, kv_at, kt + 1, n_kt, st ^ 1);
+      __syncthreads();  // tile kt is visible to every thread, and every thread is done with tile kt + 1 - S's stage
+      load_key_tile<D, W * kThreads>(sK, sV, k, v, sv, kv_at, kt + 1, n_kt, st + 1 == S ? 0 : st + 1);
       const T* tK = sK + st * kTile * D;
-      const T* tV = sV + st * kTile * D;
       wg_fence();
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(sc, desc_k<D>(sQ, kk), desc_k<D>(tK, kk), kk);
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(sc, desc_k<D>(tQ, kk), desc_k<D>(tK, kk), kk);
       wg_commit();
-      wg_wait<0>();
+      if constexpr (decltype(with_pv)::value) {
+        add_pv(st == 0 ? S - 1 : st - 1);  // the previous step's
+        wg_wait<1>();                      // the scores (committed first) are done
+      } else {
+        wg_wait<0>();
+      }
       settled(sc);
       // Mask only where some (query, key) pair of the warp's rows is not allowed: the diagonal or the keys' end.
       if (!(k0 + kCols <= row0 + off + 1 && k0 + kCols <= sv.kv_len)) {
@@ -239,20 +282,15 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_forward_kernel(A
         mx[0] = fmaxf(mx[0], fmaxf(sc[4 * j], sc[4 * j + 1]));
         mx[1] = fmaxf(mx[1], fmaxf(sc[4 * j + 2], sc[4 * j + 3]));
       }
-      float ms[2];
+      float ms[2], alpha[2];
 #pragma unroll
       for (int r = 0; r < 2; ++r) {
         mx[r] = quad_max(mx[r]);
         // A row that has seen no key yet (m = -inf) keeps zeros: exp2(-inf - 0) = 0, never -inf - -inf.
         ms[r] = mx[r] == -INFINITY ? 0.0f : mx[r] * sl2;
-        const float alpha = exp2f(m[r] * sl2 - ms[r]);
+        alpha[r] = exp2f(m[r] * sl2 - ms[r]);
         m[r] = mx[r];
-        l[r] *= alpha;
-#pragma unroll
-        for (int j = 0; j < D / 8; ++j) {
-          o[4 * j + 2 * r] *= alpha;
-          o[4 * j + 2 * r + 1] *= alpha;
-        }
+        l[r] *= alpha[r];
       }
 #pragma unroll
       for (int j = 0; j < kCols / 8; ++j)
@@ -261,14 +299,31 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_forward_kernel(A
           sc[4 * j + e] = exp2f(fmaf(sc[4 * j + e], sl2, -ms[e >> 1]));  // masked: exp2(-inf) = 0
           l[e >> 1] += sc[4 * j + e];  // this thread's share of the row sum; the quad adds up at the end
         }
-      uint32_t pa[kCols / 16][4];
+      if constexpr (decltype(with_pv)::value) {
+        wg_wait<0>();  // the previous step's P V has landed in O (and released pa)
+        settled(o);
+      }
+#pragma unroll
+      for (int r = 0; r < 2; ++r)
+#pragma unroll
+        for (int j = 0; j < D / 8; ++j) {
+          o[4 * j + 2 * r] *= alpha[r];
+          o[4 * j + 2 * r + 1] *= alpha[r];
+        }
 #pragma unroll
       for (int kk = 0; kk < kCols / 16; ++kk) scores_to_a<T>(pa[kk], sc + 8 * kk);
-      wg_fence();
-#pragma unroll
-      for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(o, pa[kk], desc_mn<D>(tV, kk));  // O += P V
-      wg_commit();
-      wg_wait<0>();  // before the next barrier: the other stage is refilled after it
+      if constexpr (!kOverlap) {
+        add_pv(st);
+        wg_wait<0>();  // before the next barrier: the stage is refilled after it
+        settled(o);
+      }
+    };
+    if (n_kt > 0) step(0, 0, std::false_type{});
+    for (int kt = 1, st = 1 % S; kt < n_kt; ++kt, st = st + 1 == S ? 0 : st + 1)
+      step(kt, st, std::integral_constant<bool, kOverlap>{});
+    if (kOverlap && n_kt > 0) {  // the last step's P V
+      add_pv((n_kt - 1) % S);
+      wg_wait<0>();
       settled(o);
     }
     cp_async_wait<0>();
@@ -399,37 +454,42 @@ __host__ __device__ __forceinline__ int64_t ds_tile(int64_t s, int h, int64_t i,
   return (s * heads + h) * (seq_tiles * (seq_tiles + 1) / 2) + i * (i + 1) / 2 + j;
 }
 
-template <int D>
-constexpr size_t dkdv_smem() { return sizeof(uint16_t) * size_t(2 + 2 * 2) * kTile * D + sizeof(float) * 2 * 2 * kTile; }
+template <int D, int W>
+constexpr size_t dkdv_smem() { return sizeof(uint16_t) * size_t(2 * W + 2 * 2) * kTile * D + sizeof(float) * 2 * 2 * kTile; }
 
 // dk, dv of one (sequence, 64-key tile, kv head): over the group's q heads in head order and over the steps of 64
 // queries that see the tile's keys: S^T = K Q^T, dP^T = V dO^T, dv += P^T dO, dk += dS^T Q. kDs: every step's dS
 // also goes to its tile of `ds` (ds_tile; self-attention of batched sequences only, where query tiles and key
-// tiles share one grid), for wg_dq_ds_kernel.
-template <class T, int D, bool kDs>
-__global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(AttentionGeometry g, const T* __restrict__ q,
+// tiles share one grid), for wg_dq_ds_kernel. Warpgroup w owns the keys 64 w .. 64 w + 63 of the block's; with W = 2
+// both share every Q, dO, lse and delta tile the block streams, half the copies per key of W = 1 (the second
+// warpgroup also takes the first query tile of each head, which sees none of its keys: masked, it adds nothing,
+// and its dS tile above the diagonal is not written).
+template <class T, int D, int W, bool kDs>
+__global__ void __launch_bounds__(W * kThreads, kBlocksPerSmW<D, W>) wg_dkdv_kernel(AttentionGeometry g, const T* __restrict__ q,
                                                                             const T* __restrict__ k, const T* __restrict__ v,
                                                                             const float* __restrict__ lse, const T* __restrict__ dout,
                                                                             const float* __restrict__ delta, T* __restrict__ dk,
                                                                             T* __restrict__ dv, T* __restrict__ ds, int64_t tiles,
                                                                             int64_t seq_tiles) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
-  T* sK = reinterpret_cast<T*>(smem_raw);  // kTile x D
-  T* sV = sK + kTile * D;
-  T* sQ = sV + kTile * D;                  // 2 stages
+  T* sK = reinterpret_cast<T*>(smem_raw);  // W x (kTile x D)
+  T* sV = sK + W * kTile * D;
+  T* sQ = sV + W * kTile * D;              // 2 stages
   T* sO = sQ + 2 * kTile * D;              // dO, 2 stages
   float* sL = reinterpret_cast<float*>(sO + 2 * kTile * D);  // lse (natural units), 2 stages
   float* sD = sL + 2 * kTile;                                // delta, 2 stages
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const int wg = threadIdx.x / kThreads, warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
   const BlockWork bw = block_work(g.kv_heads);
   const int kvh = bw.head, group = g.q_heads / g.kv_heads;
   const SeqView sv = seq_view(g, bw.s);
   const int64_t off = sv.kv_len - sv.q_len;
   const float sl2 = g.scale * kLog2e;
   const int64_t kv_at = sv.kv_base + int64_t(kvh) * D;
-  for (int64_t tile = blockIdx.y; tile * kRows < sv.kv_len; tile += tiles) {  // the first key tiles are the heaviest
-    const int64_t c0 = tile * kRows;
-    const int nk = static_cast<int>(min64(kRows, sv.kv_len - c0));
+  for (int64_t tile = blockIdx.y; tile * W * kRows < sv.kv_len; tile += tiles) {  // the first key tiles are the heaviest
+    const int64_t c0 = tile * W * kRows;
+    const int nk = static_cast<int>(min64(W * kRows, sv.kv_len - c0));
+    const int64_t cw = c0 + wg * kRows;                      // the warpgroup's keys: cw .. cw + nkw - 1
+    const int nkw = nk - wg * kRows;
     // Queries that see a key of the tile: from the one at the tile's first key's position to the end.
     const int64_t i_lo = max64(0, c0 - off), i_hi = sv.q_len;
     const int64_t per_head = i_lo < i_hi ? (i_hi - i_lo + kCols - 1) / kCols : 0;
@@ -442,9 +502,9 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(Atte
         const int64_t i0 = i_lo + ld_t * kCols;
         const int nq = static_cast<int>(min64(kCols, i_hi - i0));
         const int64_t q_at = sv.q_base + int64_t(ld_h) * D;
-        load_panels<D>(sQ + stage * kTile * D, q, q_at, sv.q_stride, i0, nq);
-        load_panels<D>(sO + stage * kTile * D, dout, q_at, sv.q_stride, i0, nq);
-        for (int r = threadIdx.x; r < kCols; r += kThreads) {
+        load_panels<D, W * kThreads>(sQ + stage * kTile * D, q, q_at, sv.q_stride, i0, nq);
+        load_panels<D, W * kThreads>(sO + stage * kTile * D, dout, q_at, sv.q_stride, i0, nq);
+        for (int r = threadIdx.x; r < kCols; r += W * kThreads) {
           const bool ok = r < nq;
           const int64_t at = ok ? sv.lse_base + (i0 + r) * sv.lse_stride + ld_h : 0;
           cp_async4(sL + stage * kTile + r, lse + at, ok);
@@ -458,16 +518,18 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(Atte
       cp_async_commit();
     };
     __syncthreads();  // the previous tile is done with shared memory
-    load_panels<D>(sK, k, kv_at, sv.kv_stride, c0, nk);
-    load_panels<D>(sV, v, kv_at, sv.kv_stride, c0, nk);
+    load_panels_w<D, W>(sK, k, kv_at, sv.kv_stride, c0, nk);
+    load_panels_w<D, W>(sV, v, kv_at, sv.kv_stride, c0, nk);
     load_step(0, 0);
+    const T* tK = sK + wg * kTile * D;
+    const T* tV = sV + wg * kTile * D;
 
     float ak[D / 2], av[D / 2], sc[kCols / 2], dp[kCols / 2];
 #pragma unroll
     for (int j = 0; j < D / 2; ++j) ak[j] = av[j] = 0.0f;
 #pragma unroll
     for (int j = 0; j < kCols / 2; ++j) sc[j] = dp[j] = 0.0f;
-    const int64_t key0 = c0 + warp * 16 + gr;  // the thread's first key row (and key0 + 8)
+    const int64_t key0 = cw + warp * 16 + gr;  // the thread's first key row (and key0 + 8)
 
     int64_t ct = 0;     // step n's query tile within its head
     int ch = kvh * group;  // and its head
@@ -488,28 +550,35 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(Atte
       const float* tD = sD + st * kTile;
       wg_fence();
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(sc, desc_k<D>(sK, kk), desc_k<D>(tQ, kk), kk);  // S^T
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(sc, desc_k<D>(tK, kk), desc_k<D>(tQ, kk), kk);  // S^T
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(dp, desc_k<D>(sV, kk), desc_k<D>(tO, kk), kk);  // dP^T
+      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(dp, desc_k<D>(tV, kk), desc_k<D>(tO, kk), kk);  // dP^T
       wg_commit();
       wg_wait<0>();
       settled(sc);
       settled(dp);
-      const bool full = c0 + kRows - 1 <= i0 + off && i0 + kCols <= sv.q_len && nk == kRows;
+      // P^T and dS^T; the pairs are checked only on a step that crosses the diagonal or an end (two copies of the
+      // loop: with the check folded in, the compiler kept it on every step, 1.5x the dk/dv kernel's time).
+      auto probabilities = [&](auto checked) {
 #pragma unroll
-      for (int j = 0; j < kCols / 8; ++j) {
-        const float2 l2 = *reinterpret_cast<const float2*>(tL + 8 * j + 2 * tq);
-        const float2 d2 = *reinterpret_cast<const float2*>(tD + 8 * j + 2 * tq);
+        for (int j = 0; j < kCols / 8; ++j) {
+          const float2 l2 = *reinterpret_cast<const float2*>(tL + 8 * j + 2 * tq);
+          const float2 d2 = *reinterpret_cast<const float2*>(tD + 8 * j + 2 * tq);
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int64_t i = i0 + 8 * j + 2 * tq + (e & 1), key = key0 + (e >= 2 ? 8 : 0);
-          const bool ok = full || (i < sv.q_len && key < sv.kv_len && key <= i + off);
-          const float lq = (e & 1) ? l2.y : l2.x, dq_ = (e & 1) ? d2.y : d2.x;
-          const float p = ok ? exp2f(fmaf(sc[4 * j + e], sl2, -lq * kLog2e)) : 0.0f;
-          sc[4 * j + e] = p;                             // P^T
-          dp[4 * j + e] = p * (dp[4 * j + e] - dq_);     // dS^T
+          for (int e = 0; e < 4; ++e) {
+            const int64_t i = i0 + 8 * j + 2 * tq + (e & 1), key = key0 + (e >= 2 ? 8 : 0);
+            const bool ok = !decltype(checked)::value || (i < sv.q_len && key < sv.kv_len && key <= i + off);
+            const float lq = (e & 1) ? l2.y : l2.x, dq_ = (e & 1) ? d2.y : d2.x;
+            const float p = ok ? exp2f(fmaf(sc[4 * j + e], sl2, -lq * kLog2e)) : 0.0f;
+            sc[4 * j + e] = p;                          // P^T
+            dp[4 * j + e] = p * (dp[4 * j + e] - dq_);  // dS^T
+          }
         }
-      }
+      };
+      if (cw + kRows - 1 <= i0 + off && i0 + kCols <= sv.q_len && nkw >= kRows)
+        probabilities(std::false_type{});
+      else
+        probabilities(std::true_type{});
       uint32_t pa[kCols / 16][4], da[kCols / 16][4];
 #pragma unroll
       for (int kk = 0; kk < kCols / 16; ++kk) {
@@ -532,14 +601,16 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(Atte
 #pragma unroll
       for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(ak, da[kk], desc_mn<D>(tQ, kk));  // dk += dS^T Q
       wg_commit();
-      if constexpr (kDs) {  // beside the products
-        T* tile_ds = ds + ds_tile(bw.s, hq, i0 / kTile, tile, g.q_heads, seq_tiles) * (kTile * kTile);
+      if constexpr (kDs) {  // beside the products; a tile above the diagonal (cw > i0) has no dS
+        if (cw <= i0) {
+          T* tile_ds = ds + ds_tile(bw.s, hq, i0 / kTile, cw / kTile, g.q_heads, seq_tiles) * (kTile * kTile);
 #pragma unroll
-        for (int kk = 0; kk < kCols / 16; ++kk)
+          for (int kk = 0; kk < kCols / 16; ++kk)
 #pragma unroll
-          for (int m = 0; m < 4; ++m)
-            *reinterpret_cast<uint32_t*>(tile_ds + (2 * kk + (m >> 1)) * 8 * kTile + (2 * warp + (m & 1)) * 64 + gr * 8 + 2 * tq) =
-                dst[kk][m];
+            for (int m = 0; m < 4; ++m)
+              *reinterpret_cast<uint32_t*>(tile_ds + (2 * kk + (m >> 1)) * 8 * kTile + (2 * warp + (m & 1)) * 64 + gr * 8 +
+                                           2 * tq) = dst[kk][m];
+        }
       }
       wg_wait<0>();  // before the next barrier: the other stage is refilled after it
     }
@@ -549,7 +620,7 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dkdv_kernel(Atte
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
       const int64_t key = key0 + 8 * r;
-      if (key >= c0 + nk) continue;
+      if (key >= c0 + nk) continue;  // (the warpgroup's keys end there too)
       const int64_t at = kv_at + key * sv.kv_stride + 2 * tq;
 #pragma unroll
       for (int j = 0; j < D / 8; ++j) {
@@ -670,6 +741,12 @@ __global__ void __launch_bounds__(DqDs<D, W, H>::kThreadsPerBlock, DqDs<D, W, H>
 // ---- launching ----
 
 std::atomic<int64_t> g_calls{0};
+// Warpgroups per forward and dk/dv block (attention_wgmma_warpgroups); 0: not read from the environment yet.
+std::atomic<int> g_warpgroups{0};
+constexpr int kDefaultWarpgroups = 2;
+// Whether the forward overlaps P V with the next scores (attention_wgmma_forward_overlap); -1: not read yet.
+std::atomic<int> g_overlap{-1};
+constexpr bool kDefaultOverlap = true;
 constexpr int kMaxDevices = 64;
 std::atomic<int> g_device_cc[kMaxDevices];  // 0: not read yet, else the major compute capability + 1
 
@@ -690,20 +767,77 @@ bool attention_wgmma_device() {
 
 int64_t attention_wgmma_calls() { return g_calls.load(); }
 
+int attention_wgmma_warpgroups() {
+  int w = g_warpgroups.load();
+  if (w == 0) {
+    const char* env = std::getenv("MEGASWIFT_ATTENTION_WARPGROUPS");
+    w = kDefaultWarpgroups;
+    if (env && *env) {
+      if (std::strcmp(env, "1") == 0) w = 1;
+      else if (std::strcmp(env, "2") == 0) w = 2;
+      else
+        throw KernelError(std::string("MEGASWIFT_ATTENTION_WARPGROUPS=") + env + ": expected 1 or 2");
+    }
+    int expected = 0;
+    g_warpgroups.compare_exchange_strong(expected, w);  // a set_attention_wgmma_warpgroups in between wins
+    w = g_warpgroups.load();
+  }
+  return w;
+}
+
+bool attention_wgmma_forward_overlap() {
+  int o = g_overlap.load();
+  if (o < 0) {
+    const char* env = std::getenv("MEGASWIFT_ATTENTION_FORWARD_OVERLAP");
+    o = kDefaultOverlap ? 1 : 0;
+    if (env && *env) {
+      if (std::strcmp(env, "1") == 0) o = 1;
+      else if (std::strcmp(env, "0") == 0) o = 0;
+      else
+        throw KernelError(std::string("MEGASWIFT_ATTENTION_FORWARD_OVERLAP=") + env + ": expected 0 or 1");
+    }
+    int expected = -1;
+    g_overlap.compare_exchange_strong(expected, o);
+    o = g_overlap.load();
+  }
+  return o == 1;
+}
+
+void set_attention_wgmma_forward_overlap(int o) {
+  if (o < -1 || o > 1) throw KernelError("set_attention_wgmma_forward_overlap: " + std::to_string(o) + " is not -1, 0 or 1");
+  g_overlap.store(o);
+}
+
+void set_attention_wgmma_warpgroups(int w) {
+  if (w != 0 && w != 1 && w != 2) throw KernelError("set_attention_wgmma_warpgroups: " + std::to_string(w) + " is not 0, 1 or 2");
+  g_warpgroups.store(w);
+}
+
 void attention_wgmma_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
                              void* out, float* lse, Stream stream) {
-  const int64_t tiles = tiles_for(q_bound(g), kTile);
+  const int w = attention_wgmma_warpgroups();
+  const bool overlap = attention_wgmma_forward_overlap();
+  const int64_t tiles = tiles_for(q_bound(g), int64_t(w) * kTile);
   if (g.n_seqs <= 0 || tiles <= 0) return;
   g_calls.fetch_add(1);
   const dim3 grid = grid_for(g.n_seqs, tiles, g.q_heads, "attention_forward (wgmma)");
   dispatch_tc(dtype, g.head_dim, "attention_forward (wgmma)", [&](auto t, auto dc) {
     using T = decltype(t);
     constexpr int D = decltype(dc)::value;
-    auto kernel = wg_forward_kernel<T, D>;
-    allow_smem(kernel, forward_smem<D>(), "attention_forward (wgmma)");
-    kernel<<<grid, kThreads, forward_smem<D>(), stream_of(stream)>>>(g, static_cast<const T*>(q), static_cast<const T*>(k),
-                                                                      static_cast<const T*>(v), static_cast<T*>(out), lse,
-                                                                      int64_t(grid.y));
+    auto launch = [&](auto kernel, auto wc, auto oc) {
+      constexpr int W = decltype(wc)::value;
+      constexpr bool O = decltype(oc)::value;
+      allow_smem(kernel, forward_smem<D, W, O>(), "attention_forward (wgmma)");
+      kernel<<<grid, W * kThreads, forward_smem<D, W, O>(), stream_of(stream)>>>(
+          g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse,
+          int64_t(grid.y));
+    };
+    using One = std::integral_constant<int, 1>;
+    using Two = std::integral_constant<int, 2>;
+    if (w == 2 && overlap) launch(wg_forward_kernel<T, D, 2, true>, Two{}, std::true_type{});
+    else if (w == 2) launch(wg_forward_kernel<T, D, 2, false>, Two{}, std::false_type{});
+    else if (overlap) launch(wg_forward_kernel<T, D, 1, true>, One{}, std::true_type{});
+    else launch(wg_forward_kernel<T, D, 1, false>, One{}, std::false_type{});
   });
   check_launch("attention_forward (wgmma)");
 }
@@ -728,7 +862,8 @@ void attention_wgmma_dq(const AttentionGeometry& g, const void* q, const void* k
 
 void attention_wgmma_dkdv(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
                           const void* dout, const float* delta, void* dk, void* dv, void* ds, Dtype dtype, Stream stream) {
-  const int64_t tiles = tiles_for(kv_bound(g), kTile);
+  const int w = attention_wgmma_warpgroups();
+  const int64_t tiles = tiles_for(kv_bound(g), int64_t(w) * kTile);
   if (g.n_seqs <= 0 || tiles <= 0) return;
   if (ds && attention_wgmma_ds_bytes(g) == 0)
     throw KernelError("attention_backward (wgmma, dk, dv): dS tiles asked for a geometry that has none "
@@ -738,16 +873,19 @@ void attention_wgmma_dkdv(const AttentionGeometry& g, const void* q, const void*
   dispatch_tc(dtype, g.head_dim, "attention_backward (wgmma, dk, dv)", [&](auto t, auto dc) {
     using T = decltype(t);
     constexpr int D = decltype(dc)::value;
-    auto launch = [&](auto kernel) {
-      allow_smem(kernel, dkdv_smem<D>(), "attention_backward (wgmma, dk, dv)");
-      kernel<<<grid, kThreads, dkdv_smem<D>(), stream_of(stream)>>>(
+    auto launch = [&](auto kernel, auto wc) {
+      constexpr int W = decltype(wc)::value;
+      allow_smem(kernel, dkdv_smem<D, W>(), "attention_backward (wgmma, dk, dv)");
+      kernel<<<grid, W * kThreads, dkdv_smem<D, W>(), stream_of(stream)>>>(
           g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), lse, static_cast<const T*>(dout),
           delta, static_cast<T*>(dk), static_cast<T*>(dv), static_cast<T*>(ds), int64_t(grid.y), tiles_for(g.q_len, kTile));
     };
-    if (ds)
-      launch(wg_dkdv_kernel<T, D, true>);
-    else
-      launch(wg_dkdv_kernel<T, D, false>);
+    using One = std::integral_constant<int, 1>;
+    using Two = std::integral_constant<int, 2>;
+    if (w == 2 && ds) launch(wg_dkdv_kernel<T, D, 2, true>, Two{});
+    else if (w == 2) launch(wg_dkdv_kernel<T, D, 2, false>, Two{});
+    else if (ds) launch(wg_dkdv_kernel<T, D, 1, true>, One{});
+    else launch(wg_dkdv_kernel<T, D, 1, false>, One{});
   });
   check_launch("attention_backward (wgmma, dk, dv)");
 }

@@ -36,4 +36,15 @@ void attention_wgmma_dq_from_ds(const AttentionGeometry& g, const void* k, const
 // Launches of any of them so far in this process (tests check that a case ran on them).
 int64_t attention_wgmma_calls();
 
+// Warpgroups per forward and dk/dv block: 1 (64 queries or keys a block) or 2 (128, the two warpgroups sharing
+// every tile the block streams). From MEGASWIFT_ATTENTION_WARPGROUPS, read once (unset: 2; anything but 1 or 2
+// is a KernelError at the first launch), or set_attention_wgmma_warpgroups (0: back to the environment's).
+int attention_wgmma_warpgroups();
+void set_attention_wgmma_warpgroups(int w);
+// Whether the forward runs a step's P V product beside the next step's scores (attention_wgmma.cu): from
+// MEGASWIFT_ATTENTION_FORWARD_OVERLAP, read once (unset: on; "0" or "1", anything else a KernelError), or
+// set_attention_wgmma_forward_overlap (0 off, 1 on, -1 back to the environment's).
+bool attention_wgmma_forward_overlap();
+void set_attention_wgmma_forward_overlap(int o);
+
 }  // namespace megaswift::kernels::cuda

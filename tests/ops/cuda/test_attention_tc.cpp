@@ -55,6 +55,19 @@ struct DsBudget {
   ~DsBudget() { kc::set_attention_ds_budget(-1); }
 };
 
+// Sets the warpgroups per wgmma forward and dk/dv block and whether the forward overlaps its products for a
+// scope, then goes back to the environment's.
+struct WgmmaShape {
+  WgmmaShape(int warpgroups, bool overlap) {
+    kc::set_attention_wgmma_warpgroups(warpgroups);
+    kc::set_attention_wgmma_forward_overlap(overlap ? 1 : 0);
+  }
+  ~WgmmaShape() {
+    kc::set_attention_wgmma_warpgroups(0);
+    kc::set_attention_wgmma_forward_overlap(-1);
+  }
+};
+
 struct GpuRun {
   FVec out, lse, dq, dk, dv;
 };
@@ -184,21 +197,29 @@ void run_tc_case(const TcCase& c, int32_t dt) {
     check_near("dv tc vs simt", tc.dv, sm.dv, grad_tol);
   }
   // Every tensor-core kernel on mma.sync, then every one on wgmma (where the device has it; on mma.sync again
-  // otherwise), with dq from materialized dS where the geometry has it (batched self-attention) and then with the
-  // dq kernel: each equals the CPU (the backward on the automatic forward's out and lse) and its backward is
-  // deterministic on its own.
+  // otherwise): with dq from materialized dS where the geometry has it (batched self-attention) and with the dq
+  // kernel, each with one and with two warpgroups per forward and dk/dv block, and the forward with and without
+  // its P V products beside the next scores. Each equals the CPU (the backward on the automatic forward's out and
+  // lse) and its backward is deterministic on its own.
   const bool has_ds = c.layout != MSW_ATTN_THD && c.sq == c.skv;
   struct Set {
     kc::AttentionKernels choice;
     bool ds;
+    int warpgroups;
+    bool overlap;
   };
-  for (const Set set : {Set{kc::AttentionKernels::mma_sync, false}, Set{kc::AttentionKernels::wgmma, true},
-                        Set{kc::AttentionKernels::wgmma, false}}) {
+  for (const Set set : {Set{kc::AttentionKernels::mma_sync, false, 0, false}, Set{kc::AttentionKernels::wgmma, true, 2, true},
+                        Set{kc::AttentionKernels::wgmma, false, 1, false}, Set{kc::AttentionKernels::wgmma, true, 1, true},
+                        Set{kc::AttentionKernels::wgmma, false, 2, false}}) {
     const bool wgmma = set.choice == kc::AttentionKernels::wgmma && kc::attention_wgmma_device();
     const bool ds = wgmma && set.ds && has_ds;
-    const std::string name = wgmma ? (set.ds ? "wgmma" : "wgmma, dq kernel") : "mma.sync";
+    const std::string name = wgmma ? std::string(set.ds ? "wgmma" : "wgmma, dq kernel") + ", " +
+                                         std::to_string(set.warpgroups) + " warpgroups" +
+                                         (set.overlap ? ", overlapped forward" : "")
+                                   : "mma.sync";
     const KernelChoice chosen(set.choice);
     const DsBudget budget(set.ds ? int64_t{1} << 40 : 0);
+    const WgmmaShape shape(set.warpgroups, set.overlap);
     const int64_t wgmma_before = kc::attention_wgmma_calls(), ds_before = kc::attention_ds_backward_calls();
     const GpuRun r = in.gpu(&tc, true);
     // forward, dq (from dS or by its kernel) and dk/dv twice
