@@ -159,3 +159,45 @@ TEST_CASE("CUDA cross-entropy marks a label outside the vocabulary with NaN (the
   CHECK(std::isfinite(g[4]));
   CHECK(g[2 * vocab + 4] == 0.0f);
 }
+
+TEST_CASE("CUDA cross-entropy gives the same bits through 16-byte groups and element by element") {
+  REQUIRE_GPU_OR_SKIP();
+  // The same logits twice: dense (rows of 3000, 16-byte aligned: the packed kernels) and as columns 1 .. 3000 of
+  // rows of 3001 (misaligned: element by element). lse, the losses and the in-place gradient must agree exactly.
+  for (int32_t dt : kDtypes) {
+    CAPTURE(dtype_name(dt));
+    const int64_t rows = 23, vocab = 3000;
+    const FVec x = ops_test::random_floats(rows * vocab, -7, 7);
+    FVec shifted(rows * (vocab + 1), 0.0f);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vocab; ++v) shifted[r * (vocab + 1) + 1 + v] = x[r * vocab + v];
+    GpuTensor dense(x, dt, {rows, vocab}), wide(shifted, dt, {rows, vocab + 1});
+    std::vector<int64_t> y = random_labels(rows, vocab, 0, -100);
+    GpuTensor labels(y, MSW_DTYPE_I64, {rows});
+    struct Out {
+      FVec lse, ptl, grad;
+    };
+    auto run = [&](GpuTensor& logits, const msw_tensor& view) {
+      GpuTensor lse(FVec(rows), MSW_DTYPE_F32, {rows}), ptl(FVec(rows), MSW_DTYPE_F32, {rows});
+      msw_cross_entropy_args a{};
+      a.logits = view;
+      a.labels = labels.t;
+      a.ignore_index = -100;
+      a.lse = lse.t;
+      a.per_token_loss = ptl.t;
+      gpu_ops().cross_entropy_forward(a);
+      a.grad_scale = 0.5;
+      a.dlogits = view;  // in place, as the LM head runs it
+      gpu_ops().cross_entropy_backward(a);
+      return Out{lse.values(), ptl.values(), logits.values()};
+    };
+    const Out p = run(dense, dense.t);
+    const Out s = run(wide, sdk::narrow(wide.t, 1, 1, vocab));
+    CHECK(p.lse == s.lse);
+    CHECK(p.ptl == s.ptl);
+    bool same = true;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vocab; ++v) same = same && p.grad[r * vocab + v] == s.grad[r * (vocab + 1) + 1 + v];
+    CHECK(same);
+  }
+}
