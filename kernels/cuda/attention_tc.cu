@@ -642,8 +642,10 @@ int parse_wgmma_list(const char* list) {
 
 // The kernels `automatic` runs on wgmma, by the attention benchmark on the H200 (docs/performance.md, 2026-12-03,
 // msw_bench_attention_cuda 10 mma|wgmma): dk/dv 1.37 ms on wgmma against 2.54 on mma.sync at B4 S4096 Hq12 Hkv2
-// D128 (1.79 against 3.19 at B8 S4096 Hq14 Hkv2 D64); the forward (1.23 against 0.91 ms) and dq (1.25 against
-// 1.21) were slower on wgmma, and dq on wgmma gave the same training speed (41,106 against 41,089 tokens/s, 1.5B).
+// D128 (1.79 against 3.19 at B8 S4096 Hq14 Hkv2 D64), and 1.15 (1.73 at D64) with two warpgroups a block; the
+// forward is no faster on wgmma even with two warpgroups and its P V beside the next scores (0.905 against 0.912
+// ms at D128, 1.28 against 1.05 at D64); dq on wgmma ran as fast as on mma.sync, and dq from materialized dS
+// (attention_wgmma.hpp, taken wherever dk/dv runs on wgmma and the geometry has it) beats both (0.36 ms).
 constexpr bool kAutoWgmmaForward = false, kAutoWgmmaDq = false, kAutoWgmmaDkdv = true;
 
 // The dS budget in bytes; -1: not read from the environment yet (or set back to it).
