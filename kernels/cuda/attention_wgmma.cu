@@ -1,7 +1,10 @@
 // Attention on Hopper's warpgroup MMA (attention_wgmma.hpp): the forward, dq and dk/dv kernels of attention_tc.cu
 // (the same math: online softmax forward; backward with P recomputed from lse and no atomics, the same bits every
-// run), with every matrix product a wgmma.mma_async of one warpgroup (4 warps, 128 threads, M = 64 rows: 64
-// queries per forward and dq block, 64 keys per dk/dv block) instead of warp-wide mma.sync fed by ldmatrix.
+// run), with every matrix product a wgmma.mma_async of one warpgroup (4 warps, 128 threads, M = 64 rows)
+// instead of warp-wide mma.sync fed by ldmatrix. A dq block is one warpgroup (64 queries); a forward or dk/dv
+// block is one or two (attention_wgmma_warpgroups: 64 or 128 queries or keys), the two sharing every tile the
+// block streams. The shared primitives are in attention_wgmma_ops.cuh; dq from materialized dS, which the dk/dv
+// kernel writes when asked, in attention_wgmma_ds.cu.
 //
 // Why: the mma.sync kernels are bound by shared-memory reads through ldmatrix (every B fragment passes through
 // registers and feeds 2 mma); wgmma reads its shared-memory operands itself, a 64 x N x 16 product per instruction,
@@ -22,12 +25,15 @@
 // Pipeline: two shared-memory stages of the streamed tiles; step n waits for its copies, makes them visible to
 // the async proxy that wgmma reads through (fence.proxy.async), passes one barrier and then issues the copies of
 // step n + 1 into the other stage (every thread has left it: it passed the barrier after waiting for its own
-// wgmma). Two blocks per SM (one block's softmax beside the other's products) at head_dim 128, three at 64.
+// wgmma). With one warpgroup a block, two blocks per SM (one block's softmax beside the other's products) at
+// head_dim 128, three at 64; with two, one block. Two warpgroups measured faster: dk/dv 1.15 against 1.50 ms
+// (B4 S4096 Hq12 Hkv2 D128, H200), forward 0.92 against 1.23: the kernels are bound by what they pull through L2.
 // Running step n - 1's second products beside step n's score products instead (waiting for them before the
 // refill) measured no faster at head_dim 128 and slower at 64 (dk/dv 1.78 -> 2.18 ms, B8 S4096 Hq14 Hkv2).
 #include <kernels/cuda/attention_wgmma.hpp>
 #include <kernels/cuda/attention_common.cuh>
 #include <kernels/cuda/attention_tc_ptx.cuh>
+#include <kernels/cuda/attention_wgmma_ops.cuh>
 #include <kernels/cuda/common.cuh>
 
 #include <atomic>
@@ -46,144 +52,7 @@ using attn::q_bound;
 using attn::seq_view;
 using attn::SeqView;
 using namespace tc_ptx;
-
-constexpr int kRows = 64;       // a warpgroup's M: keys per dk/dv block, queries per dq block
-constexpr int kCols = 64;       // queries per dk/dv step, keys per dq step (the N of the score products)
-constexpr int kThreads = 128;   // one warpgroup
-constexpr int kTile = 64;       // rows of every streamed tile (kRows == kCols)
-
-template <int D>
-constexpr int kBlocksPerSm = D > 64 ? 2 : 3;
-// Blocks per SM of a kernel with W warpgroups: one warpgroup's (registers bound them), or one block of two (at
-// head_dim 64 two such dk/dv blocks would spill ~500 bytes a thread at 128 registers).
-template <int D, int W>
-constexpr int kBlocksPerSmW = W == 1 ? kBlocksPerSm<D> : 1;
-
-// ---- wgmma ----
-
-// d (fp32, 64 x N, mma.sync's C layout per warp) = [d +] A (64 x 16) B (16 x N) for T operands. ss: A and B
-// K-major in shared memory (accumulate 0 overwrites d); ss_mn: the same with B MN-major (transposed); rs: A from
-// registers (mma.sync's A layout per warp), B MN-major in shared memory, accumulating.
-template <class T, int N>
-struct Wgmma {
-  static __device__ void ss(float (&d)[N / 2], uint64_t a, uint64_t b, int accumulate);
-  static __device__ void ss_mn(float (&d)[N / 2], uint64_t a, uint64_t b, int accumulate);
-  static __device__ void rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b);
-};
-
-// The accumulator operands of an m64nNk16 (N / 2 fp32 registers per thread), as PTX operand list and asm outputs.
-#define MSW_WG_REGS_64 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}"
-#define MSW_WG_REGS_128 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
-#define MSW_WG_OUTS_64 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-#define MSW_WG_OUTS_128 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-
-// Wgmma<T, N>'s products for one operand type (PTX name P); A, B, ... are the operand numbers after the N / 2
-// accumulators: ss's two descriptors and its accumulate flag, rs's four A registers and its B descriptor.
-#define MSW_WGMMA_SS(T, P, N, F, TB, A, B, C)                                                                   \
-  template <>                                                                                                    \
-  __device__ __forceinline__ void Wgmma<T, N>::F(float(&d)[N / 2], uint64_t a, uint64_t b, int accumulate) {      \
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %" #C ", 0;\nwgmma.mma_async.sync.aligned.m64n" #N "k16.f32." P \
-                 "." P " " MSW_WG_REGS_##N ", %" #A ", %" #B ", p, 1, 1, 0, " #TB ";\n}\n"                          \
-                 : MSW_WG_OUTS_##N                                                                              \
-                 : "l"(a), "l"(b), "r"(accumulate));                                                            \
-  }
-#define MSW_WGMMA(T, P, N, A, B, C, D, E)                                                                        \
-  MSW_WGMMA_SS(T, P, N, ss, 0, A, B, C)                                                                          \
-  MSW_WGMMA_SS(T, P, N, ss_mn, 1, A, B, C)                                                                       \
-  template <>                                                                                                    \
-  __device__ __forceinline__ void Wgmma<T, N>::rs(float(&d)[N / 2], const uint32_t(&a)[4], uint64_t b) {          \
-    asm volatile("{\nwgmma.mma_async.sync.aligned.m64n" #N "k16.f32." P "." P " " MSW_WG_REGS_##N ", {%" #A       \
-                 ", %" #B ", %" #C ", %" #D "}, %" #E ", 1, 1, 1, 1;\n}\n"                                          \
-                 : MSW_WG_OUTS_##N                                                                              \
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));                                         \
-  }
-
-MSW_WGMMA(__nv_bfloat16, "bf16", 64, 32, 33, 34, 35, 36)
-MSW_WGMMA(__half, "f16", 64, 32, 33, 34, 35, 36)
-MSW_WGMMA(__nv_bfloat16, "bf16", 128, 64, 65, 66, 67, 68)
-MSW_WGMMA(__half, "f16", 128, 64, 65, 66, 67, 68)
-#undef MSW_WGMMA
-#undef MSW_WGMMA_SS
-
-__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-// Waits until at most N of the warp's committed groups are in flight.
-template <int N>
-__device__ __forceinline__ void wg_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
-// cp.async wrote shared memory through the generic proxy; wgmma reads it through the async proxy.
-__device__ __forceinline__ void async_proxy_fence() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
-
-// The compiler sees a wgmma's accumulators written when the instruction issues; this ties later reads of them
-// to a point after wg_wait (both are volatile asm, which keep their order).
-template <int N>
-__device__ __forceinline__ void settled(float (&r)[N]) {
-#pragma unroll
-  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(r[i])::"memory");
-}
-
-// A shared-memory matrix descriptor without swizzle: start address, then the byte strides between neighbouring
-// core matrices along K (leading) and along M or N (stride), all in 16-byte units.
-__device__ __forceinline__ uint64_t smem_desc(const void* p, uint32_t leading, uint32_t stride) {
-  return uint64_t((smem_addr(p) & 0x3FFFFu) >> 4) | (uint64_t(leading >> 4) << 16) | (uint64_t(stride >> 4) << 32);
-}
-// A panel tile as a K-major operand, k-step kk = channels 16 kk .. 16 kk + 15 (core matrices 2 kk and 2 kk + 1).
-template <int D, class T>
-__device__ __forceinline__ uint64_t desc_k(const T* tile, int kk) {
-  return smem_desc(tile + kk * 128, 128, 16 * D);
-}
-// A panel tile as an MN-major operand summed over its rows, k-step kk = rows 16 kk .. 16 kk + 15 (panels 2 kk
-// and 2 kk + 1), N = the D channels.
-template <int D, class T>
-__device__ __forceinline__ uint64_t desc_mn(const T* tile, int kk) {
-  return smem_desc(tile + kk * 16 * D, 16 * D, 128);
-}
-
-// Rows [first, first + kTile) of one head -> a panel tile, asynchronously, by the block's Threads threads; rows
-// from `valid` on are zero.
-template <int D, int Threads = kThreads, class T>
-__device__ __forceinline__ void load_panels(T* dst, const T* __restrict__ src, int64_t base, int64_t stride, int64_t first,
-                                            int valid) {
-  constexpr int C = D / 8, quads = C / 4;  // 16-byte chunks per row; groups of 32 chunks per panel
-  for (int idx = threadIdx.x; idx < kTile * C; idx += Threads) {
-    const int lane = idx & 31, group = idx >> 5, panel = group / quads;
-    const int r = panel * 8 + (lane & 7), c = (group - panel * quads) * 4 + (lane >> 3);
-    const bool ok = r < valid;
-    cp_async16(dst + panel * 8 * D + c * 64 + (lane & 7) * 8, ok ? src + base + (first + r) * stride + c * 8 : src, ok);
-  }
-}
-
-// Key tile t (keys t * kCols ..) of one kv head's K and V into shared-memory stage `stage`, nothing past the last
-// of n_kt tiles; one cp.async commit group either way, so that "all groups but the newest" means the same on every
-// step (the forward and dq kernels stream keys alike).
-template <int D, int Threads = kThreads, class T>
-__device__ __forceinline__ void load_key_tile(T* sK, T* sV, const T* __restrict__ k, const T* __restrict__ v,
-                                              const SeqView& sv, int64_t kv_at, int t, int n_kt, int stage) {
-  if (t < n_kt) {
-    const int64_t k1 = int64_t(t) * kCols;
-    const int nk = static_cast<int>(min64(kCols, sv.kv_len - k1));
-    load_panels<D, Threads>(sK + stage * kTile * D, k, kv_at, sv.kv_stride, k1, nk);
-    load_panels<D, Threads>(sV + stage * kTile * D, v, kv_at, sv.kv_stride, k1, nk);
-  }
-  cp_async_commit();
-}
-
-// Rows [first, first + W kTile) of one head -> W panel tiles one after another (rows from `valid` on zero).
-template <int D, int W, class T>
-__device__ __forceinline__ void load_panels_w(T* dst, const T* __restrict__ src, int64_t base, int64_t stride,
-                                              int64_t first, int valid) {
-#pragma unroll
-  for (int w = 0; w < W; ++w)
-    load_panels<D, W * kThreads>(dst + w * kTile * D, src, base, stride, first + w * kTile, valid - w * kTile);
-}
-
-// The A fragment of k-step kk (score columns 16 kk .. 16 kk + 15) from score accumulators (n8 tile j at 4 j).
-template <class T>
-__device__ __forceinline__ void scores_to_a(uint32_t (&a)[4], const float* s) {
-  a[0] = pack<T>(s[0], s[1]);
-  a[1] = pack<T>(s[2], s[3]);
-  a[2] = pack<T>(s[4], s[5]);
-  a[3] = pack<T>(s[6], s[7]);
-}
+using namespace wg;
 
 // ---- forward ----
 
@@ -447,12 +316,6 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dq_kernel(Attent
 
 // ---- dk, dv ----
 
-// The dS tiles of a backward (attention_wgmma_ds_bytes): per sequence s and q head h, the tiles of 64 queries x 64
-// keys below the diagonal, row by row (query tile i holds key tiles 0 .. i, which are contiguous), each in the
-// panel layout of a 64-wide tile (a K-major operand summed over its keys). seq_tiles: query tiles per sequence.
-__host__ __device__ __forceinline__ int64_t ds_tile(int64_t s, int h, int64_t i, int64_t j, int heads, int64_t seq_tiles) {
-  return (s * heads + h) * (seq_tiles * (seq_tiles + 1) / 2) + i * (i + 1) / 2 + j;
-}
 
 template <int D, int W>
 constexpr size_t dkdv_smem() { return sizeof(uint16_t) * size_t(2 * W + 2 * 2) * kTile * D + sizeof(float) * 2 * 2 * kTile; }
@@ -631,113 +494,6 @@ __global__ void __launch_bounds__(W * kThreads, kBlocksPerSmW<D, W>) wg_dkdv_ker
   }
 }
 
-// ---- dq from the dS tiles ----
-
-// wg_dq_ds_kernel<T, D, W, H>: W warpgroups, H q heads each, so W H heads of one kv group share every K tile a
-// block streams. The kernel moves ~8 KiB of dS per 64 x D x 64 product and is bound by memory: sharing K across
-// the group's heads takes its reads from 2/3 of the traffic (one head per block) to 1/7 (six).
-template <int D, int W, int H>
-struct DqDs {
-  static constexpr int kHeads = W * H;
-  static constexpr int kThreadsPerBlock = W * kThreads;
-  static constexpr int kStageElems = kHeads * kTile * kTile + kTile * D;  // dS of each head, then K
-  // Registers bound the blocks per SM: one warpgroup of D / 2 accumulators (a third block at head_dim 64), two
-  // of one head each at head_dim 64; otherwise one block.
-  static constexpr int kBlocksPerSm = W == 1 ? (D > 64 ? 2 : 3) : (H == 1 && D == 64 ? 2 : 1);
-  // As many stages as ~200 KiB of shared memory per SM holds, 3 to 6.
-  static constexpr int kStagesFit = int((200u << 10) / (kBlocksPerSm * kStageElems * sizeof(uint16_t)));
-  static constexpr int kStages = kStagesFit > 6 ? 6 : kStagesFit;
-  static_assert(kStages >= 3, "a (dS, K) stage too large for the pipeline");
-  static constexpr size_t smem() { return sizeof(uint16_t) * size_t(kStages) * kStageElems; }
-};
-
-// dq of one (sequence, 64-query tile i) for W H q heads of one kv group (the group's `slot`-th W H; past the
-// group's end a block has fewer): dq = scale * sum over key tiles j <= i of dS_ij K_j, with the dS tiles
-// wg_dkdv_kernel<kDs> wrote (the same rounded dS its dk used), one product per tile pair instead of the dq
-// kernel's three (S, dP and this one). Stage t % kStages holds step t's dS tiles and K tile; the copies run
-// kStages - 2 steps ahead, and a stage is refilled once the products that read it are done (wg_wait<1> leaves
-// only the newest step's group in flight).
-template <class T, int D, int W, int H>
-__global__ void __launch_bounds__(DqDs<D, W, H>::kThreadsPerBlock, DqDs<D, W, H>::kBlocksPerSm)
-    wg_dq_ds_kernel(AttentionGeometry g, const T* __restrict__ k, const T* __restrict__ ds, T* __restrict__ dq,
-                    int64_t tiles, int64_t seq_tiles, int slots) {
-  using P = DqDs<D, W, H>;
-  constexpr int S = P::kStages;
-  extern __shared__ __align__(128) unsigned char smem_raw[];
-  T* sm = reinterpret_cast<T*>(smem_raw);
-  const int wg = threadIdx.x / kThreads, warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
-  const int group = g.q_heads / g.kv_heads;
-  const BlockWork bw = block_work(g.kv_heads * slots);
-  const int kvh = bw.head / slots, slot = bw.head - kvh * slots;
-  const int h0 = kvh * group + slot * P::kHeads;                   // the block's first q head
-  const int n_heads = min(P::kHeads, group - slot * P::kHeads);    // and how many it has
-  const SeqView sv = seq_view(g, bw.s);
-  const int64_t kv_at = sv.kv_base + int64_t(kvh) * D;
-  for (int64_t tile = tiles - 1 - int64_t(blockIdx.y); tile * kRows < sv.q_len; tile += tiles) {
-    const int64_t n_kt = tile + 1;  // queries and keys on one grid: query tile i sees key tiles 0 .. i
-    auto load = [&](int64_t t) {
-      if (t < n_kt) {
-        T* stage = sm + (t % S) * P::kStageElems;
-        for (int c = threadIdx.x; c < n_heads * (kTile * kTile / 8); c += P::kThreadsPerBlock) {
-          const int hh = c / (kTile * kTile / 8), e = (c % (kTile * kTile / 8)) * 8;
-          const T* from = ds + (ds_tile(bw.s, h0 + hh, tile, 0, g.q_heads, seq_tiles) + t) * (kTile * kTile);
-          cp_async16(stage + hh * kTile * kTile + e, from + e, true);
-        }
-        const int64_t k1 = t * kTile;
-        load_panels<D, P::kThreadsPerBlock>(stage + P::kHeads * kTile * kTile, k, kv_at, sv.kv_stride, k1,
-                                            static_cast<int>(min64(kTile, sv.kv_len - k1)));
-      }
-      cp_async_commit();  // one group per step, empty past the last
-    };
-    __syncthreads();  // the previous tile is done with shared memory
-#pragma unroll
-    for (int t = 0; t < S - 2; ++t) load(t);
-    float acc[H][D / 2];
-#pragma unroll
-    for (int hh = 0; hh < H; ++hh)
-#pragma unroll
-      for (int j = 0; j < D / 2; ++j) acc[hh][j] = 0.0f;
-    for (int64_t t = 0; t < n_kt; ++t) {
-      cp_async_wait<S - 3>();  // step t's group
-      async_proxy_fence();
-      __syncthreads();  // step t is visible to every thread, and step t - 2's products are done in every thread
-      load(t + S - 2);  // into step t - 2's stage
-      const T* stage = sm + (t % S) * P::kStageElems;
-      const T* tK = stage + P::kHeads * kTile * kTile;
-      wg_fence();
-      // A head past the block's last multiplies the first head's tile and is not written: a product under a
-      // branch makes the compiler fence the accumulators around it.
-#pragma unroll
-      for (int hh = 0; hh < H; ++hh) {
-        const T* tS = stage + (wg * H + hh < n_heads ? wg * H + hh : 0) * kTile * kTile;
-#pragma unroll
-        for (int kk = 0; kk < kTile / 16; ++kk) Wgmma<T, D>::ss_mn(acc[hh], desc_k<kTile>(tS, kk), desc_mn<D>(tK, kk), 1);
-      }
-      wg_commit();
-      wg_wait<1>();
-    }
-    wg_wait<0>();
-#pragma unroll
-    for (int hh = 0; hh < H; ++hh) settled(acc[hh]);
-    cp_async_wait<0>();
-#pragma unroll
-    for (int hh = 0; hh < H; ++hh) {
-      if (wg * H + hh >= n_heads) continue;
-      const int64_t q_at = sv.q_base + int64_t(h0 + wg * H + hh) * D;
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        const int64_t i = tile * kRows + warp * 16 + gr + 8 * r;
-        if (i >= sv.q_len) continue;
-        T* dst = dq + q_at + i * sv.q_stride + 2 * tq;
-#pragma unroll
-        for (int j = 0; j < D / 8; ++j)
-          *reinterpret_cast<uint32_t*>(dst + j * 8) =
-              pack<T>(g.scale * acc[hh][4 * j + 2 * r], g.scale * acc[hh][4 * j + 2 * r + 1]);
-      }
-    }
-  }
-}
-
 // ---- launching ----
 
 std::atomic<int64_t> g_calls{0};
@@ -766,6 +522,8 @@ bool attention_wgmma_device() {
 }
 
 int64_t attention_wgmma_calls() { return g_calls.load(); }
+
+void wg::count_launch() { g_calls.fetch_add(1); }
 
 int attention_wgmma_warpgroups() {
   int w = g_warpgroups.load();
@@ -890,52 +648,5 @@ void attention_wgmma_dkdv(const AttentionGeometry& g, const void* q, const void*
   check_launch("attention_backward (wgmma, dk, dv)");
 }
 
-int64_t attention_wgmma_ds_bytes(const AttentionGeometry& g) {
-  if (g.q_packed || g.kv != AttentionKv::batched || g.q_len != g.kv_len || g.n_seqs <= 0 || g.q_len <= 0) return 0;
-  const int64_t t = tiles_for(g.q_len, kTile);
-  return g.n_seqs * g.q_heads * (t * (t + 1) / 2) * int64_t(kTile * kTile) * int64_t(sizeof(uint16_t));
-}
-
-void attention_wgmma_dq_from_ds(const AttentionGeometry& g, const void* k, const void* ds, void* dq, Dtype dtype,
-                                Stream stream) {
-  if (attention_wgmma_ds_bytes(g) == 0)
-    throw KernelError("attention_backward (wgmma, dq from dS): the geometry has no dS tiles "
-                      "(they need batched self-attention: q_len == kv_len)");
-  const int64_t tiles = tiles_for(g.q_len, kTile);
-  g_calls.fetch_add(1);
-  // Heads per block: the fewest blocks per kv group, each costing its heads' dS plus one K (~1.5 heads' worth of
-  // bytes): six heads for a group of 6 (Qwen2.5-1.5B), two blocks of four and three for 7 (0.5B), one for MHA.
-  const int group = g.q_heads / g.kv_heads;
-  struct Shape {
-    int w, h;
-  };
-  Shape best{1, 1};
-  double best_cost = 0.0;
-  for (const Shape sh : {Shape{2, 3}, Shape{2, 2}, Shape{2, 1}, Shape{1, 1}}) {
-    const int heads = sh.w * sh.h, slots = (group + heads - 1) / heads;
-    const double cost = slots * (heads + 1.5);
-    if (best_cost == 0.0 || cost < best_cost) {
-      best = sh;
-      best_cost = cost;
-    }
-  }
-  const int slots = (group + best.w * best.h - 1) / (best.w * best.h);
-  const dim3 grid = grid_for(g.n_seqs, tiles, g.kv_heads * slots, "attention_backward (wgmma, dq from dS)");
-  dispatch_tc(dtype, g.head_dim, "attention_backward (wgmma, dq from dS)", [&](auto t, auto dc) {
-    using T = decltype(t);
-    constexpr int D = decltype(dc)::value;
-    auto launch = [&](auto kernel, auto shape) {
-      using P = decltype(shape);
-      allow_smem(kernel, P::smem(), "attention_backward (wgmma, dq from dS)");
-      kernel<<<grid, P::kThreadsPerBlock, P::smem(), stream_of(stream)>>>(
-          g, static_cast<const T*>(k), static_cast<const T*>(ds), static_cast<T*>(dq), int64_t(grid.y), tiles, slots);
-    };
-    if (best.w == 2 && best.h == 3) launch(wg_dq_ds_kernel<T, D, 2, 3>, DqDs<D, 2, 3>{});
-    else if (best.w == 2 && best.h == 2) launch(wg_dq_ds_kernel<T, D, 2, 2>, DqDs<D, 2, 2>{});
-    else if (best.w == 2) launch(wg_dq_ds_kernel<T, D, 2, 1>, DqDs<D, 2, 1>{});
-    else launch(wg_dq_ds_kernel<T, D, 1, 1>, DqDs<D, 1, 1>{});
-  });
-  check_launch("attention_backward (wgmma, dq from dS)");
-}
 
 }  // namespace megaswift::kernels::cuda
