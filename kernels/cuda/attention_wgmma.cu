@@ -35,11 +35,10 @@
 #include <kernels/cuda/attention_tc_ptx.cuh>
 #include <kernels/cuda/attention_wgmma_ops.cuh>
 #include <kernels/cuda/common.cuh>
+#include <kernels/cuda/env_setting.hpp>
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 #include <type_traits>
 
@@ -526,39 +525,11 @@ int64_t attention_wgmma_calls() { return g_calls.load(); }
 void wg::count_launch() { g_calls.fetch_add(1); }
 
 int attention_wgmma_warpgroups() {
-  int w = g_warpgroups.load();
-  if (w == 0) {
-    const char* env = std::getenv("MEGASWIFT_ATTENTION_WARPGROUPS");
-    w = kDefaultWarpgroups;
-    if (env && *env) {
-      if (std::strcmp(env, "1") == 0) w = 1;
-      else if (std::strcmp(env, "2") == 0) w = 2;
-      else
-        throw KernelError(std::string("MEGASWIFT_ATTENTION_WARPGROUPS=") + env + ": expected 1 or 2");
-    }
-    int expected = 0;
-    g_warpgroups.compare_exchange_strong(expected, w);  // a set_attention_wgmma_warpgroups in between wins
-    w = g_warpgroups.load();
-  }
-  return w;
+  return env_setting(g_warpgroups, 0, "MEGASWIFT_ATTENTION_WARPGROUPS", {{"1", 1}, {"2", 2}}, kDefaultWarpgroups);
 }
 
 bool attention_wgmma_forward_overlap() {
-  int o = g_overlap.load();
-  if (o < 0) {
-    const char* env = std::getenv("MEGASWIFT_ATTENTION_FORWARD_OVERLAP");
-    o = kDefaultOverlap ? 1 : 0;
-    if (env && *env) {
-      if (std::strcmp(env, "1") == 0) o = 1;
-      else if (std::strcmp(env, "0") == 0) o = 0;
-      else
-        throw KernelError(std::string("MEGASWIFT_ATTENTION_FORWARD_OVERLAP=") + env + ": expected 0 or 1");
-    }
-    int expected = -1;
-    g_overlap.compare_exchange_strong(expected, o);
-    o = g_overlap.load();
-  }
-  return o == 1;
+  return env_setting(g_overlap, -1, "MEGASWIFT_ATTENTION_FORWARD_OVERLAP", {{"0", 0}, {"1", 1}}, kDefaultOverlap ? 1 : 0) == 1;
 }
 
 void set_attention_wgmma_forward_overlap(int o) {
