@@ -19,6 +19,19 @@ __global__ void fill_kernel(T* out, int64_t n, float v) {
     store(out, i, v);
 }
 
+// fill in 16-byte stores where `out` is aligned; the n % kPack elements past the last pack element-wise.
+template <class T>
+__global__ void fill_packed(T* out, int64_t n, float v) {
+  constexpr int N = vec::kPack<T>;
+  float pack[N];
+#pragma unroll
+  for (int e = 0; e < N; ++e) pack[e] = v;
+  const int64_t tid = blockIdx.x * int64_t(blockDim.x) + threadIdx.x, stride = int64_t(gridDim.x) * blockDim.x;
+  const int64_t packed = n - n % N;
+  for (int64_t i = tid * N; i < packed; i += stride * N) vec::store_pack(out, i, pack);
+  for (int64_t i = packed + tid; i < n; i += stride) store(out, i, v);
+}
+
 template <class T>
 __global__ void add_kernel(const T* a, const T* b, T* out, int64_t n, float alpha) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
@@ -169,6 +182,33 @@ __global__ void convert_dense_kernel(const S* src, D* dst, int64_t n) {
     store(dst, i, load(src, i));
 }
 
+// The same conversion in 16-byte accesses on both sides (both pointers aligned): a thread converts a group of
+// the larger pack's element count (8 for f32 <-> 16-bit), the elements past the last group element-wise.
+template <class S, class D>
+__global__ void convert_dense_packed(const S* src, D* dst, int64_t n) {
+  constexpr int NS = vec::kPack<S>, ND = vec::kPack<D>, N = NS > ND ? NS : ND;
+  const int64_t tid = blockIdx.x * int64_t(blockDim.x) + threadIdx.x, stride = int64_t(gridDim.x) * blockDim.x;
+  const int64_t grouped = n - n % N;
+  for (int64_t i = tid * N; i < grouped; i += stride * N) {
+    float v[N];
+#pragma unroll
+    for (int q = 0; q < N; q += NS) {
+      float part[NS];
+      vec::load_pack(src, i + q, part);
+#pragma unroll
+      for (int e = 0; e < NS; ++e) v[q + e] = part[e];
+    }
+#pragma unroll
+    for (int q = 0; q < N; q += ND) {
+      float part[ND];
+#pragma unroll
+      for (int e = 0; e < ND; ++e) part[e] = v[q + e];
+      vec::store_pack(dst, i + q, part);
+    }
+  }
+  for (int64_t i = grouped + tid; i < n; i += stride) store(dst, i, load(src, i));
+}
+
 bool dense_row_major(const int64_t* shape, const int64_t* strides, int32_t ndim) {
   int64_t expect = 1;
   for (int32_t d = ndim - 1; d >= 0; --d) {
@@ -187,7 +227,11 @@ void fill(void* out, Dtype dtype, int64_t n, float value, Stream stream) {
   if (n <= 0) return;
   dispatch_dtype(dtype, [&](auto t) {
     using T = decltype(t);
-    fill_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, stream_of(stream)>>>(static_cast<T*>(out), n, value);
+    if (reinterpret_cast<uintptr_t>(out) % 16 == 0)
+      fill_packed<T><<<blocks_for(n / vec::kPack<T> + 1, kThreads), kThreads, 0, stream_of(stream)>>>(static_cast<T*>(out),
+                                                                                                    n, value);
+    else
+      fill_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, stream_of(stream)>>>(static_cast<T*>(out), n, value);
   });
   check_launch("fill");
 }
@@ -268,8 +312,13 @@ void copy(const void* src, CopyType src_type, const int64_t* src_strides, void* 
       dispatch_dtype(dtype_of(dst_type), [&](auto d) {
         using S = decltype(s);
         using D = decltype(d);
-        convert_dense_kernel<S, D><<<blocks_for(n, kThreads), kThreads, 0, stream_of(stream)>>>(
-            static_cast<const S*>(src), static_cast<D*>(dst), n);
+        constexpr int N = vec::kPack<S> > vec::kPack<D> ? vec::kPack<S> : vec::kPack<D>;
+        if (reinterpret_cast<uintptr_t>(src) % 16 == 0 && reinterpret_cast<uintptr_t>(dst) % 16 == 0)
+          convert_dense_packed<S, D><<<blocks_for(n / N + 1, kThreads), kThreads, 0, stream_of(stream)>>>(
+              static_cast<const S*>(src), static_cast<D*>(dst), n);
+        else
+          convert_dense_kernel<S, D><<<blocks_for(n, kThreads), kThreads, 0, stream_of(stream)>>>(
+              static_cast<const S*>(src), static_cast<D*>(dst), n);
       });
     });
     check_launch("copy");

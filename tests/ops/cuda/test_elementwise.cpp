@@ -90,13 +90,17 @@ TEST_CASE("CUDA copy converts dtypes and follows strides (a transpose), integers
     for (int64_t j = 0; j < c; ++j) want[j * r + i] = x[i * c + j];
   check_near("transposing copy to bf16", dst.values(), rounded(want, MSW_DTYPE_BF16), 0.0);
 
-  // Dense on both sides: the flat conversion path, every float pair (f32 -> 16-bit rounds once, to nearest even).
+  // Dense on both sides: the flat conversion path, every float pair (f32 -> 16-bit rounds once, to nearest even),
+  // in 16-byte groups with an element-wise tail (37 x 53) and in whole groups (64 x 96).
+  for (int64_t rows : {r, int64_t{64}})
   for (int32_t from : kDtypes)
     for (int32_t to : kDtypes) {
+      const int64_t cols = rows == r ? c : 96;
+      CAPTURE(rows);
       CAPTURE(from);
       CAPTURE(to);
-      const FVec v = rounded(ops_test::random_floats(r * c, -3, 3), from);
-      GpuTensor a(v, from, {r, c}), b(FVec(r * c), to, {r, c});
+      const FVec v = rounded(ops_test::random_floats(rows * cols, -3, 3), from);
+      GpuTensor a(v, from, {rows, cols}), b(FVec(rows * cols), to, {rows, cols});
       gpu_ops().copy(a.t, b.t);
       check_near("dense copy", b.values(), rounded(v, to), 0.0);
     }

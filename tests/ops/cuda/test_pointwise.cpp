@@ -113,11 +113,14 @@ TEST_CASE("CUDA rmsnorm forward and backward equal the CPU backend (weight offse
       }
 }
 
-TEST_CASE("CUDA rmsnorm with the fused residual add, dx in place of dy, and only one of dx or dweight") {
+TEST_CASE("CUDA rmsnorm with the fused residual add, dx in place of dy, and only one of dx or dweight (16-byte "
+          "chunks and element-wise)") {
   REQUIRE_GPU_OR_SKIP();
+  for (int64_t C : {515, 512})
   for (int32_t dt : kDtypes) {
     CAPTURE(dt);
-    const int64_t S = 9, B = 5, C = 515, R = S * B;
+    CAPTURE(C);
+    const int64_t S = 9, B = 5, R = S * B;
     Both x(rnd(R * C, -2, 2), dt, {S, B, C}), res(rnd(R * C, -2, 2), dt, {S, B, C});
     Both xo(FVec(R * C), dt, {S, B, C}), y(FVec(R * C), dt, {S, B, C}), rstd(FVec(R), MSW_DTYPE_F32, {S, B});
     Both w(rnd(C, 0.5f, 1.5f), dt, {C});
@@ -179,9 +182,11 @@ TEST_CASE("CUDA layernorm forward and backward equal the CPU backend (bias or no
     }
 }
 
-TEST_CASE("CUDA norm parameter gradients are the same bit for bit on every run") {
+TEST_CASE("CUDA norm parameter gradients are the same bit for bit on every run (a column or a pack a thread)") {
   REQUIRE_GPU_OR_SKIP();
-  const int64_t R = 6001, C = 1031;  // several row blocks of the reduction
+  for (int64_t C : {1031, 1024}) {
+  CAPTURE(C);
+  const int64_t R = 6001;  // several row blocks of the reduction
   const FVec prefill = ops_test::prefill(C);
   GpuTensor x(rnd(R * C, -2, 2), MSW_DTYPE_BF16, {R, C}), w(rnd(C, 0.5f, 1.5f), MSW_DTYPE_BF16, {C});
   GpuTensor dy(rnd(R * C), MSW_DTYPE_BF16, {R, C}), y(FVec(R * C), MSW_DTYPE_BF16, {R, C});
@@ -208,6 +213,39 @@ TEST_CASE("CUDA norm parameter gradients are the same bit for bit on every run")
       first = dw.values();
     else
       CHECK(bitwise_equal(dw.values(), first));
+  }
+  }
+}
+
+TEST_CASE("CUDA rmsnorm gives the same bits through 16-byte chunks as element by element") {
+  REQUIRE_GPU_OR_SKIP();
+  // The same rows once in an aligned tensor (packed kernels) and once one element past an aligned start (the
+  // element-wise kernels): y, rstd, dx and dweight must agree bit for bit.
+  const int64_t R = 300, C = 1536;
+  const FVec xv = rnd(R * C, -2, 2), wv = rnd(C, 0.5f, 1.5f), dyv = rnd(R * C);
+  std::vector<FVec> got[2];
+  for (int shift = 0; shift < 2; ++shift) {
+    FVec xs(shift), dys(shift);
+    xs.insert(xs.end(), xv.begin(), xv.end());
+    dys.insert(dys.end(), dyv.begin(), dyv.end());
+    GpuTensor xb(xs, MSW_DTYPE_BF16, {int64_t(xs.size())}), dyb(dys, MSW_DTYPE_BF16, {int64_t(dys.size())});
+    GpuTensor yb(FVec(R * C + shift), MSW_DTYPE_BF16, {R * C + shift}), dxb(FVec(R * C + shift), MSW_DTYPE_BF16, {R * C + shift});
+    GpuTensor w(wv, MSW_DTYPE_BF16, {C}), rstd(FVec(R), MSW_DTYPE_F32, {R}), dw(FVec(C), MSW_DTYPE_F32, {C});
+    auto shifted = [&](const GpuTensor& b) {
+      return sdk::make_tensor(static_cast<char*>(b.t.data) + shift * 2, MSW_DTYPE_BF16, b.t.device, {R, C});
+    };
+    const msw_tensor x = shifted(xb), dy = shifted(dyb);
+    msw_tensor y = shifted(yb), dx = shifted(dxb);
+    gpu_ops().rmsnorm_forward(x, w.t, 1e-6, y, rstd.t);
+    gpu_ops().rmsnorm_backward(x, w.t, rstd.t, dy, &dx, &dw.t);
+    FVec yall = yb.values(), dxall = dxb.values();
+    got[shift] = {FVec(yall.begin() + shift, yall.end()), rstd.values(), FVec(dxall.begin() + shift, dxall.end()),
+                  dw.values()};
+  }
+  const char* names[] = {"y", "rstd", "dx", "dweight"};
+  for (int i = 0; i < 4; ++i) {
+    CAPTURE(names[i]);
+    CHECK(bitwise_equal(got[0][i], got[1][i]));
   }
 }
 
@@ -341,15 +379,22 @@ TEST_CASE("CUDA rope_tables write NaN rows for negative positions, which the CPU
 }
 
 TEST_CASE("CUDA rope forward and backward equal the CPU backend (partial rotary, one table row per position or per "
-          "token, in place)") {
+          "token, in place, 16-byte packs and element-wise)") {
   REQUIRE_GPU_OR_SKIP();
+  struct Geometry {
+    int64_t head_dim, half;
+  };
+  // 64 of 96 channels rotate (packed for every dtype); 24 of 40 (half 12: element-wise for 2-byte types, packed
+  // for f32); 10 of 20 (half 5: element-wise for all).
+  for (Geometry geo : {Geometry{96, 32}, Geometry{40, 12}, Geometry{20, 5}})
   for (int32_t dt : kDtypes)
     for (int64_t rows_per_position : {int64_t{0}, int64_t{1}, int64_t{3}})
       for (bool in_place : {false, true}) {
+        CAPTURE(geo.head_dim);
         CAPTURE(dt);
         CAPTURE(rows_per_position);
         CAPTURE(in_place);
-        const int64_t S = 7, B = 3, H = 5, D = 96, half = 32;  // 64 of 96 channels rotate
+        const int64_t S = 7, B = 3, H = 5, D = geo.head_dim, half = geo.half;
         const int64_t rows = rows_per_position == 3 ? S : S * B;
         Both x(rnd(S * B * H * D, -2, 2), dt, {S, B, H, D}), y(FVec(S * B * H * D), dt, {S, B, H, D});
         const FVec angles = rnd(rows * half, -3.2f, 3.2f);
