@@ -685,13 +685,12 @@ void ModelRunner::prepare_activations(const Batch& batch) {
   embedding_saved_ = HostBuffer(cpu, mem_.embedding_saved);
   head_saved_ = HostBuffer(cpu, mem_.head_saved);
   workspace_ = HostBuffer(cpu, mem_.workspace);
-  grad_a_ = HostBuffer(cpu, hidden_bytes);
-  grad_b_ = HostBuffer(cpu, hidden_bytes);
+  grad_ = HostBuffer(cpu, hidden_bytes);
   shape_ = shape;
 }
 
 uint64_t ModelRunner::activation_bytes() const {
-  uint64_t n = embedding_saved_.size() + head_saved_.size() + workspace_.size() + grad_a_.size() + grad_b_.size();
+  uint64_t n = embedding_saved_.size() + head_saved_.size() + workspace_.size() + grad_.size();
   for (const auto* v : {&hidden_, &layer_saved_, &recompute_saved_})
     for (const HostBuffer& b : *v) n += b.size();
   return n;
@@ -867,7 +866,9 @@ void ModelRunner::backward(double loss_scale) {
   const std::vector<int64_t> hshape = {shape_.s, shape_.b, info_.hidden_size};
   const std::string who = "model " + plugin_name();
   const uint64_t rng_base = step_ * static_cast<uint64_t>(layers + 2);
-  msw_tensor da = grad_a_.tensor(info_.activation_dtype, hshape), db = grad_b_.tensor(info_.activation_dtype, hshape);
+  // One buffer carries the hidden-state gradient through every layer: model.h lets d_input alias d_output, and a
+  // layer that sees them alias may fold its residual adds into its norms' backward (nn/transformer_layer.hpp).
+  const msw_tensor dh = grad_.tensor(info_.activation_dtype, hshape);
 
   msw_model_call c = make_call();
   c.batch = &mb;
@@ -877,7 +878,7 @@ void ModelRunner::backward(double loss_scale) {
   c.grad_count = head_grads_.size();
   c.saved = head_saved_.bytes();
   c.input = hidden(layers, hshape);
-  c.d_input = da;
+  c.d_input = dh;
   c.loss_scale = loss_scale;
   throw_if_error(vt.head_backward(self, &ctx_, &c), who + ": head backward");
 
@@ -911,10 +912,9 @@ void ModelRunner::backward(double loss_scale) {
                              : layer_saved_[li].bytes();
     lc.grads = layer_grads_[li].data();
     lc.grad_count = layer_grads_[li].size();
-    lc.d_output = da;
-    lc.d_input = db;
+    lc.d_output = dh;
+    lc.d_input = dh;
     throw_if_error(vt.layer_backward(self, &ctx_, &lc), who + ": layer " + std::to_string(l) + " backward");
-    std::swap(da, db);
   }
   msw_model_call ec = make_call();
   ec.batch = &mb;
@@ -923,7 +923,7 @@ void ModelRunner::backward(double loss_scale) {
   ec.grads = embedding_grads_.data();
   ec.grad_count = embedding_grads_.size();
   ec.saved = embedding_saved_.bytes();
-  ec.d_output = da;
+  ec.d_output = dh;
   throw_if_error(vt.embedding_backward(self, &ctx_, &ec), who + ": embedding backward");
 }
 

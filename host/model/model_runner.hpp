@@ -283,7 +283,7 @@ class ModelRunner {
   // backward (-1: the layer keeps its saved tensors); recompute_saved_[j] holds the j-th layer of the group.
   std::vector<int64_t> recompute_begin_, recompute_end_;
   std::vector<HostBuffer> recompute_saved_;
-  HostBuffer embedding_saved_, head_saved_, workspace_, grad_a_, grad_b_;
+  HostBuffer embedding_saved_, head_saved_, workspace_, grad_;
   HostBuffer loss_sum_, token_count_;  // device scalars: F64 and I64
   msw_exec_ctx host_ctx_{};            // the CPU context of host-side conversions (loading, exporting)
   // The batch's token tensors on the device (a GPU runner uploads them; a CPU one points at the Batch).

@@ -23,6 +23,13 @@ struct NormSite {
 class Norm : public Module {
  public:
   virtual ParamId weight() const = 0;
+  // sum = x + residual (stored in the activations' dtype), y = norm(sum): the residual add before a norm. The
+  // default adds, then normalizes; a norm whose op takes the residual does both in one pass.
+  virtual void forward_residual(const Step& st, Arena& saved, Arena& ws, const msw_tensor& x, const msw_tensor& residual,
+                                const msw_tensor& sum, const msw_tensor& y) const {
+    st.ops.add(x, residual, sum);
+    forward(st, saved, ws, sum, y);
+  }
 };
 
 // y = (weight_offset + w) * x / rms(x). weight_offset 1 is Gemma's zero-centred norm: its weight is
@@ -44,6 +51,11 @@ class RmsNorm : public Norm {
   void forward(const Step& st, Arena& saved, Arena&, const msw_tensor& x, const msw_tensor& y) const override {
     const msw_tensor rstd = declare(saved, st.geo);
     st.ops.rmsnorm_forward(x, st.params[weight_], site_.eps, y, rstd, weight_offset_);
+  }
+  void forward_residual(const Step& st, Arena& saved, Arena&, const msw_tensor& x, const msw_tensor& residual,
+                        const msw_tensor& sum, const msw_tensor& y) const override {
+    const msw_tensor rstd = declare(saved, st.geo);
+    st.ops.rmsnorm_forward(x, st.params[weight_], site_.eps, y, rstd, weight_offset_, &residual, &sum);
   }
   void backward(const Step& st, Arena& saved, Arena&, const msw_tensor& x, const msw_tensor& dy, const msw_tensor& dx,
                 bool accumulate_dx) const override {

@@ -65,11 +65,20 @@ class TransformerLayer : public Module {
     const uint64_t mark = ws.mark();
     const Backward sc = declare_backward(ws, st.geo);
     mlp_->backward(st, sv.mlp, ws, sv.ln2_out, dy, sc.d_ln2, false);
-    pre_mlp_layernorm_->backward(st, sv.pre_mlp_layernorm, ws, sv.h, sc.d_ln2, sc.dh, false);
-    st.ops.accumulate(dy, sc.dh);  // the residual path; dy is not read after this, so dx may alias it
-    self_attention_->backward(st, sv.self_attention, ws, sv.ln1_out, sc.dh, sc.d_ln1, false);
-    input_layernorm_->backward(st, sv.input_layernorm, ws, x, sc.d_ln1, dx, accumulate_dx);
-    st.ops.accumulate(sc.dh, dx);
+    if (dx.data == dy.data && !accumulate_dx) {
+      // dx over dy (the host's one gradient buffer): dy is free once the MLP has read it, so the residual paths
+      // ride on the norms' backward, which adds its dx into what the buffer holds: dh = dy + norm2'(d_ln2) in place,
+      // then dx = dh + norm1'(d_ln1) in place. Two passes over the hidden states fewer than the adds below.
+      pre_mlp_layernorm_->backward(st, sv.pre_mlp_layernorm, ws, sv.h, sc.d_ln2, dy, true);
+      self_attention_->backward(st, sv.self_attention, ws, sv.ln1_out, dy, sc.d_ln1, false);
+      input_layernorm_->backward(st, sv.input_layernorm, ws, x, sc.d_ln1, dx, true);
+    } else {
+      pre_mlp_layernorm_->backward(st, sv.pre_mlp_layernorm, ws, sv.h, sc.d_ln2, sc.dh, false);
+      st.ops.accumulate(dy, sc.dh);  // the residual path; dy is not read after this, so dx may alias it
+      self_attention_->backward(st, sv.self_attention, ws, sv.ln1_out, sc.dh, sc.d_ln1, false);
+      input_layernorm_->backward(st, sv.input_layernorm, ws, x, sc.d_ln1, dx, accumulate_dx);
+      st.ops.accumulate(sc.dh, dx);
+    }
     ws.release(mark);
   }
 
@@ -84,8 +93,7 @@ class TransformerLayer : public Module {
       self_attention_->decode(st, sv.self_attention, ws, *cache, sv.ln1_out, out);
     else
       self_attention_->forward(st, sv.self_attention, ws, sv.ln1_out, out);
-    st.ops.add(x, out, sv.h);
-    pre_mlp_layernorm_->forward(st, sv.pre_mlp_layernorm, ws, sv.h, sv.ln2_out);
+    pre_mlp_layernorm_->forward_residual(st, sv.pre_mlp_layernorm, ws, x, out, sv.h, sv.ln2_out);  // h = x + out
     mlp_->forward(st, sv.mlp, ws, sv.ln2_out, out);
     st.ops.add(sv.h, out, y);
     ws.release(mark);

@@ -164,8 +164,10 @@ class Ops {
 
   // ---- normalization ----
   // weight_offset: 1 for zero-centred (Gemma-style) weights, y = x / rms(x) * (1 + w).
+  // With residual (and x_out): x_out = x + residual, normalized into y.
   void rmsnorm_forward(const msw_tensor& x, const msw_tensor& weight, double eps, const msw_tensor& y,
-                       const msw_tensor& rstd, double weight_offset = 0.0) const {
+                       const msw_tensor& rstd, double weight_offset = 0.0, const msw_tensor* residual = nullptr,
+                       const msw_tensor* x_out = nullptr) const {
     auto a = args<msw_rmsnorm_forward_args>();
     a.x = x;
     a.weight = weight;
@@ -173,6 +175,8 @@ class Ops {
     a.y = y;
     a.rstd = rstd;
     a.weight_offset = weight_offset;
+    a.residual = opt(residual);
+    a.x_out = opt(x_out);
     check(api_->rmsnorm_forward(ctx_, &a));
   }
   void rmsnorm_backward(const msw_tensor& x, const msw_tensor& weight, const msw_tensor& rstd, const msw_tensor& dy,
