@@ -1,13 +1,16 @@
 // qkv split and attention (SBHD and THD layouts, bottom-right causal, GQA, sliding window, softcap).
 #include "host/ops/cpu_ops.hpp"
 #include "host/ops/cu_seqlens.hpp"
+#include "host/ops/rope_args.hpp"
 #include "host/ops/tensor_args.hpp"
 
 #include "kernels/cpu/attention.hpp"
 #include "kernels/cpu/qkv_split.hpp"
+#include "kernels/cpu/rope.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 namespace megaswift::host::ops::cpu_impl {
@@ -164,13 +167,36 @@ void zero_uncovered(float* x, int64_t rows, int64_t first, int64_t end, int64_t 
   std::fill(x + end * row_elems, x + rows * row_elems, 0.0f);
 }
 
+// RoPE riding on the split (ABI 2.4): the tables when cos is given, checked against q and k as rope_forward
+// checks them; absent otherwise.
+std::optional<RopeDims> split_rope(Ctx ctx, const msw_qkv_split_args& a, const char* qn, const char* kn) {
+  if (!opt(a.cos)) {
+    if (opt(a.sin)) fail(MSW_STATUS_INVALID_ARGUMENT, "sin is given without cos: RoPE in the split takes both tables");
+    return std::nullopt;
+  }
+  const auto& tc = require(&a.cos, "cos", ctx.device);
+  const auto& ts = require(&a.sin, "sin", ctx.device);
+  const RopeDims r = ops::rope_dims(a.q, qn, tc, ts, a.rows_per_position);
+  ops::rope_dims(a.k, kn, tc, ts, a.rows_per_position);
+  if (r.rotary_dim < 2) fail(MSW_STATUS_INVALID_ARGUMENT, "cos has no columns: the tables rotate no channel");
+  return r;
+}
+
 }  // namespace
 
 void qkv_split_forward(Ctx ctx, const msw_qkv_split_args& a) {
   const SplitDims d = split_dims(ctx, &a.q, &a.k, &a.v, &a.qkv, "q", "k", "v", "qkv");
+  const std::optional<RopeDims> rope = split_rope(ctx, a, "q", "k");
   F32In in(a.qkv);
   F32Out oq(a.q, false), ok(a.k, false), ov(a.v, false);
   kern::qkv_split_forward(in.data(), oq.data(), ok.data(), ov.data(), d.rows, d.q_heads, d.kv_heads, d.head_dim);
+  if (rope) {
+    F32In c(a.cos), s(a.sin);
+    kern::rope_forward(oq.data(), oq.data(), c.data(), s.data(), rope->tokens, d.q_heads, d.head_dim, rope->rotary_dim,
+                       rope->rows_per_position);
+    kern::rope_forward(ok.data(), ok.data(), c.data(), s.data(), rope->tokens, d.kv_heads, d.head_dim, rope->rotary_dim,
+                       rope->rows_per_position);
+  }
   oq.commit();
   ok.commit();
   ov.commit();
@@ -178,9 +204,23 @@ void qkv_split_forward(Ctx ctx, const msw_qkv_split_args& a) {
 
 void qkv_split_backward(Ctx ctx, const msw_qkv_split_args& a) {
   const SplitDims d = split_dims(ctx, &a.q, &a.k, &a.v, &a.qkv, "dq", "dk", "dv", "dqkv");
+  const std::optional<RopeDims> rope = split_rope(ctx, a, "dq", "dk");
   F32In gq(a.q), gk(a.k), gv(a.v);
+  const float *q = gq.data(), *k = gk.data();
+  std::vector<float> rq, rk;  // the inverse rotations of dq and dk, which stay as they are
+  if (rope) {
+    F32In c(a.cos), s(a.sin);
+    rq.resize(static_cast<size_t>(msw_tensor_numel(&a.q)));
+    rk.resize(static_cast<size_t>(msw_tensor_numel(&a.k)));
+    kern::rope_backward(q, rq.data(), c.data(), s.data(), rope->tokens, d.q_heads, d.head_dim, rope->rotary_dim,
+                        rope->rows_per_position);
+    kern::rope_backward(k, rk.data(), c.data(), s.data(), rope->tokens, d.kv_heads, d.head_dim, rope->rotary_dim,
+                        rope->rows_per_position);
+    q = rq.data();
+    k = rk.data();
+  }
   F32Out out(a.qkv, false);
-  kern::qkv_split_backward(gq.data(), gk.data(), gv.data(), out.data(), d.rows, d.q_heads, d.kv_heads, d.head_dim);
+  kern::qkv_split_backward(q, k, gv.data(), out.data(), d.rows, d.q_heads, d.kv_heads, d.head_dim);
   out.commit();
 }
 

@@ -1,6 +1,7 @@
 // RoPE tables and rotation (see rope.hpp).
 #include <kernels/cuda/pointwise_common.cuh>
 #include <kernels/cuda/rope.hpp>
+#include <kernels/cuda/rope_rotate.cuh>
 #include <kernels/cuda/vec.cuh>
 
 #include <cstdint>
@@ -97,8 +98,8 @@ __global__ void rope_apply_kernel(const T* x, T* y, const float* cos_t, const fl
 }
 
 // The same rotation, one thread per pack of kPack pairs (or of pass-through channels): one 16-byte load for the
-// first halves, one for the second, and the table rows as float4s, instead of one 2-byte access per element; the
-// index arithmetic runs once per pack. Per element the products are those of rope_apply_kernel, so the bits are.
+// first halves, one for the second, and the table rows as float4s (rope_rotate.cuh), instead of one 2-byte access
+// per element; the index arithmetic runs once per pack. The products are rope_apply_kernel's, so are the bits.
 template <class T>
 __global__ void rope_apply_packed(const T* x, T* y, const float* cos_t, const float* sin_t, int64_t tokens,
                                   int64_t heads, int64_t head_dim, int64_t half, int64_t rotary_dim,
@@ -112,23 +113,8 @@ __global__ void rope_apply_packed(const T* x, T* y, const float* cos_t, const fl
     if (p < half_packs) {
       const int64_t e = p * N;
       const int64_t row = (th / heads) / rows_per_position;
-      float c[N], s[N], x1[N], x2[N], y1[N], y2[N];
-#pragma unroll
-      for (int q = 0; q < N; q += 4) {
-        const float4 cv = *reinterpret_cast<const float4*>(cos_t + row * half + e + q);
-        const float4 sv = *reinterpret_cast<const float4*>(sin_t + row * half + e + q);
-        c[q] = cv.x, c[q + 1] = cv.y, c[q + 2] = cv.z, c[q + 3] = cv.w;
-        s[q] = sign * sv.x, s[q + 1] = sign * sv.y, s[q + 2] = sign * sv.z, s[q + 3] = sign * sv.w;
-      }
-      vec::load_pack(x, base + e, x1);
-      vec::load_pack(x, base + e + half, x2);
-#pragma unroll
-      for (int q = 0; q < N; ++q) {
-        y1[q] = __fsub_rn(__fmul_rn(x1[q], c[q]), __fmul_rn(x2[q], s[q]));
-        y2[q] = __fadd_rn(__fmul_rn(x2[q], c[q]), __fmul_rn(x1[q], s[q]));
-      }
-      vec::store_pack(y, base + e, y1);
-      vec::store_pack(y, base + e + half, y2);
+      rope_detail::rotate_pack(x, base + e, base + e + half, y, base + e, base + e + half, cos_t + row * half + e,
+                               sin_t + row * half + e, sign);
     } else {
       const int64_t ch = rotary_dim + (p - half_packs) * N;
       *reinterpret_cast<uint4*>(y + base + ch) = *reinterpret_cast<const uint4*>(x + base + ch);

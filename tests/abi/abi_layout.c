@@ -604,7 +604,7 @@ _Static_assert(offsetof(struct msw_rope_args, sin) == 336, "msw_rope_args.sin mo
 _Static_assert(offsetof(struct msw_rope_args, y) == 496, "msw_rope_args.y moved");
 _Static_assert(offsetof(struct msw_rope_args, rows_per_position) == 656, "msw_rope_args.rows_per_position moved");
 /* ops.h: msw_qkv_split_args */
-_Static_assert(sizeof(struct msw_qkv_split_args) == 656, "msw_qkv_split_args size");
+_Static_assert(sizeof(struct msw_qkv_split_args) == 984, "msw_qkv_split_args size");
 _Static_assert(offsetof(struct msw_qkv_split_args, struct_size) == 0, "msw_qkv_split_args.struct_size moved");
 _Static_assert(offsetof(struct msw_qkv_split_args, reserved_hdr) == 4, "msw_qkv_split_args.reserved_hdr moved");
 _Static_assert(offsetof(struct msw_qkv_split_args, next) == 8, "msw_qkv_split_args.next moved");
@@ -612,6 +612,9 @@ _Static_assert(offsetof(struct msw_qkv_split_args, qkv) == 16, "msw_qkv_split_ar
 _Static_assert(offsetof(struct msw_qkv_split_args, q) == 176, "msw_qkv_split_args.q moved");
 _Static_assert(offsetof(struct msw_qkv_split_args, k) == 336, "msw_qkv_split_args.k moved");
 _Static_assert(offsetof(struct msw_qkv_split_args, v) == 496, "msw_qkv_split_args.v moved");
+_Static_assert(offsetof(struct msw_qkv_split_args, cos) == 656, "msw_qkv_split_args.cos moved");
+_Static_assert(offsetof(struct msw_qkv_split_args, sin) == 816, "msw_qkv_split_args.sin moved");
+_Static_assert(offsetof(struct msw_qkv_split_args, rows_per_position) == 976, "msw_qkv_split_args.rows_per_position moved");
 /* ops.h: msw_attention_args */
 _Static_assert(sizeof(struct msw_attention_args) == 1824, "msw_attention_args size");
 _Static_assert(offsetof(struct msw_attention_args, struct_size) == 0, "msw_attention_args.struct_size moved");

@@ -192,3 +192,77 @@ TEST_CASE("rope through the table: [S, B] activations with one row per position 
                                      ops_table::f32(y_token, {S, B, H, D}), B),
                     doctest::Contains("the tables need tokens / rows_per_position rows"));
 }
+
+TEST_CASE("qkv split with RoPE (ABI 2.4) equals the split then rope_forward, and its backward joins the inverse "
+          "rotation without touching dq or dk") {
+  // GQA: 2 kv groups of 3 query heads; head_dim 12 with 8 channels rotating; [S, B] rows, one table row per
+  // position (rows_per_position = B).
+  const int64_t S = 5, B = 2, R = S * B, G = 2, n = 3, Hq = G * n, D = 12, half = 4, width = G * (n + 2) * D;
+  const FVec qkv = random_floats(R * width, -2, 2), angles = random_floats(S * half, -3, 3);
+  FVec cs(angles.size()), sn(angles.size());
+  for (size_t i = 0; i < angles.size(); ++i) {
+    cs[i] = std::cos(angles[i]);
+    sn[i] = std::sin(angles[i]);
+  }
+  // The split by its definition: per row, group g holds [n query heads | key head | value head].
+  FVec q0(R * Hq * D), k0(R * G * D), v0(R * G * D);
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t w = 0; w < n + 2; ++w)
+        for (int64_t e = 0; e < D; ++e) {
+          const float x = qkv[(r * G * (n + 2) + g * (n + 2) + w) * D + e];
+          if (w < n) q0[(r * Hq + g * n + w) * D + e] = x;
+          else if (w == n) k0[(r * G + g) * D + e] = x;
+          else v0[(r * G + g) * D + e] = x;
+        }
+  auto ops = ops_table::ops();
+  const msw_tensor tcos = ops_table::f32(cs, {S, half}), tsin = ops_table::f32(sn, {S, half});
+  const megaswift::sdk::Ops::SplitRope rope{tcos, tsin, B};
+  FVec q(q0.size()), k(k0.size()), v(v0.size());
+  FVec qkv_in = qkv;
+  ops.qkv_split_forward(ops_table::f32(qkv_in, {S, B, width}), ops_table::f32(q, {S, B, Hq, D}),
+                        ops_table::f32(k, {S, B, G, D}), ops_table::f32(v, {S, B, G, D}), &rope);
+  check_close("q", q, ops_ref::rope(to_double(q0), to_double(cs), to_double(sn), R, Hq, D, 2 * half, B));
+  check_close("k", k, ops_ref::rope(to_double(k0), to_double(cs), to_double(sn), R, G, D, 2 * half, B));
+  CHECK(v == v0);
+  // The same bits as the two ops it replaces.
+  FVec q2(q0.size()), k2(k0.size()), v2(v0.size());
+  ops.qkv_split_forward(ops_table::f32(qkv_in, {S, B, width}), ops_table::f32(q2, {S, B, Hq, D}),
+                        ops_table::f32(k2, {S, B, G, D}), ops_table::f32(v2, {S, B, G, D}));
+  ops.rope_forward(ops_table::f32(q2, {S, B, Hq, D}), tcos, tsin, ops_table::f32(q2, {S, B, Hq, D}), B);
+  ops.rope_forward(ops_table::f32(k2, {S, B, G, D}), tcos, tsin, ops_table::f32(k2, {S, B, G, D}), B);
+  CHECK(q == q2);
+  CHECK(k == k2);
+
+  // Backward: dqkv = join(R^T dq, R^T dk, dv); the inverse rotation is the rotation by -angle.
+  const FVec dq = random_floats(q0.size()), dk = random_floats(k0.size()), dv = random_floats(v0.size());
+  FVec dq_in = dq, dk_in = dk, dv_in = dv, dqkv(R * width);
+  ops.qkv_split_backward(ops_table::f32(dq_in, {S, B, Hq, D}), ops_table::f32(dk_in, {S, B, G, D}),
+                         ops_table::f32(dv_in, {S, B, G, D}), ops_table::f32(dqkv, {S, B, width}), &rope);
+  CHECK(dq_in == dq);
+  CHECK(dk_in == dk);
+  Vec neg_sin = to_double(sn);
+  for (double& x : neg_sin) x = -x;
+  const Vec rq = ops_ref::rope(to_double(dq), to_double(cs), neg_sin, R, Hq, D, 2 * half, B);
+  const Vec rk = ops_ref::rope(to_double(dk), to_double(cs), neg_sin, R, G, D, 2 * half, B);
+  Vec want(R * width);
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t w = 0; w < n + 2; ++w)
+        for (int64_t e = 0; e < D; ++e)
+          want[(r * G * (n + 2) + g * (n + 2) + w) * D + e] = w < n    ? rq[(r * Hq + g * n + w) * D + e]
+                                                              : w == n ? rk[(r * G + g) * D + e]
+                                                                       : dv[(r * G + g) * D + e];
+  check_close("dqkv", dqkv, want);
+
+  // Tables that do not fit the tokens are refused with rope_forward's words; sin without cos is named.
+  const msw_tensor short_cos = ops_table::f32(cs, {S - 1, half}), short_sin = ops_table::f32(sn, {S - 1, half});
+  const megaswift::sdk::Ops::SplitRope bad{short_cos, short_sin, B};
+  CHECK_THROWS_WITH(ops.qkv_split_forward(ops_table::f32(qkv_in, {S, B, width}), ops_table::f32(q, {S, B, Hq, D}),
+                                          ops_table::f32(k, {S, B, G, D}), ops_table::f32(v, {S, B, G, D}), &bad),
+                    doctest::Contains("the tables need tokens / rows_per_position rows"));
+  const megaswift::sdk::Ops::SplitRope no_cos{msw_tensor{}, tsin, B};
+  CHECK_THROWS_WITH(ops.qkv_split_forward(ops_table::f32(qkv_in, {S, B, width}), ops_table::f32(q, {S, B, Hq, D}),
+                                          ops_table::f32(k, {S, B, G, D}), ops_table::f32(v, {S, B, G, D}), &no_cos),
+                    doctest::Contains("sin is given without cos"));
+}

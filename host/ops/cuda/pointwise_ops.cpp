@@ -4,10 +4,12 @@
 #include "host/ops/cuda/pointwise_ops.hpp"
 
 #include "host/ops/cuda/cuda_table.hpp"
+#include "host/ops/rope_args.hpp"
 
 #include "kernels/cuda/activation.hpp"
 #include "kernels/cuda/embedding.hpp"
 #include "kernels/cuda/qkv_split.hpp"
+#include "kernels/cuda/rope.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -68,11 +70,49 @@ SplitDims split_dims(Ctx ctx, T q, T k, T v, T qkv, const char* qn, const char* 
 }
 
 void qkv_split(Ctx ctx, const msw_qkv_split_args& a, bool backward) {
-  const SplitDims d = backward ? split_dims(ctx, &a.q, &a.k, &a.v, &a.qkv, "dq", "dk", "dv", "dqkv")
-                               : split_dims(ctx, &a.q, &a.k, &a.v, &a.qkv, "q", "k", "v", "qkv");
+  const char* qn = backward ? "dq" : "q";
+  const char* kn = backward ? "dk" : "k";
+  const SplitDims d = split_dims(ctx, &a.q, &a.k, &a.v, &a.qkv, qn, kn, backward ? "dv" : "v", backward ? "dqkv" : "qkv");
+  const kc::Dtype dt = float_dtype(a.qkv, "qkv");
+  if (!opt(a.cos)) {
+    if (opt(a.sin)) fail(MSW_STATUS_INVALID_ARGUMENT, "sin is given without cos: RoPE in the split takes both tables");
+    use_device(ctx);
+    kc::qkv_split(data_of(a.qkv), data_of(a.q), data_of(a.k), data_of(a.v), dt, d.rows, d.q_heads, d.kv_heads,
+                  d.head_dim, backward, stream_of(ctx));
+    return;
+  }
+  // RoPE rides on the move: the tables are checked against q and k as rope_forward checks them.
+  const auto& tc = require_dense_f32(ctx, &a.cos, "cos");
+  const auto& ts = require_dense_f32(ctx, &a.sin, "sin");
+  const ops::RopeDims r = ops::rope_dims(a.q, qn, tc, ts, a.rows_per_position);
+  ops::rope_dims(a.k, kn, tc, ts, a.rows_per_position);
+  if (r.rotary_dim < 2) fail(MSW_STATUS_INVALID_ARGUMENT, "cos has no columns: the tables rotate no channel");
   use_device(ctx);
-  kc::qkv_split(data_of(a.qkv), data_of(a.q), data_of(a.k), data_of(a.v), float_dtype(a.qkv, "qkv"), d.rows, d.q_heads,
-                d.kv_heads, d.head_dim, backward, stream_of(ctx));
+  const auto* cos = static_cast<const float*>(data_of(tc));
+  const auto* sin = static_cast<const float*>(data_of(ts));
+  const auto s = stream_of(ctx);
+  if (kc::qkv_split_rope(data_of(a.qkv), data_of(a.q), data_of(a.k), data_of(a.v), dt, d.rows, d.q_heads, d.kv_heads,
+                         d.head_dim, cos, sin, r.rotary_dim, r.rows_per_position, backward, s))
+    return;
+  // No packed kernel for this geometry: the move and the rotation in two passes (the same bits).
+  const int64_t tokens = r.tokens;
+  if (!backward) {
+    kc::qkv_split(data_of(a.qkv), data_of(a.q), data_of(a.k), data_of(a.v), dt, d.rows, d.q_heads, d.kv_heads, d.head_dim,
+                  false, s);
+    kc::rope_apply(data_of(a.q), data_of(a.q), dt, cos, sin, tokens, d.q_heads, d.head_dim, r.rotary_dim,
+                   r.rows_per_position, false, s);
+    kc::rope_apply(data_of(a.k), data_of(a.k), dt, cos, sin, tokens, d.kv_heads, d.head_dim, r.rotary_dim,
+                   r.rows_per_position, false, s);
+    return;
+  }
+  // dq and dk are inputs: their inverse rotations go to scratch, which the join then reads.
+  const size_t elem = msw_dtype_size(a.q.dtype);
+  Scratch rq(ctx, static_cast<size_t>(msw_tensor_numel(&a.q)) * elem), rk(ctx, static_cast<size_t>(msw_tensor_numel(&a.k)) * elem);
+  kc::rope_apply(data_of(a.q), rq.data(), dt, cos, sin, tokens, d.q_heads, d.head_dim, r.rotary_dim, r.rows_per_position,
+                 true, s);
+  kc::rope_apply(data_of(a.k), rk.data(), dt, cos, sin, tokens, d.kv_heads, d.head_dim, r.rotary_dim,
+                 r.rows_per_position, true, s);
+  kc::qkv_split(data_of(a.qkv), rq.data(), rk.data(), data_of(a.v), dt, d.rows, d.q_heads, d.kv_heads, d.head_dim, true, s);
 }
 
 void qkv_split_forward(Ctx ctx, const msw_qkv_split_args& a) { qkv_split(ctx, a, false); }

@@ -442,6 +442,63 @@ TEST_CASE("CUDA qkv_split forward and backward move exactly the CPU backend's el
     }
 }
 
+TEST_CASE("CUDA qkv split with RoPE equals the CPU backend, and the bits of the split then rope on the GPU (one "
+          "pass in 16-byte packs, two passes otherwise)") {
+  REQUIRE_GPU_OR_SKIP();
+  struct Geometry {
+    int64_t q, kv, d, half;
+  };
+  // 12/2 heads of 128 rotating fully (the 1.5B shape), 64 of 96 rotating (packed for every dtype), 24 of 40
+  // (half 12: two passes for 2-byte types, one for f32), 10 of 20 (two passes for all).
+  for (Geometry h : {Geometry{12, 2, 128, 64}, Geometry{6, 2, 96, 32}, Geometry{4, 4, 40, 12}, Geometry{8, 1, 20, 5}})
+    for (int32_t dt : kDtypes) {
+      CAPTURE(h.d);
+      CAPTURE(dt);
+      const int64_t S = 9, B = 2, width = h.kv * (h.q / h.kv + 2) * h.d;
+      const FVec angles = rnd(S * h.half, -3.2f, 3.2f);
+      FVec c(angles.size()), sn(angles.size());
+      for (size_t i = 0; i < angles.size(); ++i) {
+        c[i] = std::cos(angles[i]);
+        sn[i] = std::sin(angles[i]);
+      }
+      Both cos(c, MSW_DTYPE_F32, {S, h.half}), sin(sn, MSW_DTYPE_F32, {S, h.half});
+      Both qkv(rnd(S * B * width), dt, {S, B, width});
+      Both q(FVec(S * B * h.q * h.d), dt, {S, B, h.q, h.d}), k(FVec(S * B * h.kv * h.d), dt, {S, B, h.kv, h.d});
+      Both v(FVec(S * B * h.kv * h.d), dt, {S, B, h.kv, h.d});
+      for (bool g : {false, true}) {
+        const sdk::Ops::SplitRope rope{cos.on(g), sin.on(g), B};
+        side(g).qkv_split_forward(qkv.on(g), q.on(g), k.on(g), v.on(g), &rope);
+      }
+      same("q", q, tolerance(dt));
+      same("k", k, tolerance(dt));
+      same("v", v, 0.0);
+      // Two passes on the GPU give the same bits.
+      GpuTensor q2(FVec(S * B * h.q * h.d), dt, {S, B, h.q, h.d}), k2(FVec(S * B * h.kv * h.d), dt, {S, B, h.kv, h.d});
+      GpuTensor v2(FVec(S * B * h.kv * h.d), dt, {S, B, h.kv, h.d});
+      gpu_ops().qkv_split_forward(qkv.gpu.t, q2.t, k2.t, v2.t);
+      gpu_ops().rope_forward(q2.t, cos.gpu.t, sin.gpu.t, q2.t, B);
+      gpu_ops().rope_forward(k2.t, cos.gpu.t, sin.gpu.t, k2.t, B);
+      CHECK(bitwise_equal(q.gpu.values(), q2.values()));
+      CHECK(bitwise_equal(k.gpu.values(), k2.values()));
+
+      const FVec dqv = rnd(S * B * h.q * h.d), dkv = rnd(S * B * h.kv * h.d);
+      Both dq(dqv, dt, {S, B, h.q, h.d}), dk(dkv, dt, {S, B, h.kv, h.d});
+      Both dv(rnd(S * B * h.kv * h.d), dt, {S, B, h.kv, h.d}), dqkv(FVec(S * B * width), dt, {S, B, width});
+      for (bool g : {false, true}) {
+        const sdk::Ops::SplitRope rope{cos.on(g), sin.on(g), B};
+        side(g).qkv_split_backward(dq.on(g), dk.on(g), dv.on(g), dqkv.on(g), &rope);
+      }
+      same("dqkv", dqkv, tolerance(dt));
+      same("dq untouched", dq, 0.0);
+      same("dk untouched", dk, 0.0);
+      GpuTensor dq2(dqv, dt, {S, B, h.q, h.d}), dk2(dkv, dt, {S, B, h.kv, h.d}), dqkv2(FVec(S * B * width), dt, {S, B, width});
+      gpu_ops().rope_backward(dq2.t, cos.gpu.t, sin.gpu.t, dq2.t, B);
+      gpu_ops().rope_backward(dk2.t, cos.gpu.t, sin.gpu.t, dk2.t, B);
+      gpu_ops().qkv_split_backward(dq2.t, dk2.t, dv.gpu.t, dqkv2.t);
+      CHECK(bitwise_equal(dqkv.gpu.values(), dqkv2.values()));
+    }
+}
+
 TEST_CASE("CUDA swiglu forward and backward equal the CPU backend") {
   REQUIRE_GPU_OR_SKIP();
   for (int32_t dt : kDtypes)

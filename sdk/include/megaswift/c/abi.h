@@ -27,7 +27,7 @@
 /* The ABI this header describes. A plugin records the version it was compiled against and the minor
  * it needs at run time (MSW_PLUGIN_TARGET_MINOR, plugin.h); see docs/abi.md for the rule. */
 #define MSW_ABI_MAJOR 2
-#define MSW_ABI_MINOR 3
+#define MSW_ABI_MINOR 4
 
 #ifdef __cplusplus
 #define MSW_EXTERN_C extern "C"

@@ -287,13 +287,20 @@ typedef struct msw_rope_args {
 
 /* Splits Megatron's fused QKV projection output (R, G*(n+2)*D), rows grouped per kv group g as
  * [n query heads | key head | value head], into q (R, G*n, D), k (R, G, D), v (R, G, D); backward joins
- * dq, dk, dv into dqkv (written). */
+ * dq, dk, dv into dqkv (written).
+ * Since ABI 2.4, RoPE may ride on the move: with cos and sin given (the tables of rope_forward, F32
+ * (R / rows_per_position, rotary_dim / 2)), forward writes q and k rotated exactly as rope_forward would, and
+ * backward joins the inverse rotation of dq and dk (rope_backward) without writing dq or dk; v moves as is.
+ * rows_per_position as in msw_rope_args. Absent cos (a caller of an older minor) is the plain move. */
 typedef struct msw_qkv_split_args {
   MSW_ARGS_HEADER;
   msw_tensor qkv;
   msw_tensor q;
   msw_tensor k;
   msw_tensor v;
+  msw_tensor cos; /* since 2.4, optional; with sin */
+  msw_tensor sin;
+  int64_t rows_per_position;
 } msw_qkv_split_args;
 
 /* Layouts of attention's q, k, v and out. */

@@ -146,14 +146,14 @@ class SelfAttention : public Module {
     a.dk = in_layout(sc.dk, st.geo);
     a.dv = in_layout(sc.dv, st.geo);
     st.ops.attention_backward(a);
-    rope_->backward(st, ws, sc.dq, sc.dk);
     if (q_norm_) {
+      rope_->backward(st, ws, sc.dq, sc.dk);
       Arena qn = sv.q_norm, kn = sv.k_norm;
       q_norm_->backward(st, qn, ws, sv.q_pre, sc.dq, sc.dq_pre, false);
       k_norm_->backward(st, kn, ws, sv.k_pre, sc.dk, sc.dk_pre, false);
       st.ops.qkv_split_backward(sc.dq_pre, sc.dk_pre, sc.dv, sc.dqkv);
     } else {
-      st.ops.qkv_split_backward(sc.dq, sc.dk, sc.dv, sc.dqkv);
+      rope_->split_backward(st, ws, sc.dq, sc.dk, sc.dv, sc.dqkv);
     }
     qkv().backward(st.ops, x, p[qkv_weight_], sc.dqkv, &dx, p.grad(qkv_weight_), p.grad(qkv_bias_), accumulate_dx);
     ws.release(mark);
@@ -174,7 +174,8 @@ class SelfAttention : public Module {
     msw_tensor dctx{}, dq{}, dk{}, dv{}, dq_pre{}, dk_pre{}, dqkv{};
   };
 
-  // q, k, v of x (T, H): the fused projection, split, q/k norms, then RoPE on q and k.
+  // q, k, v of x (T, H): the fused projection, split, q/k norms, then RoPE on q and k (with no q/k norms, the
+  // position embedding splits and rotates in one pass).
   void project(const Step& st, const Saved& sv, const Forward& sc, Arena& ws, const msw_tensor& x) const {
     const Params& p = st.params;
     qkv().forward(st.ops, x, p[qkv_weight_], p.opt(qkv_bias_), sc.qkv);
@@ -183,10 +184,10 @@ class SelfAttention : public Module {
       Arena qn = sv.q_norm, kn = sv.k_norm;
       q_norm_->forward(st, qn, ws, sv.q_pre, sv.q);
       k_norm_->forward(st, kn, ws, sv.k_pre, sv.k);
+      rope_->forward(st, ws, sv.q, sv.k);
     } else {
-      st.ops.qkv_split_forward(sc.qkv, sv.q, sv.k, sv.v);
+      rope_->split_forward(st, ws, sc.qkv, sv.q, sv.k, sv.v);
     }
-    rope_->forward(st, ws, sv.q, sv.k);
   }
 
   Linear qkv() const { return {hidden_, qkv_width(), qkv_bias_ != kNoParam, TpRole::column}; }

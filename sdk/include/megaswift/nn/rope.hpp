@@ -21,6 +21,19 @@ class PositionEmbedding {
   virtual void forward(const Step& step, Arena& ws, const msw_tensor& q, const msw_tensor& k) const = 0;
   // Rotates their gradients back in place.
   virtual void backward(const Step& step, Arena& ws, const msw_tensor& dq, const msw_tensor& dk) const = 0;
+  // The QKV split with the embedding applied: q, k, v out of the fused projection output, q and k rotated. The
+  // default splits, then rotates in place; an embedding whose rotation rides on the split does both in one pass.
+  virtual void split_forward(const Step& step, Arena& ws, const msw_tensor& qkv, const msw_tensor& q,
+                             const msw_tensor& k, const msw_tensor& v) const {
+    step.ops.qkv_split_forward(qkv, q, k, v);
+    forward(step, ws, q, k);
+  }
+  // Its backward: dqkv (written) from dq, dk, dv; dq and dk may be overwritten.
+  virtual void split_backward(const Step& step, Arena& ws, const msw_tensor& dq, const msw_tensor& dk,
+                              const msw_tensor& dv, const msw_tensor& dqkv) const {
+    backward(step, ws, dq, dk);
+    step.ops.qkv_split_backward(dq, dk, dv, dqkv);
+  }
 };
 
 // positions[t] = t - cu_seqlens[i] for token t of sequence i. The nn layer computes it on the host, so only
@@ -66,6 +79,25 @@ class RotaryEmbedding : public PositionEmbedding {
     const Tables tb = fill(st, ws);
     st.ops.rope_backward(dq, tb.cos, tb.sin, dq, tb.rows_per_position);
     st.ops.rope_backward(dk, tb.cos, tb.sin, dk, tb.rows_per_position);
+    ws.release(mark);
+  }
+  // The rotation rides on the split's move (ABI 2.4): q and k are read and written once instead of three times.
+  void split_forward(const Step& st, Arena& ws, const msw_tensor& qkv, const msw_tensor& q, const msw_tensor& k,
+                     const msw_tensor& v) const override {
+    if (!sdk::Ops::split_carries_rope()) return PositionEmbedding::split_forward(st, ws, qkv, q, k, v);
+    const uint64_t mark = ws.mark();
+    const Tables tb = fill(st, ws);
+    const sdk::Ops::SplitRope r{tb.cos, tb.sin, tb.rows_per_position};
+    st.ops.qkv_split_forward(qkv, q, k, v, &r);
+    ws.release(mark);
+  }
+  void split_backward(const Step& st, Arena& ws, const msw_tensor& dq, const msw_tensor& dk, const msw_tensor& dv,
+                      const msw_tensor& dqkv) const override {
+    if (!sdk::Ops::split_carries_rope()) return PositionEmbedding::split_backward(st, ws, dq, dk, dv, dqkv);
+    const uint64_t mark = ws.mark();
+    const Tables tb = fill(st, ws);
+    const sdk::Ops::SplitRope r{tb.cos, tb.sin, tb.rows_per_position};
+    st.ops.qkv_split_backward(dq, dk, dv, dqkv, &r);
     ws.release(mark);
   }
 

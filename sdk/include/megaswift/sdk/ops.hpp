@@ -262,23 +262,35 @@ class Ops {
   }
 
   // ---- attention ----
-  void qkv_split_forward(const msw_tensor& qkv, const msw_tensor& q, const msw_tensor& k, const msw_tensor& v) const {
+  // With rope (tables of rope_forward; a host of ABI 2.4 or newer, see split_carries_rope()): q and k leave
+  // rotated, and backward joins their inverse rotation.
+  struct SplitRope {
+    msw_tensor cos{}, sin{};
+    int64_t rows_per_position = 1;
+  };
+  void qkv_split_forward(const msw_tensor& qkv, const msw_tensor& q, const msw_tensor& k, const msw_tensor& v,
+                         const SplitRope* rope = nullptr) const {
     auto a = args<msw_qkv_split_args>();
     a.qkv = qkv;
     a.q = q;
     a.k = k;
     a.v = v;
+    put(a, rope);
     check(api_->qkv_split_forward(ctx_, &a));
   }
-  void qkv_split_backward(const msw_tensor& dq, const msw_tensor& dk, const msw_tensor& dv,
-                          const msw_tensor& dqkv) const {
+  void qkv_split_backward(const msw_tensor& dq, const msw_tensor& dk, const msw_tensor& dv, const msw_tensor& dqkv,
+                          const SplitRope* rope = nullptr) const {
     auto a = args<msw_qkv_split_args>();
     a.q = dq;
     a.k = dk;
     a.v = dv;
     a.qkv = dqkv;
+    put(a, rope);
     check(api_->qkv_split_backward(ctx_, &a));
   }
+  // Whether the host reads the split's RoPE members (ABI 2.4): an older host would ignore them and move q and
+  // k unrotated. In-process (no plugin entry ran) the host is this build.
+  static bool split_carries_rope() { return !detail::g_host || detail::g_host->abi_minor >= 4; }
   // `a` holds layout, q, k, v, out, lse, cu_seqlens_*, max_seqlen_*, scale (and window/softcap); header filled here.
   void attention_forward(msw_attention_args a) const {
     stamp(a);
@@ -356,6 +368,12 @@ class Ops {
   }
   // An optional tensor argument: absent (zeroed) for NULL.
   static msw_tensor opt(const msw_tensor* t) { return t ? *t : msw_tensor{}; }
+  static void put(msw_qkv_split_args& a, const SplitRope* rope) {
+    if (!rope) return;
+    a.cos = rope->cos;
+    a.sin = rope->sin;
+    a.rows_per_position = rope->rows_per_position;
+  }
 
  private:
   const msw_exec_ctx* ctx_;
