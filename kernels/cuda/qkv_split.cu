@@ -5,6 +5,7 @@
 #include <kernels/cuda/qkv_split.hpp>
 #include <kernels/cuda/rope_rotate.cuh>
 
+#include <climits>
 #include <cstdint>
 
 namespace megaswift::kernels::cuda {
@@ -66,41 +67,40 @@ __global__ void qkv_split_packed(uint4* qkv, uint4* q, uint4* k, uint4* v, int64
   }
 }
 
-// Split (or join) with RoPE on q and k: one thread per 16-byte pack of a head, indexed as the fused tensor is
-// laid out. A q or k pack in the first half of the rotating channels rotates with its partner half a rotation
-// further (rope_rotate.cuh) and moves both; the partner's own thread has nothing to do. Other packs are copied.
+// Split (or join) with RoPE on q and k: one thread per 16-byte pack of a row of the fused tensor (grid x), for
+// rows blockIdx.y, blockIdx.y + gridDim.y, ... The pack's head and place in q, k or v are worked out once, in
+// 32 bits, before the row loop (64-bit divisions per pack made the kernel bound by its index arithmetic). A q or
+// k pack in the first half of the rotating channels rotates with its partner half a rotation further
+// (rope_rotate.cuh) and moves both; the partner's own thread has nothing to do. Other packs are copied.
 template <class T, bool kJoin>
 __global__ void qkv_split_rope_packed(T* qkv, T* q, T* k, T* v, const float* cos_t, const float* sin_t, int64_t rows,
-                                      int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t n, int64_t half,
-                                      int64_t rows_per_position, float sign) {
+                                      int q_heads, int kv_heads, int head_dim, int n, int half, int rows_per_position,
+                                      float sign) {
   constexpr int N = vec::kPack<T>;
-  const int64_t packs = head_dim / N, half_packs = half / N, slots = kv_heads * (n + 2), total = rows * slots * packs;
-  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total; idx += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t u = idx % packs, rs = idx / packs;
-    const int64_t slot = rs % slots, r = rs / slots;
-    const int64_t g = slot / (n + 2), w = slot % (n + 2);
-    T* other;
-    int64_t head;  // first element of this head in q, k or v
-    if (w < n) {
-      other = q;
-      head = (r * q_heads + g * n + w) * head_dim;
-    } else {
-      other = w == n ? k : v;
-      head = (r * kv_heads + g) * head_dim;
-    }
-    const int64_t fused = (r * slots + slot) * head_dim, e = u * N;
-    if (w <= n && u < 2 * half_packs) {
-      if (u >= half_packs) continue;  // moved with its partner
-      const int64_t row = r / rows_per_position;
-      const float *c = cos_t + row * half + e, *s = sin_t + row * half + e;
+  const int packs = head_dim / N, half_packs = half / N, slots = kv_heads * (n + 2);
+  const int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= slots * packs) return;
+  const int u = c % packs, slot = c / packs;
+  const int g = slot / (n + 2), w = slot % (n + 2);
+  T* other = w < n ? q : w == n ? k : v;
+  const int head = (w < n ? g * n + w : g) * head_dim, e = u * N;  // in a row of q, or of k and v
+  const int64_t row_width = static_cast<int64_t>(w < n ? q_heads : kv_heads) * head_dim;
+  const int64_t fused_width = static_cast<int64_t>(slots) * head_dim;
+  const int fused = slot * head_dim;
+  const bool rotates = w <= n && u < 2 * half_packs;
+  if (rotates && u >= half_packs) return;  // moved with its partner
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
+    const int64_t at = r * row_width + head + e, fat = r * fused_width + fused + e;
+    if (rotates) {
+      const int64_t table = (r / rows_per_position) * half + e;
       if constexpr (kJoin)
-        rope_detail::rotate_pack<T>(other, head + e, head + e + half, qkv, fused + e, fused + e + half, c, s, sign);
+        rope_detail::rotate_pack<T>(other, at, at + half, qkv, fat, fat + half, cos_t + table, sin_t + table, sign);
       else
-        rope_detail::rotate_pack<T>(qkv, fused + e, fused + e + half, other, head + e, head + e + half, c, s, sign);
+        rope_detail::rotate_pack<T>(qkv, fat, fat + half, other, at, at + half, cos_t + table, sin_t + table, sign);
     } else if constexpr (kJoin) {
-      *reinterpret_cast<uint4*>(qkv + fused + e) = *reinterpret_cast<const uint4*>(other + head + e);
+      *reinterpret_cast<uint4*>(qkv + fat) = *reinterpret_cast<const uint4*>(other + at);
     } else {
-      *reinterpret_cast<uint4*>(other + head + e) = *reinterpret_cast<const uint4*>(qkv + fused + e);
+      *reinterpret_cast<uint4*>(other + at) = *reinterpret_cast<const uint4*>(qkv + fat);
     }
   }
 }
@@ -152,19 +152,27 @@ bool qkv_split_rope(void* qkv, void* q, void* k, void* v, Dtype dtype, int64_t r
   dispatch_dtype(dtype, [&](auto t) {
     using T = decltype(t);
     constexpr int N = vec::kPack<T>;
-    // half a multiple of 4 as well: the table rows are read as float4s (for f32 the pack is only 4).
-    if (head_dim % N != 0 || half % N != 0 || half % 4 != 0 || rows_per_position < 1 || !aligned16(qkv) ||
-        !aligned16(q) || !aligned16(k) || !aligned16(v) || !aligned16(cos) || !aligned16(sin))
+    // half a multiple of 4 as well: the table rows are read as float4s (for f32 the pack is only 4). The
+    // in-row arithmetic is 32-bit: a row of the fused tensor must hold fewer than 2^31 elements.
+    const int64_t width = kv_heads * (n + 2) * head_dim;
+    if (head_dim % N != 0 || half % N != 0 || half % 4 != 0 || rows_per_position < 1 ||
+        rows_per_position > INT32_MAX || width > INT32_MAX || !aligned16(qkv) || !aligned16(q) || !aligned16(k) ||
+        !aligned16(v) || !aligned16(cos) || !aligned16(sin))
       return;
-    const int64_t packs = rows * kv_heads * (n + 2) * (head_dim / N);
+    constexpr int kRowThreads = 128;
+    const int64_t units = width / N;
+    const dim3 grid(static_cast<unsigned>((units + kRowThreads - 1) / kRowThreads),
+                    static_cast<unsigned>(rows < 65535 ? rows : 65535));
     auto* fused = static_cast<T*>(qkv);
     auto *pq = static_cast<T*>(q), *pk = static_cast<T*>(k), *pv = static_cast<T*>(v);
+    const int qh = static_cast<int>(q_heads), kvh = static_cast<int>(kv_heads), d = static_cast<int>(head_dim);
+    const int nn = static_cast<int>(n), hf = static_cast<int>(half), rpp = static_cast<int>(rows_per_position);
     if (join)
-      qkv_split_rope_packed<T, true><<<blocks_for(packs, kThreads), kThreads, 0, stream_of(stream)>>>(
-          fused, pq, pk, pv, cos, sin, rows, q_heads, kv_heads, head_dim, n, half, rows_per_position, -1.0f);
+      qkv_split_rope_packed<T, true><<<grid, kRowThreads, 0, stream_of(stream)>>>(fused, pq, pk, pv, cos, sin, rows, qh,
+                                                                                kvh, d, nn, hf, rpp, -1.0f);
     else
-      qkv_split_rope_packed<T, false><<<blocks_for(packs, kThreads), kThreads, 0, stream_of(stream)>>>(
-          fused, pq, pk, pv, cos, sin, rows, q_heads, kv_heads, head_dim, n, half, rows_per_position, 1.0f);
+      qkv_split_rope_packed<T, false><<<grid, kRowThreads, 0, stream_of(stream)>>>(fused, pq, pk, pv, cos, sin, rows, qh,
+                                                                                 kvh, d, nn, hf, rpp, 1.0f);
     launched = true;
   });
   if (launched) check_launch(join ? "qkv_split_rope_backward" : "qkv_split_rope_forward");
