@@ -60,55 +60,16 @@ __device__ __forceinline__ void store_chunk(T* p, int64_t base, int64_t c0, int6
   }
 }
 
-// Calls f(k, c0) for this lane's chunks in order, k counting them. With kCache > 0 (rows of at most kCache
-// chunks a lane) the loop is unrolled over kCache slots, so a kernel may keep chunk k in registers between its two
-// passes over the row instead of reading it again (a row of a warp in flight per SM overflows L1 at dim 1536).
-template <int kCache, int N, class F>
-__device__ __forceinline__ void for_lane_chunks(int lane, int64_t dim, F&& f) {
-  if constexpr (kCache > 0) {
-#pragma unroll
-    for (int k = 0; k < kCache; ++k) {
-      const int64_t c0 = (int64_t(lane) + int64_t(k) * kWarp) * N;
-      if (c0 < dim) f(k, c0);
-    }
-  } else {
-    int k = 0;
-    for (int64_t c0 = int64_t(lane) * N; c0 < dim; c0 += int64_t(kWarp) * N) f(k++, c0);
-  }
-}
-
-// Chunk k of a row kept in registers (kCache > 0), or nothing. Kept in the storage type (one 16-byte pack, a
-// quarter or half the registers of floats): every value cached is one the row holds in T, so nothing rounds.
-template <int kCache, class T>
-struct RowCache {
-  static constexpr int N = vec::kPack<T>;
-  uint4 raw[kCache > 0 ? kCache : 1];
-  __device__ __forceinline__ void put(int k, const float (&x)[N]) {
-    if constexpr (kCache > 0) {
-      T* e = reinterpret_cast<T*>(&raw[k]);
-#pragma unroll
-      for (int j = 0; j < N; ++j) store(e, j, x[j]);
-    }
-  }
-  __device__ __forceinline__ void get(int k, float (&x)[N]) const {
-    const T* e = reinterpret_cast<const T*>(&raw[k]);
-#pragma unroll
-    for (int j = 0; j < N; ++j) x[j] = load(e, j);
-  }
-};
-
-template <class T, bool kResidual, bool kPacked, int kCache>
-__global__ void __launch_bounds__(kThreads) rmsnorm_forward_kernel(const T* x, const T* residual, T* x_out,
-                                                                   const void* weight, Dtype wd, T* y, float* rstd,
-                                                                   int64_t rows, int64_t dim, float eps, float offset) {
+template <class T, bool kResidual, bool kPacked>
+__global__ void rmsnorm_forward_kernel(const T* x, const T* residual, T* x_out, const void* weight, Dtype wd, T* y,
+                                       float* rstd, int64_t rows, int64_t dim, float eps, float offset) {
   constexpr int N = vec::kPack<T>;
   const int lane = threadIdx.x % kWarp;
   for (int64_t row = blockIdx.x * int64_t(kRowsPerBlock) + threadIdx.x / kWarp; row < rows;
        row += int64_t(gridDim.x) * kRowsPerBlock) {
     const int64_t base = row * dim;
-    RowCache<kCache, T> cache;
     double ss = 0.0;
-    for_lane_chunks<kCache, N>(lane, dim, [&](int k, int64_t c0) {
+    for (int64_t c0 = int64_t(lane) * N; c0 < dim; c0 += int64_t(kWarp) * N) {
       float v[N];
       load_chunk<T, kPacked>(x, base, c0, dim, v);
       if constexpr (kResidual) {
@@ -123,40 +84,34 @@ __global__ void __launch_bounds__(kThreads) rmsnorm_forward_kernel(const T* x, c
 #pragma unroll
       for (int e = 0; e < N; ++e)
         if (kPacked || c0 + e < dim) ss += static_cast<double>(v[e]) * v[e];
-      cache.put(k, v);
-    });
+    }
     ss = warp_sum(ss);
     const float r = static_cast<float>(1.0 / sqrt(ss / static_cast<double>(dim) + static_cast<double>(eps)));
     if (lane == 0) rstd[row] = r;
-    // Uncached, this lane reads back only the chunks it wrote to x_out.
+    // This lane reads back only the chunks it wrote to x_out.
     const T* src = kResidual ? x_out : x;
-    for_lane_chunks<kCache, N>(lane, dim, [&](int k, int64_t c0) {
+    for (int64_t c0 = int64_t(lane) * N; c0 < dim; c0 += int64_t(kWarp) * N) {
       float v[N];
-      if constexpr (kCache > 0)
-        cache.get(k, v);
-      else
-        load_chunk<T, kPacked>(src, base, c0, dim, v);
+      load_chunk<T, kPacked>(src, base, c0, dim, v);
 #pragma unroll
       for (int e = 0; e < N; ++e)
         v[e] = (kPacked || c0 + e < dim) ? (offset + load_dyn(weight, wd, c0 + e)) * (v[e] * r) : 0.0f;
       store_chunk<T, kPacked>(y, base, c0, dim, v);
-    });
+    }
   }
 }
 
-template <class T, bool kPacked, int kCache>
-__global__ void __launch_bounds__(kThreads) rmsnorm_dx_kernel(const T* x, const void* weight, Dtype wd,
-                                                              const float* rstd, const T* dy, T* dx, int64_t rows,
-                                                              int64_t dim, float offset, bool accumulate) {
+template <class T, bool kPacked>
+__global__ void rmsnorm_dx_kernel(const T* x, const void* weight, Dtype wd, const float* rstd, const T* dy, T* dx,
+                                  int64_t rows, int64_t dim, float offset, bool accumulate) {
   constexpr int N = vec::kPack<T>;
   const int lane = threadIdx.x % kWarp;
   for (int64_t row = blockIdx.x * int64_t(kRowsPerBlock) + threadIdx.x / kWarp; row < rows;
        row += int64_t(gridDim.x) * kRowsPerBlock) {
     const int64_t base = row * dim;
     const float r = rstd[row];
-    RowCache<kCache, T> xs, gs;
     double dot = 0.0;  // sum_j w' * dy * xhat
-    for_lane_chunks<kCache, N>(lane, dim, [&](int k, int64_t c0) {
+    for (int64_t c0 = int64_t(lane) * N; c0 < dim; c0 += int64_t(kWarp) * N) {
       float xv[N], g[N];
       load_chunk<T, kPacked>(x, base, c0, dim, xv);
       load_chunk<T, kPacked>(dy, base, c0, dim, g);
@@ -164,21 +119,14 @@ __global__ void __launch_bounds__(kThreads) rmsnorm_dx_kernel(const T* x, const 
       for (int e = 0; e < N; ++e)
         if (kPacked || c0 + e < dim)
           dot += static_cast<double>((offset + load_dyn(weight, wd, c0 + e)) * g[e]) * (xv[e] * r);
-      xs.put(k, xv);
-      gs.put(k, g);
-    });
+    }
     dot = warp_sum(dot);
     const float c = static_cast<float>(dot / static_cast<double>(dim));
-    for_lane_chunks<kCache, N>(lane, dim, [&](int k, int64_t c0) {
+    for (int64_t c0 = int64_t(lane) * N; c0 < dim; c0 += int64_t(kWarp) * N) {
       // A chunk's dy is read before its dx is written, by this lane alone: dx may alias dy.
       float xv[N], g[N], prior[N];
-      if constexpr (kCache > 0) {
-        xs.get(k, xv);
-        gs.get(k, g);
-      } else {
-        load_chunk<T, kPacked>(x, base, c0, dim, xv);
-        load_chunk<T, kPacked>(dy, base, c0, dim, g);
-      }
+      load_chunk<T, kPacked>(x, base, c0, dim, xv);
+      load_chunk<T, kPacked>(dy, base, c0, dim, g);
       if (accumulate) load_chunk<T, kPacked>(dx, base, c0, dim, prior);
 #pragma unroll
       for (int e = 0; e < N; ++e) {
@@ -187,17 +135,8 @@ __global__ void __launch_bounds__(kThreads) rmsnorm_dx_kernel(const T* x, const 
         g[e] = accumulate ? prior[e] + v : v;
       }
       store_chunk<T, kPacked>(dx, base, c0, dim, g);
-    });
+    }
   }
-}
-
-// The register cache a row needs on the packed path: 4, 6 or 8 chunks a lane (6: hidden 1536 in bf16), or 0
-// (stream the row twice) for rows wider than 8 chunks a lane (2048 bf16 or 1024 f32 elements) and for the
-// element-wise path.
-template <class T>
-int cache_chunks(bool packed, int64_t dim) {
-  const int64_t per_lane = (dim + int64_t(kWarp) * vec::kPack<T> - 1) / (int64_t(kWarp) * vec::kPack<T>);
-  return !packed || per_lane > 8 ? 0 : per_lane > 6 ? 8 : per_lane > 4 ? 6 : 4;
 }
 
 // ---- LayerNorm ----
@@ -337,23 +276,18 @@ void rmsnorm_forward(const void* x, const void* residual, void* x_out, const voi
     const int e = sizeof(T);
     const bool packed = vec::packable(x, dim, e) && vec::packable(y, dim, e) &&
                         (!residual || (vec::packable(residual, dim, e) && vec::packable(x_out, dim, e)));
-    auto launch = [&](auto residual_tag, auto packed_tag, auto cache_tag) {
-      rmsnorm_forward_kernel<T, decltype(residual_tag)::value, decltype(packed_tag)::value, decltype(cache_tag)::value>
+    auto launch = [&](auto residual_tag, auto packed_tag) {
+      rmsnorm_forward_kernel<T, decltype(residual_tag)::value, decltype(packed_tag)::value>
           <<<blocks, kThreads, 0, stream_of(stream)>>>(static_cast<const T*>(x), static_cast<const T*>(residual),
                                                        static_cast<T*>(x_out), weight, weight_dtype, static_cast<T*>(y),
                                                        rstd, rows, dim, eps, weight_offset);
     };
-    auto with_residual = [&](auto residual_tag) {
-      switch (cache_chunks<T>(packed, dim)) {
-        case 4: return launch(residual_tag, std::true_type{}, std::integral_constant<int, 4>{});
-        case 6: return launch(residual_tag, std::true_type{}, std::integral_constant<int, 6>{});
-        case 8: return launch(residual_tag, std::true_type{}, std::integral_constant<int, 8>{});
-        default:
-          return packed ? launch(residual_tag, std::true_type{}, std::integral_constant<int, 0>{})
-                        : launch(residual_tag, std::false_type{}, std::integral_constant<int, 0>{});
-      }
-    };
-    residual ? with_residual(std::true_type{}) : with_residual(std::false_type{});
+    using Yes = std::true_type;
+    using No = std::false_type;
+    if (residual)
+      packed ? launch(Yes{}, Yes{}) : launch(Yes{}, No{});
+    else
+      packed ? launch(No{}, Yes{}) : launch(No{}, No{});
   });
   check_launch("rmsnorm_forward");
 }
@@ -370,20 +304,14 @@ void rmsnorm_backward(const void* x, const void* weight, Dtype weight_dtype, con
     if (!dx) return;
     const int e = sizeof(T);
     const unsigned blocks = blocks_for(rows, kRowsPerBlock);
-    const bool packed = vec::packable(x, dim, e) && vec::packable(dy, dim, e) && vec::packable(dx, dim, e);
-    auto launch = [&](auto packed_tag, auto cache_tag) {
-      rmsnorm_dx_kernel<T, decltype(packed_tag)::value, decltype(cache_tag)::value><<<blocks, kThreads, 0, s>>>(
-          static_cast<const T*>(x), weight, weight_dtype, rstd, static_cast<const T*>(dy), static_cast<T*>(dx), rows,
-          dim, weight_offset, accumulate_dx);
-    };
-    switch (cache_chunks<T>(packed, dim)) {
-      case 4: return launch(std::true_type{}, std::integral_constant<int, 4>{});
-      case 6: return launch(std::true_type{}, std::integral_constant<int, 6>{});
-      case 8: return launch(std::true_type{}, std::integral_constant<int, 8>{});
-      default:
-        return packed ? launch(std::true_type{}, std::integral_constant<int, 0>{})
-                      : launch(std::false_type{}, std::integral_constant<int, 0>{});
-    }
+    if (vec::packable(x, dim, e) && vec::packable(dy, dim, e) && vec::packable(dx, dim, e))
+      rmsnorm_dx_kernel<T, true><<<blocks, kThreads, 0, s>>>(static_cast<const T*>(x), weight, weight_dtype, rstd,
+                                                            static_cast<const T*>(dy), static_cast<T*>(dx), rows, dim,
+                                                            weight_offset, accumulate_dx);
+    else
+      rmsnorm_dx_kernel<T, false><<<blocks, kThreads, 0, s>>>(static_cast<const T*>(x), weight, weight_dtype, rstd,
+                                                             static_cast<const T*>(dy), static_cast<T*>(dx), rows, dim,
+                                                             weight_offset, accumulate_dx);
   });
   check_launch("rmsnorm_backward");
 }
