@@ -88,7 +88,9 @@ TEST_CASE("CUDA rmsnorm forward and backward equal the CPU backend (weight offse
     int64_t rows, dim;
   };
   for (int32_t dt : kDtypes)
-    for (Shape s : {Shape{37, 333}, Shape{1000, 64}, Shape{3, 4099}, Shape{300, 7}})
+    // 64, 1536, 2048 and 4096: 16-byte chunks; 333, 4099 and 7: element-wise.
+    for (Shape s : {Shape{37, 333}, Shape{1000, 64}, Shape{3, 4099}, Shape{300, 7}, Shape{21, 1536}, Shape{37, 2048},
+                    Shape{9, 4096}})
       for (double offset : {0.0, 1.0}) {
         // Weights (and dweight) in the activations' dtype without an offset, in f32 with one: both kinds run.
         const int32_t wdt = offset == 0.0 ? dt : MSW_DTYPE_F32;
