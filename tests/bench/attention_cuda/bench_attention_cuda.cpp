@@ -8,6 +8,8 @@
 #include <kernels/cuda/attention.hpp>
 #include <kernels/cuda/attention_tc.hpp>
 
+#include "tests/bench/cuda_buffers.hpp"
+
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -21,24 +23,10 @@
 #include <vector>
 
 namespace kc = megaswift::kernels::cuda;
+using megaswift::bench::Buf;
+using megaswift::bench::check;
 
 namespace {
-
-void check(cudaError_t rc, const char* what) {
-  if (rc != cudaSuccess) {
-    std::fprintf(stderr, "%s: %s\n", what, cudaGetErrorString(rc));
-    std::exit(1);
-  }
-}
-
-// Device memory, freed on destruction.
-struct Buf {
-  void* p = nullptr;
-  Buf(size_t bytes) { check(cudaMalloc(&p, bytes ? bytes : 1), "cudaMalloc"); }
-  ~Buf() { cudaFree(p); }
-  Buf(const Buf&) = delete;
-  Buf& operator=(const Buf&) = delete;
-};
 
 // n bf16 values uniform in [-1, 1] (rounded to nearest even) at dst.
 void fill_bf16(void* dst, size_t n, uint32_t seed) {

@@ -7,6 +7,8 @@
 //   msw_bench_gemm_cuda [reps] [0.5b|1.5b|both]
 #include <kernels/cuda/gemm.hpp>
 
+#include "tests/bench/cuda_buffers.hpp"
+
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -16,27 +18,13 @@
 #include <vector>
 
 namespace kc = megaswift::kernels::cuda;
+using megaswift::bench::Buf;
+using megaswift::bench::check;
 
 namespace {
 
-void check(cudaError_t rc, const char* what) {
-  if (rc != cudaSuccess) {
-    std::fprintf(stderr, "%s: %s\n", what, cudaGetErrorString(rc));
-    std::exit(1);
-  }
-}
-
-struct Buf {
-  void* p = nullptr;
-  explicit Buf(size_t bytes) {
-    check(cudaMalloc(&p, bytes ? bytes : 1), "cudaMalloc");
-    // Small values, so fp32 accumulations stay finite over many repetitions: 0x3c00 is bf16 2^-7.
-    check(cudaMemset(p, 0x3c, bytes), "cudaMemset");
-  }
-  ~Buf() { cudaFree(p); }
-  Buf(const Buf&) = delete;
-  Buf& operator=(const Buf&) = delete;
-};
+// Small values, so fp32 accumulations stay finite over many repetitions: 0x3c3c is bf16 0.0115.
+void fill_small(const Buf& b, size_t bytes) { check(cudaMemset(b.p, 0x3c, bytes), "cudaMemset"); }
 
 struct Linear {
   const char* name;
@@ -87,8 +75,12 @@ int main(int argc, char** argv) {
   for (const Model& m : models) {
     if (which != "both" && which != m.name) continue;
     for (const Linear& l : m.linears) {
-      Buf x(size_t(tokens) * l.in * 2), w(size_t(l.out) * l.in * 2), y(size_t(tokens) * l.out * 2);
-      Buf dx(size_t(tokens) * l.in * 2), dw32(size_t(l.out) * l.in * 4), dw16(size_t(l.out) * l.in * 2);
+      const size_t xb = size_t(tokens) * l.in * 2, wb = size_t(l.out) * l.in * 2, yb = size_t(tokens) * l.out * 2;
+      Buf x(xb), w(wb), y(yb), dx(xb), dw32(2 * wb), dw16(wb);
+      fill_small(x, xb);
+      fill_small(w, wb);
+      fill_small(y, yb);
+      fill_small(dw32, 2 * wb);
       const kc::Dtype bf = kc::Dtype::bf16;
       struct Case {
         const char* product;

@@ -68,37 +68,33 @@ class RotaryEmbedding : public PositionEmbedding {
     return planned_bytes([&](Arena& a) { declare(a, g); });
   }
   void forward(const Step& st, Arena& ws, const msw_tensor& q, const msw_tensor& k) const override {
-    const uint64_t mark = ws.mark();
-    const Tables tb = fill(st, ws);
-    st.ops.rope_forward(q, tb.cos, tb.sin, q, tb.rows_per_position);
-    st.ops.rope_forward(k, tb.cos, tb.sin, k, tb.rows_per_position);
-    ws.release(mark);
+    with_tables(st, ws, [&](const Tables& tb) {
+      st.ops.rope_forward(q, tb.cos, tb.sin, q, tb.rows_per_position);
+      st.ops.rope_forward(k, tb.cos, tb.sin, k, tb.rows_per_position);
+    });
   }
   void backward(const Step& st, Arena& ws, const msw_tensor& dq, const msw_tensor& dk) const override {
-    const uint64_t mark = ws.mark();
-    const Tables tb = fill(st, ws);
-    st.ops.rope_backward(dq, tb.cos, tb.sin, dq, tb.rows_per_position);
-    st.ops.rope_backward(dk, tb.cos, tb.sin, dk, tb.rows_per_position);
-    ws.release(mark);
+    with_tables(st, ws, [&](const Tables& tb) {
+      st.ops.rope_backward(dq, tb.cos, tb.sin, dq, tb.rows_per_position);
+      st.ops.rope_backward(dk, tb.cos, tb.sin, dk, tb.rows_per_position);
+    });
   }
   // The rotation rides on the split's move (ABI 2.4): q and k are read and written once instead of three times.
   void split_forward(const Step& st, Arena& ws, const msw_tensor& qkv, const msw_tensor& q, const msw_tensor& k,
                      const msw_tensor& v) const override {
     if (!sdk::Ops::split_carries_rope()) return PositionEmbedding::split_forward(st, ws, qkv, q, k, v);
-    const uint64_t mark = ws.mark();
-    const Tables tb = fill(st, ws);
-    const sdk::Ops::SplitRope r{tb.cos, tb.sin, tb.rows_per_position};
-    st.ops.qkv_split_forward(qkv, q, k, v, &r);
-    ws.release(mark);
+    with_tables(st, ws, [&](const Tables& tb) {
+      const sdk::Ops::SplitRope r{tb.cos, tb.sin, tb.rows_per_position};
+      st.ops.qkv_split_forward(qkv, q, k, v, &r);
+    });
   }
   void split_backward(const Step& st, Arena& ws, const msw_tensor& dq, const msw_tensor& dk, const msw_tensor& dv,
                       const msw_tensor& dqkv) const override {
     if (!sdk::Ops::split_carries_rope()) return PositionEmbedding::split_backward(st, ws, dq, dk, dv, dqkv);
-    const uint64_t mark = ws.mark();
-    const Tables tb = fill(st, ws);
-    const sdk::Ops::SplitRope r{tb.cos, tb.sin, tb.rows_per_position};
-    st.ops.qkv_split_backward(dq, dk, dv, dqkv, &r);
-    ws.release(mark);
+    with_tables(st, ws, [&](const Tables& tb) {
+      const sdk::Ops::SplitRope r{tb.cos, tb.sin, tb.rows_per_position};
+      st.ops.qkv_split_backward(dq, dk, dv, dqkv, &r);
+    });
   }
 
   static msw_rope_config rope_config(const TransformerConfig& cfg) {
@@ -171,6 +167,13 @@ class RotaryEmbedding : public PositionEmbedding {
     t.positions = p;
     st.ops.rope_tables(rope_, msw_tensor_is_absent(&p) ? nullptr : &p, t.cos, t.sin);
     return t;
+  }
+  // f(tables) with this step's tables in the workspace, which they leave afterwards.
+  template <class F>
+  void with_tables(const Step& st, Arena& ws, F&& f) const {
+    const uint64_t mark = ws.mark();
+    f(fill(st, ws));
+    ws.release(mark);
   }
 
   msw_rope_config rope_;
