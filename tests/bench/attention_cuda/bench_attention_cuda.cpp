@@ -8,7 +8,7 @@
 #include <kernels/cuda/attention.hpp>
 #include <kernels/cuda/attention_tc.hpp>
 
-#include "tests/bench/cuda_buffers.hpp"
+#include "tests/bench/cuda_bench_support.hpp"
 
 #include <cuda_runtime.h>
 
@@ -25,6 +25,7 @@
 namespace kc = megaswift::kernels::cuda;
 using megaswift::bench::Buf;
 using megaswift::bench::check;
+using megaswift::bench::time_ms;
 
 namespace {
 
@@ -46,24 +47,6 @@ struct Shape {
   const char* layout;
   int64_t b, s, hq, hkv, d;
 };
-
-template <class F>
-double time_ms(F&& f, int reps) {
-  f();  // warm-up (and the shared-memory opt-in)
-  check(cudaDeviceSynchronize(), "warm-up");
-  cudaEvent_t a, b;
-  check(cudaEventCreate(&a), "event");
-  check(cudaEventCreate(&b), "event");
-  check(cudaEventRecord(a), "record");
-  for (int i = 0; i < reps; ++i) f();
-  check(cudaEventRecord(b), "record");
-  check(cudaEventSynchronize(b), "synchronize");
-  float ms = 0;
-  check(cudaEventElapsedTime(&ms, a, b), "elapsed");
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  return ms / reps;
-}
 
 void run(const Shape& sh, const char* impl, int reps) {
   const bool thd = std::strcmp(sh.layout, "thd") == 0;

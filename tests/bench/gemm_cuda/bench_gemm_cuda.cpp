@@ -7,7 +7,7 @@
 //   msw_bench_gemm_cuda [reps] [0.5b|1.5b|both]
 #include <kernels/cuda/gemm.hpp>
 
-#include "tests/bench/cuda_buffers.hpp"
+#include "tests/bench/cuda_bench_support.hpp"
 
 #include <cuda_runtime.h>
 
@@ -44,19 +44,7 @@ double time_product(const kc::LtProblem& p, int reps, cudaStream_t s) {
     std::exit(1);
   }
   Buf workspace(kc::lt_workspace_bytes(choice));
-  kc::lt_matmul(0, p, choice, workspace.p, s);
-  cudaEvent_t a, b;
-  check(cudaEventCreate(&a), "event");
-  check(cudaEventCreate(&b), "event");
-  check(cudaEventRecord(a, s), "record");
-  for (int r = 0; r < reps; ++r) kc::lt_matmul(0, p, choice, workspace.p, s);
-  check(cudaEventRecord(b, s), "record");
-  check(cudaEventSynchronize(b), "synchronize");
-  float ms = 0;
-  check(cudaEventElapsedTime(&ms, a, b), "elapsed");
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  return ms / reps;
+  return megaswift::bench::time_ms([&] { kc::lt_matmul(0, p, choice, workspace.p, s); }, reps, s);
 }
 
 kc::Matrix matrix(const Buf& b, kc::Dtype dt, int64_t rows, int64_t cols) { return {b.p, dt, rows, cols, cols}; }
