@@ -67,28 +67,38 @@ __global__ void qkv_split_packed(uint4* qkv, uint4* q, uint4* k, uint4* v, int64
   }
 }
 
-// Split (or join) with RoPE on q and k: one thread per 16-byte pack of a row of the fused tensor (grid x), for
-// rows blockIdx.y, blockIdx.y + gridDim.y, ... The pack's head and place in q, k or v are worked out once, in
-// 32 bits, before the row loop (64-bit divisions per pack made the kernel bound by its index arithmetic). A q or
-// k pack in the first half of the rotating channels rotates with its partner half a rotation further
-// (rope_rotate.cuh) and moves both; the partner's own thread has nothing to do. Other packs are copied.
+// Split (or join) with RoPE on q and k: one thread per unit of work of a row of the fused tensor (grid x), for
+// rows blockIdx.y, blockIdx.y + gridDim.y, ... A q or k head has packs - half_packs units: a rotating pack of
+// the first half (rope_rotate.cuh), which moves its partner half a rotation further with it, or a pass-through
+// pack past the rotating channels; a v head has one unit per pack. The unit's head and place in q, k or v are
+// worked out once, in 32 bits, before the row loop (64-bit divisions per pack made the kernel bound by its
+// index arithmetic).
 template <class T, bool kJoin>
 __global__ void qkv_split_rope_packed(T* qkv, T* q, T* k, T* v, const float* cos_t, const float* sin_t, int64_t rows,
                                       int q_heads, int kv_heads, int head_dim, int n, int half, int rows_per_position,
                                       float sign) {
   constexpr int N = vec::kPack<T>;
-  const int packs = head_dim / N, half_packs = half / N, slots = kv_heads * (n + 2);
+  const int packs = head_dim / N, half_packs = half / N, rotating_units = packs - half_packs;
+  const int group_units = (n + 1) * rotating_units + packs;
   const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= slots * packs) return;
-  const int u = c % packs, slot = c / packs;
-  const int g = slot / (n + 2), w = slot % (n + 2);
+  if (c >= kv_heads * group_units) return;
+  const int g = c / group_units, in_group = c % group_units;
+  int w, u;  // head within the group ([n q heads | k | v]) and pack within the head
+  if (in_group < (n + 1) * rotating_units) {
+    w = in_group / rotating_units;
+    const int j = in_group % rotating_units;
+    u = j < half_packs ? j : j + half_packs;  // pass-through packs follow the rotating channels
+  } else {
+    w = n + 1;
+    u = in_group - (n + 1) * rotating_units;
+  }
+  const int slots = kv_heads * (n + 2), slot = g * (n + 2) + w;
   T* other = w < n ? q : w == n ? k : v;
   const int head = (w < n ? g * n + w : g) * head_dim, e = u * N;  // in a row of q, or of k and v
   const int64_t row_width = static_cast<int64_t>(w < n ? q_heads : kv_heads) * head_dim;
   const int64_t fused_width = static_cast<int64_t>(slots) * head_dim;
   const int fused = slot * head_dim;
-  const bool rotates = w <= n && u < 2 * half_packs;
-  if (rotates && u >= half_packs) return;  // moved with its partner
+  const bool rotates = w <= n && u < half_packs;
   for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
     const int64_t at = r * row_width + head + e, fat = r * fused_width + fused + e;
     if (rotates) {
@@ -160,7 +170,7 @@ bool qkv_split_rope(void* qkv, void* q, void* k, void* v, Dtype dtype, int64_t r
         !aligned16(v) || !aligned16(cos) || !aligned16(sin))
       return;
     constexpr int kRowThreads = 128;
-    const int64_t units = width / N;
+    const int64_t packs = head_dim / N, units = kv_heads * ((n + 1) * (packs - half / N) + packs);
     const dim3 grid(static_cast<unsigned>((units + kRowThreads - 1) / kRowThreads),
                     static_cast<unsigned>(rows < 65535 ? rows : 65535));
     auto* fused = static_cast<T*>(qkv);
