@@ -167,19 +167,10 @@ void zero_uncovered(float* x, int64_t rows, int64_t first, int64_t end, int64_t 
   std::fill(x + end * row_elems, x + rows * row_elems, 0.0f);
 }
 
-// RoPE riding on the split (ABI 2.4): the tables when cos is given, checked against q and k as rope_forward
-// checks them; absent otherwise.
+// RoPE riding on the split (ABI 2.4): its geometry when the tables are given, absent otherwise.
 std::optional<RopeDims> split_rope(Ctx ctx, const msw_qkv_split_args& a, const char* qn, const char* kn) {
-  if (!opt(a.cos)) {
-    if (opt(a.sin)) fail(MSW_STATUS_INVALID_ARGUMENT, "sin is given without cos: RoPE in the split takes both tables");
-    return std::nullopt;
-  }
-  const auto& tc = require(&a.cos, "cos", ctx.device);
-  const auto& ts = require(&a.sin, "sin", ctx.device);
-  const RopeDims r = ops::rope_dims(a.q, qn, tc, ts, a.rows_per_position);
-  ops::rope_dims(a.k, kn, tc, ts, a.rows_per_position);
-  if (r.rotary_dim < 2) fail(MSW_STATUS_INVALID_ARGUMENT, "cos has no columns: the tables rotate no channel");
-  return r;
+  if (!split_has_rope(a)) return std::nullopt;
+  return split_rope_dims(a, qn, kn, require(&a.cos, "cos", ctx.device), require(&a.sin, "sin", ctx.device));
 }
 
 }  // namespace

@@ -72,4 +72,19 @@ RopeDims rope_dims(const msw_tensor& x, const char* xname, const msw_tensor& tc,
   return d;
 }
 
+bool split_has_rope(const msw_qkv_split_args& a) {
+  if (!msw_tensor_is_absent(&a.cos)) return true;
+  if (!msw_tensor_is_absent(&a.sin))
+    fail(MSW_STATUS_INVALID_ARGUMENT, "sin is given without cos: RoPE in the split takes both tables");
+  return false;
+}
+
+RopeDims split_rope_dims(const msw_qkv_split_args& a, const char* qn, const char* kn, const msw_tensor& cos,
+                         const msw_tensor& sin) {
+  const RopeDims r = rope_dims(a.q, qn, cos, sin, a.rows_per_position);
+  rope_dims(a.k, kn, cos, sin, a.rows_per_position);
+  if (r.rotary_dim < 2) fail(MSW_STATUS_INVALID_ARGUMENT, "cos has no columns: the tables rotate no channel");
+  return r;
+}
+
 }  // namespace megaswift::host::ops

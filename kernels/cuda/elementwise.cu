@@ -227,7 +227,7 @@ void fill(void* out, Dtype dtype, int64_t n, float value, Stream stream) {
   if (n <= 0) return;
   dispatch_dtype(dtype, [&](auto t) {
     using T = decltype(t);
-    if (reinterpret_cast<uintptr_t>(out) % 16 == 0)
+    if (vec::aligned(out))
       fill_packed<T><<<blocks_for(n / vec::kPack<T> + 1, kThreads), kThreads, 0, stream_of(stream)>>>(static_cast<T*>(out),
                                                                                                     n, value);
     else
@@ -313,7 +313,7 @@ void copy(const void* src, CopyType src_type, const int64_t* src_strides, void* 
         using S = decltype(s);
         using D = decltype(d);
         constexpr int N = vec::kPack<S> > vec::kPack<D> ? vec::kPack<S> : vec::kPack<D>;
-        if (reinterpret_cast<uintptr_t>(src) % 16 == 0 && reinterpret_cast<uintptr_t>(dst) % 16 == 0)
+        if (vec::aligned(src) && vec::aligned(dst))
           convert_dense_packed<S, D><<<blocks_for(n / N + 1, kThreads), kThreads, 0, stream_of(stream)>>>(
               static_cast<const S*>(src), static_cast<D*>(dst), n);
         else

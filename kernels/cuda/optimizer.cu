@@ -2,6 +2,7 @@
 // argument block, one chunk of one tensor per block, float4 accesses where a tensor's four buffers allow.
 #include <kernels/cuda/common.cuh>
 #include <kernels/cuda/optimizer.hpp>
+#include <kernels/cuda/vec.cuh>
 
 #include <cmath>
 #include <cstdint>
@@ -167,8 +168,6 @@ __global__ void __launch_bounds__(kThreads) sgd_kernel(Batch<SgdRecord> batch, S
   }
 }
 
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
-
 // Fills batches from the records that have elements and launches each one.
 template <class R, class Make, class Launch>
 void run_batches(int64_t count, Make make, Launch launch) {
@@ -214,7 +213,7 @@ void adamw_step(const AdamWTensor* tensors, int64_t count, const AdamWHyper& h, 
         if (t.n <= 0) return false;
         *r = {t.param, t.grad, t.exp_avg, t.exp_avg_sq, t.n, static_cast<float>(1.0 - t.lr * t.weight_decay),
               static_cast<float>(-(t.lr / bias_correction1)),
-              aligned16(t.param) && aligned16(t.grad) && aligned16(t.exp_avg) && aligned16(t.exp_avg_sq)};
+              vec::aligned(t.param) && vec::aligned(t.grad) && vec::aligned(t.exp_avg) && vec::aligned(t.exp_avg_sq)};
         return true;
       },
       [&](const Batch<AdamWRecord>& b, unsigned blocks) {
@@ -235,7 +234,7 @@ void sgd_step(const SgdTensor* tensors, int64_t count, const SgdHyper& h, const 
         if (t.n <= 0) return false;
         *r = {t.param, t.grad, t.momentum_buffer, t.n, static_cast<float>(-t.lr), static_cast<float>(t.weight_decay),
               t.weight_decay != 0.0,
-              aligned16(t.param) && aligned16(t.grad) && (!c.use_momentum || aligned16(t.momentum_buffer))};
+              vec::aligned(t.param) && vec::aligned(t.grad) && (!c.use_momentum || vec::aligned(t.momentum_buffer))};
         return true;
       },
       [&](const Batch<SgdRecord>& b, unsigned blocks) {

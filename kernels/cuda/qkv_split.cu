@@ -4,6 +4,7 @@
 #include <kernels/cuda/common.cuh>
 #include <kernels/cuda/qkv_split.hpp>
 #include <kernels/cuda/rope_rotate.cuh>
+#include <kernels/cuda/vec.cuh>
 
 #include <climits>
 #include <cstdint>
@@ -115,8 +116,6 @@ __global__ void qkv_split_rope_packed(T* qkv, T* q, T* k, T* v, const float* cos
   }
 }
 
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
-
 }  // namespace
 
 void qkv_split(void* qkv, void* q, void* k, void* v, Dtype dtype, int64_t rows, int64_t q_heads, int64_t kv_heads,
@@ -125,7 +124,7 @@ void qkv_split(void* qkv, void* q, void* k, void* v, Dtype dtype, int64_t rows, 
   const int64_t n = q_heads / kv_heads;
   const int64_t total = rows * kv_heads * (n + 2) * head_dim;
   const int64_t bytes_per_head = head_dim * (dtype == Dtype::f32 ? 4 : 2);
-  if (bytes_per_head % 16 == 0 && aligned16(qkv) && aligned16(q) && aligned16(k) && aligned16(v)) {
+  if (bytes_per_head % 16 == 0 && vec::aligned(qkv) && vec::aligned(q) && vec::aligned(k) && vec::aligned(v)) {
     const int64_t head_packs = bytes_per_head / 16, packs = total * (bytes_per_head / head_dim) / 16;
     auto* fused = static_cast<uint4*>(qkv);
     auto *pq = static_cast<uint4*>(q), *pk = static_cast<uint4*>(k), *pv = static_cast<uint4*>(v);
@@ -166,8 +165,8 @@ bool qkv_split_rope(void* qkv, void* q, void* k, void* v, Dtype dtype, int64_t r
     // in-row arithmetic is 32-bit: a row of the fused tensor must hold fewer than 2^31 elements.
     const int64_t width = kv_heads * (n + 2) * head_dim;
     if (head_dim % N != 0 || half % N != 0 || half % 4 != 0 || rows_per_position < 1 ||
-        rows_per_position > INT32_MAX || width > INT32_MAX || !aligned16(qkv) || !aligned16(q) || !aligned16(k) ||
-        !aligned16(v) || !aligned16(cos) || !aligned16(sin))
+        rows_per_position > INT32_MAX || width > INT32_MAX || !vec::aligned(qkv) || !vec::aligned(q) ||
+        !vec::aligned(k) || !vec::aligned(v) || !vec::aligned(cos) || !vec::aligned(sin))
       return;
     constexpr int kRowThreads = 128;
     const int64_t packs = head_dim / N, units = kv_heads * ((n + 1) * (packs - half / N) + packs);

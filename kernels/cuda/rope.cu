@@ -122,8 +122,6 @@ __global__ void rope_apply_packed(const T* x, T* y, const float* cos_t, const fl
   }
 }
 
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
-
 }  // namespace
 
 void rope_tables(const void* positions, bool positions_i32, int64_t n_positions, const RopeFreqs& freqs, int64_t half,
@@ -155,8 +153,8 @@ void rope_apply(const void* x, void* y, Dtype dtype, const float* cos, const flo
     constexpr int N = vec::kPack<T>;
     // Packed where every pack lies inside one half of one head and every access is 16-byte aligned (the table
     // rows included: half is a multiple of the pack, which makes half * 4 bytes a multiple of 16 for f32 too).
-    if (half % N == 0 && head_dim % N == 0 && half % 4 == 0 && aligned16(x) && aligned16(y) && aligned16(cos) &&
-        aligned16(sin)) {
+    if (half % N == 0 && head_dim % N == 0 && half % 4 == 0 && vec::aligned(x) && vec::aligned(y) &&
+        vec::aligned(cos) && vec::aligned(sin)) {
       const int64_t per_head_packs = per_head / N;
       rope_apply_packed<T><<<blocks_for(tokens * heads * per_head_packs, kThreads), kThreads, 0, stream_of(stream)>>>(
           static_cast<const T*>(x), static_cast<T*>(y), cos, sin, tokens, heads, head_dim, half, rotary_dim,

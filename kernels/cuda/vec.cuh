@@ -31,10 +31,13 @@ __device__ __forceinline__ void store_pack(T* p, int64_t i, const float (&v)[kPa
   *reinterpret_cast<uint4*>(p + i) = raw;
 }
 
+// Host side: whether `p` may be read or written in 16-byte packs.
+inline bool aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
 // Host side: the packed path applies to `p` when it is 16-byte aligned and `count` (the packed dimension, in
 // elements) is a multiple of the pack.
 inline bool packable(const void* p, int64_t count, int elem_bytes) {
-  return reinterpret_cast<uintptr_t>(p) % 16 == 0 && count % (16 / elem_bytes) == 0;
+  return aligned(p) && count % (16 / elem_bytes) == 0;
 }
 
 }  // namespace megaswift::kernels::cuda::vec

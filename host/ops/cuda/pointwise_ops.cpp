@@ -74,8 +74,7 @@ void qkv_split(Ctx ctx, const msw_qkv_split_args& a, bool backward) {
   const char* kn = backward ? "dk" : "k";
   const SplitDims d = split_dims(ctx, &a.q, &a.k, &a.v, &a.qkv, qn, kn, backward ? "dv" : "v", backward ? "dqkv" : "qkv");
   const kc::Dtype dt = float_dtype(a.qkv, "qkv");
-  if (!opt(a.cos)) {
-    if (opt(a.sin)) fail(MSW_STATUS_INVALID_ARGUMENT, "sin is given without cos: RoPE in the split takes both tables");
+  if (!ops::split_has_rope(a)) {
     use_device(ctx);
     kc::qkv_split(data_of(a.qkv), data_of(a.q), data_of(a.k), data_of(a.v), dt, d.rows, d.q_heads, d.kv_heads,
                   d.head_dim, backward, stream_of(ctx));
@@ -84,9 +83,7 @@ void qkv_split(Ctx ctx, const msw_qkv_split_args& a, bool backward) {
   // RoPE rides on the move: the tables are checked against q and k as rope_forward checks them.
   const auto& tc = require_dense_f32(ctx, &a.cos, "cos");
   const auto& ts = require_dense_f32(ctx, &a.sin, "sin");
-  const ops::RopeDims r = ops::rope_dims(a.q, qn, tc, ts, a.rows_per_position);
-  ops::rope_dims(a.k, kn, tc, ts, a.rows_per_position);
-  if (r.rotary_dim < 2) fail(MSW_STATUS_INVALID_ARGUMENT, "cos has no columns: the tables rotate no channel");
+  const ops::RopeDims r = ops::split_rope_dims(a, qn, kn, tc, ts);
   use_device(ctx);
   const auto* cos = static_cast<const float*>(data_of(tc));
   const auto* sin = static_cast<const float*>(data_of(ts));
