@@ -217,7 +217,7 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_forward_kernel(AttentionGeome
         for (int j = 0; j < kBN / 8; ++j)
 #pragma unroll
           for (int e = 0; e < 4; ++e) {
-            sc[j][e] = exp2f(fmaf(sc[j][e], sl2, -ms[e >> 1]));  // masked: exp2(-inf) = 0
+            sc[j][e] = exp2_ftz(fmaf(sc[j][e], sl2, -ms[e >> 1]));  // masked: exp2(-inf) = 0
             l[e >> 1] += sc[j][e];  // this thread's share of the row sum; the quad adds up at the end
           }
         // O += P V, P as A fragments straight from the score registers, V^T fragments by ldmatrix.trans.
@@ -409,7 +409,7 @@ __global__ void __launch_bounds__(kQWarps * 32, kDqBlocksPerSm<D>) tc_dq_kernel(
             const int64_t i = row0 + gr + 8 * r, key = k0 + j * 8 + 2 * tq + (e & 1);
             // Masked pairs are 0 by selection, not by exp2 (lse may be -inf for a row that sees nothing).
             const bool ok = full || key < min64(i + off + 1, sv.kv_len);
-            const float p = ok ? exp2f(fmaf(sc[j][e], sl2, -lse2[r])) : 0.0f;
+            const float p = ok ? exp2_ftz(fmaf(sc[j][e], sl2, -lse2[r])) : 0.0f;
             sc[j][e] = p * (dp[j][e] - dl[r]);  // dS
           }
         // dq += dS K: dS as A fragments from registers, K (keys x channels) as B by ldmatrix.trans.
@@ -573,7 +573,7 @@ __global__ void __launch_bounds__(kKvWarps * 32, kDkdvBlocksPerSm<D>) tc_dkdv_ke
             const int qi = qg * 16 + j * 8 + 2 * tq + (e & 1);
             const int64_t i = i0 + qi, key = j0 + gr + (e >= 2 ? 8 : 0);
             const bool ok = full || (i < sv.q_len && key < sv.kv_len && key <= i + off);
-            const float p = ok ? exp2f(fmaf(sc[j][e], sl2, -(tL[qi] * kLog2e))) : 0.0f;
+            const float p = ok ? exp2_ftz(fmaf(sc[j][e], sl2, -(tL[qi] * kLog2e))) : 0.0f;
             sc[j][e] = p;                        // P^T
             dp[j][e] = p * (dp[j][e] - tD[qi]);  // dS^T
           }
@@ -643,10 +643,11 @@ int parse_wgmma_list(const char* list) {
 // The kernels `automatic` runs on wgmma, by the attention benchmark on the H200 (docs/performance.md, 2026-12-03,
 // msw_bench_attention_cuda 10 mma|wgmma): dk/dv 1.37 ms on wgmma against 2.54 on mma.sync at B4 S4096 Hq12 Hkv2
 // D128 (1.79 against 3.19 at B8 S4096 Hq14 Hkv2 D64), and 1.15 (1.73 at D64) with two warpgroups a block; the
-// forward is no faster on wgmma even with two warpgroups and its P V beside the next scores (0.905 against 0.912
-// ms at D128, 1.28 against 1.05 at D64); dq on wgmma ran as fast as on mma.sync, and dq from materialized dS
-// (attention_wgmma.hpp, taken wherever dk/dv runs on wgmma and the geometry has it) beats both (0.36 ms).
-constexpr bool kAutoWgmmaForward = false, kAutoWgmmaDq = false, kAutoWgmmaDkdv = true;
+// warp-specialized forward (attention_wgmma_fwd_ws.cu) takes 0.367 ms against mma.sync's 0.911 at D128 and 0.655
+// against 1.057 at D64 (THD 2 x 4096 D128, on cp.async: 0.362 against 0.459); dq on wgmma ran as fast as on
+// mma.sync, and dq from materialized dS (attention_wgmma.hpp, taken wherever dk/dv runs on wgmma and the
+// geometry has it) beats both (0.36 ms).
+constexpr bool kAutoWgmmaForward = true, kAutoWgmmaDq = false, kAutoWgmmaDkdv = true;
 
 // The dS budget in bytes; -1: not read from the environment yet (or set back to it).
 std::atomic<int64_t> g_ds_budget{-1};

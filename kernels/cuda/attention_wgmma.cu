@@ -164,7 +164,7 @@ __global__ void __launch_bounds__(W * kThreads, kBlocksPerSmW<D, W>) wg_forward_
       for (int j = 0; j < kCols / 8; ++j)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          sc[4 * j + e] = exp2f(fmaf(sc[4 * j + e], sl2, -ms[e >> 1]));  // masked: exp2(-inf) = 0
+          sc[4 * j + e] = exp2_ftz(fmaf(sc[4 * j + e], sl2, -ms[e >> 1]));  // masked: exp2(-inf) = 0
           l[e >> 1] += sc[4 * j + e];  // this thread's share of the row sum; the quad adds up at the end
         }
       if constexpr (decltype(with_pv)::value) {
@@ -287,7 +287,7 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm<D>) wg_dq_kernel(Attent
           const int64_t i = row0 + gr + 8 * r, key = k0 + j * 8 + 2 * tq + (e & 1);
           // Masked pairs are 0 by selection, not by exp2 (lse may be -inf for a row that sees nothing).
           const bool ok = full || key < min64(i + off + 1, sv.kv_len);
-          const float p = ok ? exp2f(fmaf(sc[4 * j + e], sl2, -lse2[r])) : 0.0f;
+          const float p = ok ? exp2_ftz(fmaf(sc[4 * j + e], sl2, -lse2[r])) : 0.0f;
           sc[4 * j + e] = p * (dp[4 * j + e] - dl[r]);  // dS
         }
       uint32_t da[kCols / 16][4];
@@ -431,7 +431,7 @@ __global__ void __launch_bounds__(W * kThreads, kBlocksPerSmW<D, W>) wg_dkdv_ker
             const int64_t i = i0 + 8 * j + 2 * tq + (e & 1), key = key0 + (e >= 2 ? 8 : 0);
             const bool ok = !decltype(checked)::value || (i < sv.q_len && key < sv.kv_len && key <= i + off);
             const float lq = (e & 1) ? l2.y : l2.x, dq_ = (e & 1) ? d2.y : d2.x;
-            const float p = ok ? exp2f(fmaf(sc[4 * j + e], sl2, -lq * kLog2e)) : 0.0f;
+            const float p = ok ? exp2_ftz(fmaf(sc[4 * j + e], sl2, -lq * kLog2e)) : 0.0f;
             sc[4 * j + e] = p;                          // P^T
             dp[4 * j + e] = p * (dp[4 * j + e] - dq_);  // dS^T
           }
@@ -502,6 +502,9 @@ constexpr int kDefaultWarpgroups = 2;
 // Whether the forward overlaps P V with the next scores (attention_wgmma_forward_overlap); -1: not read yet.
 std::atomic<int> g_overlap{-1};
 constexpr bool kDefaultOverlap = true;
+// Whether the forward is the warp-specialized kernel (attention_wgmma_forward_ws); -1: not read yet.
+std::atomic<int> g_forward_ws{-1};
+constexpr bool kDefaultForwardWs = true;
 constexpr int kMaxDevices = 64;
 std::atomic<int> g_device_cc[kMaxDevices];  // 0: not read yet, else the major compute capability + 1
 
@@ -537,6 +540,15 @@ void set_attention_wgmma_forward_overlap(int o) {
   g_overlap.store(o);
 }
 
+bool attention_wgmma_forward_ws() {
+  return env_setting(g_forward_ws, -1, "MEGASWIFT_ATTENTION_FORWARD_WS", {{"0", 0}, {"1", 1}}, kDefaultForwardWs ? 1 : 0) == 1;
+}
+
+void set_attention_wgmma_forward_ws(int w) {
+  if (w < -1 || w > 1) throw KernelError("set_attention_wgmma_forward_ws: " + std::to_string(w) + " is not -1, 0 or 1");
+  g_forward_ws.store(w);
+}
+
 void set_attention_wgmma_warpgroups(int w) {
   if (w != 0 && w != 1 && w != 2) throw KernelError("set_attention_wgmma_warpgroups: " + std::to_string(w) + " is not 0, 1 or 2");
   g_warpgroups.store(w);
@@ -544,6 +556,7 @@ void set_attention_wgmma_warpgroups(int w) {
 
 void attention_wgmma_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
                              void* out, float* lse, Stream stream) {
+  if (attention_wgmma_forward_ws()) return attention_wgmma_forward_ws(g, q, k, v, dtype, out, lse, stream);
   const int w = attention_wgmma_warpgroups();
   const bool overlap = attention_wgmma_forward_overlap();
   const int64_t tiles = tiles_for(q_bound(g), int64_t(w) * kTile);

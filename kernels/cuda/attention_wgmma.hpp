@@ -46,5 +46,17 @@ void set_attention_wgmma_warpgroups(int w);
 // set_attention_wgmma_forward_overlap (0 off, 1 on, -1 back to the environment's).
 bool attention_wgmma_forward_overlap();
 void set_attention_wgmma_forward_overlap(int o);
+// Whether the forward runs warp-specialized (attention_wgmma_fwd_ws.cu: a producer warpgroup and two consumers
+// taking turns, 128 queries and 128 keys a step) instead of attention_wgmma.cu's kernels, which the two settings
+// above shape: from MEGASWIFT_ATTENTION_FORWARD_WS, read once (unset: on; "0" or "1", anything else a
+// KernelError), or set_attention_wgmma_forward_ws (0 off, 1 on, -1 back to the environment's).
+bool attention_wgmma_forward_ws();
+void set_attention_wgmma_forward_ws(int w);
+// The warp-specialized forward itself (attention_wgmma_forward's contract); attention_wgmma_forward calls it when
+// the setting says so.
+void attention_wgmma_forward_ws(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
+                                void* out, float* lse, Stream stream);
+// Launches of it so far whose producer used the bulk tensor copy (batched layouts; packed ones copy with cp.async).
+int64_t attention_wgmma_forward_tma_calls();
 
 }  // namespace megaswift::kernels::cuda
