@@ -22,10 +22,8 @@
 #include <kernels/cuda/attention_common.cuh>
 #include <kernels/cuda/attention_tc_ptx.cuh>
 #include <kernels/cuda/attention_wgmma_ops.cuh>
+#include <kernels/cuda/hopper_async.cuh>
 #include <kernels/cuda/common.cuh>
-
-#include <cuda.h>
-#include <cudaTypedefs.h>
 
 #include <atomic>
 #include <cstdint>
@@ -43,6 +41,7 @@ using attn::SeqView;
 using namespace tc_ptx;
 using namespace wg;
 
+constexpr const char* kWhat = "attention_forward (wgmma, warp-specialized)";
 constexpr int kWsThreads = 3 * kThreads;  // the producer warpgroup, then two consumers
 constexpr int kWsQueries = 2 * kRows;     // queries a block: 64 per consumer
 constexpr int kWsKeys = 128;              // keys a step: the N of the score products
@@ -52,81 +51,10 @@ constexpr int kProducerRegs = 56, kConsumerRegs = 224;
 template <int D>
 constexpr int kWsStages = D > 64 ? 2 : 3;
 
-// ---- mbarriers and named barriers ----
-
-__device__ __forceinline__ void mbar_init(uint64_t* bar, int count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(count) : "memory");
-}
-// Arrives with release semantics: what this thread wrote before is visible to a thread whose wait sees the phase end.
-__device__ __forceinline__ void mbar_arrive(uint64_t* bar) {
-  asm volatile("mbarrier.arrive.release.cta.shared::cta.b64 _, [%0];\n" ::"r"(smem_addr(bar)) : "memory");
-}
-// Arrives once this thread's cp.async copies issued so far have landed, without waiting for them (.noinc: the
-// arrival counts against the barrier's expected count, one per producer thread).
-__device__ __forceinline__ void mbar_arrive_copies(uint64_t* bar) {
-  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(smem_addr(bar)) : "memory");
-}
-// Waits (acquire) until the phase of the given parity has completed. A fresh barrier is in phase 0, so waiting
-// for parity 1 returns at once: the producer's first pass over an empty ring.
-__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
-  const unsigned addr = smem_addr(bar);
-  uint32_t done = 0;
-  do {
-    asm volatile(
-        "{\n.reg .pred p;\nmbarrier.try_wait.parity.acquire.cta.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
-        : "=r"(done)
-        : "r"(addr), "r"(parity)
-        : "memory");
-  } while (!done);
-}
-// Named barriers 1 and 2 of the two consumers' token (0 is __syncthreads): sync waits for the token, arrive
-// passes it on without waiting.
-__device__ __forceinline__ void named_sync(int id) { asm volatile("bar.sync %0, %1;\n" ::"r"(id), "n"(2 * kThreads) : "memory"); }
-__device__ __forceinline__ void named_arrive(int id) {
-  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "n"(2 * kThreads) : "memory");
-}
-template <int N>
-__device__ __forceinline__ void regs_dec() { asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(N)); }
-template <int N>
-__device__ __forceinline__ void regs_inc() { asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(N)); }
-
-// ---- the bulk tensor copy (TMA) and its shared-memory layout ----
-
-// Tiles a TMA writes are in the 128-byte swizzle: the D channels in blocks of 64 (128 bytes a row), each block
-// rows x 128 bytes with the 16-byte chunks of row r at chunk c ^ (r % 8); every block starts 1024-byte aligned.
 // The three maps of a launch (q, k, v), each 3-D: channels of a token row, sequence (batched layouts), token.
 struct WsMaps {
   CUtensorMap q, k, v;
 };
-
-// Box (64 channels, 1 sequence, 128 tokens) at (c0, c1, c2) of `map` -> dst; completes `bytes` on bar.
-__device__ __forceinline__ void tma_load(void* dst, const CUtensorMap* map, int c0, int c1, int c2, uint64_t* bar) {
-  asm volatile(
-      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(
-          smem_addr(dst)),
-      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(smem_addr(bar))
-      : "memory");
-}
-// The producer's arrival on a full barrier, announcing the bytes its copies will complete.
-__device__ __forceinline__ void mbar_expect(uint64_t* bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(bytes) : "memory");
-}
-// A descriptor of a 128-byte-swizzled operand: leading and stride byte offsets, layout type 1 (bits 62-63).
-__device__ __forceinline__ uint64_t sw128_desc(const void* p, uint32_t leading, uint32_t stride) {
-  return smem_desc(p, leading, stride) | (uint64_t(1) << 62);
-}
-// A swizzled tile of R rows as a K-major operand at k-step kk (channels 16 kk ..): its 64-channel block, 32 bytes
-// further per k-step inside it; 8-row groups 1024 bytes apart.
-template <int R, class T>
-__device__ __forceinline__ uint64_t sw128_k(const T* tile, int kk) {
-  return sw128_desc(tile + (kk / 4) * R * 64 + (kk % 4) * 16, 16, 1024);
-}
-// A swizzled tile of R rows as an MN-major operand summed over its rows, k-step kk = rows 16 kk ..: N = the
-// channels, the next 64 of them R x 128 bytes further (leading), the next 8 rows 1024 bytes (stride).
-template <int R, class T>
-__device__ __forceinline__ uint64_t sw128_mn(const T* tile, int kk) {
-  return sw128_desc(tile + kk * 16 * 64, R * 128, 1024);
-}
 
 // The block's barriers, after its tiles in shared memory.
 template <int S>
@@ -396,39 +324,6 @@ __global__ void __launch_bounds__(kWsThreads, 1) wg_forward_ws_kernel(AttentionG
   if (cw == 0) named_sync(my_bar);
 }
 
-// cuTensorMapEncodeTiled from the driver the runtime loaded (no link against libcuda); NULL where it has none.
-PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
-  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
-    void* p = nullptr;
-    cudaDriverEntryPointQueryResult found{};
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) != cudaSuccess ||
-        found != cudaDriverEntryPointSuccess)
-      p = nullptr;
-    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
-  }();
-  return fn;
-}
-
-// The map of a batched (S, n_seqs, heads x D) tensor: boxes of 64 channels x 1 sequence x 128 tokens, swizzled,
-// zeros past the last token.
-CUtensorMap batched_map(PFN_cuTensorMapEncodeTiled_v12000 encode, const void* base, Dtype dtype, int64_t row_elems,
-                        int64_t n_seqs, int64_t len) {
-  CUtensorMap m{};
-  const cuuint64_t dims[3] = {cuuint64_t(row_elems), cuuint64_t(n_seqs), cuuint64_t(len)};
-  const cuuint64_t strides[2] = {cuuint64_t(row_elems) * 2, cuuint64_t(n_seqs * row_elems) * 2};
-  const cuuint32_t box[3] = {64, 1, kWsKeys}, unit[3] = {1, 1, 1};
-  const CUresult rc = encode(&m, dtype == Dtype::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 3,
-                             const_cast<void*>(base), dims, strides, box, unit, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                             CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (rc != CUDA_SUCCESS)
-    throw KernelError("attention_forward (wgmma, warp-specialized): cuTensorMapEncodeTiled failed with error " +
-                      std::to_string(static_cast<int>(rc)) + " for a tensor of " + std::to_string(len) + " x " +
-                      std::to_string(n_seqs) + " x " + std::to_string(row_elems));
-  return m;
-}
-
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
-
 std::atomic<int64_t> g_tma_calls{0};
 
 }  // namespace
@@ -440,13 +335,13 @@ void attention_wgmma_forward_ws(const AttentionGeometry& g, const void* q, const
   const int64_t tiles = tiles_for(q_bound(g), kWsQueries);
   if (g.n_seqs <= 0 || tiles <= 0) return;
   wg::count_launch();
-  const dim3 grid = grid_for(g.n_seqs, (tiles + 1) / 2, g.q_heads, "attention_forward (wgmma, warp-specialized)");
-  dispatch_tc(dtype, g.head_dim, "attention_forward (wgmma, warp-specialized)", [&](auto t, auto dc) {
+  const dim3 grid = grid_for(g.n_seqs, (tiles + 1) / 2, g.q_heads, kWhat);
+  dispatch_tc(dtype, g.head_dim, kWhat, [&](auto t, auto dc) {
     using T = decltype(t);
     constexpr int D = decltype(dc)::value;
     constexpr int S = kWsStages<D>;
     auto launch = [&](auto kernel, const WsMaps& maps) {
-      allow_smem(kernel, ws_smem<D, S>(), "attention_forward (wgmma, warp-specialized)");
+      allow_smem(kernel, ws_smem<D, S>(), kWhat);
       kernel<<<grid, kWsThreads, ws_smem<D, S>(), stream_of(stream)>>>(g, maps, static_cast<const T*>(q),
                                                                        static_cast<const T*>(k), static_cast<const T*>(v),
                                                                        static_cast<T*>(out), lse, tiles);
@@ -454,15 +349,15 @@ void attention_wgmma_forward_ws(const AttentionGeometry& g, const void* q, const
     const auto encode = tensor_map_encoder();
     if (encode && !g.q_packed && g.kv == AttentionKv::batched && aligned16(q) && aligned16(k) && aligned16(v)) {
       g_tma_calls.fetch_add(1);
-      const WsMaps maps{batched_map(encode, q, dtype, int64_t(g.q_heads) * D, g.n_seqs, g.q_len),
-                        batched_map(encode, k, dtype, int64_t(g.kv_heads) * D, g.n_seqs, g.kv_len),
-                        batched_map(encode, v, dtype, int64_t(g.kv_heads) * D, g.n_seqs, g.kv_len)};
+      const WsMaps maps{batched_map(encode, q, dtype, int64_t(g.q_heads) * D, g.n_seqs, g.q_len, kWsKeys, kWhat),
+                        batched_map(encode, k, dtype, int64_t(g.kv_heads) * D, g.n_seqs, g.kv_len, kWsKeys, kWhat),
+                        batched_map(encode, v, dtype, int64_t(g.kv_heads) * D, g.n_seqs, g.kv_len, kWsKeys, kWhat)};
       launch(wg_forward_ws_kernel<T, D, S, true>, maps);
     } else {
       launch(wg_forward_ws_kernel<T, D, S, false>, WsMaps{});
     }
   });
-  check_launch("attention_forward (wgmma, warp-specialized)");
+  check_launch(kWhat);
 }
 
 }  // namespace megaswift::kernels::cuda
