@@ -502,9 +502,10 @@ constexpr int kDefaultWarpgroups = 2;
 // Whether the forward overlaps P V with the next scores (attention_wgmma_forward_overlap); -1: not read yet.
 std::atomic<int> g_overlap{-1};
 constexpr bool kDefaultOverlap = true;
-// Whether the forward is the warp-specialized kernel (attention_wgmma_forward_ws); -1: not read yet.
-std::atomic<int> g_forward_ws{-1};
-constexpr bool kDefaultForwardWs = true;
+// Whether the forward is the warp-specialized kernel (attention_wgmma_forward_ws), and dk/dv where it can be
+// (attention_wgmma_dkdv_ws); -1: not read yet.
+std::atomic<int> g_forward_ws{-1}, g_backward_ws{-1};
+constexpr bool kDefaultForwardWs = true, kDefaultBackwardWs = true;
 constexpr int kMaxDevices = 64;
 std::atomic<int> g_device_cc[kMaxDevices];  // 0: not read yet, else the major compute capability + 1
 
@@ -542,6 +543,15 @@ void set_attention_wgmma_forward_overlap(int o) {
 
 bool attention_wgmma_forward_ws() {
   return env_setting(g_forward_ws, -1, "MEGASWIFT_ATTENTION_FORWARD_WS", {{"0", 0}, {"1", 1}}, kDefaultForwardWs ? 1 : 0) == 1;
+}
+
+bool attention_wgmma_backward_ws() {
+  return env_setting(g_backward_ws, -1, "MEGASWIFT_ATTENTION_BACKWARD_WS", {{"0", 0}, {"1", 1}}, kDefaultBackwardWs ? 1 : 0) == 1;
+}
+
+void set_attention_wgmma_backward_ws(int w) {
+  if (w < -1 || w > 1) throw KernelError("set_attention_wgmma_backward_ws: " + std::to_string(w) + " is not -1, 0 or 1");
+  g_backward_ws.store(w);
 }
 
 void set_attention_wgmma_forward_ws(int w) {
@@ -610,6 +620,8 @@ void attention_wgmma_dkdv(const AttentionGeometry& g, const void* q, const void*
   if (ds && attention_wgmma_ds_bytes(g) == 0)
     throw KernelError("attention_backward (wgmma, dk, dv): dS tiles asked for a geometry that has none "
                       "(they need batched self-attention: q_len == kv_len)");
+  if (attention_wgmma_backward_ws() && attention_wgmma_dkdv_ws(g, q, k, v, lse, dout, delta, dk, dv, ds, dtype, stream))
+    return;
   g_calls.fetch_add(1);
   const dim3 grid = grid_for(g.n_seqs, tiles, g.kv_heads, "attention_backward (wgmma, dk, dv)");
   dispatch_tc(dtype, g.head_dim, "attention_backward (wgmma, dk, dv)", [&](auto t, auto dc) {

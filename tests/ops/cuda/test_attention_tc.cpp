@@ -56,17 +56,19 @@ struct DsBudget {
 };
 
 // Sets the warpgroups per wgmma forward and dk/dv block, whether the forward overlaps its products and whether
-// it is the warp-specialized kernel for a scope, then goes back to the environment's.
+// the forward and dk/dv are the warp-specialized kernels for a scope, then goes back to the environment's.
 struct WgmmaShape {
   WgmmaShape(int warpgroups, bool overlap, bool ws) {
     kc::set_attention_wgmma_warpgroups(warpgroups);
     kc::set_attention_wgmma_forward_overlap(overlap ? 1 : 0);
     kc::set_attention_wgmma_forward_ws(ws ? 1 : 0);
+    kc::set_attention_wgmma_backward_ws(ws ? 1 : 0);
   }
   ~WgmmaShape() {
     kc::set_attention_wgmma_warpgroups(0);
     kc::set_attention_wgmma_forward_overlap(-1);
     kc::set_attention_wgmma_forward_ws(-1);
+    kc::set_attention_wgmma_backward_ws(-1);
   }
 };
 
@@ -220,18 +222,21 @@ void run_tc_case(const TcCase& c, int32_t dt) {
     const std::string name = !wgmma ? "mma.sync"
                              : std::string(set.ds ? "wgmma" : "wgmma, dq kernel") + ", " + std::to_string(set.warpgroups) +
                                    " warpgroups" +
-                                   (set.ws ? ", warp-specialized forward" : set.overlap ? ", overlapped forward" : "");
+                                   (set.ws ? ", warp-specialized" : set.overlap ? ", overlapped forward" : "");
     const KernelChoice chosen(set.choice);
     const DsBudget budget(set.ds ? int64_t{1} << 40 : 0);
     const WgmmaShape shape(set.warpgroups, set.overlap, set.ws);
     const int64_t wgmma_before = kc::attention_wgmma_calls(), ds_before = kc::attention_ds_backward_calls();
-    const int64_t tma_before = kc::attention_wgmma_forward_tma_calls();
+    const int64_t tma_before = kc::attention_wgmma_forward_tma_calls(), dkdv_ws_before = kc::attention_wgmma_dkdv_ws_calls();
     const GpuRun r = in.gpu(&tc, true);
     // forward, dq (from dS or by its kernel) and dk/dv twice
     CHECK(kc::attention_wgmma_calls() == wgmma_before + (wgmma ? 5 : 0));
     CHECK(kc::attention_ds_backward_calls() == ds_before + (ds ? 2 : 0));
-    // The warp-specialized forward copies batched layouts with the bulk tensor copy, packed ones with cp.async.
-    CHECK(kc::attention_wgmma_forward_tma_calls() == tma_before + (wgmma && set.ws && c.layout == MSW_ATTN_SBHD ? 1 : 0));
+    // The warp-specialized forward copies batched layouts with the bulk tensor copy, packed ones with cp.async;
+    // the warp-specialized dk/dv takes batched layouts only.
+    const bool batched_ws = wgmma && set.ws && c.layout == MSW_ATTN_SBHD;
+    CHECK(kc::attention_wgmma_forward_tma_calls() == tma_before + (batched_ws ? 1 : 0));
+    CHECK(kc::attention_wgmma_dkdv_ws_calls() == dkdv_ws_before + (batched_ws ? 2 : 0));
     check_near("out " + name, r.out, rounded(ref.out, dt), tol);
     check_near("lse " + name, r.lse, ref.lse, tol);
     check_near("dq " + name, r.dq, rounded(ref.dq, dt), grad_tol);

@@ -1,0 +1,311 @@
+// dk and dv on Hopper with warp specialization (attention_wgmma.hpp, attention_wgmma_dkdv_ws): the math of
+// attention_wgmma.cu's dk/dv kernel (S^T = K Q^T and dP^T = V dO^T, P^T from lse, dS^T = P^T (dP^T - delta),
+// dv += P^T dO, dk += dS^T Q; optionally every dS tile written for the dq-from-dS kernel) in the forward's
+// warp-specialized design (attention_wgmma_fwd_ws.cu).
+//
+// Why: the dk/dv kernel of attention_wgmma.cu synchronizes the whole block on every step and its threads copy Q,
+// dO, lse and delta themselves with cp.async; the forward in that design ran at less than half the speed it
+// reached once a producer warpgroup fed it through the copy engine. Here a block is three warpgroups: a producer
+// (one thread issuing bulk tensor copies of the 128 keys and values once and of each step's Q and dO tiles into
+// 128-byte-swizzled tiles, one warp copying the step's lse and delta rows with cp.async, all handed over through
+// mbarriers), and two consumers of 64 keys each sharing every streamed tile. Batched layouts only (the copy engine
+// zero-fills past the tensor's end, not a packed sequence's); packed ones keep attention_wgmma.cu's kernel.
+#include <kernels/cuda/attention_wgmma.hpp>
+#include <kernels/cuda/attention_common.cuh>
+#include <kernels/cuda/attention_tc_ptx.cuh>
+#include <kernels/cuda/attention_wgmma_ops.cuh>
+#include <kernels/cuda/common.cuh>
+#include <kernels/cuda/hopper_async.cuh>
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+
+namespace megaswift::kernels::cuda {
+namespace {
+
+using attn::allow_smem;
+using attn::kv_bound;
+using attn::seq_view;
+using attn::SeqView;
+using namespace tc_ptx;
+using namespace wg;
+
+constexpr const char* kWhat = "attention_backward (wgmma, dk, dv, warp-specialized)";
+constexpr int kBwThreads = 3 * kThreads;  // the producer warpgroup, then two consumers
+constexpr int kBwKeys = 2 * kRows;        // keys a block: 64 per consumer
+constexpr int kBwQueries = 64;            // queries a step
+// Registers per thread after the hand-over: 128 x 40 + 256 x 232 = 64,512 of the SM's 65,536.
+constexpr int kProducerRegs = 40, kConsumerRegs = 232;
+// Stages of the Q / dO ring: 32 KiB a stage at head_dim 128.
+template <int D>
+constexpr int kBwStages = D > 64 ? 3 : 4;
+
+struct BwMaps {
+  CUtensorMap q, k, v, dout;  // 3-D batched maps, boxes of 64 channels x 1 sequence x 64 tokens
+};
+
+template <int S>
+struct BwBarriers {
+  uint64_t kv_full, kv_empty;
+  uint64_t full[S], empty[S];
+};
+
+template <int D, int S>
+constexpr size_t bw_tiles_bytes() {
+  return sizeof(uint16_t) * (2 * size_t(kBwKeys) * D + 2 * size_t(S) * kBwQueries * D) + sizeof(float) * 2 * S * kBwQueries;
+}
+template <int D, int S>
+constexpr size_t bw_smem() { return 1024 + bw_tiles_bytes<D, S>() + sizeof(BwBarriers<S>); }
+
+// The steps of one key tile: the group's q heads in head order, each over the 64-query tiles from the one holding
+// the tile's first key's position to the end.
+struct BwSteps {
+  int64_t i_lo, per_head, n;
+};
+__device__ __forceinline__ BwSteps bw_steps(const SeqView& sv, int64_t c0, int group) {
+  const int64_t off = sv.kv_len - sv.q_len;
+  const int64_t i_lo = max64(0, c0 - off);
+  const int64_t per_head = i_lo < sv.q_len ? (sv.q_len - i_lo + kBwQueries - 1) / kBwQueries : 0;
+  return {i_lo, per_head, per_head * group};
+}
+
+template <class T, int D, int S, bool kDs>
+__global__ void __launch_bounds__(kBwThreads, 1) wg_dkdv_ws_kernel(AttentionGeometry g, const __grid_constant__ BwMaps maps,
+                                                                  const float* __restrict__ lse, const float* __restrict__ delta,
+                                                                  T* __restrict__ dk, T* __restrict__ dv, T* __restrict__ ds,
+                                                                  int64_t tiles, int64_t seq_tiles) {
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  unsigned char* base = smem_raw + ((1024 - (smem_addr(smem_raw) & 1023)) & 1023);  // the swizzle's alignment
+  T* sK = reinterpret_cast<T*>(base);  // 128 x D, swizzled: D / 64 blocks of 128 rows x 64 channels
+  T* sV = sK + kBwKeys * D;
+  T* sQ = sV + kBwKeys * D;            // S stages of 64 x D
+  T* sO = sQ + S * kBwQueries * D;     // dO, S stages
+  float* sL = reinterpret_cast<float*>(sO + S * kBwQueries * D);  // lse (natural units), S stages
+  float* sD = sL + S * kBwQueries;                                 // delta, S stages
+  auto* bars = reinterpret_cast<BwBarriers<S>*>(base + bw_tiles_bytes<D, S>());
+  constexpr uint32_t kStepBytes = 2 * sizeof(T) * kBwQueries * D, kKvBytes = 2 * sizeof(T) * kBwKeys * D;
+  const int role = __shfl_sync(0xffffffffu, static_cast<int>(threadIdx.x) / kThreads, 0);  // warp-uniform
+  if (threadIdx.x == 0) {
+    mbar_init(&bars->kv_full, 1);
+    mbar_init(&bars->kv_empty, 8);  // lane 0 of each consumer warp
+    for (int s = 0; s < S; ++s) {
+      mbar_init(&bars->full[s], 1 + 32);  // the copy engine's bytes, and the lse / delta warp's copies
+      mbar_init(&bars->empty[s], 8);
+    }
+  }
+  __syncthreads();
+
+  const BlockWork bw = block_work(g.kv_heads);
+  const int kvh = bw.head, group = g.q_heads / g.kv_heads;
+  const SeqView sv = seq_view(g, bw.s);
+  const int64_t off = sv.kv_len - sv.q_len;
+  const int seq = static_cast<int>(bw.s);
+
+  if (role == 0) {
+    // ---- producer: warp 0 (thread 0 the copy engine's, all 32 lanes the lse and delta rows) ----
+    regs_dec<kProducerRegs>();
+    if (threadIdx.x >= 32) return;
+    const int lane = threadIdx.x;
+    // A tile of `rows` tokens from `first` of one head's channels, one 64-row box per 64 channels and 64 rows.
+    auto load = [&](T* dst, const CUtensorMap* map, int head, int64_t first, int rows, uint64_t* bar) {
+#pragma unroll
+      for (int b = 0; b < D / 64; ++b)
+        for (int r = 0; r < rows; r += 64)
+          tma_load(dst + b * rows * 64 + r * 64, map, head * D + b * 64, seq, static_cast<int>(first + r), bar);
+    };
+    uint32_t item = 0, kv_round = 0;
+    for (int64_t tile = blockIdx.y; tile * kBwKeys < sv.kv_len; tile += tiles, ++kv_round) {
+      const int64_t c0 = tile * kBwKeys;
+      const BwSteps st = bw_steps(sv, c0, group);
+      if (lane == 0) {
+        mbar_wait(&bars->kv_empty, (kv_round & 1) ^ 1);
+        mbar_expect(&bars->kv_full, kKvBytes);
+        load(sK, &maps.k, kvh, c0, kBwKeys, &bars->kv_full);
+        load(sV, &maps.v, kvh, c0, kBwKeys, &bars->kv_full);
+      }
+      int64_t t = 0;
+      int hq = kvh * group;
+      for (int64_t n = 0; n < st.n; ++n, ++item) {
+        const int s = static_cast<int>(item % S);
+        mbar_wait(&bars->empty[s], ((item / S) & 1) ^ 1);
+        const int64_t i0 = st.i_lo + t * kBwQueries;
+        if (lane == 0) {
+          mbar_expect(&bars->full[s], kStepBytes);
+          load(sQ + s * kBwQueries * D, &maps.q, hq, i0, kBwQueries, &bars->full[s]);
+          load(sO + s * kBwQueries * D, &maps.dout, hq, i0, kBwQueries, &bars->full[s]);
+        }
+        for (int r = lane; r < kBwQueries; r += 32) {
+          const bool ok = i0 + r < sv.q_len;
+          const int64_t at = ok ? sv.lse_base + (i0 + r) * sv.lse_stride + hq : 0;
+          cp_async4(sL + s * kBwQueries + r, lse + at, ok);
+          cp_async4(sD + s * kBwQueries + r, delta + at, ok);
+        }
+        mbar_arrive_copies(&bars->full[s]);
+        if (++t == st.per_head) {
+          t = 0;
+          ++hq;
+        }
+      }
+    }
+    cp_async_wait<0>();  // no copy outlives the block
+    return;
+  }
+
+  // ---- consumers ----
+  regs_inc<kConsumerRegs>();
+  const int cw = role - 1;  // which 64 keys of the block
+  const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const float sl2 = g.scale * kLog2e;
+  const int64_t kv_at = sv.kv_base + int64_t(kvh) * D;
+  const T* tK = sK + cw * kRows * 64;  // the warpgroup's 64 keys, in every channel block
+  const T* tV = sV + cw * kRows * 64;
+  uint32_t item = 0, kv_round = 0;
+  for (int64_t tile = blockIdx.y; tile * kBwKeys < sv.kv_len; tile += tiles, ++kv_round) {
+    const int64_t c0 = tile * kBwKeys;
+    const int nk = static_cast<int>(min64(kBwKeys, sv.kv_len - c0));
+    const int64_t cwk = c0 + cw * kRows;  // the warpgroup's keys: cwk .. cwk + nkw - 1
+    const int nkw = nk - cw * kRows;
+    const BwSteps st = bw_steps(sv, c0, group);
+    float ak[D / 2], av[D / 2], sc[kBwQueries / 2], dp[kBwQueries / 2];
+#pragma unroll
+    for (int j = 0; j < D / 2; ++j) ak[j] = av[j] = 0.0f;
+#pragma unroll
+    for (int j = 0; j < kBwQueries / 2; ++j) sc[j] = dp[j] = 0.0f;
+    const int64_t key0 = cwk + warp * 16 + gr;  // the thread's first key row (and key0 + 8)
+    mbar_wait(&bars->kv_full, kv_round & 1);
+
+    int64_t t = 0;
+    int hq = kvh * group;
+    for (int64_t n = 0; n < st.n; ++n, ++item) {
+      const int s = static_cast<int>(item % S);
+      mbar_wait(&bars->full[s], (item / S) & 1);
+      const int64_t i0 = st.i_lo + t * kBwQueries;
+      [[maybe_unused]] const int head = hq;
+      if (++t == st.per_head) {
+        t = 0;
+        ++hq;
+      }
+      const T* tQ = sQ + s * kBwQueries * D;
+      const T* tO = sO + s * kBwQueries * D;
+      const float* tL = sL + s * kBwQueries;
+      const float* tD = sD + s * kBwQueries;
+      wg_fence();
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk)  // S^T
+        Wgmma<T, kBwQueries>::ss(sc, sw128_k<kBwKeys>(tK, kk), sw128_k<kBwQueries>(tQ, kk), kk);
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk)  // dP^T
+        Wgmma<T, kBwQueries>::ss(dp, sw128_k<kBwKeys>(tV, kk), sw128_k<kBwQueries>(tO, kk), kk);
+      wg_commit();
+      wg_wait<0>();
+      settled(sc);
+      settled(dp);
+      // P^T and dS^T; the pairs are checked only on a step that crosses the diagonal or an end (two copies of the
+      // loop: with the check folded in, the compiler keeps it on every step).
+      auto probabilities = [&](auto checked) {
+#pragma unroll
+        for (int j = 0; j < kBwQueries / 8; ++j) {
+          const float2 l2 = *reinterpret_cast<const float2*>(tL + 8 * j + 2 * tq);
+          const float2 d2 = *reinterpret_cast<const float2*>(tD + 8 * j + 2 * tq);
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int64_t i = i0 + 8 * j + 2 * tq + (e & 1), key = key0 + (e >= 2 ? 8 : 0);
+            const bool ok = !decltype(checked)::value || (i < sv.q_len && key < sv.kv_len && key <= i + off);
+            const float lq = (e & 1) ? l2.y : l2.x, dq_ = (e & 1) ? d2.y : d2.x;
+            const float p = ok ? exp2_ftz(fmaf(sc[4 * j + e], sl2, -lq * kLog2e)) : 0.0f;
+            sc[4 * j + e] = p;                          // P^T
+            dp[4 * j + e] = p * (dp[4 * j + e] - dq_);  // dS^T
+          }
+        }
+      };
+      if (cwk + kRows - 1 <= i0 + off && i0 + kBwQueries <= sv.q_len && nkw >= kRows)
+        probabilities(std::false_type{});
+      else
+        probabilities(std::true_type{});
+      uint32_t pa[kBwQueries / 16][4], da[kBwQueries / 16][4];
+#pragma unroll
+      for (int kk = 0; kk < kBwQueries / 16; ++kk) {
+        scores_to_a<T>(pa[kk], sc + 8 * kk);
+        scores_to_a<T>(da[kk], dp + 8 * kk);
+      }
+      wg_fence();
+#pragma unroll
+      for (int kk = 0; kk < kBwQueries / 16; ++kk)  // dv += P^T dO
+        Wgmma<T, D>::rs(av, pa[kk], sw128_mn<kBwQueries>(tO, kk));
+#pragma unroll
+      for (int kk = 0; kk < kBwQueries / 16; ++kk)  // dk += dS^T Q
+        Wgmma<T, D>::rs(ak, da[kk], sw128_mn<kBwQueries>(tQ, kk));
+      wg_commit();
+      if constexpr (kDs) {  // beside the products; a tile above the diagonal (cwk > i0) has no dS
+        // dS (queries x keys) from the dS^T fragments, transposed per 8 x 8 block (attention_wgmma.cu's layout).
+        if (cwk <= i0) {
+          T* tile_ds = ds + ds_tile(bw.s, head, i0 / kTile, cwk / kTile, g.q_heads, seq_tiles) * (kTile * kTile);
+#pragma unroll
+          for (int kk = 0; kk < kBwQueries / 16; ++kk)
+#pragma unroll
+            for (int m = 0; m < 4; ++m)
+              *reinterpret_cast<uint32_t*>(tile_ds + (2 * kk + (m >> 1)) * 8 * kTile + (2 * warp + (m & 1)) * 64 + gr * 8 +
+                                           2 * tq) = transpose8x8(da[kk][m]);
+        }
+      }
+      wg_wait<0>();
+      if (lane == 0) mbar_arrive(&bars->empty[s]);  // every product that read the stage has landed
+    }
+    settled(ak);
+    settled(av);
+    if (lane == 0) mbar_arrive(&bars->kv_empty);
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int64_t key = key0 + 8 * r;
+      if (key >= c0 + nk) continue;  // (the warpgroup's keys end there too)
+      const int64_t at = kv_at + key * sv.kv_stride + 2 * tq;
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j) {
+        *reinterpret_cast<uint32_t*>(dk + at + j * 8) = pack<T>(g.scale * ak[4 * j + 2 * r], g.scale * ak[4 * j + 2 * r + 1]);
+        *reinterpret_cast<uint32_t*>(dv + at + j * 8) = pack<T>(av[4 * j + 2 * r], av[4 * j + 2 * r + 1]);
+      }
+    }
+  }
+}
+
+std::atomic<int64_t> g_calls{0};
+
+}  // namespace
+
+int64_t attention_wgmma_dkdv_ws_calls() { return g_calls.load(); }
+
+bool attention_wgmma_dkdv_ws(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
+                             const void* dout, const float* delta, void* dk, void* dv, void* ds, Dtype dtype, Stream stream) {
+  const auto encode = tensor_map_encoder();
+  if (!encode || g.q_packed || g.kv != AttentionKv::batched || !aligned16(q) || !aligned16(k) || !aligned16(v) ||
+      !aligned16(dout))
+    return false;
+  const int64_t tiles = tiles_for(kv_bound(g), kBwKeys);
+  if (g.n_seqs <= 0 || tiles <= 0) return true;
+  count_launch();
+  g_calls.fetch_add(1);
+  const dim3 grid = grid_for(g.n_seqs, tiles, g.kv_heads, kWhat);
+  dispatch_tc(dtype, g.head_dim, kWhat, [&](auto t, auto dc) {
+    using T = decltype(t);
+    constexpr int D = decltype(dc)::value;
+    constexpr int S = kBwStages<D>;
+    const int64_t qrow = int64_t(g.q_heads) * D, kvrow = int64_t(g.kv_heads) * D;
+    const BwMaps maps{batched_map(encode, q, dtype, qrow, g.n_seqs, g.q_len, kBwQueries, kWhat),
+                      batched_map(encode, k, dtype, kvrow, g.n_seqs, g.kv_len, kBwQueries, kWhat),
+                      batched_map(encode, v, dtype, kvrow, g.n_seqs, g.kv_len, kBwQueries, kWhat),
+                      batched_map(encode, dout, dtype, qrow, g.n_seqs, g.q_len, kBwQueries, kWhat)};
+    auto launch = [&](auto kernel) {
+      allow_smem(kernel, bw_smem<D, S>(), kWhat);
+      kernel<<<grid, kBwThreads, bw_smem<D, S>(), stream_of(stream)>>>(g, maps, lse, delta, static_cast<T*>(dk),
+                                                                       static_cast<T*>(dv), static_cast<T*>(ds),
+                                                                       int64_t(grid.y), tiles_for(g.q_len, kTile));
+    };
+    if (ds) launch(wg_dkdv_ws_kernel<T, D, S, true>);
+    else launch(wg_dkdv_ws_kernel<T, D, S, false>);
+  });
+  check_launch(kWhat);
+  return true;
+}
+
+}  // namespace megaswift::kernels::cuda
