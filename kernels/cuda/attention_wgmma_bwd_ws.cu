@@ -10,6 +10,8 @@
 // 128-byte-swizzled tiles, one warp copying the step's lse and delta rows with cp.async, all handed over through
 // mbarriers), and two consumers of 64 keys each sharing every streamed tile. Batched layouts only (the copy engine
 // zero-fills past the tensor's end, not a packed sequence's); packed ones keep attention_wgmma.cu's kernel.
+// Measured (msw_bench_attention_cuda, H200, 2026-12-03): 0.715 ms against 1.156 at B4 S4096 Hq12 Hkv2 D128
+// (576 TFLOP/s by the causal count, 2x the forward's FLOPs), 1.200 against 1.716 at B8 S4096 Hq14 Hkv2 D64.
 #include <kernels/cuda/attention_wgmma.hpp>
 #include <kernels/cuda/attention_common.cuh>
 #include <kernels/cuda/attention_tc_ptx.cuh>
