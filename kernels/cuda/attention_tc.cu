@@ -120,7 +120,7 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_forward_kernel(AttentionGeome
   T* sQ = reinterpret_cast<T*>(smem_raw);  // kBM x SD
   T* sK = sQ + kBM * SD;                   // kStages x kBN x SD
   T* sV = sK + kStages * kBN * SD;         // kStages x kBN x SD
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const BlockWork bw = block_work(g.q_heads);
   const int64_t s = bw.s;
   const int h = bw.head, kvh = h / (g.q_heads / g.kv_heads);
@@ -182,43 +182,15 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_forward_kernel(AttentionGeome
             mma<T>(sc[2 * nb], qf[kk], b[0], b[1]);
             mma<T>(sc[2 * nb + 1], qf[kk], b[2], b[3]);
           }
-        // Mask only where some (query, key) pair of the warp's rows is not allowed: the diagonal or the keys' end.
-        if (!(k0 + kBN <= row0 + off + 1 && k0 + kBN <= sv.kv_len)) {
+        mask_scores<kBN / 2>(&sc[0][0], row0, k0, off, sv.kv_len);
+        float alpha[2];
+        online_softmax<kBN / 2>(&sc[0][0], m, l, alpha, sl2);
 #pragma unroll
-          for (int j = 0; j < kBN / 8; ++j)
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-              const int64_t i = row0 + gr + (e >= 2 ? 8 : 0), key = k0 + j * 8 + 2 * tq + (e & 1);
-              if (key >= min64(i + off + 1, sv.kv_len)) sc[j][e] = -INFINITY;
-            }
-        }
-        float mx[2] = {m[0], m[1]};
-#pragma unroll
-        for (int j = 0; j < kBN / 8; ++j) {
-          mx[0] = fmaxf(mx[0], fmaxf(sc[j][0], sc[j][1]));
-          mx[1] = fmaxf(mx[1], fmaxf(sc[j][2], sc[j][3]));
-        }
-        float ms[2];
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          mx[r] = quad_max(mx[r]);
-          // A row that has seen no key yet (m = -inf) keeps zeros: exp2(-inf - 0) = 0, never -inf - -inf.
-          ms[r] = mx[r] == -INFINITY ? 0.0f : mx[r] * sl2;
-          const float alpha = exp2f(m[r] * sl2 - ms[r]);
-          m[r] = mx[r];
-          l[r] *= alpha;
+        for (int r = 0; r < 2; ++r)
 #pragma unroll
           for (int j = 0; j < D / 8; ++j) {
-            o[j][2 * r] *= alpha;
-            o[j][2 * r + 1] *= alpha;
-          }
-        }
-#pragma unroll
-        for (int j = 0; j < kBN / 8; ++j)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            sc[j][e] = exp2_ftz(fmaf(sc[j][e], sl2, -ms[e >> 1]));  // masked: exp2(-inf) = 0
-            l[e >> 1] += sc[j][e];  // this thread's share of the row sum; the quad adds up at the end
+            o[j][2 * r] *= alpha[r];
+            o[j][2 * r + 1] *= alpha[r];
           }
         // O += P V, P as A fragments straight from the score registers, V^T fragments by ldmatrix.trans.
 #pragma unroll
@@ -237,19 +209,8 @@ __global__ void __launch_bounds__(kQWarps * 32) tc_forward_kernel(AttentionGeome
     }
     cp_async_wait<0>();  // no copy of this tile may still be in flight when the next one reuses the buffers
 
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const float lr = quad_sum(l[r]);
-      const int64_t i = row0 + gr + 8 * r;
-      if (i >= sv.q_len) continue;
-      // l = 0 only for a query that sees no key (more queries than keys, which ops.h forbids): zeros, lse -inf.
-      const float inv = lr > 0.0f ? 1.0f / lr : 0.0f;
-      T* dst = out + q_at + i * sv.q_stride + 2 * tq;
-#pragma unroll
-      for (int j = 0; j < D / 8; ++j)
-        *reinterpret_cast<uint32_t*>(dst + j * 8) = pack<T>(o[j][2 * r] * inv, o[j][2 * r + 1] * inv);
-      if (lse && tq == 0) lse[sv.lse_base + i * sv.lse_stride + h] = lr > 0.0f ? (m[r] * sl2 + log2f(lr)) * kLn2 : -INFINITY;
-    }
+    store_forward_rows<T, D>(&o[0][0], m, l, sl2, out, q_at, sv.q_stride, sv.q_len, row0, lse,
+                             [&](int64_t i) { return sv.lse_base + i * sv.lse_stride + h; });
   }
 }
 

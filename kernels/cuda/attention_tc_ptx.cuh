@@ -106,6 +106,9 @@ __device__ __forceinline__ float exp2_ftz(float x) {
   return y;
 }
 
+__device__ __forceinline__ int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+__device__ __forceinline__ int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
 __device__ __forceinline__ float quad_max(float v) {
   v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
   return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
@@ -115,8 +118,74 @@ __device__ __forceinline__ float quad_sum(float v) {
   return v + __shfl_xor_sync(0xffffffffu, v, 2);
 }
 
-__device__ __forceinline__ int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-__device__ __forceinline__ int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+// Sets to -inf the scores (flat as below: 2 N keys from k0 for the warp's rows row0 + gr and + 8) of the pairs a
+// query may not see: keys from i + off + 1 on (causal, bottom-right aligned) or from kv_len on. Nothing to do
+// unless the keys cross the rows' diagonal or the end, which most steps do not.
+template <int N>
+__device__ __forceinline__ void mask_scores(float* s, int64_t row0, int64_t k0, int64_t off, int64_t kv_len) {
+  if (k0 + 2 * N <= row0 + off + 1 && k0 + 2 * N <= kv_len) return;
+  const int lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+#pragma unroll
+  for (int j = 0; j < N / 4; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int64_t i = row0 + gr + (e >= 2 ? 8 : 0), key = k0 + j * 8 + 2 * tq + (e & 1);
+      if (key >= min64(i + off + 1, kv_len)) s[4 * j + e] = -INFINITY;
+    }
+}
+
+// One online-softmax step of a warp's two rows (the C layout of an mma: element 4 j + e of n8 tile j, rows gr and
+// gr + 8 by e >> 1) over N / 4 n8 tiles of scores s (log2 domain after the scale sl2): the running max m and sum l
+// of each row move on, alpha receives the factor O must be rescaled by, and s becomes exp2(s sl2 - max), masked
+// scores (-inf) 0. A row that has seen no key yet (m = -inf) keeps zeros: exp2(-inf - 0) = 0, never -inf - -inf.
+template <int N>
+__device__ __forceinline__ void online_softmax(float* s, float (&m)[2], float (&l)[2], float (&alpha)[2], float sl2) {
+  float mx[2] = {m[0], m[1]};
+#pragma unroll
+  for (int j = 0; j < N / 4; ++j) {
+    mx[0] = fmaxf(mx[0], fmaxf(s[4 * j], s[4 * j + 1]));
+    mx[1] = fmaxf(mx[1], fmaxf(s[4 * j + 2], s[4 * j + 3]));
+  }
+  float ms[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    mx[r] = quad_max(mx[r]);
+    ms[r] = mx[r] == -INFINITY ? 0.0f : mx[r] * sl2;
+    alpha[r] = exp2f(m[r] * sl2 - ms[r]);
+    m[r] = mx[r];
+    l[r] *= alpha[r];
+  }
+#pragma unroll
+  for (int j = 0; j < N / 4; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      s[4 * j + e] = exp2_ftz(fmaf(s[4 * j + e], sl2, -ms[e >> 1]));
+      l[e >> 1] += s[4 * j + e];  // this thread's share of the row sum; the quad adds up at the end
+    }
+}
+
+// The forward's end for a warp's two rows: out rows row0 + gr and + 8 (those before q_len) = O / l (D / 8 n8
+// tiles of o, flat as above), rounded to T, and their lse (natural log) at lse_at(i) when lse is given.
+template <class T, int D, class LseAt>
+__device__ __forceinline__ void store_forward_rows(const float* o, const float (&m)[2], const float (&l)[2], float sl2,
+                                                   T* out, int64_t q_at, int64_t q_stride, int64_t q_len, int64_t row0,
+                                                   float* lse, LseAt lse_at) {
+  const int lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float lr = quad_sum(l[r]);
+    const int64_t i = row0 + gr + 8 * r;
+    if (i >= q_len) continue;
+    // l = 0 only for a query that sees no key (more queries than keys, which ops.h forbids): zeros, lse -inf.
+    const float inv = lr > 0.0f ? 1.0f / lr : 0.0f;
+    T* dst = out + q_at + i * q_stride + 2 * tq;
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j)
+      *reinterpret_cast<uint32_t*>(dst + j * 8) = pack<T>(o[4 * j + 2 * r] * inv, o[4 * j + 2 * r + 1] * inv);
+    if (lse && tq == 0) lse[lse_at(i)] = lr > 0.0f ? (m[r] * sl2 + log2f(lr)) * kLn2 : -INFINITY;
+  }
+}
+
 
 // What a block works on: the grid is (n_seqs * heads, tile ranks), blockIdx.x = sequence * heads + head, and
 // blockIdx.y = the rank of its first tile, 0 the heaviest. Blocks start roughly in linear-id order (x fastest), so

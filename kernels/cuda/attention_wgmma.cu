@@ -1,10 +1,11 @@
-// Attention on Hopper's warpgroup MMA (attention_wgmma.hpp): the forward, dq and dk/dv kernels of attention_tc.cu
-// (the same math: online softmax forward; backward with P recomputed from lse and no atomics, the same bits every
-// run), with every matrix product a wgmma.mma_async of one warpgroup (4 warps, 128 threads, M = 64 rows)
-// instead of warp-wide mma.sync fed by ldmatrix. A dq block is one warpgroup (64 queries); a forward or dk/dv
-// block is one or two (attention_wgmma_warpgroups: 64 or 128 queries or keys), the two sharing every tile the
-// block streams. The shared primitives are in attention_wgmma_ops.cuh; dq from materialized dS, which the dk/dv
-// kernel writes when asked, in attention_wgmma_ds.cu.
+// Attention's backward on Hopper's warpgroup MMA (attention_wgmma.hpp): the dq and dk/dv kernels of
+// attention_tc.cu (the same math: P recomputed from lse, no atomics, the same bits every run), with every matrix
+// product a wgmma.mma_async of one warpgroup (4 warps, 128 threads, M = 64 rows) instead of warp-wide mma.sync
+// fed by ldmatrix. A dq block is one warpgroup (64 queries); a dk/dv block is one or two
+// (attention_wgmma_warpgroups: 64 or 128 keys), the two sharing every tile the block streams. The shared
+// primitives are in attention_wgmma_ops.cuh; dq from materialized dS, which the dk/dv kernel writes when asked, in
+// attention_wgmma_ds.cu; the forward, and dk/dv of batched layouts, run warp-specialized
+// (attention_wgmma_fwd_ws.cu, attention_wgmma_bwd_ws.cu), so this dk/dv kernel serves packed sequences.
 //
 // Why: the mma.sync kernels are bound by shared-memory reads through ldmatrix (every B fragment passes through
 // registers and feeds 2 mma); wgmma reads its shared-memory operands itself, a 64 x N x 16 product per instruction,
@@ -27,9 +28,9 @@
 // step n + 1 into the other stage (every thread has left it: it passed the barrier after waiting for its own
 // wgmma). With one warpgroup a block, two blocks per SM (one block's softmax beside the other's products) at
 // head_dim 128, three at 64; with two, one block. Two warpgroups measured faster: dk/dv 1.15 against 1.50 ms
-// (B4 S4096 Hq12 Hkv2 D128, H200), forward 0.92 against 1.23: the kernels are bound by what they pull through L2.
-// Running step n - 1's second products beside step n's score products instead (waiting for them before the
-// refill) measured no faster at head_dim 128 and slower at 64 (dk/dv 1.78 -> 2.18 ms, B8 S4096 Hq14 Hkv2).
+// (B4 S4096 Hq12 Hkv2 D128, H200): the kernels are bound by what they pull through L2. Running step n - 1's second
+// products beside step n's score products instead (waiting for them before the refill) measured no faster at
+// head_dim 128 and slower at 64 (dk/dv 1.78 -> 2.18 ms, B8 S4096 Hq14 Hkv2).
 #include <kernels/cuda/attention_wgmma.hpp>
 #include <kernels/cuda/attention_common.cuh>
 #include <kernels/cuda/attention_tc_ptx.cuh>
@@ -52,165 +53,6 @@ using attn::seq_view;
 using attn::SeqView;
 using namespace tc_ptx;
 using namespace wg;
-
-// ---- forward ----
-
-// Key-tile stages of the forward: two, or three when step t's P V product runs beside step t + 1's scores (the
-// copies of tile t + 2 must then not overwrite V of tile t, which that product still reads).
-template <bool kOverlap>
-constexpr int kForwardStages = kOverlap ? 3 : 2;
-
-template <int D, int W, bool kOverlap>
-constexpr size_t forward_smem() { return sizeof(uint16_t) * size_t(W + 2 * kForwardStages<kOverlap>) * kTile * D; }
-
-// out and lse of one (sequence, W x 64-query tile, q head), the key tiles streamed: S = Q K^T, the online softmax
-// (running max m and sum l per row, O rescaled by exp2(m_old - m_new)), O += P V with P from the score registers.
-// Warpgroup w owns the queries 64 w .. 64 w + 63 of the block's; with W = 2 both share every K and V tile the
-// block streams, half the copies per query of W = 1 (the first warpgroup also multiplies the last tile, which
-// its queries see none of: masked, it adds nothing). kOverlap (FlashAttention-3's intra-warpgroup overlap): step
-// t issues its scores and then step t - 1's P V, and works out its softmax while that product runs; O is
-// rescaled once it has landed.
-template <class T, int D, int W, bool kOverlap>
-__global__ void __launch_bounds__(W * kThreads, kBlocksPerSmW<D, W>) wg_forward_kernel(AttentionGeometry g, const T* __restrict__ q,
-                                                                                       const T* __restrict__ k, const T* __restrict__ v,
-                                                                                       T* __restrict__ out, float* __restrict__ lse,
-                                                                                       int64_t tiles) {
-  constexpr int S = kForwardStages<kOverlap>;
-  extern __shared__ __align__(128) unsigned char smem_raw[];
-  T* sQ = reinterpret_cast<T*>(smem_raw);  // W x (kTile x D)
-  T* sK = sQ + W * kTile * D;              // S stages
-  T* sV = sK + S * kTile * D;              // S stages
-  const int wg = threadIdx.x / kThreads, warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
-  const BlockWork bw = block_work(g.q_heads);
-  const int h = bw.head, kvh = h / (g.q_heads / g.kv_heads);
-  const SeqView sv = seq_view(g, bw.s);
-  const int64_t off = sv.kv_len - sv.q_len;  // query i sees keys [0, i + off + 1)
-  const float sl2 = g.scale * kLog2e;
-  const int64_t q_at = sv.q_base + int64_t(h) * D, kv_at = sv.kv_base + int64_t(kvh) * D;
-  for (int64_t tile = tiles - 1 - int64_t(blockIdx.y); tile * W * kRows < sv.q_len; tile += tiles) {
-    const int64_t i0 = tile * W * kRows;
-    const int nq = static_cast<int>(min64(W * kRows, sv.q_len - i0));
-    const int64_t k_end = max64(0, min64(i0 + nq + off, sv.kv_len));  // keys the tile's last query sees
-    const int n_kt = static_cast<int>((k_end + kCols - 1) / kCols);
-    const int64_t row0 = i0 + wg * kRows + warp * 16;
-    const T* tQ = sQ + wg * kTile * D;
-    __syncthreads();  // the previous tile is done with shared memory
-    load_panels_w<D, W>(sQ, q, q_at, sv.q_stride, i0, nq);
-    load_key_tile<D, W * kThreads>(sK, sV, k, v, sv, kv_at, 0, n_kt, 0);
-
-    float o[D / 2], sc[kCols / 2];
-    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
-    uint32_t pa[kCols / 16][4];  // P of the step, rounded to T: the A operand of its P V product
-#pragma unroll
-    for (int j = 0; j < D / 2; ++j) o[j] = 0.0f;
-#pragma unroll
-    for (int j = 0; j < kCols / 2; ++j) sc[j] = 0.0f;
-    auto add_pv = [&](int stage) {  // O += P V, V of the stage
-      const T* tV = sV + stage * kTile * D;
-      wg_fence();
-#pragma unroll
-      for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(o, pa[kk], desc_mn<D>(tV, kk));
-      wg_commit();
-    };
-
-    // Step kt on stage st; with_pv: the previous step's P V is issued after the scores and waited for before O
-    // is rescaled (a compile-time flag, so the first step has its own copy: with the choice made at run time the
-    // compiler serializes the products).
-    auto step = [&](int kt, int st, auto with_pv) {
-      const int64_t k0 = int64_t(kt) * kCols;
-      cp_async_wait<0>();
-      async_proxy_fence();
-      __syncthreads();  // tile kt is visible to every thread, and every thread is done with tile kt + 1 - S's stage
-      load_key_tile<D, W * kThreads>(sK, sV, k, v, sv, kv_at, kt + 1, n_kt, st + 1 == S ? 0 : st + 1);
-      const T* tK = sK + st * kTile * D;
-      wg_fence();
-#pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) Wgmma<T, kCols>::ss(sc, desc_k<D>(tQ, kk), desc_k<D>(tK, kk), kk);
-      wg_commit();
-      if constexpr (decltype(with_pv)::value) {
-        add_pv(st == 0 ? S - 1 : st - 1);  // the previous step's
-        wg_wait<1>();                      // the scores (committed first) are done
-      } else {
-        wg_wait<0>();
-      }
-      settled(sc);
-      // Mask only where some (query, key) pair of the warp's rows is not allowed: the diagonal or the keys' end.
-      if (!(k0 + kCols <= row0 + off + 1 && k0 + kCols <= sv.kv_len)) {
-#pragma unroll
-        for (int j = 0; j < kCols / 8; ++j)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int64_t i = row0 + gr + (e >= 2 ? 8 : 0), key = k0 + j * 8 + 2 * tq + (e & 1);
-            if (key >= min64(i + off + 1, sv.kv_len)) sc[4 * j + e] = -INFINITY;
-          }
-      }
-      float mx[2] = {m[0], m[1]};
-#pragma unroll
-      for (int j = 0; j < kCols / 8; ++j) {
-        mx[0] = fmaxf(mx[0], fmaxf(sc[4 * j], sc[4 * j + 1]));
-        mx[1] = fmaxf(mx[1], fmaxf(sc[4 * j + 2], sc[4 * j + 3]));
-      }
-      float ms[2], alpha[2];
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        mx[r] = quad_max(mx[r]);
-        // A row that has seen no key yet (m = -inf) keeps zeros: exp2(-inf - 0) = 0, never -inf - -inf.
-        ms[r] = mx[r] == -INFINITY ? 0.0f : mx[r] * sl2;
-        alpha[r] = exp2f(m[r] * sl2 - ms[r]);
-        m[r] = mx[r];
-        l[r] *= alpha[r];
-      }
-#pragma unroll
-      for (int j = 0; j < kCols / 8; ++j)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          sc[4 * j + e] = exp2_ftz(fmaf(sc[4 * j + e], sl2, -ms[e >> 1]));  // masked: exp2(-inf) = 0
-          l[e >> 1] += sc[4 * j + e];  // this thread's share of the row sum; the quad adds up at the end
-        }
-      if constexpr (decltype(with_pv)::value) {
-        wg_wait<0>();  // the previous step's P V has landed in O (and released pa)
-        settled(o);
-      }
-#pragma unroll
-      for (int r = 0; r < 2; ++r)
-#pragma unroll
-        for (int j = 0; j < D / 8; ++j) {
-          o[4 * j + 2 * r] *= alpha[r];
-          o[4 * j + 2 * r + 1] *= alpha[r];
-        }
-#pragma unroll
-      for (int kk = 0; kk < kCols / 16; ++kk) scores_to_a<T>(pa[kk], sc + 8 * kk);
-      if constexpr (!kOverlap) {
-        add_pv(st);
-        wg_wait<0>();  // before the next barrier: the stage is refilled after it
-        settled(o);
-      }
-    };
-    if (n_kt > 0) step(0, 0, std::false_type{});
-    for (int kt = 1, st = 1 % S; kt < n_kt; ++kt, st = st + 1 == S ? 0 : st + 1)
-      step(kt, st, std::integral_constant<bool, kOverlap>{});
-    if (kOverlap && n_kt > 0) {  // the last step's P V
-      add_pv((n_kt - 1) % S);
-      wg_wait<0>();
-      settled(o);
-    }
-    cp_async_wait<0>();
-
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const float lr = quad_sum(l[r]);
-      const int64_t i = row0 + gr + 8 * r;
-      if (i >= sv.q_len) continue;
-      // l = 0 only for a query that sees no key (more queries than keys, which ops.h forbids): zeros, lse -inf.
-      const float inv = lr > 0.0f ? 1.0f / lr : 0.0f;
-      T* dst = out + q_at + i * sv.q_stride + 2 * tq;
-#pragma unroll
-      for (int j = 0; j < D / 8; ++j)
-        *reinterpret_cast<uint32_t*>(dst + j * 8) = pack<T>(o[4 * j + 2 * r] * inv, o[4 * j + 2 * r + 1] * inv);
-      if (lse && tq == 0) lse[sv.lse_base + i * sv.lse_stride + h] = lr > 0.0f ? (m[r] * sl2 + log2f(lr)) * kLn2 : -INFINITY;
-    }
-  }
-}
 
 // ---- dq ----
 
@@ -340,7 +182,7 @@ __global__ void __launch_bounds__(W * kThreads, kBlocksPerSmW<D, W>) wg_dkdv_ker
   T* sO = sQ + 2 * kTile * D;              // dO, 2 stages
   float* sL = reinterpret_cast<float*>(sO + 2 * kTile * D);  // lse (natural units), 2 stages
   float* sD = sL + 2 * kTile;                                // delta, 2 stages
-  const int wg = threadIdx.x / kThreads, warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const int wg = threadIdx.x / kThreads, warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4;
   const BlockWork bw = block_work(g.kv_heads);
   const int kvh = bw.head, group = g.q_heads / g.kv_heads;
   const SeqView sv = seq_view(g, bw.s);
@@ -419,43 +261,15 @@ __global__ void __launch_bounds__(W * kThreads, kBlocksPerSmW<D, W>) wg_dkdv_ker
       wg_wait<0>();
       settled(sc);
       settled(dp);
-      // P^T and dS^T; the pairs are checked only on a step that crosses the diagonal or an end (two copies of the
-      // loop: with the check folded in, the compiler kept it on every step, 1.5x the dk/dv kernel's time).
-      auto probabilities = [&](auto checked) {
-#pragma unroll
-        for (int j = 0; j < kCols / 8; ++j) {
-          const float2 l2 = *reinterpret_cast<const float2*>(tL + 8 * j + 2 * tq);
-          const float2 d2 = *reinterpret_cast<const float2*>(tD + 8 * j + 2 * tq);
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int64_t i = i0 + 8 * j + 2 * tq + (e & 1), key = key0 + (e >= 2 ? 8 : 0);
-            const bool ok = !decltype(checked)::value || (i < sv.q_len && key < sv.kv_len && key <= i + off);
-            const float lq = (e & 1) ? l2.y : l2.x, dq_ = (e & 1) ? d2.y : d2.x;
-            const float p = ok ? exp2_ftz(fmaf(sc[4 * j + e], sl2, -lq * kLog2e)) : 0.0f;
-            sc[4 * j + e] = p;                          // P^T
-            dp[4 * j + e] = p * (dp[4 * j + e] - dq_);  // dS^T
-          }
-        }
-      };
       if (cw + kRows - 1 <= i0 + off && i0 + kCols <= sv.q_len && nkw >= kRows)
-        probabilities(std::false_type{});
+        dkdv_probabilities<false>(sc, dp, tL, tD, i0, key0, sv.q_len, sv.kv_len, off, sl2);
       else
-        probabilities(std::true_type{});
+        dkdv_probabilities<true>(sc, dp, tL, tD, i0, key0, sv.q_len, sv.kv_len, off, sl2);
       uint32_t pa[kCols / 16][4], da[kCols / 16][4];
 #pragma unroll
       for (int kk = 0; kk < kCols / 16; ++kk) {
         scores_to_a<T>(pa[kk], sc + 8 * kk);
         scores_to_a<T>(da[kk], dp + 8 * kk);
-      }
-      // dS (queries x keys) from the dS^T fragments: da[kk][m] is the 8 x 8 block of keys 16 warp + 8 (m & 1) and
-      // queries 16 kk + 8 (m >> 1); transposed, thread (gr, tq) holds query ... + gr, keys ... + 2 tq and + 1,
-      // which sit side by side in the tile's panel layout: a warp stores 128 contiguous bytes per block.
-      [[maybe_unused]] uint32_t dst[kDs ? kCols / 16 : 1][4];
-      if constexpr (kDs) {
-#pragma unroll
-        for (int kk = 0; kk < kCols / 16; ++kk)
-#pragma unroll
-          for (int m = 0; m < 4; ++m) dst[kk][m] = transpose8x8(da[kk][m]);
       }
       wg_fence();
 #pragma unroll
@@ -463,33 +277,14 @@ __global__ void __launch_bounds__(W * kThreads, kBlocksPerSmW<D, W>) wg_dkdv_ker
 #pragma unroll
       for (int kk = 0; kk < kCols / 16; ++kk) Wgmma<T, D>::rs(ak, da[kk], desc_mn<D>(tQ, kk));  // dk += dS^T Q
       wg_commit();
-      if constexpr (kDs) {  // beside the products; a tile above the diagonal (cw > i0) has no dS
-        if (cw <= i0) {
-          T* tile_ds = ds + ds_tile(bw.s, hq, i0 / kTile, cw / kTile, g.q_heads, seq_tiles) * (kTile * kTile);
-#pragma unroll
-          for (int kk = 0; kk < kCols / 16; ++kk)
-#pragma unroll
-            for (int m = 0; m < 4; ++m)
-              *reinterpret_cast<uint32_t*>(tile_ds + (2 * kk + (m >> 1)) * 8 * kTile + (2 * warp + (m & 1)) * 64 + gr * 8 +
-                                           2 * tq) = dst[kk][m];
-        }
-      }
+      if constexpr (kDs)  // beside the products; a tile above the diagonal (cw > i0) has no dS
+        if (cw <= i0) store_ds_tile<T>(ds + ds_tile(bw.s, hq, i0 / kTile, cw / kTile, g.q_heads, seq_tiles) * (kTile * kTile), da);
       wg_wait<0>();  // before the next barrier: the other stage is refilled after it
     }
     settled(ak);
     settled(av);
     cp_async_wait<0>();
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const int64_t key = key0 + 8 * r;
-      if (key >= c0 + nk) continue;  // (the warpgroup's keys end there too)
-      const int64_t at = kv_at + key * sv.kv_stride + 2 * tq;
-#pragma unroll
-      for (int j = 0; j < D / 8; ++j) {
-        *reinterpret_cast<uint32_t*>(dk + at + j * 8) = pack<T>(g.scale * ak[4 * j + 2 * r], g.scale * ak[4 * j + 2 * r + 1]);
-        *reinterpret_cast<uint32_t*>(dv + at + j * 8) = pack<T>(av[4 * j + 2 * r], av[4 * j + 2 * r + 1]);
-      }
-    }
+    store_dkdv_rows<T, D>(ak, av, key0, c0 + nk, kv_at, sv.kv_stride, g.scale, dk, dv);  // (the warpgroup's keys end there too)
   }
 }
 
@@ -499,13 +294,9 @@ std::atomic<int64_t> g_calls{0};
 // Warpgroups per forward and dk/dv block (attention_wgmma_warpgroups); 0: not read from the environment yet.
 std::atomic<int> g_warpgroups{0};
 constexpr int kDefaultWarpgroups = 2;
-// Whether the forward overlaps P V with the next scores (attention_wgmma_forward_overlap); -1: not read yet.
-std::atomic<int> g_overlap{-1};
-constexpr bool kDefaultOverlap = true;
-// Whether the forward is the warp-specialized kernel (attention_wgmma_forward_ws), and dk/dv where it can be
-// (attention_wgmma_dkdv_ws); -1: not read yet.
-std::atomic<int> g_forward_ws{-1}, g_backward_ws{-1};
-constexpr bool kDefaultForwardWs = true, kDefaultBackwardWs = true;
+// Whether dk/dv is the warp-specialized kernel where it can be (attention_wgmma_dkdv_ws); -1: not read yet.
+std::atomic<int> g_backward_ws{-1};
+constexpr bool kDefaultBackwardWs = true;
 constexpr int kMaxDevices = 64;
 std::atomic<int> g_device_cc[kMaxDevices];  // 0: not read yet, else the major compute capability + 1
 
@@ -532,19 +323,6 @@ int attention_wgmma_warpgroups() {
   return env_setting(g_warpgroups, 0, "MEGASWIFT_ATTENTION_WARPGROUPS", {{"1", 1}, {"2", 2}}, kDefaultWarpgroups);
 }
 
-bool attention_wgmma_forward_overlap() {
-  return env_setting(g_overlap, -1, "MEGASWIFT_ATTENTION_FORWARD_OVERLAP", {{"0", 0}, {"1", 1}}, kDefaultOverlap ? 1 : 0) == 1;
-}
-
-void set_attention_wgmma_forward_overlap(int o) {
-  if (o < -1 || o > 1) throw KernelError("set_attention_wgmma_forward_overlap: " + std::to_string(o) + " is not -1, 0 or 1");
-  g_overlap.store(o);
-}
-
-bool attention_wgmma_forward_ws() {
-  return env_setting(g_forward_ws, -1, "MEGASWIFT_ATTENTION_FORWARD_WS", {{"0", 0}, {"1", 1}}, kDefaultForwardWs ? 1 : 0) == 1;
-}
-
 bool attention_wgmma_backward_ws() {
   return env_setting(g_backward_ws, -1, "MEGASWIFT_ATTENTION_BACKWARD_WS", {{"0", 0}, {"1", 1}}, kDefaultBackwardWs ? 1 : 0) == 1;
 }
@@ -554,44 +332,9 @@ void set_attention_wgmma_backward_ws(int w) {
   g_backward_ws.store(w);
 }
 
-void set_attention_wgmma_forward_ws(int w) {
-  if (w < -1 || w > 1) throw KernelError("set_attention_wgmma_forward_ws: " + std::to_string(w) + " is not -1, 0 or 1");
-  g_forward_ws.store(w);
-}
-
 void set_attention_wgmma_warpgroups(int w) {
   if (w != 0 && w != 1 && w != 2) throw KernelError("set_attention_wgmma_warpgroups: " + std::to_string(w) + " is not 0, 1 or 2");
   g_warpgroups.store(w);
-}
-
-void attention_wgmma_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
-                             void* out, float* lse, Stream stream) {
-  if (attention_wgmma_forward_ws()) return attention_wgmma_forward_ws(g, q, k, v, dtype, out, lse, stream);
-  const int w = attention_wgmma_warpgroups();
-  const bool overlap = attention_wgmma_forward_overlap();
-  const int64_t tiles = tiles_for(q_bound(g), int64_t(w) * kTile);
-  if (g.n_seqs <= 0 || tiles <= 0) return;
-  g_calls.fetch_add(1);
-  const dim3 grid = grid_for(g.n_seqs, tiles, g.q_heads, "attention_forward (wgmma)");
-  dispatch_tc(dtype, g.head_dim, "attention_forward (wgmma)", [&](auto t, auto dc) {
-    using T = decltype(t);
-    constexpr int D = decltype(dc)::value;
-    auto launch = [&](auto kernel, auto wc, auto oc) {
-      constexpr int W = decltype(wc)::value;
-      constexpr bool O = decltype(oc)::value;
-      allow_smem(kernel, forward_smem<D, W, O>(), "attention_forward (wgmma)");
-      kernel<<<grid, W * kThreads, forward_smem<D, W, O>(), stream_of(stream)>>>(
-          g, static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse,
-          int64_t(grid.y));
-    };
-    using One = std::integral_constant<int, 1>;
-    using Two = std::integral_constant<int, 2>;
-    if (w == 2 && overlap) launch(wg_forward_kernel<T, D, 2, true>, Two{}, std::true_type{});
-    else if (w == 2) launch(wg_forward_kernel<T, D, 2, false>, Two{}, std::false_type{});
-    else if (overlap) launch(wg_forward_kernel<T, D, 1, true>, One{}, std::true_type{});
-    else launch(wg_forward_kernel<T, D, 1, false>, One{}, std::false_type{});
-  });
-  check_launch("attention_forward (wgmma)");
 }
 
 void attention_wgmma_dq(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,

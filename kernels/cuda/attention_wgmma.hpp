@@ -13,7 +13,8 @@ namespace megaswift::kernels::cuda {
 // Whether the current device runs wgmma (compute capability 9.x; read once per device).
 bool attention_wgmma_device();
 
-// out and lse (attention_tc_forward's contract).
+// out and lse (attention_tc_forward's contract), warp-specialized (attention_wgmma_fwd_ws.cu): batched layouts
+// through the bulk tensor copy, packed ones through cp.async.
 void attention_wgmma_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
                              void* out, float* lse, Stream stream);
 // dq from q, k, v, lse, dout and delta (rowsum(dout * out), attention_tc's delta kernel); dk and dv likewise.
@@ -36,27 +37,12 @@ void attention_wgmma_dq_from_ds(const AttentionGeometry& g, const void* k, const
 // Launches of any of them so far in this process (tests check that a case ran on them).
 int64_t attention_wgmma_calls();
 
-// Warpgroups per forward and dk/dv block: 1 (64 queries or keys a block) or 2 (128, the two warpgroups sharing
-// every tile the block streams). From MEGASWIFT_ATTENTION_WARPGROUPS, read once (unset: 2; anything but 1 or 2
-// is a KernelError at the first launch), or set_attention_wgmma_warpgroups (0: back to the environment's).
+// Warpgroups per block of attention_wgmma.cu's dk/dv kernel: 1 (64 keys a block) or 2 (128, the two warpgroups
+// sharing every tile the block streams). From MEGASWIFT_ATTENTION_WARPGROUPS, read once (unset: 2; anything but 1
+// or 2 is a KernelError at the first launch), or set_attention_wgmma_warpgroups (0: back to the environment's).
 int attention_wgmma_warpgroups();
 void set_attention_wgmma_warpgroups(int w);
-// Whether the forward runs a step's P V product beside the next step's scores (attention_wgmma.cu): from
-// MEGASWIFT_ATTENTION_FORWARD_OVERLAP, read once (unset: on; "0" or "1", anything else a KernelError), or
-// set_attention_wgmma_forward_overlap (0 off, 1 on, -1 back to the environment's).
-bool attention_wgmma_forward_overlap();
-void set_attention_wgmma_forward_overlap(int o);
-// Whether the forward runs warp-specialized (attention_wgmma_fwd_ws.cu: a producer warpgroup and two consumers
-// taking turns, 128 queries and 128 keys a step) instead of attention_wgmma.cu's kernels, which the two settings
-// above shape: from MEGASWIFT_ATTENTION_FORWARD_WS, read once (unset: on; "0" or "1", anything else a
-// KernelError), or set_attention_wgmma_forward_ws (0 off, 1 on, -1 back to the environment's).
-bool attention_wgmma_forward_ws();
-void set_attention_wgmma_forward_ws(int w);
-// The warp-specialized forward itself (attention_wgmma_forward's contract); attention_wgmma_forward calls it when
-// the setting says so.
-void attention_wgmma_forward_ws(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
-                                void* out, float* lse, Stream stream);
-// Launches of it so far whose producer used the bulk tensor copy (batched layouts; packed ones copy with cp.async).
+// Forward launches so far whose producer used the bulk tensor copy.
 int64_t attention_wgmma_forward_tma_calls();
 // Whether dk/dv runs warp-specialized where it can (attention_wgmma_bwd_ws.cu: batched layouts): from
 // MEGASWIFT_ATTENTION_BACKWARD_WS, read once (unset: on; "0" or "1", anything else a KernelError), or

@@ -157,7 +157,7 @@ __global__ void __launch_bounds__(kBwThreads, 1) wg_dkdv_ws_kernel(AttentionGeom
   // ---- consumers ----
   regs_inc<kConsumerRegs>();
   const int cw = role - 1;  // which 64 keys of the block
-  const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4;
   const float sl2 = g.scale * kLog2e;
   const int64_t kv_at = sv.kv_base + int64_t(kvh) * D;
   const T* tK = sK + cw * kRows * 64;  // the warpgroup's 64 keys, in every channel block
@@ -203,28 +203,10 @@ __global__ void __launch_bounds__(kBwThreads, 1) wg_dkdv_ws_kernel(AttentionGeom
       wg_wait<0>();
       settled(sc);
       settled(dp);
-      // P^T and dS^T; the pairs are checked only on a step that crosses the diagonal or an end (two copies of the
-      // loop: with the check folded in, the compiler keeps it on every step).
-      auto probabilities = [&](auto checked) {
-#pragma unroll
-        for (int j = 0; j < kBwQueries / 8; ++j) {
-          const float2 l2 = *reinterpret_cast<const float2*>(tL + 8 * j + 2 * tq);
-          const float2 d2 = *reinterpret_cast<const float2*>(tD + 8 * j + 2 * tq);
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int64_t i = i0 + 8 * j + 2 * tq + (e & 1), key = key0 + (e >= 2 ? 8 : 0);
-            const bool ok = !decltype(checked)::value || (i < sv.q_len && key < sv.kv_len && key <= i + off);
-            const float lq = (e & 1) ? l2.y : l2.x, dq_ = (e & 1) ? d2.y : d2.x;
-            const float p = ok ? exp2_ftz(fmaf(sc[4 * j + e], sl2, -lq * kLog2e)) : 0.0f;
-            sc[4 * j + e] = p;                          // P^T
-            dp[4 * j + e] = p * (dp[4 * j + e] - dq_);  // dS^T
-          }
-        }
-      };
       if (cwk + kRows - 1 <= i0 + off && i0 + kBwQueries <= sv.q_len && nkw >= kRows)
-        probabilities(std::false_type{});
+        dkdv_probabilities<false>(sc, dp, tL, tD, i0, key0, sv.q_len, sv.kv_len, off, sl2);
       else
-        probabilities(std::true_type{});
+        dkdv_probabilities<true>(sc, dp, tL, tD, i0, key0, sv.q_len, sv.kv_len, off, sl2);
       uint32_t pa[kBwQueries / 16][4], da[kBwQueries / 16][4];
 #pragma unroll
       for (int kk = 0; kk < kBwQueries / 16; ++kk) {
@@ -239,35 +221,15 @@ __global__ void __launch_bounds__(kBwThreads, 1) wg_dkdv_ws_kernel(AttentionGeom
       for (int kk = 0; kk < kBwQueries / 16; ++kk)  // dk += dS^T Q
         Wgmma<T, D>::rs(ak, da[kk], sw128_mn<kBwQueries>(tQ, kk));
       wg_commit();
-      if constexpr (kDs) {  // beside the products; a tile above the diagonal (cwk > i0) has no dS
-        // dS (queries x keys) from the dS^T fragments, transposed per 8 x 8 block (attention_wgmma.cu's layout).
-        if (cwk <= i0) {
-          T* tile_ds = ds + ds_tile(bw.s, head, i0 / kTile, cwk / kTile, g.q_heads, seq_tiles) * (kTile * kTile);
-#pragma unroll
-          for (int kk = 0; kk < kBwQueries / 16; ++kk)
-#pragma unroll
-            for (int m = 0; m < 4; ++m)
-              *reinterpret_cast<uint32_t*>(tile_ds + (2 * kk + (m >> 1)) * 8 * kTile + (2 * warp + (m & 1)) * 64 + gr * 8 +
-                                           2 * tq) = transpose8x8(da[kk][m]);
-        }
-      }
+      if constexpr (kDs)  // beside the products; a tile above the diagonal (cwk > i0) has no dS
+        if (cwk <= i0) store_ds_tile<T>(ds + ds_tile(bw.s, head, i0 / kTile, cwk / kTile, g.q_heads, seq_tiles) * (kTile * kTile), da);
       wg_wait<0>();
       if (lane == 0) mbar_arrive(&bars->empty[s]);  // every product that read the stage has landed
     }
     settled(ak);
     settled(av);
     if (lane == 0) mbar_arrive(&bars->kv_empty);
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const int64_t key = key0 + 8 * r;
-      if (key >= c0 + nk) continue;  // (the warpgroup's keys end there too)
-      const int64_t at = kv_at + key * sv.kv_stride + 2 * tq;
-#pragma unroll
-      for (int j = 0; j < D / 8; ++j) {
-        *reinterpret_cast<uint32_t*>(dk + at + j * 8) = pack<T>(g.scale * ak[4 * j + 2 * r], g.scale * ak[4 * j + 2 * r + 1]);
-        *reinterpret_cast<uint32_t*>(dv + at + j * 8) = pack<T>(av[4 * j + 2 * r], av[4 * j + 2 * r + 1]);
-      }
-    }
+    store_dkdv_rows<T, D>(ak, av, key0, c0 + nk, kv_at, sv.kv_stride, g.scale, dk, dv);
   }
 }
 

@@ -1,4 +1,4 @@
-// The attention forward on Hopper with warp specialization (attention_wgmma.hpp, attention_wgmma_forward_ws):
+// The attention forward on Hopper with warp specialization (attention_wgmma.hpp, attention_wgmma_forward):
 // the math of attention_wgmma.cu's forward (online softmax in the log2 domain, P from the score registers as the
 // A operand of P V) in the schedule of FlashAttention-3.
 //
@@ -183,7 +183,7 @@ __global__ void __launch_bounds__(kWsThreads, 1) wg_forward_ws_kernel(AttentionG
   // ---- consumers ----
   regs_inc<kConsumerRegs>();
   const int cw = role - 1;  // which 64 queries of the block
-  const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+  const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
   const int my_bar = 1 + cw, other_bar = 2 - cw;
   const int64_t off = sv.kv_len - sv.q_len;  // query i sees keys [0, i + off + 1)
   const float sl2 = g.scale * kLog2e;
@@ -245,40 +245,9 @@ __global__ void __launch_bounds__(kWsThreads, 1) wg_forward_ws_kernel(AttentionG
         else wg_wait<0>();
         settled(sc);
         if (lane == 0) mbar_arrive(&bars->k_empty[st_s]);
-        // The softmax of key tile n. Mask only where some (query, key) pair of the warp's rows is not allowed.
-        const int64_t k0 = int64_t(n) * kWsKeys;
-        if (!(k0 + kWsKeys <= row0 + off + 1 && k0 + kWsKeys <= sv.kv_len)) {
-#pragma unroll
-          for (int j = 0; j < kWsKeys / 8; ++j)
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-              const int64_t i = row0 + gr + (e >= 2 ? 8 : 0), key = k0 + j * 8 + 2 * tq + (e & 1);
-              if (key >= min64(i + off + 1, sv.kv_len)) sc[4 * j + e] = -INFINITY;
-            }
-        }
-        float mx[2] = {m[0], m[1]};
-#pragma unroll
-        for (int j = 0; j < kWsKeys / 8; ++j) {
-          mx[0] = fmaxf(mx[0], fmaxf(sc[4 * j], sc[4 * j + 1]));
-          mx[1] = fmaxf(mx[1], fmaxf(sc[4 * j + 2], sc[4 * j + 3]));
-        }
-        float ms[2];
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          mx[r] = quad_max(mx[r]);
-          // A row that has seen no key yet (m = -inf) keeps zeros: exp2(-inf - 0) = 0, never -inf - -inf.
-          ms[r] = mx[r] == -INFINITY ? 0.0f : mx[r] * sl2;
-          alpha[r] = exp2f(m[r] * sl2 - ms[r]);
-          m[r] = mx[r];
-          l[r] *= alpha[r];
-        }
-#pragma unroll
-        for (int j = 0; j < kWsKeys / 8; ++j)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            sc[4 * j + e] = exp2_ftz(fmaf(sc[4 * j + e], sl2, -ms[e >> 1]));  // masked: exp2(-inf) = 0
-            l[e >> 1] += sc[4 * j + e];  // this thread's share of the row sum; the quad adds up at the end
-          }
+        // The softmax of key tile n, while P V of tile n - 1 runs.
+        mask_scores<kWsKeys / 2>(sc, row0, int64_t(n) * kWsKeys, off, sv.kv_len);
+        online_softmax<kWsKeys / 2>(sc, m, l, alpha, sl2);
       }
       wg_wait<0>();  // P V has landed in O (and released pa)
       settled(o);
@@ -304,19 +273,8 @@ __global__ void __launch_bounds__(kWsThreads, 1) wg_forward_ws_kernel(AttentionG
     item += static_cast<uint32_t>(t.n_kt);
     if (lane == 0) mbar_arrive(&bars->q_empty);  // the tile's score products, the last readers of Q, have landed
 
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const float lr = quad_sum(l[r]);
-      const int64_t i = row0 + gr + 8 * r;
-      if (i >= sv.q_len) continue;
-      // l = 0 only for a query that sees no key (more queries than keys, which ops.h forbids): zeros, lse -inf.
-      const float inv = lr > 0.0f ? 1.0f / lr : 0.0f;
-      T* dst = out + q_at + i * sv.q_stride + 2 * tq;
-#pragma unroll
-      for (int j = 0; j < D / 8; ++j)
-        *reinterpret_cast<uint32_t*>(dst + j * 8) = pack<T>(o[4 * j + 2 * r] * inv, o[4 * j + 2 * r + 1] * inv);
-      if (lse && tq == 0) lse[sv.lse_base + i * sv.lse_stride + h] = lr > 0.0f ? (m[r] * sl2 + log2f(lr)) * kLn2 : -INFINITY;
-    }
+    store_forward_rows<T, D>(o, m, l, sl2, out, q_at, sv.q_stride, sv.q_len, row0, lse,
+                             [&](int64_t i) { return sv.lse_base + i * sv.lse_stride + h; });
     ++q_round;
   });
   // The second consumer's last pass of the token has no issue after it: the first takes it here, so that no
@@ -330,8 +288,8 @@ std::atomic<int64_t> g_tma_calls{0};
 
 int64_t attention_wgmma_forward_tma_calls() { return g_tma_calls.load(); }
 
-void attention_wgmma_forward_ws(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
-                                void* out, float* lse, Stream stream) {
+void attention_wgmma_forward(const AttentionGeometry& g, const void* q, const void* k, const void* v, Dtype dtype,
+                             void* out, float* lse, Stream stream) {
   const int64_t tiles = tiles_for(q_bound(g), kWsQueries);
   if (g.n_seqs <= 0 || tiles <= 0) return;
   wg::count_launch();

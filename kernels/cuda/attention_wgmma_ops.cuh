@@ -160,6 +160,65 @@ __host__ __device__ __forceinline__ int64_t ds_tile(int64_t s, int h, int64_t i,
   return (s * heads + h) * (seq_tiles * (seq_tiles + 1) / 2) + i * (i + 1) / 2 + j;
 }
 
+// P^T and dS^T of a dk/dv step in place of S^T (s) and dP^T (dp): the warp's key rows key0 and key0 + 8, the
+// step's queries i0 + 8 j + 2 tq (+ 1) as columns, their lse (natural units) and delta from tL and tD. kChecked:
+// pairs past the diagonal or an end are 0 (a step that crosses neither skips the test: with it folded in, the
+// compiler keeps it on every step, 1.5x the kernel's time).
+template <bool kChecked, int N>
+__device__ __forceinline__ void dkdv_probabilities(float (&s)[N], float (&dp)[N], const float* tL, const float* tD,
+                                                   int64_t i0, int64_t key0, int64_t q_len, int64_t kv_len, int64_t off,
+                                                   float sl2) {
+  const int tq = threadIdx.x % 4;
+#pragma unroll
+  for (int j = 0; j < N / 4; ++j) {
+    const float2 l2 = *reinterpret_cast<const float2*>(tL + 8 * j + 2 * tq);
+    const float2 d2 = *reinterpret_cast<const float2*>(tD + 8 * j + 2 * tq);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int64_t i = i0 + 8 * j + 2 * tq + (e & 1), key = key0 + (e >= 2 ? 8 : 0);
+      const bool ok = !kChecked || (i < q_len && key < kv_len && key <= i + off);
+      const float lq = (e & 1) ? l2.y : l2.x, dq = (e & 1) ? d2.y : d2.x;
+      const float p = ok ? exp2_ftz(fmaf(s[4 * j + e], sl2, -lq * kLog2e)) : 0.0f;
+      s[4 * j + e] = p;                          // P^T
+      dp[4 * j + e] = p * (dp[4 * j + e] - dq);  // dS^T
+    }
+  }
+}
+
+// dS (64 queries x 64 keys, ds_tile's panel layout) from a warpgroup's dS^T A fragments: da[kk][m] is the 8 x 8
+// block of keys 16 warp + 8 (m & 1) and queries 16 kk + 8 (m >> 1); transposed, thread (gr, tq) holds query ... +
+// gr, keys ... + 2 tq and + 1, which sit side by side in the panel layout: a warp stores 128 contiguous bytes per
+// block.
+template <class T>
+__device__ __forceinline__ void store_ds_tile(T* tile_ds, const uint32_t (&da)[kCols / 16][4]) {
+  const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gr = lane / 4, tq = lane % 4;
+#pragma unroll
+  for (int kk = 0; kk < kCols / 16; ++kk)
+#pragma unroll
+    for (int m = 0; m < 4; ++m)
+      *reinterpret_cast<uint32_t*>(tile_ds + (2 * kk + (m >> 1)) * 8 * kTile + (2 * warp + (m & 1)) * 64 + gr * 8 + 2 * tq) =
+          transpose8x8(da[kk][m]);
+}
+
+// The end of dk/dv for a warp's key rows key0 and key0 + 8 (those before key_end): dk = scale * ak, dv = av,
+// rounded to T, at kv_at + key * kv_stride.
+template <class T, int D>
+__device__ __forceinline__ void store_dkdv_rows(const float (&ak)[D / 2], const float (&av)[D / 2], int64_t key0,
+                                                int64_t key_end, int64_t kv_at, int64_t kv_stride, float scale, T* dk, T* dv) {
+  const int tq = threadIdx.x % 4;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int64_t key = key0 + 8 * r;
+    if (key >= key_end) continue;
+    const int64_t at = kv_at + key * kv_stride + 2 * tq;
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) {
+      *reinterpret_cast<uint32_t*>(dk + at + j * 8) = pack<T>(scale * ak[4 * j + 2 * r], scale * ak[4 * j + 2 * r + 1]);
+      *reinterpret_cast<uint32_t*>(dv + at + j * 8) = pack<T>(av[4 * j + 2 * r], av[4 * j + 2 * r + 1]);
+    }
+  }
+}
+
 // Counts a launch of any wgmma attention kernel (attention_wgmma_calls).
 void count_launch();
 

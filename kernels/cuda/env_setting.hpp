@@ -1,5 +1,5 @@
 // A kernel setting chosen by name in an environment variable, read once per process: the launchers' measurement
-// switches (MEGASWIFT_ATTENTION_WARPGROUPS, MEGASWIFT_ATTENTION_FORWARD_OVERLAP) share this instead of each
+// switches (MEGASWIFT_ATTENTION_WARPGROUPS, MEGASWIFT_ATTENTION_BACKWARD_WS) share this instead of each
 // parsing its own.
 #pragma once
 

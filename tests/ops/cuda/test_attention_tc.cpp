@@ -55,19 +55,15 @@ struct DsBudget {
   ~DsBudget() { kc::set_attention_ds_budget(-1); }
 };
 
-// Sets the warpgroups per wgmma forward and dk/dv block, whether the forward overlaps its products and whether
-// the forward and dk/dv are the warp-specialized kernels for a scope, then goes back to the environment's.
+// Sets the warpgroups per block of the unspecialized wgmma dk/dv kernel and whether dk/dv runs warp-specialized
+// where it can for a scope, then goes back to the environment's.
 struct WgmmaShape {
-  WgmmaShape(int warpgroups, bool overlap, bool ws) {
+  WgmmaShape(int warpgroups, bool ws) {
     kc::set_attention_wgmma_warpgroups(warpgroups);
-    kc::set_attention_wgmma_forward_overlap(overlap ? 1 : 0);
-    kc::set_attention_wgmma_forward_ws(ws ? 1 : 0);
     kc::set_attention_wgmma_backward_ws(ws ? 1 : 0);
   }
   ~WgmmaShape() {
     kc::set_attention_wgmma_warpgroups(0);
-    kc::set_attention_wgmma_forward_overlap(-1);
-    kc::set_attention_wgmma_forward_ws(-1);
     kc::set_attention_wgmma_backward_ws(-1);
   }
 };
@@ -202,30 +198,28 @@ void run_tc_case(const TcCase& c, int32_t dt) {
   }
   // Every tensor-core kernel on mma.sync, then every one on wgmma (where the device has it; on mma.sync again
   // otherwise): with dq from materialized dS where the geometry has it (batched self-attention) and with the dq
-  // kernel, each with one and with two warpgroups per forward and dk/dv block, and the forward with and without
-  // its P V products beside the next scores, and warp-specialized. Each equals the CPU (the backward on the
-  // automatic forward's out and lse) and its backward is deterministic on its own.
+  // kernel, and dk/dv warp-specialized (batched layouts) or not, with one or two warpgroups a block. The wgmma
+  // forward is warp-specialized, on the bulk tensor copy for SBHD and cp.async for THD. Each equals the CPU (the
+  // backward on the automatic forward's out and lse) and its backward is deterministic on its own.
   const bool has_ds = c.layout != MSW_ATTN_THD && c.sq == c.skv;
   struct Set {
     kc::AttentionKernels choice;
     bool ds;
     int warpgroups;
-    bool overlap, ws;
+    bool ws;
   };
   constexpr auto wgmma_choice = kc::AttentionKernels::wgmma;
-  for (const Set set : {Set{kc::AttentionKernels::mma_sync, false, 0, false, false}, Set{wgmma_choice, true, 2, true, false},
-                        Set{wgmma_choice, false, 1, false, false}, Set{wgmma_choice, true, 1, true, false},
-                        Set{wgmma_choice, false, 2, false, false}, Set{wgmma_choice, true, 2, false, true},
-                        Set{wgmma_choice, false, 1, false, true}}) {
+  for (const Set set : {Set{kc::AttentionKernels::mma_sync, false, 0, false}, Set{wgmma_choice, true, 2, true},
+                        Set{wgmma_choice, false, 2, true}, Set{wgmma_choice, true, 2, false},
+                        Set{wgmma_choice, false, 1, false}}) {
     const bool wgmma = set.choice == wgmma_choice && kc::attention_wgmma_device();
     const bool ds = wgmma && set.ds && has_ds;
     const std::string name = !wgmma ? "mma.sync"
-                             : std::string(set.ds ? "wgmma" : "wgmma, dq kernel") + ", " + std::to_string(set.warpgroups) +
-                                   " warpgroups" +
-                                   (set.ws ? ", warp-specialized" : set.overlap ? ", overlapped forward" : "");
+                             : std::string(set.ds ? "wgmma" : "wgmma, dq kernel") +
+                                   (set.ws ? ", warp-specialized dk/dv" : ", dk/dv of " + std::to_string(set.warpgroups) + " warpgroups");
     const KernelChoice chosen(set.choice);
     const DsBudget budget(set.ds ? int64_t{1} << 40 : 0);
-    const WgmmaShape shape(set.warpgroups, set.overlap, set.ws);
+    const WgmmaShape shape(set.warpgroups, set.ws);
     const int64_t wgmma_before = kc::attention_wgmma_calls(), ds_before = kc::attention_ds_backward_calls();
     const int64_t tma_before = kc::attention_wgmma_forward_tma_calls(), dkdv_ws_before = kc::attention_wgmma_dkdv_ws_calls();
     const GpuRun r = in.gpu(&tc, true);
@@ -234,9 +228,9 @@ void run_tc_case(const TcCase& c, int32_t dt) {
     CHECK(kc::attention_ds_backward_calls() == ds_before + (ds ? 2 : 0));
     // The warp-specialized forward copies batched layouts with the bulk tensor copy, packed ones with cp.async;
     // the warp-specialized dk/dv takes batched layouts only.
-    const bool batched_ws = wgmma && set.ws && c.layout == MSW_ATTN_SBHD;
-    CHECK(kc::attention_wgmma_forward_tma_calls() == tma_before + (batched_ws ? 1 : 0));
-    CHECK(kc::attention_wgmma_dkdv_ws_calls() == dkdv_ws_before + (batched_ws ? 2 : 0));
+    const bool batched = wgmma && c.layout == MSW_ATTN_SBHD;
+    CHECK(kc::attention_wgmma_forward_tma_calls() == tma_before + (batched ? 1 : 0));
+    CHECK(kc::attention_wgmma_dkdv_ws_calls() == dkdv_ws_before + (batched && set.ws ? 2 : 0));
     check_near("out " + name, r.out, rounded(ref.out, dt), tol);
     check_near("lse " + name, r.lse, ref.lse, tol);
     check_near("dq " + name, r.dq, rounded(ref.dq, dt), grad_tol);
