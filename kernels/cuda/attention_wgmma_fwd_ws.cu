@@ -27,8 +27,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <string>
 #include <type_traits>
 
 namespace megaswift::kernels::cuda {
