@@ -4,8 +4,8 @@
 // fed by ldmatrix. A dq block is one warpgroup (64 queries); a dk/dv block is one or two
 // (attention_wgmma_warpgroups: 64 or 128 keys), the two sharing every tile the block streams. The shared
 // primitives are in attention_wgmma_ops.cuh; dq from materialized dS, which the dk/dv kernel writes when asked, in
-// attention_wgmma_ds.cu; the forward, and dk/dv of batched layouts, run warp-specialized
-// (attention_wgmma_fwd_ws.cu, attention_wgmma_bwd_ws.cu), so this dk/dv kernel serves packed sequences.
+// attention_wgmma_ds.cu. The forward and dk/dv run warp-specialized (attention_wgmma_fwd_ws.cu,
+// attention_wgmma_bwd_ws.cu); this dk/dv kernel runs under MEGASWIFT_ATTENTION_BACKWARD_WS=0.
 //
 // Why: the mma.sync kernels are bound by shared-memory reads through ldmatrix (every B fragment passes through
 // registers and feeds 2 mma); wgmma reads its shared-memory operands itself, a 64 x N x 16 product per instruction,
@@ -363,8 +363,7 @@ void attention_wgmma_dkdv(const AttentionGeometry& g, const void* q, const void*
   if (ds && attention_wgmma_ds_bytes(g) == 0)
     throw KernelError("attention_backward (wgmma, dk, dv): dS tiles asked for a geometry that has none "
                       "(they need batched self-attention: q_len == kv_len)");
-  if (attention_wgmma_backward_ws() && attention_wgmma_dkdv_ws(g, q, k, v, lse, dout, delta, dk, dv, ds, dtype, stream))
-    return;
+  if (attention_wgmma_backward_ws()) return attention_wgmma_dkdv_ws(g, q, k, v, lse, dout, delta, dk, dv, ds, dtype, stream);
   g_calls.fetch_add(1);
   const dim3 grid = grid_for(g.n_seqs, tiles, g.kv_heads, "attention_backward (wgmma, dk, dv)");
   dispatch_tc(dtype, g.head_dim, "attention_backward (wgmma, dk, dv)", [&](auto t, auto dc) {

@@ -44,15 +44,16 @@ int attention_wgmma_warpgroups();
 void set_attention_wgmma_warpgroups(int w);
 // Forward launches so far whose producer used the bulk tensor copy.
 int64_t attention_wgmma_forward_tma_calls();
-// Whether dk/dv runs warp-specialized where it can (attention_wgmma_bwd_ws.cu: batched layouts): from
+// Whether dk/dv runs warp-specialized (attention_wgmma_bwd_ws.cu) instead of attention_wgmma.cu's kernel: from
 // MEGASWIFT_ATTENTION_BACKWARD_WS, read once (unset: on; "0" or "1", anything else a KernelError), or
 // set_attention_wgmma_backward_ws (0 off, 1 on, -1 back to the environment's).
 bool attention_wgmma_backward_ws();
 void set_attention_wgmma_backward_ws(int w);
-// attention_wgmma_dkdv's contract on the warp-specialized kernel; false (nothing launched) where the geometry is
-// not batched or the driver has no tensor maps. Its launches so far.
-bool attention_wgmma_dkdv_ws(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
+// attention_wgmma_dkdv's contract on the warp-specialized kernel: batched layouts through the bulk tensor copy,
+// packed ones through cp.async. Its launches so far, and those of them on the bulk tensor copy.
+void attention_wgmma_dkdv_ws(const AttentionGeometry& g, const void* q, const void* k, const void* v, const float* lse,
                              const void* dout, const float* delta, void* dk, void* dv, void* ds, Dtype dtype, Stream stream);
 int64_t attention_wgmma_dkdv_ws_calls();
+int64_t attention_wgmma_dkdv_tma_calls();
 
 }  // namespace megaswift::kernels::cuda

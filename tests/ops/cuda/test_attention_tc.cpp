@@ -198,8 +198,9 @@ void run_tc_case(const TcCase& c, int32_t dt) {
   }
   // Every tensor-core kernel on mma.sync, then every one on wgmma (where the device has it; on mma.sync again
   // otherwise): with dq from materialized dS where the geometry has it (batched self-attention) and with the dq
-  // kernel, and dk/dv warp-specialized (batched layouts) or not, with one or two warpgroups a block. The wgmma
-  // forward is warp-specialized, on the bulk tensor copy for SBHD and cp.async for THD. Each equals the CPU (the
+  // kernel, and dk/dv warp-specialized or not (then with one or two warpgroups a block). The wgmma
+  // forward is warp-specialized; both warp-specialized kernels copy SBHD with the bulk tensor copy and THD with
+  // cp.async. Each equals the CPU (the
   // backward on the automatic forward's out and lse) and its backward is deterministic on its own.
   const bool has_ds = c.layout != MSW_ATTN_THD && c.sq == c.skv;
   struct Set {
@@ -222,15 +223,16 @@ void run_tc_case(const TcCase& c, int32_t dt) {
     const WgmmaShape shape(set.warpgroups, set.ws);
     const int64_t wgmma_before = kc::attention_wgmma_calls(), ds_before = kc::attention_ds_backward_calls();
     const int64_t tma_before = kc::attention_wgmma_forward_tma_calls(), dkdv_ws_before = kc::attention_wgmma_dkdv_ws_calls();
+    const int64_t dkdv_tma_before = kc::attention_wgmma_dkdv_tma_calls();
     const GpuRun r = in.gpu(&tc, true);
     // forward, dq (from dS or by its kernel) and dk/dv twice
     CHECK(kc::attention_wgmma_calls() == wgmma_before + (wgmma ? 5 : 0));
     CHECK(kc::attention_ds_backward_calls() == ds_before + (ds ? 2 : 0));
-    // The warp-specialized forward copies batched layouts with the bulk tensor copy, packed ones with cp.async;
-    // the warp-specialized dk/dv takes batched layouts only.
+    // The warp-specialized kernels copy batched layouts with the bulk tensor copy, packed ones with cp.async.
     const bool batched = wgmma && c.layout == MSW_ATTN_SBHD;
     CHECK(kc::attention_wgmma_forward_tma_calls() == tma_before + (batched ? 1 : 0));
-    CHECK(kc::attention_wgmma_dkdv_ws_calls() == dkdv_ws_before + (batched && set.ws ? 2 : 0));
+    CHECK(kc::attention_wgmma_dkdv_ws_calls() == dkdv_ws_before + (wgmma && set.ws ? 2 : 0));
+    CHECK(kc::attention_wgmma_dkdv_tma_calls() == dkdv_tma_before + (batched && set.ws ? 2 : 0));
     check_near("out " + name, r.out, rounded(ref.out, dt), tol);
     check_near("lse " + name, r.lse, ref.lse, tol);
     check_near("dq " + name, r.dq, rounded(ref.dq, dt), grad_tol);
