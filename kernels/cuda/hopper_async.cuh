@@ -55,6 +55,7 @@ __device__ __forceinline__ void regs_inc() { asm volatile("setmaxnreg.inc.sync.a
 
 // Tiles a TMA writes are in the 128-byte swizzle: the D channels in blocks of 64 (128 bytes a row), each block
 // rows x 128 bytes with the 16-byte chunks of row r at chunk c ^ (r % 8); every block starts 1024-byte aligned.
+
 // The box of `map` at (c0, c1, c2) -> dst, counted on bar's transaction bytes.
 __device__ __forceinline__ void tma_load(void* dst, const CUtensorMap* map, int c0, int c1, int c2, uint64_t* bar) {
   asm volatile(
