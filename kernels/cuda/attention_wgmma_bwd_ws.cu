@@ -85,7 +85,7 @@ __global__ void __launch_bounds__(kBwThreads, 1) wg_dkdv_ws_kernel(AttentionGeom
                                                                   T* __restrict__ dk, T* __restrict__ dv, T* __restrict__ ds,
                                                                   int64_t tiles, int64_t seq_tiles) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
-  unsigned char* base = smem_raw + ((1024 - (smem_addr(smem_raw) & 1023)) & 1023);  // the swizzle's alignment
+  unsigned char* base = align_1024(smem_raw);
   T* sK = reinterpret_cast<T*>(base);  // 128 x D, swizzled: D / 64 blocks of 128 rows x 64 channels
   T* sV = sK + kBwKeys * D;
   T* sQ = sV + kBwKeys * D;            // S stages of 64 x D
@@ -273,9 +273,7 @@ void attention_wgmma_dkdv_ws(const AttentionGeometry& g, const void* q, const vo
   if (g.n_seqs <= 0 || tiles <= 0) return;
   count_launch();
   g_calls.fetch_add(1);
-  const auto encode = tensor_map_encoder();
-  const bool tma = encode && !g.q_packed && g.kv == AttentionKv::batched && aligned16(q) && aligned16(k) && aligned16(v) &&
-                   aligned16(dout);
+  const bool tma = copy_engine_fits(g);
   if (tma) g_tma_calls.fetch_add(1);
   const dim3 grid = grid_for(g.n_seqs, tiles, g.kv_heads, kWhat);
   dispatch_tc(dtype, g.head_dim, kWhat, [&](auto t, auto dc) {
@@ -290,10 +288,10 @@ void attention_wgmma_dkdv_ws(const AttentionGeometry& g, const void* q, const vo
     };
     if (tma) {
       const int64_t qrow = int64_t(g.q_heads) * D, kvrow = int64_t(g.kv_heads) * D;
-      const BwMaps maps{batched_map(encode, q, dtype, qrow, g.n_seqs, g.q_len, kBwQueries, kWhat),
-                        batched_map(encode, k, dtype, kvrow, g.n_seqs, g.kv_len, kBwQueries, kWhat),
-                        batched_map(encode, v, dtype, kvrow, g.n_seqs, g.kv_len, kBwQueries, kWhat),
-                        batched_map(encode, dout, dtype, qrow, g.n_seqs, g.q_len, kBwQueries, kWhat)};
+      const BwMaps maps{batched_map(q, dtype, qrow, g.n_seqs, g.q_len, kBwQueries, kWhat),
+                        batched_map(k, dtype, kvrow, g.n_seqs, g.kv_len, kBwQueries, kWhat),
+                        batched_map(v, dtype, kvrow, g.n_seqs, g.kv_len, kBwQueries, kWhat),
+                        batched_map(dout, dtype, qrow, g.n_seqs, g.q_len, kBwQueries, kWhat)};
       if (ds) launch(wg_dkdv_ws_kernel<T, D, S, true, true>, maps);
       else launch(wg_dkdv_ws_kernel<T, D, S, false, true>, maps);
     } else {

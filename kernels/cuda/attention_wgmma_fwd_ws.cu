@@ -113,8 +113,7 @@ __global__ void __launch_bounds__(kWsThreads, 1) wg_forward_ws_kernel(AttentionG
                                                                      const T* __restrict__ v, T* __restrict__ out,
                                                                      float* __restrict__ lse, int64_t tiles) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
-  // The swizzle works on address bits, so the tiles start 1024-byte aligned.
-  unsigned char* base = smem_raw + ((1024 - (smem_addr(smem_raw) & 1023)) & 1023);
+  unsigned char* base = align_1024(smem_raw);
   T* sQ = reinterpret_cast<T*>(base);  // 128 x D
   T* sK = sQ + kWsQueries * D;         // S stages of 128 x D
   T* sV = sK + S * kWsKeys * D;        // S stages
@@ -302,12 +301,11 @@ void attention_wgmma_forward(const AttentionGeometry& g, const void* q, const vo
                                                                        static_cast<const T*>(k), static_cast<const T*>(v),
                                                                        static_cast<T*>(out), lse, tiles);
     };
-    const auto encode = tensor_map_encoder();
-    if (encode && !g.q_packed && g.kv == AttentionKv::batched && aligned16(q) && aligned16(k) && aligned16(v)) {
+    if (copy_engine_fits(g)) {
       g_tma_calls.fetch_add(1);
-      const WsMaps maps{batched_map(encode, q, dtype, int64_t(g.q_heads) * D, g.n_seqs, g.q_len, kWsKeys, kWhat),
-                        batched_map(encode, k, dtype, int64_t(g.kv_heads) * D, g.n_seqs, g.kv_len, kWsKeys, kWhat),
-                        batched_map(encode, v, dtype, int64_t(g.kv_heads) * D, g.n_seqs, g.kv_len, kWsKeys, kWhat)};
+      const WsMaps maps{batched_map(q, dtype, int64_t(g.q_heads) * D, g.n_seqs, g.q_len, kWsKeys, kWhat),
+                        batched_map(k, dtype, int64_t(g.kv_heads) * D, g.n_seqs, g.kv_len, kWsKeys, kWhat),
+                        batched_map(v, dtype, int64_t(g.kv_heads) * D, g.n_seqs, g.kv_len, kWsKeys, kWhat)};
       launch(wg_forward_ws_kernel<T, D, S, true>, maps);
     } else {
       launch(wg_forward_ws_kernel<T, D, S, false>, WsMaps{});

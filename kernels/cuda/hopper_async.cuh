@@ -3,6 +3,7 @@
 // bulk tensor copy (TMA) with its tensor maps, and wgmma descriptors of 128-byte-swizzled tiles.
 #pragma once
 
+#include <kernels/cuda/attention.hpp>
 #include <kernels/cuda/attention_tc_ptx.cuh>
 #include <kernels/cuda/attention_wgmma_ops.cuh>
 #include <kernels/cuda/common.cuh>
@@ -53,6 +54,10 @@ __device__ __forceinline__ void regs_inc() { asm volatile("setmaxnreg.inc.sync.a
 
 // ---- the bulk tensor copy (TMA) and its shared-memory layout ----
 
+// The first 1024-byte boundary at or after p (dynamic shared memory is allocated 1024 bytes larger for it): the
+// swizzle works on address bits, so swizzled tiles start there.
+__device__ __forceinline__ unsigned char* align_1024(unsigned char* p) { return p + ((1024 - (smem_addr(p) & 1023)) & 1023); }
+
 // Tiles a TMA writes are in the 128-byte swizzle: the D channels in blocks of 64 (128 bytes a row), each block
 // rows x 128 bytes with the 16-byte chunks of row r at chunk c ^ (r % 8); every block starts 1024-byte aligned.
 
@@ -101,9 +106,10 @@ inline PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
 }
 
 // The map of a batched (S, n_seqs, heads x D) tensor: boxes of 64 channels x 1 sequence x `rows` tokens,
-// swizzled, zeros past the last token. `kernel` names the caller in errors.
-inline CUtensorMap batched_map(PFN_cuTensorMapEncodeTiled_v12000 encode, const void* base, Dtype dtype, int64_t row_elems,
-                               int64_t n_seqs, int64_t len, uint32_t rows, const char* kernel) {
+// swizzled, zeros past the last token. `kernel` names the caller in errors; copy_engine_fits(g) held.
+inline CUtensorMap batched_map(const void* base, Dtype dtype, int64_t row_elems, int64_t n_seqs, int64_t len, uint32_t rows,
+                               const char* kernel) {
+  const auto encode = tensor_map_encoder();
   CUtensorMap m{};
   const cuuint64_t dims[3] = {cuuint64_t(row_elems), cuuint64_t(n_seqs), cuuint64_t(len)};
   const cuuint64_t strides[2] = {cuuint64_t(row_elems) * 2, cuuint64_t(n_seqs * row_elems) * 2};
@@ -118,6 +124,11 @@ inline CUtensorMap batched_map(PFN_cuTensorMapEncodeTiled_v12000 encode, const v
   return m;
 }
 
-inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+// Whether the copy engine feeds a call of this geometry: batched layouts (it zero-fills past the tensor's end only,
+// not past a packed sequence's) on a driver with tensor maps. The caller checked attention_tc_eligible, which
+// holds every pointer to the 16-byte alignment tensor maps need.
+inline bool copy_engine_fits(const AttentionGeometry& g) {
+  return tensor_map_encoder() && !g.q_packed && g.kv == AttentionKv::batched;
+}
 
 }  // namespace megaswift::kernels::cuda::wg
